@@ -1,0 +1,30 @@
+## Common tasks. `make help` lists them.
+PY ?= .venv/bin/python
+KEYWORDS = -k _ -k N_ -k translate -k TongbanError -k NotFound -k Forbidden -k Unauthenticated \
+	-k Conflict -k InvalidInput -k TooLarge -k ItemNotFound -k DepartmentNotFound \
+	-k CatalogFileInvalid -k ApplicationNotFound -k InvalidTransition -k NotEditable -k Incomplete
+PO = tongban/web/locale/zh_CN/LC_MESSAGES/messages.po
+
+help: ## list the targets
+	@grep -E '^[a-z]+:.*## ' Makefile | sed 's/:.*## /\t/'
+
+install: ## create .venv and install tongban with its development tools
+	./scripts/bootstrap
+
+run: ## install and serve the platform with demo data on SQLite
+	./run
+
+test: ## the whole test suite, on SQLite and PostgreSQL
+	./test
+
+lint: ## ruff lint and format check, mypy
+	$(PY) -m ruff check tongban tests bench
+	$(PY) -m ruff format --check tongban tests bench
+	$(PY) -m mypy
+
+messages: ## refresh the zh_CN catalog from the code and templates (then translate new entries)
+	$(PY) -m babel.messages.frontend extract -F babel.cfg $(KEYWORDS) --no-location --omit-header --sort-output -o messages.pot .
+	$(PY) -m babel.messages.frontend update -i messages.pot -o $(PO) -l zh_CN --no-fuzzy-matching --ignore-obsolete -w 100
+	rm messages.pot
+
+.PHONY: help install run test lint messages

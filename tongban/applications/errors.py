@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from tongban.errors import Conflict, InvalidInput, NotFound
+
+
+class ApplicationNotFound(NotFound):
+    code = "application_not_found"
+
+
+class InvalidTransition(Conflict):
+    code = "invalid_transition"
+
+
+class NotEditable(Conflict):
+    code = "not_editable"
+
+
+class Incomplete(InvalidInput):
+    code = "incomplete"

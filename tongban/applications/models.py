@@ -1,0 +1,82 @@
+"""Applications, their materials and their status history."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Enum, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tongban.applications.states import Action, Status
+from tongban.db.base import Base, TimestampMixin
+
+
+def _enum(cls: type[Any]) -> Enum:
+    return Enum(cls, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+
+
+class Application(TimestampMixin, Base):
+    __tablename__ = "applications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(24), unique=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("service_items.id"), index=True)
+    item_version: Mapped[int]
+    # Copied from the item so a department's queue is one indexed filter.
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    applicant_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    status: Mapped[Status] = mapped_column(_enum(Status), index=True)
+    form_data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    submitted_at: Mapped[datetime | None]
+    accepted_at: Mapped[datetime | None]
+    # Working-day deadlines, fixed when the case is accepted.
+    promised_due_on: Mapped[date | None]
+    statutory_due_on: Mapped[date | None]
+    decided_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    # The last reason an official gave (what to fix, why rejected or denied).
+    last_reason: Mapped[str] = mapped_column(Text, default="")
+    result_number: Mapped[str | None] = mapped_column(String(40))
+    result_note: Mapped[str] = mapped_column(Text, default="")
+    # Two officials acting on one case at once: the second gets a clear conflict.
+    row_version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": row_version}
+
+    item: Mapped[Any] = relationship("ServiceItem", lazy="raise")
+    materials: Mapped[list[Material]] = relationship(
+        lazy="raise", order_by="Material.id", cascade="all, delete-orphan"
+    )
+    history: Mapped[list[StatusChange]] = relationship(lazy="raise", order_by="StatusChange.id")
+
+
+class Material(Base):
+    __tablename__ = "application_materials"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
+    requirement_code: Mapped[str] = mapped_column(String(40))
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(60))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_at: Mapped[datetime]
+
+
+class StatusChange(Base):
+    __tablename__ = "application_status_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
+    action: Mapped[Action | None] = mapped_column(_enum(Action))
+    from_status: Mapped[Status | None] = mapped_column(_enum(Status))
+    to_status: Mapped[Status] = mapped_column(_enum(Status))
+    actor_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    actor_name: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(Text, default="")

@@ -1,0 +1,75 @@
+"""Who may do what with an application. A case someone may not see is reported as not found,
+so its existence is not revealed either."""
+
+from __future__ import annotations
+
+from tongban.applications.errors import ApplicationNotFound
+from tongban.applications.models import Application
+from tongban.applications.states import TRANSITIONS, Action, Role
+from tongban.catalog.models import ServiceItem
+from tongban.errors import Forbidden, Unauthenticated
+from tongban.identity.models import Account, AccountKind
+
+
+def _signed_in(subject: Account | None) -> Account:
+    if subject is None:
+        raise Unauthenticated("Please sign in first.")
+    return subject
+
+
+def require_apply(subject: Account | None, item: ServiceItem) -> Account:
+    applicant = _signed_in(subject)
+    if applicant.kind is not AccountKind.APPLICANT:
+        raise Forbidden("Only applicants can apply; officials act on applications.")
+    if not item.online:
+        raise Forbidden("This item cannot be applied for online; please visit the counter.")
+    return applicant
+
+
+def is_owner(subject: Account, application: Application) -> bool:
+    return subject.kind is AccountKind.APPLICANT and application.applicant_id == subject.id
+
+
+def is_handler(subject: Account, application: Application) -> bool:
+    return subject.kind is AccountKind.OFFICIAL and subject.department_id == application.department_id
+
+
+def require_read(subject: Account | None, application: Application) -> Account:
+    reader = _signed_in(subject)
+    if not (is_owner(reader, application) or is_handler(reader, application)):
+        raise ApplicationNotFound("No application {number} is open to you.",
+                                  number=application.number)
+    return reader
+
+
+def require_edit(subject: Account | None, application: Application) -> Account:
+    editor = _signed_in(subject)
+    if not is_owner(editor, application):
+        raise ApplicationNotFound("No application {number} is open to you.",
+                                  number=application.number)
+    return editor
+
+
+def require_act(subject: Account | None, application: Application, action: Action) -> Account:
+    actor = require_read(subject, application)
+    role = TRANSITIONS[action].by
+    if role is Role.APPLICANT and not is_owner(actor, application):
+        raise Forbidden("Only the applicant can {action} this application.", action=action.value)
+    if role is Role.OFFICIAL and not is_handler(actor, application):
+        raise Forbidden("Only an official of the handling department can {action} this application.",
+                        action=action.value)
+    return actor
+
+
+def require_list_own(subject: Account | None) -> Account:
+    applicant = _signed_in(subject)
+    if applicant.kind is not AccountKind.APPLICANT:
+        raise Forbidden("Only applicants have their own applications.")
+    return applicant
+
+
+def require_view_queue(subject: Account | None) -> Account:
+    official = _signed_in(subject)
+    if official.kind is not AccountKind.OFFICIAL or official.department_id is None:
+        raise Forbidden("Only department officials have a work queue.")
+    return official

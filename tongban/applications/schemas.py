@@ -1,0 +1,127 @@
+"""API shapes for applications."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from tongban.applications.states import Action, Status
+
+
+class _Read(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class ApplicationCreate(BaseModel):
+    item_code: str = Field(examples=["SAMR-0001"])
+    form: dict[str, Any] = Field(default_factory=dict,
+                                 description="Field values by name; may be partial for a draft.")
+
+
+class FormUpdate(BaseModel):
+    form: dict[str, Any]
+
+
+class ActionRequest(BaseModel):
+    action: Action
+    reason: str = Field(default="", max_length=2000,
+                        description="Required for return, reject and deny; shown to the applicant.")
+    result_note: str = Field(default="", max_length=2000,
+                             description="With complete: what was issued and how to collect it.")
+
+
+class MaterialRead(_Read):
+    id: int
+    requirement_code: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_at: datetime
+
+
+class StatusChangeRead(_Read):
+    action: Action | None
+    from_status: Status | None
+    to_status: Status
+    actor_name: str
+    at: datetime
+    reason: str
+
+
+class TimeLimitRead(BaseModel):
+    due_on: date
+    statutory_due_on: date
+    working_days_left: int
+    overdue: bool
+
+
+class ApplicationSummary(_Read):
+    number: str
+    item_code: str
+    item_name_zh: str
+    item_name_en: str
+    department_code: str
+    status: Status
+    created_at: datetime
+    submitted_at: datetime | None
+    time_limit: TimeLimitRead | None
+
+
+class ApplicationRead(ApplicationSummary):
+    form_data: dict[str, Any]
+    materials: list[MaterialRead]
+    history: list[StatusChangeRead]
+    last_reason: str
+    accepted_at: datetime | None
+    decided_at: datetime | None
+    completed_at: datetime | None
+    result_number: str | None
+    result_note: str
+    missing_zh: list[str]
+    missing_en: list[str]
+    next_actions: list[Action]
+
+
+def summary(application: Any) -> dict[str, Any]:
+    """The fields every listing shows, derived from an application with its item loaded."""
+    from tongban.applications.service import time_limit
+
+    limit = time_limit(application)
+    return {
+        "number": application.number,
+        "item_code": application.item.code,
+        "item_name_zh": application.item.name_zh,
+        "item_name_en": application.item.name_en,
+        "department_code": application.item.department.code,
+        "status": application.status,
+        "created_at": application.created_at,
+        "submitted_at": application.submitted_at,
+        "time_limit": TimeLimitRead(
+            due_on=limit.due_on, statutory_due_on=limit.statutory_due_on,
+            working_days_left=limit.working_days_left, overdue=limit.overdue,
+        ) if limit else None,
+    }
+
+
+def read_model(application: Any, next_actions: list[Action]) -> ApplicationRead:
+    from tongban.applications.service import missing
+
+    gaps = missing(application)
+    return ApplicationRead(
+        **summary(application),
+        form_data=application.form_data,
+        materials=[MaterialRead.model_validate(m) for m in application.materials],
+        history=[StatusChangeRead.model_validate(h) for h in application.history],
+        last_reason=application.last_reason,
+        accepted_at=application.accepted_at,
+        decided_at=application.decided_at,
+        completed_at=application.completed_at,
+        result_number=application.result_number,
+        result_note=application.result_note,
+        missing_zh=[g.zh for g in gaps],
+        missing_en=[g.en for g in gaps],
+        next_actions=next_actions,
+    )

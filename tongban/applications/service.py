@@ -1,0 +1,305 @@
+"""The applications domain's public API. Each function runs in the caller's transaction, checks
+its policy first and writes one audit entry per change."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, BinaryIO
+
+from sqlalchemy.orm import Session
+
+from tongban.applications import forms, policy, repository, storage
+from tongban.applications.errors import (
+    ApplicationNotFound,
+    Incomplete,
+    InvalidTransition,
+    NotEditable,
+)
+from tongban.applications.models import Application, Material, StatusChange
+from tongban.applications.states import (
+    EDITABLE,
+    OPEN_FOR_DEPARTMENT,
+    TRANSITIONS,
+    Action,
+    Role,
+    Status,
+    actions_from,
+)
+from tongban.audit import service as audit
+from tongban.catalog import service as catalog_service
+from tongban.catalog.models import MaterialRequirement, ServiceItem
+from tongban.catalog.schemas import FieldSpec
+from tongban.config import get_settings
+from tongban.errors import InvalidInput, NotFound
+from tongban.identity.models import Account, AccountKind
+from tongban.kit import ids
+from tongban.kit.clock import local_date, local_today, utcnow
+from tongban.kit.i18n import LocalText
+from tongban.kit.workdays import get_calendar
+
+NUMBER_PREFIX = "TB"
+MAX_REASON = 2000
+
+
+def field_specs(item: ServiceItem) -> list[FieldSpec]:
+    return [FieldSpec.model_validate(f) for f in item.fields]
+
+
+def _load(session: Session, number: str) -> Application:
+    application = repository.by_number(session, number)
+    if application is None:
+        raise ApplicationNotFound("No application {number} is open to you.", number=number)
+    return application
+
+
+def _audit(session: Session, actor: Account, action: str, application: Application,
+           **details: Any) -> None:
+    audit.record(session, actor=actor, action=f"application.{action}",
+                 target_type="application", target_id=application.number, details=details)
+
+
+def start(session: Session, subject: Account | None, *, item_code: str,
+          form: dict[str, Any] | None = None) -> Application:
+    """Open a draft application for an item, optionally with a first (partial) form."""
+    item = catalog_service.get_item(session, subject, item_code)
+    applicant = policy.require_apply(subject, item)
+    cleaned = forms.clean(field_specs(item), form or {}, complete=False)
+    today = local_today().strftime("%Y%m%d")
+    number = ids.application_number(NUMBER_PREFIX, today)
+    while repository.number_taken(session, number):
+        number = ids.application_number(NUMBER_PREFIX, today)
+    application = Application(
+        number=number,
+        item_id=item.id,
+        item_version=item.version,
+        department_id=item.department_id,
+        applicant_id=applicant.id,
+        status=Status.DRAFT,
+        form_data=cleaned,
+        materials=[],
+        history=[],
+    )
+    session.add(application)
+    session.flush()
+    _record_change(session, application, applicant, None, Status.DRAFT, "")
+    _audit(session, applicant, "created", application, item=item.code)
+    return _load(session, number)
+
+
+def update_form(session: Session, subject: Account | None, number: str,
+                form: dict[str, Any]) -> Application:
+    application = _load(session, number)
+    editor = policy.require_edit(subject, application)
+    _require_editable(application)
+    application.form_data = forms.clean(field_specs(application.item), form, complete=False)
+    _audit(session, editor, "form_saved", application)
+    return application
+
+
+def add_material(session: Session, subject: Account | None, number: str, *,
+                 requirement_code: str, filename: str, stream: BinaryIO) -> Material:
+    application = _load(session, number)
+    editor = policy.require_edit(subject, application)
+    _require_editable(application)
+    requirement = _requirement(application.item, requirement_code)
+    limit = min(requirement.max_mb, get_settings().max_upload_mb) * 1024 * 1024
+    stored = storage.store(stream, allowed=requirement.types, max_bytes=limit)
+    material = Material(
+        application_id=application.id,
+        requirement_code=requirement.code,
+        filename=_safe_filename(filename, stored.kind),
+        content_type=stored.content_type,
+        size=stored.size,
+        sha256=stored.sha256,
+        uploaded_at=utcnow(),
+    )
+    application.materials.append(material)
+    session.flush()
+    _audit(session, editor, "material_added", application, material=requirement.code,
+           sha256=stored.sha256, size=stored.size)
+    return material
+
+
+def remove_material(session: Session, subject: Account | None, number: str,
+                    material_id: int) -> None:
+    application = _load(session, number)
+    editor = policy.require_edit(subject, application)
+    _require_editable(application)
+    material = _material(application, material_id)
+    application.materials.remove(material)
+    _audit(session, editor, "material_removed", application, material=material.requirement_code,
+           sha256=material.sha256)
+
+
+def open_material(session: Session, subject: Account | None, number: str,
+                  material_id: int) -> tuple[Material, Any]:
+    """The material's record and the path of its stored file; an official's read is audited."""
+    application = _load(session, number)
+    reader = policy.require_read(subject, application)
+    material = _material(application, material_id)
+    if reader.kind is AccountKind.OFFICIAL:
+        _audit(session, reader, "material_read", application, material_id=material.id)
+    return material, storage.path_for(material.sha256)
+
+
+def get(session: Session, subject: Account | None, number: str) -> Application:
+    """One application; every read by an official is audited."""
+    application = _load(session, number)
+    reader = policy.require_read(subject, application)
+    if reader.kind is AccountKind.OFFICIAL:
+        _audit(session, reader, "read", application)
+    return application
+
+
+def list_mine(session: Session, subject: Account | None) -> Sequence[Application]:
+    applicant = policy.require_list_own(subject)
+    return repository.of_applicant(session, applicant.id)
+
+
+def work_queue(session: Session, subject: Account | None, *,
+               statuses: Collection[Status] | None = None) -> Sequence[Application]:
+    """The official's own department's open cases (or those in ``statuses``)."""
+    official = policy.require_view_queue(subject)
+    assert official.department_id is not None
+    return repository.of_department(session, official.department_id,
+                                    statuses or OPEN_FOR_DEPARTMENT)
+
+
+def next_actions(subject: Account, application: Application) -> list[Action]:
+    """The actions this subject could take on the application now."""
+    if policy.is_owner(subject, application):
+        return actions_from(application.status, Role.APPLICANT)
+    if policy.is_handler(subject, application):
+        return actions_from(application.status, Role.OFFICIAL)
+    return []
+
+
+def missing(application: Application) -> list[LocalText]:
+    """What still stops submission: required fields and required materials not provided."""
+    gaps = [LocalText(f.label_zh, f.label_en) for f in field_specs(application.item)
+            if f.required and application.form_data.get(f.name) in (None, "", False)]
+    have = {m.requirement_code for m in application.materials}
+    gaps += [LocalText(r.name_zh, r.name_en) for r in application.item.materials
+             if r.required and r.code not in have]
+    return gaps
+
+
+def act(session: Session, subject: Account | None, number: str, action: Action, *,
+        reason: str = "", result_note: str = "") -> Application:
+    """Take ``action`` on an application, if the state machine and the policy allow it."""
+    application = _load(session, number)
+    actor = policy.require_act(subject, application, action)
+    transition = TRANSITIONS[action]
+    if application.status not in transition.sources:
+        raise InvalidTransition(
+            "An application that is {status} cannot be given the action {action}.",
+            status=application.status.value, action=action.value,
+        )
+    reason = reason.strip()
+    if transition.reason_required and not reason:
+        raise InvalidInput("Please give a reason: the applicant will see it.", field="reason")
+    if len(reason) > MAX_REASON:
+        raise InvalidInput("The reason may have at most {n} characters.", field="reason",
+                           n=MAX_REASON)
+    _apply_effects(application, action, reason=reason, result_note=result_note.strip())
+    previous = application.status
+    application.status = transition.target
+    _record_change(session, application, actor, previous, transition.target, reason, action)
+    _audit(session, actor, action.value, application, **{"from": previous.value,
+                                                         "to": transition.target.value})
+    session.flush()
+    return application
+
+
+def _apply_effects(application: Application, action: Action, *, reason: str,
+                   result_note: str) -> None:
+    now = utcnow()
+    if action is Action.SUBMIT:
+        cleaned = forms.clean(field_specs(application.item), application.form_data, complete=True)
+        gaps = missing(application)
+        if gaps:
+            raise Incomplete("Not yet complete: {what}.", what=_join(gaps))
+        application.form_data = cleaned
+        application.submitted_at = now
+    elif action is Action.ACCEPT:
+        item, calendar, today = application.item, get_calendar(), local_date(now)
+        application.accepted_at = now
+        application.promised_due_on = calendar.add_workdays(today, item.promised_days)
+        application.statutory_due_on = calendar.add_workdays(today, item.statutory_days)
+    elif action in (Action.APPROVE, Action.DENY):
+        application.decided_at = now
+    elif action is Action.COMPLETE:
+        application.completed_at = now
+        application.result_number = _result_number(application)
+        application.result_note = result_note
+    if reason:
+        application.last_reason = reason
+
+
+def _join(parts: list[LocalText]) -> LocalText:
+    return LocalText("、".join(p.zh for p in parts), ", ".join(p.en for p in parts))
+
+
+def _result_number(application: Application) -> str:
+    body = f"{application.item.department.code}{local_today():%Y}{application.id:08d}"
+    return body + ids.check_character(body)
+
+
+def _record_change(session: Session, application: Application, actor: Account,
+                   previous: Status | None, target: Status, reason: str,
+                   action: Action | None = None) -> None:
+    change = StatusChange(application_id=application.id, action=action, from_status=previous,
+                          to_status=target, actor_id=actor.id, actor_name=actor.display_name,
+                          at=utcnow(), reason=reason)
+    session.add(change)
+    application.history.append(change)
+
+
+def _require_editable(application: Application) -> None:
+    if application.status not in EDITABLE:
+        raise NotEditable("An application that is {status} can no longer be changed.",
+                          status=application.status.value)
+
+
+def _requirement(item: ServiceItem, code: str) -> MaterialRequirement:
+    for requirement in item.materials:
+        if requirement.code == code:
+            return requirement
+    raise InvalidInput("This item asks for no material called {code}.", field="requirement_code",
+                       code=code)
+
+
+def _material(application: Application, material_id: int) -> Material:
+    for material in application.materials:
+        if material.id == material_id:
+            return material
+    raise NotFound("This application has no material {id}.", id=material_id)
+
+
+def _safe_filename(filename: str, kind: str) -> str:
+    # Keep what people recognise, drop path parts and control characters.
+    base = filename.replace("\\", "/").rsplit("/", 1)[-1]
+    base = "".join(c for c in base if c.isprintable()).strip()[:150]
+    return base or f"upload.{kind}"
+
+
+@dataclass(frozen=True)
+class TimeLimit:
+    due_on: date
+    statutory_due_on: date
+    working_days_left: int
+
+    @property
+    def overdue(self) -> bool:
+        return self.working_days_left < 0
+
+
+def time_limit(application: Application) -> TimeLimit | None:
+    """The promised deadline and the working days left, once the clock runs (from acceptance)."""
+    if application.promised_due_on is None or application.statutory_due_on is None:
+        return None
+    end = local_date(application.completed_at or application.decided_at or utcnow())
+    left = get_calendar().workdays_between(end, application.promised_due_on)
+    return TimeLimit(application.promised_due_on, application.statutory_due_on, left)

@@ -1,0 +1,89 @@
+"""Hash chaining: each entry's hash covers its content and the previous entry's hash."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from tongban.audit.models import GENESIS_HASH, AuditEntry
+
+
+def entry_hash(
+    *,
+    seq: int,
+    at: datetime,
+    actor_id: int | None,
+    actor: str,
+    action: str,
+    target_type: str,
+    target_id: str,
+    details: dict[str, Any],
+    prev_hash: str,
+) -> str:
+    canonical = json.dumps(
+        {
+            "seq": seq,
+            "at": at.isoformat(timespec="microseconds"),
+            "actor_id": actor_id,
+            "actor": actor,
+            "action": action,
+            "target_type": target_type,
+            "target_id": target_id,
+            "details": details,
+            "prev": prev_hash,
+        },
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def hash_of(entry: AuditEntry) -> str:
+    return entry_hash(
+        seq=entry.seq,
+        at=entry.at,
+        actor_id=entry.actor_id,
+        actor=entry.actor,
+        action=entry.action,
+        target_type=entry.target_type,
+        target_id=entry.target_id,
+        details=entry.details,
+        prev_hash=entry.prev_hash,
+    )
+
+
+@dataclass(frozen=True)
+class Verification:
+    checked: int
+    first_bad_seq: int | None = None
+    problem: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+def verify(entries: Iterable[AuditEntry], *, head_seq: int, head_hash: str) -> Verification:
+    """Walk entries in ``seq`` order; name the first one that was edited, deleted or moved."""
+    expected_seq = 1
+    prev = GENESIS_HASH
+    checked = 0
+    for entry in entries:
+        if entry.seq != expected_seq:
+            return Verification(checked, expected_seq, f"entry {expected_seq} is missing")
+        if entry.prev_hash != prev:
+            return Verification(checked, entry.seq, "does not link to the entry before it")
+        if hash_of(entry) != entry.hash:
+            return Verification(checked, entry.seq, "content does not match its hash")
+        prev = entry.hash
+        expected_seq += 1
+        checked += 1
+    if checked != head_seq or prev != head_hash:
+        # Entries after the last one seen were removed (or the head was rewritten).
+        return Verification(checked, checked + 1, "the log ends before the recorded head")
+    return Verification(checked)

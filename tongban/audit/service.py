@@ -1,0 +1,70 @@
+"""Writing to and checking the audit log. Callers pass their open session: the entry commits
+or rolls back together with the change it records."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tongban.audit import chain
+from tongban.audit.models import AuditEntry, AuditHead
+from tongban.kit.clock import utcnow
+
+
+class Actor(Protocol):
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def username(self) -> str: ...
+
+
+SYSTEM = "system"
+
+
+def record(
+    session: Session,
+    *,
+    actor: Actor | None,
+    action: str,
+    target_type: str,
+    target_id: str,
+    details: dict[str, Any] | None = None,
+) -> AuditEntry:
+    # FOR UPDATE serialises appends on PostgreSQL; SQLite transactions already hold the write lock.
+    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one()
+    fields: dict[str, Any] = {
+        "seq": head.seq + 1,
+        "at": utcnow(),
+        "actor_id": actor.id if actor else None,
+        "actor": actor.username if actor else SYSTEM,
+        "action": action,
+        "target_type": target_type,
+        "target_id": target_id,
+        "details": details or {},
+        "prev_hash": head.hash,
+    }
+    entry = AuditEntry(**fields, hash=chain.entry_hash(**fields))
+    session.add(entry)
+    head.seq, head.hash = entry.seq, entry.hash
+    session.flush()
+    return entry
+
+
+def verify(session: Session) -> chain.Verification:
+    head = session.execute(select(AuditHead).where(AuditHead.id == 1)).scalar_one()
+    entries = session.execute(
+        select(AuditEntry).order_by(AuditEntry.seq).execution_options(yield_per=1000)
+    ).scalars()
+    return chain.verify(entries, head_seq=head.seq, head_hash=head.hash)
+
+
+def entries_for(session: Session, *, target_type: str, target_id: str) -> list[AuditEntry]:
+    stmt = (
+        select(AuditEntry)
+        .where(AuditEntry.target_type == target_type, AuditEntry.target_id == target_id)
+        .order_by(AuditEntry.seq)
+    )
+    return list(session.execute(stmt).scalars())

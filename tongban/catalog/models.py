@@ -1,0 +1,77 @@
+"""Departments, service items and their guides (办事指南)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Numeric, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tongban.db.base import Base, TimestampMixin
+
+
+class Department(TimestampMixin, Base):
+    __tablename__ = "departments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name_zh: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(200))
+    address_zh: Mapped[str] = mapped_column(String(200), default="")
+    address_en: Mapped[str] = mapped_column(String(300), default="")
+    phone: Mapped[str] = mapped_column(String(40), default="")
+
+
+class ServiceItem(TimestampMixin, Base):
+    __tablename__ = "service_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    name_zh: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(200))
+    audience: Mapped[str] = mapped_column(String(10))
+    summary_zh: Mapped[str] = mapped_column(Text, default="")
+    summary_en: Mapped[str] = mapped_column(Text, default="")
+    legal_basis_zh: Mapped[list[str]] = mapped_column(JSON)
+    legal_basis_en: Mapped[list[str]] = mapped_column(JSON)
+    conditions_zh: Mapped[list[str]] = mapped_column(JSON)
+    conditions_en: Mapped[list[str]] = mapped_column(JSON)
+    statutory_days: Mapped[int]
+    promised_days: Mapped[int]
+    fee: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    fee_basis_zh: Mapped[str] = mapped_column(Text, default="")
+    fee_basis_en: Mapped[str] = mapped_column(Text, default="")
+    online: Mapped[bool]
+    offline: Mapped[bool]
+    max_visits: Mapped[int]
+    result_zh: Mapped[str] = mapped_column(String(100))
+    result_en: Mapped[str] = mapped_column(String(200))
+    # The online form, validated by catalog.schemas.FieldSpec when loaded.
+    fields: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    # Bumped on every change so an application records which guide it was filed under.
+    version: Mapped[int] = mapped_column(default=1)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    department: Mapped[Department] = relationship(lazy="raise")
+    materials: Mapped[list[MaterialRequirement]] = relationship(
+        lazy="raise", order_by="MaterialRequirement.position", cascade="all, delete-orphan"
+    )
+
+
+class MaterialRequirement(Base):
+    __tablename__ = "material_requirements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("service_items.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int]
+    code: Mapped[str] = mapped_column(String(40))
+    name_zh: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(200))
+    form: Mapped[str] = mapped_column(String(12))
+    required: Mapped[bool]
+    types: Mapped[list[str]] = mapped_column(JSON)
+    max_mb: Mapped[int]
+    note_zh: Mapped[str] = mapped_column(Text, default="")
+    note_en: Mapped[str] = mapped_column(Text, default="")

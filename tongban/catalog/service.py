@@ -1,0 +1,187 @@
+"""The catalog's public API: read the guide, load it from data files."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy.orm import Session
+
+from tongban.audit import service as audit
+from tongban.catalog import policy, repository
+from tongban.catalog.errors import CatalogFileInvalid, DepartmentNotFound, ItemNotFound
+from tongban.catalog.models import Department, MaterialRequirement, ServiceItem
+from tongban.catalog.schemas import DepartmentSpec, ItemSpec
+from tongban.identity.models import Account
+
+DEMO_CATALOG = "data/demo"
+
+
+def search(
+    session: Session,
+    subject: Account | None,
+    *,
+    text: str | None = None,
+    department: str | None = None,
+    audience: str | None = None,
+    online_only: bool = False,
+) -> Sequence[ServiceItem]:
+    policy.require_read_catalog(subject)
+    return repository.search_items(
+        session, text=text, department_code=department, audience=audience, online_only=online_only
+    )
+
+
+def get_item(session: Session, subject: Account | None, code: str) -> ServiceItem:
+    policy.require_read_catalog(subject)
+    item = repository.item_by_code(session, code)
+    if item is None or not item.active:
+        raise ItemNotFound("No service item has the code {code}.", field="item_code", code=code)
+    return item
+
+
+def list_departments(session: Session, subject: Account | None) -> Sequence[Department]:
+    policy.require_read_catalog(subject)
+    return repository.departments(session)
+
+
+def get_department(session: Session, subject: Account | None, code: str) -> Department:
+    policy.require_read_catalog(subject)
+    department = repository.department_by_code(session, code)
+    if department is None:
+        raise DepartmentNotFound("No department has the code {code}.", code=code)
+    return department
+
+
+@dataclass
+class LoadReport:
+    departments_created: int = 0
+    departments_updated: int = 0
+    items_created: int = 0
+    items_updated: int = 0
+    items_unchanged: int = 0
+
+
+def demo_catalog_dir() -> Path:
+    return Path(str(resources.files("tongban.catalog").joinpath(DEMO_CATALOG)))
+
+
+def read_catalog_dir(directory: Path) -> tuple[list[DepartmentSpec], list[ItemSpec]]:
+    """Parse and validate ``departments.yaml`` and ``items/*.yaml``; raise naming the bad file."""
+    departments = _parse(directory / "departments.yaml", list[DepartmentSpec])
+    items: list[ItemSpec] = []
+    for path in sorted((directory / "items").glob("*.yaml")):
+        items.extend(_parse(path, list[ItemSpec]))
+    _require_unique([d.code for d in departments], "department code")
+    _require_unique([i.code for i in items], "item code")
+    known = {d.code for d in departments}
+    for item in items:
+        if item.department not in known:
+            raise CatalogFileInvalid(
+                "Item {item} names an unknown department {department}.",
+                item=item.code, department=item.department,
+            )
+    return departments, items
+
+
+def _parse(path: Path, shape: Any) -> Any:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return TypeAdapter(shape).validate_python(raw)
+    except FileNotFoundError as exc:
+        raise CatalogFileInvalid("Catalog file {path} does not exist.", path=str(path)) from exc
+    except yaml.YAMLError as exc:
+        raise CatalogFileInvalid("{path} is not valid YAML: {problem}", path=str(path),
+                                 problem=str(exc)) from exc
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise CatalogFileInvalid(
+            "{path}: {where}: {problem} ({count} problem(s) in all)",
+            path=str(path), where=where, problem=first["msg"], count=exc.error_count(),
+        ) from exc
+
+
+def _require_unique(codes: list[str], what: str) -> None:
+    seen: set[str] = set()
+    for code in codes:
+        if code in seen:
+            raise CatalogFileInvalid("Duplicate {what}: {code}.", what=what, code=code)
+        seen.add(code)
+
+
+def load_catalog(session: Session, subject: Account | None, directory: Path) -> LoadReport:
+    """Create or update departments and items from data files, in the caller's transaction."""
+    policy.require_manage_catalog(subject)
+    department_specs, item_specs = read_catalog_dir(directory)
+    report = LoadReport()
+    by_code: dict[str, Department] = {}
+    for dspec in department_specs:
+        department = repository.department_by_code(session, dspec.code)
+        values = dspec.model_dump()
+        if department is None:
+            department = Department(**values)
+            session.add(department)
+            report.departments_created += 1
+        elif _assign(department, values):
+            report.departments_updated += 1
+        by_code[dspec.code] = department
+    session.flush()
+    for ispec in item_specs:
+        _upsert_item(session, subject, ispec, by_code[ispec.department], report)
+    audit.record(session, actor=subject, action="catalog.loaded", target_type="catalog",
+                 target_id=str(directory.name), details=vars(report).copy())
+    return report
+
+
+def _upsert_item(
+    session: Session, subject: Account | None, spec: ItemSpec, department: Department,
+    report: LoadReport,
+) -> None:
+    values = spec.model_dump(exclude={"department", "materials", "fields"})
+    values["department_id"] = department.id
+    values["fields"] = [f.model_dump(mode="json", exclude_none=True) for f in spec.fields]
+    materials = [
+        MaterialRequirement(position=n, **m.model_dump()) for n, m in enumerate(spec.materials)
+    ]
+    item = repository.item_by_code(session, spec.code)
+    if item is None:
+        item = ServiceItem(**values, materials=materials)
+        session.add(item)
+        session.flush()
+        report.items_created += 1
+        action = "catalog.item_created"
+    else:
+        old_materials = [_material_values(m) for m in item.materials]
+        changed = _assign(item, values)
+        if old_materials != [_material_values(m) for m in materials]:
+            item.materials = materials
+            changed = True
+        if not changed:
+            report.items_unchanged += 1
+            return
+        item.version += 1
+        report.items_updated += 1
+        action = "catalog.item_updated"
+    audit.record(session, actor=subject, action=action, target_type="service_item",
+                 target_id=item.code, details={"version": item.version})
+
+
+def _material_values(material: MaterialRequirement) -> dict[str, Any]:
+    return {c: getattr(material, c) for c in
+            ("position", "code", "name_zh", "name_en", "form", "required", "types", "max_mb",
+             "note_zh", "note_en")}
+
+
+def _assign(obj: object, values: dict[str, Any]) -> bool:
+    changed = False
+    for key, value in values.items():
+        if getattr(obj, key) != value:
+            setattr(obj, key, value)
+            changed = True
+    return changed

@@ -1,0 +1,9 @@
+"""Imports every domain's models so metadata (and Alembic) sees all tables."""
+
+from tongban.applications import models as applications_models
+from tongban.audit import models as audit_models
+from tongban.catalog import models as catalog_models
+from tongban.db.base import Base
+from tongban.identity import models as identity_models
+
+__all__ = ["Base", "applications_models", "audit_models", "catalog_models", "identity_models"]

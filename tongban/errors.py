@@ -1,0 +1,57 @@
+"""The one error type every domain raises; the web layer renders it as JSON or a page."""
+
+from __future__ import annotations
+
+
+class TongbanError(Exception):
+    """A business error with a stable code, an HTTP status and a message for people."""
+
+    code = "error"
+    status_code = 400
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        code: str | None = None,
+        **params: object,
+    ) -> None:
+        # ``message`` is an English msgid with ``{name}`` placeholders; the web layer translates
+        # it into the reader's language before filling in ``params``.
+        super().__init__(message.format(**params) if params else message)
+        self.message = message
+        self.params = params
+        self.field = field
+        if code is not None:
+            self.code = code
+
+
+class NotFound(TongbanError):
+    code = "not_found"
+    status_code = 404
+
+
+class Forbidden(TongbanError):
+    code = "forbidden"
+    status_code = 403
+
+
+class Unauthenticated(TongbanError):
+    code = "unauthenticated"
+    status_code = 401
+
+
+class Conflict(TongbanError):
+    code = "conflict"
+    status_code = 409
+
+
+class InvalidInput(TongbanError):
+    code = "invalid_input"
+    status_code = 422
+
+
+class TooLarge(TongbanError):
+    code = "too_large"
+    status_code = 413

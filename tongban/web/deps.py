@@ -1,0 +1,133 @@
+"""Request dependencies: the database session and who is asking.
+
+The JSON API authenticates by bearer token only, the pages by session cookie plus a CSRF token in
+every form: a cookie never authorises an API call, so another site cannot forge one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+
+from tongban.errors import Forbidden, Unauthenticated
+from tongban.identity import service as identity_service
+from tongban.identity.models import Account
+from tongban.kit.i18n import negotiate
+
+SESSION_COOKIE = "tongban_session"
+LOCALE_COOKIE = "tongban_lang"
+
+# Routes anyone may call without signing in; tests/architecture checks every other route
+# declares a subject dependency.
+PUBLIC_ROUTES: set[str] = set()
+
+
+def public(path: str) -> str:
+    PUBLIC_ROUTES.add(path)
+    return path
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    factory = request.app.state.session_factory
+    session: Session = factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+# "function" scope commits before the response is sent: a client never sees success for
+# a change that then failed to commit.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+_bearer = HTTPBearer(auto_error=False, description="Token from POST /api/v1/session")
+
+
+def api_subject(
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Account | None:
+    if credentials is None:
+        return None
+    account = identity_service.account_for_token(session, credentials.credentials)
+    if account is None:
+        raise Unauthenticated("The token is unknown or has expired; please sign in again.")
+    return account
+
+
+def api_required(subject: Annotated[Account | None, Depends(api_subject)]) -> Account:
+    if subject is None:
+        raise Unauthenticated("Please sign in first: send Authorization: Bearer <token>.")
+    return subject
+
+
+ApiSubject = Annotated[Account, Depends(api_required)]
+ApiOptionalSubject = Annotated[Account | None, Depends(api_subject)]
+
+
+def page_subject(request: Request, session: SessionDep) -> Account | None:
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    return identity_service.account_for_token(session, token)
+
+
+PageSubject = Annotated[Account | None, Depends(page_subject)]
+
+
+class LoginRedirect(Exception):
+    """A page that needs a signed-in person was opened without one: send them to sign in."""
+
+    def __init__(self, next_path: str) -> None:
+        self.next_path = next_path
+
+
+def page_required(request: Request, subject: PageSubject) -> Account:
+    if subject is None:
+        target = request.url.path if request.method == "GET" else request.headers.get("referer", "/")
+        raise LoginRedirect(str(target))
+    return subject
+
+
+PageUser = Annotated[Account, Depends(page_required)]
+
+
+async def posted_form(request: Request) -> FormData:
+    """The submitted form (files included) for sync page handlers, checked against CSRF."""
+    form = await request.form(max_files=20, max_fields=200)
+    csrf = form.get("csrf")
+    check_csrf(request, csrf if isinstance(csrf, str) else None)
+    return form
+
+
+PostedForm = Annotated[FormData, Depends(posted_form)]
+
+
+def csrf_token(request: Request) -> str:
+    token = request.cookies.get(SESSION_COOKIE, "")
+    return hashlib.sha256(f"csrf:{token}".encode()).hexdigest()[:32]
+
+
+def check_csrf(request: Request, submitted: str | None) -> None:
+    if not submitted or not hmac.compare_digest(submitted, csrf_token(request)):
+        raise Forbidden("The form has expired; please reload the page and try again.")
+
+
+def locale(request: Request) -> str:
+    return negotiate(
+        request.query_params.get("lang") or request.cookies.get(LOCALE_COOKIE),
+        request.headers.get("accept-language"),
+    )
+
+
+Locale = Annotated[str, Depends(locale)]

@@ -1,0 +1,38 @@
+"""Display names for codes (English msgids; translated when rendered)."""
+
+from __future__ import annotations
+
+from tongban.applications.states import Action, Status
+from tongban.kit.i18n import N_
+
+
+STATUS = {
+    Status.DRAFT: N_("Draft"),
+    Status.SUBMITTED: N_("Submitted"),
+    Status.ACCEPTED: N_("Accepted"),
+    Status.RETURNED: N_("Returned for correction"),
+    Status.REJECTED: N_("Not accepted"),
+    Status.IN_REVIEW: N_("In review"),
+    Status.APPROVED: N_("Approved"),
+    Status.DENIED: N_("Denied"),
+    Status.COMPLETED: N_("Completed"),
+    Status.WITHDRAWN: N_("Withdrawn"),
+}
+
+ACTION = {
+    Action.SUBMIT: N_("Submit"),
+    Action.WITHDRAW: N_("Withdraw"),
+    Action.ACCEPT: N_("Accept"),
+    Action.RETURN: N_("Return for correction"),
+    Action.REJECT: N_("Do not accept"),
+    Action.START_REVIEW: N_("Start review"),
+    Action.APPROVE: N_("Approve"),
+    Action.DENY: N_("Deny"),
+    Action.COMPLETE: N_("Issue result and complete"),
+}
+
+MATERIAL_FORM = {
+    "original": N_("Original"),
+    "copy": N_("Copy"),
+    "electronic": N_("Electronic"),
+}
