@@ -10,8 +10,9 @@ from rich.console import Console
 
 from tongban.config import get_settings
 
-app = typer.Typer(help="tongban (通办): integrated online government service platform.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="tongban (通办): integrated online government service platform.", no_args_is_help=True
+)
 audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
 catalog_app = typer.Typer(help="The service catalog.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -37,7 +38,9 @@ def db_upgrade() -> None:
 
 @app.command()
 def serve(
-    demo: Annotated[bool, typer.Option(help="Load demo catalog and accounts into an empty database.")] = False,
+    demo: Annotated[
+        bool, typer.Option(help="Load demo catalog and accounts into an empty database.")
+    ] = False,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
 ) -> None:
@@ -53,9 +56,11 @@ def serve(
         with unit_of_work() as session:
             if demo_data.is_empty(session):
                 report = demo_data.load(session)
-                console.print(f"demo loaded: {report.departments_created} departments, "
-                              f"{report.items_created} items; accounts use the password "
-                              f"[bold]{demo_data.DEMO_PASSWORD}[/bold]")
+                console.print(
+                    f"demo loaded: {report.departments_created} departments, "
+                    f"{report.items_created} items; accounts use the password "
+                    f"[bold]{demo_data.DEMO_PASSWORD}[/bold]"
+                )
             else:
                 console.print("the database already has data; demo not loaded again")
     console.print(f"tongban on http://{host}:{port}/  (database {get_settings().database_url})")
@@ -64,8 +69,12 @@ def serve(
 
 @catalog_app.command("load")
 def catalog_load(
-    directory: Annotated[Path, typer.Argument(help="Folder with departments.yaml and items/*.yaml",
-                                              exists=True, file_okay=False)],
+    directory: Annotated[
+        Path,
+        typer.Argument(
+            help="Folder with departments.yaml and items/*.yaml", exists=True, file_okay=False
+        ),
+    ],
 ) -> None:
     """Create or update departments and items from data files."""
     from tongban.catalog import service as catalog_service
@@ -93,6 +102,8 @@ def audit_verify() -> None:
     if result.ok:
         console.print(f"[green]audit log intact[/green]: {result.checked} entries verified")
         return
-    console.print(f"[red]audit log broken at entry {result.first_bad_seq}[/red]: {result.problem} "
-                  f"({result.checked} entries before it verified)")
+    console.print(
+        f"[red]audit log broken at entry {result.first_bad_seq}[/red]: {result.problem} "
+        f"({result.checked} entries before it verified)"
+    )
     raise typer.Exit(2)

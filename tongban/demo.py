@@ -21,17 +21,26 @@ def is_empty(session: Session) -> bool:
 def load(session: Session) -> catalog_service.LoadReport:
     """Load everything as the command-line operator (no signed-in subject)."""
     report = catalog_service.load_catalog(session, None, catalog_service.demo_catalog_dir())
-    text = resources.files("tongban.identity").joinpath("data/demo_accounts.yaml").read_text("utf-8")
+    text = (
+        resources.files("tongban.identity").joinpath("data/demo_accounts.yaml").read_text("utf-8")
+    )
     accounts = yaml.safe_load(text)
     for entry in accounts["applicants"]:
-        identity_service.create_account(session, None, password=DEMO_PASSWORD,
-                                        kind=AccountKind.APPLICANT, **entry)
+        identity_service.create_account(
+            session, None, password=DEMO_PASSWORD, kind=AccountKind.APPLICANT, **entry
+        )
     for entry in accounts["officials"]:
         department = catalog_service.get_department(session, None, entry.pop("department"))
-        identity_service.create_account(session, None, password=DEMO_PASSWORD,
-                                        kind=AccountKind.OFFICIAL, department_id=department.id,
-                                        **entry)
+        identity_service.create_account(
+            session,
+            None,
+            password=DEMO_PASSWORD,
+            kind=AccountKind.OFFICIAL,
+            department_id=department.id,
+            **entry,
+        )
     for entry in accounts["admins"]:
-        identity_service.create_account(session, None, password=DEMO_PASSWORD,
-                                        kind=AccountKind.ADMIN, **entry)
+        identity_service.create_account(
+            session, None, password=DEMO_PASSWORD, kind=AccountKind.ADMIN, **entry
+        )
     return report

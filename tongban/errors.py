@@ -14,7 +14,7 @@ class TongbanError(Exception):
         message: str,
         *,
         field: str | None = None,
-        code: str | None = None,
+        error_code: str | None = None,
         **params: object,
     ) -> None:
         # ``message`` is an English msgid with ``{name}`` placeholders; the web layer translates
@@ -23,8 +23,8 @@ class TongbanError(Exception):
         self.message = message
         self.params = params
         self.field = field
-        if code is not None:
-            self.code = code
+        if error_code is not None:
+            self.code = error_code
 
 
 class NotFound(TongbanError):

@@ -52,18 +52,24 @@ def _clean_value(spec: FieldSpec, value: Any) -> Any:
             return value
         if value in ("on", "true", "1", "yes"):
             return True
-        raise InvalidInput("{label} must be ticked or left empty.", field=spec.name,
-                           label=_label(spec))
+        raise InvalidInput(
+            "{label} must be ticked or left empty.", field=spec.name, label=_label(spec)
+        )
     if not isinstance(value, str | int | float) or isinstance(value, bool):
-        raise InvalidInput("{label} has a value of the wrong kind.", field=spec.name,
-                           label=_label(spec))
+        raise InvalidInput(
+            "{label} has a value of the wrong kind.", field=spec.name, label=_label(spec)
+        )
     text = str(value)
     match spec.type:
         case "text" | "textarea":
             limit = spec.max_length or (2000 if spec.type == "textarea" else 200)
             if len(text) > limit:
-                raise InvalidInput("{label} may have at most {n} characters.", field=spec.name,
-                                   label=_label(spec), n=limit)
+                raise InvalidInput(
+                    "{label} may have at most {n} characters.",
+                    field=spec.name,
+                    label=_label(spec),
+                    n=limit,
+                )
             return text
         case "number":
             try:
@@ -71,27 +77,32 @@ def _clean_value(spec: FieldSpec, value: Any) -> Any:
             except InvalidOperation:
                 number = Decimal("NaN")
             if not number.is_finite():
-                raise InvalidInput("{label} must be a number.", field=spec.name,
-                                   label=_label(spec))
+                raise InvalidInput("{label} must be a number.", field=spec.name, label=_label(spec))
             if spec.min is not None and number < spec.min:
-                raise InvalidInput("{label} must be at least {n}.", field=spec.name,
-                                   label=_label(spec), n=spec.min)
+                raise InvalidInput(
+                    "{label} must be at least {n}.", field=spec.name, label=_label(spec), n=spec.min
+                )
             if spec.max is not None and number > spec.max:
-                raise InvalidInput("{label} must be at most {n}.", field=spec.name,
-                                   label=_label(spec), n=spec.max)
+                raise InvalidInput(
+                    "{label} must be at most {n}.", field=spec.name, label=_label(spec), n=spec.max
+                )
             # Stored as text: exact, and JSON has no decimal type.
             return str(number)
         case "date":
             try:
                 return date.fromisoformat(text).isoformat()
             except ValueError:
-                raise InvalidInput("{label} must be a date like 2026-01-31.", field=spec.name,
-                                   label=_label(spec)) from None
+                raise InvalidInput(
+                    "{label} must be a date like 2026-01-31.", field=spec.name, label=_label(spec)
+                ) from None
         case "select":
             allowed = [o.value for o in spec.options or []]
             if text not in allowed:
-                raise InvalidInput("{label} must be one of the listed choices.", field=spec.name,
-                                   label=_label(spec))
+                raise InvalidInput(
+                    "{label} must be one of the listed choices.",
+                    field=spec.name,
+                    label=_label(spec),
+                )
             return text
         case "id_number":
             problem = resident_id_problem(text)
@@ -100,12 +111,16 @@ def _clean_value(spec: FieldSpec, value: Any) -> Any:
             return text.upper()
         case "phone":
             if not _PHONE.match(text):
-                raise InvalidInput("{label} must be a mobile number (11 digits) or a landline "
-                                   "with area code.", field=spec.name, label=_label(spec))
+                raise InvalidInput(
+                    "{label} must be a mobile number (11 digits) or a landline with area code.",
+                    field=spec.name,
+                    label=_label(spec),
+                )
             return text
         case "email":
             if not _EMAIL.match(text) or len(text) > 254:
-                raise InvalidInput("{label} must be an e-mail address.", field=spec.name,
-                                   label=_label(spec))
+                raise InvalidInput(
+                    "{label} must be an e-mail address.", field=spec.name, label=_label(spec)
+                )
             return text
     raise AssertionError(f"unhandled field type {spec.type}")

@@ -31,22 +31,26 @@ def is_owner(subject: Account, application: Application) -> bool:
 
 
 def is_handler(subject: Account, application: Application) -> bool:
-    return subject.kind is AccountKind.OFFICIAL and subject.department_id == application.department_id
+    return (
+        subject.kind is AccountKind.OFFICIAL and subject.department_id == application.department_id
+    )
 
 
 def require_read(subject: Account | None, application: Application) -> Account:
     reader = _signed_in(subject)
     if not (is_owner(reader, application) or is_handler(reader, application)):
-        raise ApplicationNotFound("No application {number} is open to you.",
-                                  number=application.number)
+        raise ApplicationNotFound(
+            "No application {number} is open to you.", number=application.number
+        )
     return reader
 
 
 def require_edit(subject: Account | None, application: Application) -> Account:
     editor = _signed_in(subject)
     if not is_owner(editor, application):
-        raise ApplicationNotFound("No application {number} is open to you.",
-                                  number=application.number)
+        raise ApplicationNotFound(
+            "No application {number} is open to you.", number=application.number
+        )
     return editor
 
 
@@ -56,8 +60,10 @@ def require_act(subject: Account | None, application: Application, action: Actio
     if role is Role.APPLICANT and not is_owner(actor, application):
         raise Forbidden("Only the applicant can {action} this application.", action=action.value)
     if role is Role.OFFICIAL and not is_handler(actor, application):
-        raise Forbidden("Only an official of the handling department can {action} this application.",
-                        action=action.value)
+        raise Forbidden(
+            "Only an official of the handling department can {action} this application.",
+            action=action.value,
+        )
     return actor
 
 

@@ -12,7 +12,7 @@ from tongban.applications.states import Status
 from tongban.catalog.models import ServiceItem
 
 
-def _applications() -> Select[tuple[Application]]:
+def _applications() -> Select[Application]:
     return select(Application).options(
         selectinload(Application.item).selectinload(ServiceItem.department),
         selectinload(Application.item).selectinload(ServiceItem.materials),
@@ -28,7 +28,10 @@ def by_number(session: Session, number: str) -> Application | None:
 
 
 def number_taken(session: Session, number: str) -> bool:
-    return session.execute(select(Application.id).where(Application.number == number)).first() is not None
+    return (
+        session.execute(select(Application.id).where(Application.number == number)).first()
+        is not None
+    )
 
 
 def of_applicant(session: Session, applicant_id: int) -> Sequence[Application]:

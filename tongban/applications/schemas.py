@@ -16,8 +16,9 @@ class _Read(BaseModel):
 
 class ApplicationCreate(BaseModel):
     item_code: str = Field(examples=["SAMR-0001"])
-    form: dict[str, Any] = Field(default_factory=dict,
-                                 description="Field values by name; may be partial for a draft.")
+    form: dict[str, Any] = Field(
+        default_factory=dict, description="Field values by name; may be partial for a draft."
+    )
 
 
 class FormUpdate(BaseModel):
@@ -26,10 +27,16 @@ class FormUpdate(BaseModel):
 
 class ActionRequest(BaseModel):
     action: Action
-    reason: str = Field(default="", max_length=2000,
-                        description="Required for return, reject and deny; shown to the applicant.")
-    result_note: str = Field(default="", max_length=2000,
-                             description="With complete: what was issued and how to collect it.")
+    reason: str = Field(
+        default="",
+        max_length=2000,
+        description="Required for return, reject and deny; shown to the applicant.",
+    )
+    result_note: str = Field(
+        default="",
+        max_length=2000,
+        description="With complete: what was issued and how to collect it.",
+    )
 
 
 class MaterialRead(_Read):
@@ -100,9 +107,13 @@ def summary(application: Any) -> dict[str, Any]:
         "created_at": application.created_at,
         "submitted_at": application.submitted_at,
         "time_limit": TimeLimitRead(
-            due_on=limit.due_on, statutory_due_on=limit.statutory_due_on,
-            working_days_left=limit.working_days_left, overdue=limit.overdue,
-        ) if limit else None,
+            due_on=limit.due_on,
+            statutory_due_on=limit.statutory_due_on,
+            working_days_left=limit.working_days_left,
+            overdue=limit.overdue,
+        )
+        if limit
+        else None,
     }
 
 

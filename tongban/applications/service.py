@@ -54,14 +54,22 @@ def _load(session: Session, number: str) -> Application:
     return application
 
 
-def _audit(session: Session, actor: Account, action: str, application: Application,
-           **details: Any) -> None:
-    audit.record(session, actor=actor, action=f"application.{action}",
-                 target_type="application", target_id=application.number, details=details)
+def _audit(
+    session: Session, actor: Account, action: str, application: Application, **details: Any
+) -> None:
+    audit.record(
+        session,
+        actor=actor,
+        action=f"application.{action}",
+        target_type="application",
+        target_id=application.number,
+        details=details,
+    )
 
 
-def start(session: Session, subject: Account | None, *, item_code: str,
-          form: dict[str, Any] | None = None) -> Application:
+def start(
+    session: Session, subject: Account | None, *, item_code: str, form: dict[str, Any] | None = None
+) -> Application:
     """Open a draft application for an item, optionally with a first (partial) form."""
     item = catalog_service.get_item(session, subject, item_code)
     applicant = policy.require_apply(subject, item)
@@ -88,8 +96,9 @@ def start(session: Session, subject: Account | None, *, item_code: str,
     return _load(session, number)
 
 
-def update_form(session: Session, subject: Account | None, number: str,
-                form: dict[str, Any]) -> Application:
+def update_form(
+    session: Session, subject: Account | None, number: str, form: dict[str, Any]
+) -> Application:
     application = _load(session, number)
     editor = policy.require_edit(subject, application)
     _require_editable(application)
@@ -98,8 +107,15 @@ def update_form(session: Session, subject: Account | None, number: str,
     return application
 
 
-def add_material(session: Session, subject: Account | None, number: str, *,
-                 requirement_code: str, filename: str, stream: BinaryIO) -> Material:
+def add_material(
+    session: Session,
+    subject: Account | None,
+    number: str,
+    *,
+    requirement_code: str,
+    filename: str,
+    stream: BinaryIO,
+) -> Material:
     application = _load(session, number)
     editor = policy.require_edit(subject, application)
     _require_editable(application)
@@ -117,24 +133,39 @@ def add_material(session: Session, subject: Account | None, number: str, *,
     )
     application.materials.append(material)
     session.flush()
-    _audit(session, editor, "material_added", application, material=requirement.code,
-           sha256=stored.sha256, size=stored.size)
+    _audit(
+        session,
+        editor,
+        "material_added",
+        application,
+        material=requirement.code,
+        sha256=stored.sha256,
+        size=stored.size,
+    )
     return material
 
 
-def remove_material(session: Session, subject: Account | None, number: str,
-                    material_id: int) -> None:
+def remove_material(
+    session: Session, subject: Account | None, number: str, material_id: int
+) -> None:
     application = _load(session, number)
     editor = policy.require_edit(subject, application)
     _require_editable(application)
     material = _material(application, material_id)
     application.materials.remove(material)
-    _audit(session, editor, "material_removed", application, material=material.requirement_code,
-           sha256=material.sha256)
+    _audit(
+        session,
+        editor,
+        "material_removed",
+        application,
+        material=material.requirement_code,
+        sha256=material.sha256,
+    )
 
 
-def open_material(session: Session, subject: Account | None, number: str,
-                  material_id: int) -> tuple[Material, Any]:
+def open_material(
+    session: Session, subject: Account | None, number: str, material_id: int
+) -> tuple[Material, Any]:
     """The material's record and the path of its stored file; an official's read is audited."""
     application = _load(session, number)
     reader = policy.require_read(subject, application)
@@ -158,13 +189,15 @@ def list_mine(session: Session, subject: Account | None) -> Sequence[Application
     return repository.of_applicant(session, applicant.id)
 
 
-def work_queue(session: Session, subject: Account | None, *,
-               statuses: Collection[Status] | None = None) -> Sequence[Application]:
+def work_queue(
+    session: Session, subject: Account | None, *, statuses: Collection[Status] | None = None
+) -> Sequence[Application]:
     """The official's own department's open cases (or those in ``statuses``)."""
     official = policy.require_view_queue(subject)
     assert official.department_id is not None
-    return repository.of_department(session, official.department_id,
-                                    statuses or OPEN_FOR_DEPARTMENT)
+    return repository.of_department(
+        session, official.department_id, statuses or OPEN_FOR_DEPARTMENT
+    )
 
 
 def next_actions(subject: Account, application: Application) -> list[Action]:
@@ -178,16 +211,29 @@ def next_actions(subject: Account, application: Application) -> list[Action]:
 
 def missing(application: Application) -> list[LocalText]:
     """What still stops submission: required fields and required materials not provided."""
-    gaps = [LocalText(f.label_zh, f.label_en) for f in field_specs(application.item)
-            if f.required and application.form_data.get(f.name) in (None, "", False)]
+    gaps = [
+        LocalText(f.label_zh, f.label_en)
+        for f in field_specs(application.item)
+        if f.required and application.form_data.get(f.name) in (None, "", False)
+    ]
     have = {m.requirement_code for m in application.materials}
-    gaps += [LocalText(r.name_zh, r.name_en) for r in application.item.materials
-             if r.required and r.code not in have]
+    gaps += [
+        LocalText(r.name_zh, r.name_en)
+        for r in application.item.materials
+        if r.required and r.code not in have
+    ]
     return gaps
 
 
-def act(session: Session, subject: Account | None, number: str, action: Action, *,
-        reason: str = "", result_note: str = "") -> Application:
+def act(
+    session: Session,
+    subject: Account | None,
+    number: str,
+    action: Action,
+    *,
+    reason: str = "",
+    result_note: str = "",
+) -> Application:
     """Take ``action`` on an application, if the state machine and the policy allow it."""
     application = _load(session, number)
     actor = policy.require_act(subject, application, action)
@@ -195,26 +241,34 @@ def act(session: Session, subject: Account | None, number: str, action: Action, 
     if application.status not in transition.sources:
         raise InvalidTransition(
             "An application that is {status} cannot be given the action {action}.",
-            status=application.status.value, action=action.value,
+            status=application.status.value,
+            action=action.value,
         )
     reason = reason.strip()
     if transition.reason_required and not reason:
         raise InvalidInput("Please give a reason: the applicant will see it.", field="reason")
     if len(reason) > MAX_REASON:
-        raise InvalidInput("The reason may have at most {n} characters.", field="reason",
-                           n=MAX_REASON)
+        raise InvalidInput(
+            "The reason may have at most {n} characters.", field="reason", n=MAX_REASON
+        )
     _apply_effects(application, action, reason=reason, result_note=result_note.strip())
     previous = application.status
     application.status = transition.target
     _record_change(session, application, actor, previous, transition.target, reason, action)
-    _audit(session, actor, action.value, application, **{"from": previous.value,
-                                                         "to": transition.target.value})
+    _audit(
+        session,
+        actor,
+        action.value,
+        application,
+        **{"from": previous.value, "to": transition.target.value},
+    )
     session.flush()
     return application
 
 
-def _apply_effects(application: Application, action: Action, *, reason: str,
-                   result_note: str) -> None:
+def _apply_effects(
+    application: Application, action: Action, *, reason: str, result_note: str
+) -> None:
     now = utcnow()
     if action is Action.SUBMIT:
         cleaned = forms.clean(field_specs(application.item), application.form_data, complete=True)
@@ -247,28 +301,44 @@ def _result_number(application: Application) -> str:
     return body + ids.check_character(body)
 
 
-def _record_change(session: Session, application: Application, actor: Account,
-                   previous: Status | None, target: Status, reason: str,
-                   action: Action | None = None) -> None:
-    change = StatusChange(application_id=application.id, action=action, from_status=previous,
-                          to_status=target, actor_id=actor.id, actor_name=actor.display_name,
-                          at=utcnow(), reason=reason)
+def _record_change(
+    session: Session,
+    application: Application,
+    actor: Account,
+    previous: Status | None,
+    target: Status,
+    reason: str,
+    action: Action | None = None,
+) -> None:
+    change = StatusChange(
+        application_id=application.id,
+        action=action,
+        from_status=previous,
+        to_status=target,
+        actor_id=actor.id,
+        actor_name=actor.display_name,
+        at=utcnow(),
+        reason=reason,
+    )
     session.add(change)
     application.history.append(change)
 
 
 def _require_editable(application: Application) -> None:
     if application.status not in EDITABLE:
-        raise NotEditable("An application that is {status} can no longer be changed.",
-                          status=application.status.value)
+        raise NotEditable(
+            "An application that is {status} can no longer be changed.",
+            status=application.status.value,
+        )
 
 
 def _requirement(item: ServiceItem, code: str) -> MaterialRequirement:
     for requirement in item.materials:
         if requirement.code == code:
             return requirement
-    raise InvalidInput("This item asks for no material called {code}.", field="requirement_code",
-                       code=code)
+    raise InvalidInput(
+        "This item asks for no material called {code}.", field="requirement_code", code=code
+    )
 
 
 def _material(application: Application, material_id: int) -> Material:

@@ -45,19 +45,26 @@ class Transition:
 
 
 TRANSITIONS: dict[Action, Transition] = {
-    Action.SUBMIT: Transition(frozenset({Status.DRAFT, Status.RETURNED}), Status.SUBMITTED,
-                              Role.APPLICANT),
-    Action.WITHDRAW: Transition(frozenset({Status.DRAFT, Status.SUBMITTED, Status.RETURNED}),
-                                Status.WITHDRAWN, Role.APPLICANT),
+    Action.SUBMIT: Transition(
+        frozenset({Status.DRAFT, Status.RETURNED}), Status.SUBMITTED, Role.APPLICANT
+    ),
+    Action.WITHDRAW: Transition(
+        frozenset({Status.DRAFT, Status.SUBMITTED, Status.RETURNED}),
+        Status.WITHDRAWN,
+        Role.APPLICANT,
+    ),
     Action.ACCEPT: Transition(frozenset({Status.SUBMITTED}), Status.ACCEPTED, Role.OFFICIAL),
-    Action.RETURN: Transition(frozenset({Status.SUBMITTED}), Status.RETURNED, Role.OFFICIAL,
-                              reason_required=True),
-    Action.REJECT: Transition(frozenset({Status.SUBMITTED}), Status.REJECTED, Role.OFFICIAL,
-                              reason_required=True),
+    Action.RETURN: Transition(
+        frozenset({Status.SUBMITTED}), Status.RETURNED, Role.OFFICIAL, reason_required=True
+    ),
+    Action.REJECT: Transition(
+        frozenset({Status.SUBMITTED}), Status.REJECTED, Role.OFFICIAL, reason_required=True
+    ),
     Action.START_REVIEW: Transition(frozenset({Status.ACCEPTED}), Status.IN_REVIEW, Role.OFFICIAL),
     Action.APPROVE: Transition(frozenset({Status.IN_REVIEW}), Status.APPROVED, Role.OFFICIAL),
-    Action.DENY: Transition(frozenset({Status.IN_REVIEW}), Status.DENIED, Role.OFFICIAL,
-                            reason_required=True),
+    Action.DENY: Transition(
+        frozenset({Status.IN_REVIEW}), Status.DENIED, Role.OFFICIAL, reason_required=True
+    ),
     Action.COMPLETE: Transition(frozenset({Status.APPROVED}), Status.COMPLETED, Role.OFFICIAL),
 }
 

@@ -58,12 +58,16 @@ def store(stream: BinaryIO, *, allowed: list[str], max_bytes: int) -> StoredFile
                     if kind not in allowed:
                         raise InvalidInput(
                             "This file is not of an accepted type; accepted: {types}.",
-                            field="file", types=", ".join(t.upper() for t in allowed),
+                            field="file",
+                            types=", ".join(t.upper() for t in allowed),
                         )
                 size += len(chunk)
                 if size > max_bytes:
-                    raise TooLarge("The file is larger than {mb} MB.", field="file",
-                                   mb=max_bytes // (1024 * 1024))
+                    raise TooLarge(
+                        "The file is larger than {mb} MB.",
+                        field="file",
+                        mb=max_bytes // (1024 * 1024),
+                    )
                 digest.update(chunk)
                 tmp.write(chunk)
             if size == 0 or kind is None:

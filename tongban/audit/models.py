@@ -17,8 +17,9 @@ class AuditEntry(Base):
     __tablename__ = "audit_entries"
 
     # Assigned from the chain head, not by the database: gaps would hide deletions.
-    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
-                                     autoincrement=False)
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False
+    )
     at: Mapped[datetime]
     actor_id: Mapped[int | None]
     actor: Mapped[str] = mapped_column(String(120))

@@ -34,7 +34,9 @@ def record(
     details: dict[str, Any] | None = None,
 ) -> AuditEntry:
     # FOR UPDATE serialises appends on PostgreSQL; SQLite transactions already hold the write lock.
-    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one()
+    head = session.execute(
+        select(AuditHead).where(AuditHead.id == 1).with_for_update()
+    ).scalar_one()
     fields: dict[str, Any] = {
         "seq": head.seq + 1,
         "at": utcnow(),

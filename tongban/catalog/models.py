@@ -64,7 +64,9 @@ class MaterialRequirement(Base):
     __tablename__ = "material_requirements"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    item_id: Mapped[int] = mapped_column(ForeignKey("service_items.id", ondelete="CASCADE"), index=True)
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("service_items.id", ondelete="CASCADE"), index=True
+    )
     position: Mapped[int]
     code: Mapped[str] = mapped_column(String(40))
     name_zh: Mapped[str] = mapped_column(String(100))

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, selectinload
 from tongban.catalog.models import Department, ServiceItem
 
 
-def _items() -> Select[tuple[ServiceItem]]:
+def _items() -> Select[ServiceItem]:
     return select(ServiceItem).options(
         selectinload(ServiceItem.department), selectinload(ServiceItem.materials)
     )

@@ -115,7 +115,7 @@ class ItemSpec(_Bilingual):
     def _fee_is_exact(cls, value: object) -> object:
         # A float fee in YAML (12.5) would carry binary rounding; ask for a string.
         if isinstance(value, float):
-            raise ValueError("write the fee as a quoted string, e.g. \"120.00\"")
+            raise ValueError('write the fee as a quoted string, e.g. "120.00"')
         return value
 
     @model_validator(mode="after")
@@ -124,8 +124,10 @@ class ItemSpec(_Bilingual):
             raise ValueError("promised_days cannot exceed statutory_days")
         if not (self.online or self.offline):
             raise ValueError("an item must be available online, offline or both")
-        for kind, names in (("field", [f.name for f in self.fields]),
-                            ("material", [m.code for m in self.materials])):
+        for kind, names in (
+            ("field", [f.name for f in self.fields]),
+            ("material", [m.code for m in self.materials]),
+        ):
             dupes = {n for n in names if names.count(n) > 1}
             if dupes:
                 raise ValueError(f"duplicate {kind} names: {sorted(dupes)}")

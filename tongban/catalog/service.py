@@ -84,7 +84,8 @@ def read_catalog_dir(directory: Path) -> tuple[list[DepartmentSpec], list[ItemSp
         if item.department not in known:
             raise CatalogFileInvalid(
                 "Item {item} names an unknown department {department}.",
-                item=item.code, department=item.department,
+                item=item.code,
+                department=item.department,
             )
     return departments, items
 
@@ -96,14 +97,18 @@ def _parse(path: Path, shape: Any) -> Any:
     except FileNotFoundError as exc:
         raise CatalogFileInvalid("Catalog file {path} does not exist.", path=str(path)) from exc
     except yaml.YAMLError as exc:
-        raise CatalogFileInvalid("{path} is not valid YAML: {problem}", path=str(path),
-                                 problem=str(exc)) from exc
+        raise CatalogFileInvalid(
+            "{path} is not valid YAML: {problem}", path=str(path), problem=str(exc)
+        ) from exc
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
         raise CatalogFileInvalid(
             "{path}: {where}: {problem} ({count} problem(s) in all)",
-            path=str(path), where=where, problem=first["msg"], count=exc.error_count(),
+            path=str(path),
+            where=where,
+            problem=first["msg"],
+            count=exc.error_count(),
         ) from exc
 
 
@@ -134,13 +139,22 @@ def load_catalog(session: Session, subject: Account | None, directory: Path) -> 
     session.flush()
     for ispec in item_specs:
         _upsert_item(session, subject, ispec, by_code[ispec.department], report)
-    audit.record(session, actor=subject, action="catalog.loaded", target_type="catalog",
-                 target_id=str(directory.name), details=vars(report).copy())
+    audit.record(
+        session,
+        actor=subject,
+        action="catalog.loaded",
+        target_type="catalog",
+        target_id=str(directory.name),
+        details=vars(report).copy(),
+    )
     return report
 
 
 def _upsert_item(
-    session: Session, subject: Account | None, spec: ItemSpec, department: Department,
+    session: Session,
+    subject: Account | None,
+    spec: ItemSpec,
+    department: Department,
     report: LoadReport,
 ) -> None:
     values = spec.model_dump(exclude={"department", "materials", "fields"})
@@ -168,14 +182,32 @@ def _upsert_item(
         item.version += 1
         report.items_updated += 1
         action = "catalog.item_updated"
-    audit.record(session, actor=subject, action=action, target_type="service_item",
-                 target_id=item.code, details={"version": item.version})
+    audit.record(
+        session,
+        actor=subject,
+        action=action,
+        target_type="service_item",
+        target_id=item.code,
+        details={"version": item.version},
+    )
 
 
 def _material_values(material: MaterialRequirement) -> dict[str, Any]:
-    return {c: getattr(material, c) for c in
-            ("position", "code", "name_zh", "name_en", "form", "required", "types", "max_mb",
-             "note_zh", "note_en")}
+    return {
+        c: getattr(material, c)
+        for c in (
+            "position",
+            "code",
+            "name_zh",
+            "name_en",
+            "form",
+            "required",
+            "types",
+            "max_mb",
+            "note_zh",
+            "note_en",
+        )
+    }
 
 
 def _assign(obj: object, values: dict[str, Any]) -> bool:

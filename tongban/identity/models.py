@@ -24,7 +24,12 @@ class Account(TimestampMixin, Base):
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(100))
     kind: Mapped[AccountKind] = mapped_column(
-        Enum(AccountKind, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+        Enum(
+            AccountKind,
+            native_enum=False,
+            length=20,
+            values_callable=lambda e: [m.value for m in e],
+        )
     )
     password_hash: Mapped[str] = mapped_column(String(200))
     # Officials belong to one department and see only its work.
@@ -48,6 +53,8 @@ class WebSession(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     # Only a hash of the token is stored: a database leak does not hand out sessions.
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]

@@ -18,7 +18,7 @@ def resident_id_check_character(first17: str) -> str:
 
 
 def resident_id_problem(number: str) -> str | None:
-    """None if ``number`` is a well-formed resident ID, else what is wrong with it (English msgid)."""
+    """None for a well-formed resident ID, else what is wrong with it (an English msgid)."""
     number = number.strip().upper()
     if not _PATTERN.match(number):
         return N_("A resident ID number has 17 digits followed by a digit or X.")

@@ -29,7 +29,9 @@ def _token_hash(token: str) -> str:
 
 
 def authenticate(session: Session, *, username: str, password: str) -> Account:
-    account = session.execute(select(Account).where(Account.username == username)).scalar_one_or_none()
+    account = session.execute(
+        select(Account).where(Account.username == username)
+    ).scalar_one_or_none()
     try:
         _hasher.verify(account.password_hash if account else _DUMMY_HASH, password)
     except (VerifyMismatchError, InvalidHashError):
@@ -53,8 +55,13 @@ def open_session(session: Session, account: Account) -> str:
             expires_at=now + timedelta(hours=get_settings().session_hours),
         )
     )
-    audit.record(session, actor=account, action="identity.signed_in", target_type="account",
-                 target_id=str(account.id))
+    audit.record(
+        session,
+        actor=account,
+        action="identity.signed_in",
+        target_type="account",
+        target_id=str(account.id),
+    )
     return token
 
 
@@ -87,8 +94,11 @@ def create_account(
     """Create an account. ``subject`` None means the operator at the command line."""
     policy.require_create_account(subject)
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput("The password must have at least {n} characters.", field="password",
-                           n=MIN_PASSWORD_LENGTH)
+        raise InvalidInput(
+            "The password must have at least {n} characters.",
+            field="password",
+            n=MIN_PASSWORD_LENGTH,
+        )
     if kind is AccountKind.OFFICIAL and department_id is None:
         raise InvalidInput("An official must belong to a department.", field="department")
     if session.execute(select(Account.id).where(Account.username == username)).first():
@@ -104,8 +114,14 @@ def create_account(
     )
     session.add(account)
     session.flush()
-    audit.record(session, actor=subject, action="identity.account_created", target_type="account",
-                 target_id=str(account.id), details={"username": username, "kind": kind.value})
+    audit.record(
+        session,
+        actor=subject,
+        action="identity.account_created",
+        target_type="account",
+        target_id=str(account.id),
+        details={"username": username, "kind": kind.value},
+    )
     return account
 
 

@@ -40,11 +40,12 @@ class WorkCalendar:
         return current
 
     def workdays_between(self, start: date, end: date) -> int:
-        """Working days after ``start`` up to and including ``end``; negative if ``end`` is earlier."""
+        """Working days after ``start`` up to and including ``end`` (negative when earlier)."""
         if end < start:
             return -self.workdays_between(end, start)
         return sum(
-            1 for offset in range(1, (end - start).days + 1)
+            1
+            for offset in range(1, (end - start).days + 1)
             if self.is_workday(start + timedelta(days=offset))
         )
 

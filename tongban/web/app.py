@@ -16,11 +16,11 @@ from tongban.web import errors
 from tongban.web.api import applications as applications_api
 from tongban.web.api import catalog as catalog_api
 from tongban.web.api import identity as identity_api
-from tongban.web.pages import templating
 from tongban.web.pages import applications as application_pages
 from tongban.web.pages import catalog as catalog_pages
 from tongban.web.pages import identity as identity_pages
 from tongban.web.pages import queue as queue_pages
+from tongban.web.pages import templating
 
 WEB_DIR = Path(str(resources.files("tongban.web")))
 
@@ -30,16 +30,20 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         title="tongban",
         version=tongban.__version__,
         description="Integrated online government service platform (一网通办). "
-                    "Sign in with POST /api/v1/session and send the token as a bearer token.",
+        "Sign in with POST /api/v1/session and send the token as a bearer token.",
     )
     app.state.session_factory = sessionmaker(bind=engine or get_engine(), expire_on_commit=False)
     app.state.templates = templating.make_templates(WEB_DIR / "templates")
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
-    for router in (identity_api.router, catalog_api.router, applications_api.router,
-                   identity_pages.router, catalog_pages.router, application_pages.router,
-                   queue_pages.router):
+    for router in (
+        identity_api.router,
+        catalog_api.router,
+        applications_api.router,
+        identity_pages.router,
+        catalog_pages.router,
+        application_pages.router,
+        queue_pages.router,
+    ):
         app.include_router(router)
     errors.install(app)
     return app
-
-

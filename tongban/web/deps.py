@@ -94,7 +94,9 @@ class LoginRedirect(Exception):
 
 def page_required(request: Request, subject: PageSubject) -> Account:
     if subject is None:
-        target = request.url.path if request.method == "GET" else request.headers.get("referer", "/")
+        target = (
+            request.url.path if request.method == "GET" else request.headers.get("referer", "/")
+        )
         raise LoginRedirect(str(target))
     return subject
 

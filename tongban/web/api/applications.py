@@ -28,10 +28,15 @@ _ERRORS: dict[int | str, dict[str, str]] = {
 }
 
 
-@router.post("/api/v1/applications", response_model=ApplicationRead,
-             status_code=status.HTTP_201_CREATED, responses=_ERRORS)
-def start_application(body: ApplicationCreate, session: SessionDep,
-                      subject: ApiSubject) -> ApplicationRead:
+@router.post(
+    "/api/v1/applications",
+    response_model=ApplicationRead,
+    status_code=status.HTTP_201_CREATED,
+    responses=_ERRORS,
+)
+def start_application(
+    body: ApplicationCreate, session: SessionDep, subject: ApiSubject
+) -> ApplicationRead:
     application = service.start(session, subject, item_code=body.item_code, form=body.form)
     return read_model(application, service.next_actions(subject, application))
 
@@ -42,12 +47,16 @@ def my_applications(session: SessionDep, subject: ApiSubject) -> list[Applicatio
 
 
 @router.get("/api/v1/queue", response_model=list[ApplicationSummary], tags=["work queue"])
-def work_queue(session: SessionDep, subject: ApiSubject,
-               status_: list[Status] | None = Query(default=None, alias="status")
-               ) -> list[ApplicationSummary]:
+def work_queue(
+    session: SessionDep,
+    subject: ApiSubject,
+    status_: list[Status] | None = Query(default=None, alias="status"),
+) -> list[ApplicationSummary]:
     """The signed-in official's department's cases, oldest first."""
-    return [ApplicationSummary(**summary(a))
-            for a in service.work_queue(session, subject, statuses=status_)]
+    return [
+        ApplicationSummary(**summary(a))
+        for a in service.work_queue(session, subject, statuses=status_)
+    ]
 
 
 @router.get("/api/v1/applications/{number}", response_model=ApplicationRead, responses=_ERRORS)
@@ -56,44 +65,69 @@ def get_application(number: str, session: SessionDep, subject: ApiSubject) -> Ap
     return read_model(application, service.next_actions(subject, application))
 
 
-@router.put("/api/v1/applications/{number}/form", response_model=ApplicationRead,
-            responses=_ERRORS)
-def save_form(number: str, body: FormUpdate, session: SessionDep,
-              subject: ApiSubject) -> ApplicationRead:
+@router.put("/api/v1/applications/{number}/form", response_model=ApplicationRead, responses=_ERRORS)
+def save_form(
+    number: str, body: FormUpdate, session: SessionDep, subject: ApiSubject
+) -> ApplicationRead:
     application = service.update_form(session, subject, number, body.form)
     return read_model(application, service.next_actions(subject, application))
 
 
-@router.post("/api/v1/applications/{number}/materials", response_model=MaterialRead,
-             status_code=status.HTTP_201_CREATED,
-             responses={**_ERRORS, 413: {"description": "File too large"}})
-def upload_material(number: str, session: SessionDep, subject: ApiSubject,
-                    requirement_code: str = Form(...), file: UploadFile = File(...)) -> object:
-    return service.add_material(session, subject, number, requirement_code=requirement_code,
-                                filename=file.filename or "", stream=file.file)
+@router.post(
+    "/api/v1/applications/{number}/materials",
+    response_model=MaterialRead,
+    status_code=status.HTTP_201_CREATED,
+    responses={**_ERRORS, 413: {"description": "File too large"}},
+)
+def upload_material(
+    number: str,
+    session: SessionDep,
+    subject: ApiSubject,
+    requirement_code: str = Form(...),
+    file: UploadFile = File(...),
+) -> object:
+    return service.add_material(
+        session,
+        subject,
+        number,
+        requirement_code=requirement_code,
+        filename=file.filename or "",
+        stream=file.file,
+    )
 
 
-@router.delete("/api/v1/applications/{number}/materials/{material_id}",
-               status_code=status.HTTP_204_NO_CONTENT, responses=_ERRORS)
-def delete_material(number: str, material_id: int, session: SessionDep,
-                    subject: ApiSubject) -> None:
+@router.delete(
+    "/api/v1/applications/{number}/materials/{material_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=_ERRORS,
+)
+def delete_material(
+    number: str, material_id: int, session: SessionDep, subject: ApiSubject
+) -> None:
     service.remove_material(session, subject, number, material_id)
 
 
-@router.get("/api/v1/applications/{number}/materials/{material_id}", response_class=FileResponse,
-            responses=_ERRORS)
-def download_material(number: str, material_id: int, session: SessionDep,
-                      subject: ApiSubject) -> FileResponse:
+@router.get(
+    "/api/v1/applications/{number}/materials/{material_id}",
+    response_class=FileResponse,
+    responses=_ERRORS,
+)
+def download_material(
+    number: str, material_id: int, session: SessionDep, subject: ApiSubject
+) -> FileResponse:
     material, path = service.open_material(session, subject, number, material_id)
     return FileResponse(path, media_type=material.content_type, filename=material.filename)
 
 
-@router.post("/api/v1/applications/{number}/actions", response_model=ApplicationRead,
-             responses=_ERRORS)
-def take_action(number: str, body: ActionRequest, session: SessionDep,
-                subject: ApiSubject) -> ApplicationRead:
+@router.post(
+    "/api/v1/applications/{number}/actions", response_model=ApplicationRead, responses=_ERRORS
+)
+def take_action(
+    number: str, body: ActionRequest, session: SessionDep, subject: ApiSubject
+) -> ApplicationRead:
     """Move the application through its states: submit and withdraw (applicant); accept, return,
     reject, start_review, approve, deny and complete (official of the handling department)."""
-    application = service.act(session, subject, number, body.action, reason=body.reason,
-                              result_note=body.result_note)
+    application = service.act(
+        session, subject, number, body.action, reason=body.reason, result_note=body.result_note
+    )
     return read_model(application, service.next_actions(subject, application))

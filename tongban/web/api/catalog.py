@@ -27,11 +27,15 @@ def search_items(
     audience: Literal["person", "company"] | None = None,
     online: bool = False,
 ) -> object:
-    return catalog_service.search(session, subject, text=q, department=department,
-                                  audience=audience, online_only=online)
+    return catalog_service.search(
+        session, subject, text=q, department=department, audience=audience, online_only=online
+    )
 
 
-@router.get(public("/api/v1/items/{code}"), response_model=ItemRead,
-            responses={404: {"description": "No such item"}})
+@router.get(
+    public("/api/v1/items/{code}"),
+    response_model=ItemRead,
+    responses={404: {"description": "No such item"}},
+)
 def get_item(code: str, session: SessionDep, subject: ApiOptionalSubject) -> object:
     return catalog_service.get_item(session, subject, code)

@@ -30,12 +30,14 @@ class AccountRead(BaseModel):
     kind: AccountKind
 
 
-@router.post(public("/api/v1/session"), response_model=SessionToken,
-             status_code=status.HTTP_201_CREATED,
-             responses={401: {"description": "Wrong username or password"}})
+@router.post(
+    public("/api/v1/session"),
+    response_model=SessionToken,
+    status_code=status.HTTP_201_CREATED,
+    responses={401: {"description": "Wrong username or password"}},
+)
 def sign_in(body: Credentials, session: SessionDep) -> SessionToken:
-    account = identity_service.authenticate(session, username=body.username,
-                                            password=body.password)
+    account = identity_service.authenticate(session, username=body.username, password=body.password)
     return SessionToken(token=identity_service.open_session(session, account))
 
 

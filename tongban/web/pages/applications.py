@@ -23,19 +23,31 @@ FIELD_PREFIX = "f_"
 
 def form_values(form: FormData) -> dict[str, Any]:
     """Form fields are posted as ``f_<name>`` so they never collide with csrf or buttons."""
-    return {key[len(FIELD_PREFIX):]: value for key, value in form.items()
-            if key.startswith(FIELD_PREFIX) and isinstance(value, str)}
+    return {
+        key[len(FIELD_PREFIX) :]: value
+        for key, value in form.items()
+        if key.startswith(FIELD_PREFIX) and isinstance(value, str)
+    }
 
 
 def _error_text(request: Request, exc: TongbanError) -> str:
     return translate(exc.message, locale(request), **exc.params)
 
 
-def _edit_page(request: Request, session: Session, subject: Account, number: str, *,
-               error: TongbanError | None = None, values: dict[str, Any] | None = None) -> Response:
+def _edit_page(
+    request: Request,
+    session: Session,
+    subject: Account,
+    number: str,
+    *,
+    error: TongbanError | None = None,
+    values: dict[str, Any] | None = None,
+) -> Response:
     application = service.get(session, subject, number)
     return render(
-        request, "applications/edit.html", subject,
+        request,
+        "applications/edit.html",
+        subject,
         status_code=error.status_code if error else 200,
         application=application,
         fields=service.field_specs(application.item),
@@ -54,8 +66,13 @@ def apply(code: str, session: SessionDep, subject: PageUser, form: PostedForm) -
 
 @router.get("/applications", response_class=HTMLResponse)
 def my_applications(request: Request, session: SessionDep, subject: PageUser) -> Response:
-    return render(request, "applications/list.html", subject,
-                  applications=service.list_mine(session, subject), service=service)
+    return render(
+        request,
+        "applications/list.html",
+        subject,
+        applications=service.list_mine(session, subject),
+        service=service,
+    )
 
 
 @router.get("/applications/{number}/edit", response_class=HTMLResponse)
@@ -64,8 +81,9 @@ def edit(number: str, request: Request, session: SessionDep, subject: PageUser) 
 
 
 @router.post("/applications/{number}/edit")
-def save(number: str, request: Request, session: SessionDep, subject: PageUser,
-         form: PostedForm) -> Response:
+def save(
+    number: str, request: Request, session: SessionDep, subject: PageUser, form: PostedForm
+) -> Response:
     values = form_values(form)
     intent = form.get("intent")
     try:
@@ -80,23 +98,31 @@ def save(number: str, request: Request, session: SessionDep, subject: PageUser,
 
 
 @router.post("/applications/{number}/materials")
-def upload(number: str, request: Request, session: SessionDep, subject: PageUser,
-           form: PostedForm) -> Response:
+def upload(
+    number: str, request: Request, session: SessionDep, subject: PageUser, form: PostedForm
+) -> Response:
     upload = form.get("file")
     requirement = form.get("requirement_code")
     try:
         if not isinstance(upload, UploadFile) or not upload.filename:
             raise TongbanError("Please choose a file to upload.", field="file")
-        service.add_material(session, subject, number, requirement_code=str(requirement),
-                             filename=upload.filename, stream=upload.file)
+        service.add_material(
+            session,
+            subject,
+            number,
+            requirement_code=str(requirement),
+            filename=upload.filename,
+            stream=upload.file,
+        )
     except TongbanError as exc:
         return _edit_page(request, session, subject, number, error=exc)
     return RedirectResponse(f"/applications/{number}/edit#materials", status_code=303)
 
 
 @router.post("/applications/{number}/materials/{material_id}/delete")
-def remove(number: str, material_id: int, session: SessionDep, subject: PageUser,
-           form: PostedForm) -> Response:
+def remove(
+    number: str, material_id: int, session: SessionDep, subject: PageUser, form: PostedForm
+) -> Response:
     service.remove_material(session, subject, number, material_id)
     return RedirectResponse(f"/applications/{number}/edit#materials", status_code=303)
 
@@ -110,17 +136,28 @@ def withdraw(number: str, session: SessionDep, subject: PageUser, form: PostedFo
 @router.get("/applications/{number}", response_class=HTMLResponse)
 def detail(number: str, request: Request, session: SessionDep, subject: PageUser) -> Response:
     application = service.get(session, subject, number)
-    return render(request, "applications/detail.html", subject, application=application,
-                  limit=service.time_limit(application), fields=service.field_specs(application.item),
-                  actions=service.next_actions(subject, application),
-                  submitted=request.query_params.get("submitted") == "1")
+    return render(
+        request,
+        "applications/detail.html",
+        subject,
+        application=application,
+        limit=service.time_limit(application),
+        fields=service.field_specs(application.item),
+        actions=service.next_actions(subject, application),
+        submitted=request.query_params.get("submitted") == "1",
+    )
 
 
 @router.get("/applications/{number}/receipt", response_class=HTMLResponse)
 def receipt(number: str, request: Request, session: SessionDep, subject: PageUser) -> Response:
     application = service.get(session, subject, number)
-    return render(request, "applications/receipt.html", subject, application=application,
-                  limit=service.time_limit(application))
+    return render(
+        request,
+        "applications/receipt.html",
+        subject,
+        application=application,
+        limit=service.time_limit(application),
+    )
 
 
 @router.get("/applications/{number}/materials/{material_id}")

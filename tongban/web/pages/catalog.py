@@ -29,8 +29,15 @@ def search(
 ) -> Response:
     items = catalog_service.search(session, subject, text=q, department=department or None)
     departments = catalog_service.list_departments(session, subject)
-    return render(request, "catalog/search.html", subject, items=items, q=q or "",
-                  department=department or "", departments=departments)
+    return render(
+        request,
+        "catalog/search.html",
+        subject,
+        items=items,
+        q=q or "",
+        department=department or "",
+        departments=departments,
+    )
 
 
 @router.get(public("/items/{code}"), response_class=HTMLResponse)

@@ -55,23 +55,34 @@ def login(
     next: Annotated[str, Form()] = "",
 ) -> Response:
     try:
-        account = identity_service.authenticate(session, username=username.strip(),
-                                                password=password)
+        account = identity_service.authenticate(
+            session, username=username.strip(), password=password
+        )
     except Unauthenticated as exc:
-        return render(request, "identity/login.html", None, status_code=401,
-                      next=safe_next(next, ""), username=username,
-                      error=translate(exc.message, locale(request)))
+        return render(
+            request,
+            "identity/login.html",
+            None,
+            status_code=401,
+            next=safe_next(next, ""),
+            username=username,
+            error=translate(exc.message, locale(request)),
+        )
     token = identity_service.open_session(session, account)
     response = RedirectResponse(safe_next(next, home_for(account.kind)), status_code=303)
-    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax",
-                        secure=get_settings().cookie_secure,
-                        max_age=get_settings().session_hours * 3600)
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",
+        secure=get_settings().cookie_secure,
+        max_age=get_settings().session_hours * 3600,
+    )
     return response
 
 
 @router.post(public("/logout"))
-def logout(request: Request, session: SessionDep,
-           csrf: Annotated[str, Form()] = "") -> Response:
+def logout(request: Request, session: SessionDep, csrf: Annotated[str, Form()] = "") -> Response:
     check_csrf(request, csrf)
     token = request.cookies.get(SESSION_COOKIE)
     if token:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from tongban.applications.states import Action, Status
 from tongban.kit.i18n import N_
 
-
 STATUS = {
     Status.DRAFT: N_("Draft"),
     Status.SUBMITTED: N_("Submitted"),

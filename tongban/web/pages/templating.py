@@ -35,8 +35,9 @@ def _yuan(value: Decimal) -> str:
     return f"¥{value:,.2f}"
 
 
-def render(request: Request, template: str, subject: Account | None, status_code: int = 200,
-           **context: Any) -> HTMLResponse:
+def render(
+    request: Request, template: str, subject: Account | None, status_code: int = 200, **context: Any
+) -> HTMLResponse:
     lang = locale(request)
 
     def gettext(message: str, **params: Any) -> str:

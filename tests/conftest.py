@@ -1,0 +1,101 @@
+"""Shared fixtures: one migrated database with the demo data per test session (per xdist worker),
+the app over it, API clients signed in as demo or fresh accounts, and a real Chromium."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from tests.fixtures.db import fresh_database
+from tongban import demo
+from tongban.config import get_settings
+from tongban.db.session import unit_of_work
+from tongban.identity import service as identity_service
+from tongban.identity.models import Account, AccountKind
+from tongban.kit.workdays import get_calendar
+from tongban.web.app import create_app
+
+PASSWORD = demo.DEMO_PASSWORD
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("data")
+    os.environ["TONGBAN_DATA_DIR"] = str(path)
+    get_settings.cache_clear()
+    get_calendar.cache_clear()
+    return path
+
+
+@pytest.fixture(scope="session")
+def engine(data_dir: Path) -> Iterator[Engine]:
+    with fresh_database(data_dir) as engine:
+        with unit_of_work(engine) as session:
+            demo.load(session)
+        yield engine
+
+
+@pytest.fixture
+def db(engine: Engine) -> Iterator[Session]:
+    """A session whose work commits at the end of the test, like a real request."""
+    with unit_of_work(engine) as session:
+        yield session
+
+
+@pytest.fixture(scope="session")
+def app(engine: Engine) -> FastAPI:
+    return create_app(engine)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> TestClient:
+    return TestClient(app)
+
+
+def sign_in(client: TestClient, username: str, password: str = PASSWORD) -> dict[str, str]:
+    response = client.post("/api/v1/session", json={"username": username, "password": password})
+    assert response.status_code == 201, response.text
+    return {"Authorization": f"Bearer {response.json()['token']}"}
+
+
+@pytest.fixture
+def new_applicant(engine: Engine) -> Account:
+    """A fresh applicant per test, so tests never see each other's applications."""
+    with unit_of_work(engine) as session:
+        return identity_service.create_account(
+            session,
+            None,
+            username=f"app_{uuid.uuid4().hex[:10]}",
+            password=PASSWORD,
+            display_name="测试申请人",
+            kind=AccountKind.APPLICANT,
+        )
+
+
+@pytest.fixture
+def applicant_headers(client: TestClient, new_applicant: Account) -> dict[str, str]:
+    return sign_in(client, new_applicant.username)
+
+
+@pytest.fixture
+def official_headers(client: TestClient) -> dict[str, str]:
+    return sign_in(client, "samr_officer")
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        pytest.fail(
+            "Debian's chromium is not installed; ./test installs it (apt-get install chromium)"
+        )
+    return path
