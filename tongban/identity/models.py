@@ -34,7 +34,8 @@ class Account(TimestampMixin, Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     # Officials belong to one department and see only its work.
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
-    id_number: Mapped[str | None] = mapped_column(String(18))
+    # One account per resident: the ID number is the person's key until master data exists.
+    id_number: Mapped[str | None] = mapped_column(String(18), unique=True)
     phone: Mapped[str | None] = mapped_column(String(20))
     active: Mapped[bool] = mapped_column(default=True)
 

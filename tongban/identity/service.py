@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from datetime import timedelta
 
@@ -16,6 +17,7 @@ from tongban.config import get_settings
 from tongban.errors import Conflict, InvalidInput, Unauthenticated
 from tongban.identity import policy
 from tongban.identity.models import Account, AccountKind, WebSession
+from tongban.identity.numbers import resident_id_problem
 from tongban.kit.clock import utcnow
 
 _hasher = PasswordHasher()
@@ -123,6 +125,50 @@ def create_account(
         details={"username": username, "kind": kind.value},
     )
     return account
+
+
+_USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,31}$")
+
+
+def register_applicant(
+    session: Session,
+    subject: Account | None,
+    *,
+    username: str,
+    password: str,
+    display_name: str,
+    id_number: str,
+    phone: str | None = None,
+) -> Account:
+    """A citizen opens their own applicant account, identified by their resident ID number."""
+    policy.require_register(subject)
+    username = username.strip().lower()
+    if not _USERNAME.match(username):
+        raise InvalidInput(
+            "A username has 3 to 32 lower-case letters, digits, dots, dashes or underscores.",
+            field="username",
+        )
+    display_name = display_name.strip()
+    if not 1 <= len(display_name) <= 50:
+        raise InvalidInput("Please give your name (at most 50 characters).", field="display_name")
+    id_number = id_number.strip().upper()
+    problem = resident_id_problem(id_number)
+    if problem:
+        raise InvalidInput(problem, field="id_number")
+    if session.execute(select(Account.id).where(Account.id_number == id_number)).first():
+        raise Conflict(
+            "An account with this ID number exists already; please sign in.", field="id_number"
+        )
+    return create_account(
+        session,
+        None,
+        username=username,
+        password=password,
+        display_name=display_name,
+        kind=AccountKind.APPLICANT,
+        id_number=id_number,
+        phone=phone or None,
+    )
 
 
 def get_by_username(session: Session, username: str) -> Account | None:

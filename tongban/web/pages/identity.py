@@ -7,16 +7,18 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from tongban.config import get_settings
-from tongban.errors import Unauthenticated
+from tongban.errors import TongbanError, Unauthenticated
 from tongban.identity import service as identity_service
-from tongban.identity.models import AccountKind
+from tongban.identity.models import Account, AccountKind
 from tongban.kit.i18n import LOCALES, translate
 from tongban.web.deps import (
     LOCALE_COOKIE,
     SESSION_COOKIE,
     PageSubject,
+    PostedForm,
     SessionDep,
     check_csrf,
     locale,
@@ -68,8 +70,12 @@ def login(
             username=username,
             error=translate(exc.message, locale(request)),
         )
+    return _signed_in_redirect(session, account, safe_next(next, home_for(account.kind)))
+
+
+def _signed_in_redirect(session: Session, account: Account, target: str) -> Response:
     token = identity_service.open_session(session, account)
-    response = RedirectResponse(safe_next(next, home_for(account.kind)), status_code=303)
+    response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
         token,
@@ -79,6 +85,33 @@ def login(
         max_age=get_settings().session_hours * 3600,
     )
     return response
+
+
+@router.get(public("/register"), response_class=HTMLResponse)
+def register_page(request: Request, subject: PageSubject) -> Response:
+    return render(request, "identity/register.html", subject, values={}, error=None)
+
+
+@router.post(public("/register"))
+def register(
+    request: Request, session: SessionDep, subject: PageSubject, form: PostedForm
+) -> Response:
+    values = {k: str(form.get(k) or "") for k in ("username", "display_name", "id_number", "phone")}
+    try:
+        account = identity_service.register_applicant(
+            session, subject, password=str(form.get("password") or ""), **values
+        )
+    except TongbanError as exc:
+        return render(
+            request,
+            "identity/register.html",
+            subject,
+            status_code=exc.status_code,
+            values=values,
+            error=translate(exc.message, locale(request), **exc.params),
+            error_field=exc.field,
+        )
+    return _signed_in_redirect(session, account, "/applications")
 
 
 @router.post(public("/logout"))

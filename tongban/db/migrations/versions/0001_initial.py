@@ -87,6 +87,7 @@ def upgrade() -> None:
             name=op.f("fk_accounts_department_id_departments"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_accounts")),
+        sa.UniqueConstraint("id_number", name=op.f("uq_accounts_id_number")),
         sa.UniqueConstraint("username", name=op.f("uq_accounts_username")),
     )
     op.create_table(

@@ -1,0 +1,60 @@
+"""Every service function that works on the database takes the acting subject second and checks
+a policy before anything else (CKAN's test_actions_have_auth_fn), so web, CLI and workers all get
+the same checks."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+from types import ModuleType
+
+import pytest
+
+import tongban
+
+# Infrastructure called by other services or by sign-in itself, with the reason it has no policy.
+EXEMPT = {
+    "tongban.audit.service.record": "called inside other services' transactions",
+    "tongban.audit.service.verify": "operator command; reads only hashes",
+    "tongban.audit.service.entries_for": "called by services that checked their own policy",
+    "tongban.identity.service.authenticate": "sign-in: there is no subject yet",
+    "tongban.identity.service.open_session": "sign-in: follows authenticate",
+    "tongban.identity.service.account_for_token": "resolves the subject itself",
+    "tongban.identity.service.close_session": "sign-out by the token's holder",
+    "tongban.identity.service.get_by_username": "lookup for the CLI and tests",
+}
+
+
+def _service_modules() -> list[ModuleType]:
+    modules = []
+    for info in pkgutil.walk_packages(tongban.__path__, "tongban."):
+        if info.name.endswith(".service"):
+            modules.append(importlib.import_module(info.name))
+    return modules
+
+
+def _public_db_functions() -> list[tuple[str, object]]:
+    found = []
+    for module in _service_modules():
+        for name, fn in inspect.getmembers(module, inspect.isfunction):
+            if name.startswith("_") or fn.__module__ != module.__name__:
+                continue
+            params = list(inspect.signature(fn).parameters)
+            if params and params[0] == "session":
+                found.append((f"{module.__name__}.{name}", fn))
+    return found
+
+
+def test_there_are_service_functions_to_check() -> None:
+    assert len(_public_db_functions()) > 15
+
+
+@pytest.mark.parametrize(("name", "fn"), _public_db_functions(), ids=lambda v: str(v))
+def test_service_takes_subject_and_checks_policy(name: str, fn: object) -> None:
+    if name in EXEMPT:
+        return
+    params = list(inspect.signature(fn).parameters)  # type: ignore[arg-type]
+    assert params[1] == "subject", f"{name}: the acting subject must be the 2nd parameter"
+    source = inspect.getsource(fn)  # type: ignore[arg-type]
+    assert "policy.require_" in source, f"{name} does not call a policy.require_* check"
