@@ -16,9 +16,11 @@ app = typer.Typer(
 audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
 catalog_app = typer.Typer(help="The service catalog.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+accounts_app = typer.Typer(help="Accounts of officials and administrators.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(db_app, name="db")
+app.add_typer(accounts_app, name="accounts")
 console = Console()
 
 
@@ -107,3 +109,51 @@ def audit_verify() -> None:
         f"({result.checked} entries before it verified)"
     )
     raise typer.Exit(2)
+
+
+@accounts_app.command("create")
+def accounts_create(
+    username: Annotated[str, typer.Argument(help="Sign-in name")],
+    display_name: Annotated[str, typer.Option("--name", help="Name shown to people")],
+    kind: Annotated[str, typer.Option(help="official, admin or applicant")] = "official",
+    department: Annotated[
+        str | None, typer.Option(help="Department code (officials), e.g. SAMR")
+    ] = None,
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True, hide_input=True, confirmation_prompt=True, help="Asked for when not given"
+        ),
+    ] = "",
+) -> None:
+    """Create an account as the operator (e.g. the first administrator, or officials)."""
+    from tongban.catalog import service as catalog_service
+    from tongban.db.session import unit_of_work
+    from tongban.errors import TongbanError
+    from tongban.identity import service as identity_service
+    from tongban.identity.models import AccountKind
+
+    _migrate()
+    try:
+        account_kind = AccountKind(kind)
+    except ValueError:
+        console.print(f"[red]kind must be one of: {', '.join(k.value for k in AccountKind)}[/red]")
+        raise typer.Exit(1) from None
+    try:
+        with unit_of_work() as session:
+            department_id = (
+                catalog_service.get_department(session, None, department).id if department else None
+            )
+            account = identity_service.create_account(
+                session,
+                None,
+                username=username,
+                password=password,
+                display_name=display_name,
+                kind=account_kind,
+                department_id=department_id,
+            )
+            console.print(f"[green]created {account.kind.value} {account.username}[/green]")
+    except TongbanError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
