@@ -7,6 +7,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 
@@ -16,6 +17,7 @@ from tongban.web import errors
 from tongban.web.api import applications as applications_api
 from tongban.web.api import catalog as catalog_api
 from tongban.web.api import identity as identity_api
+from tongban.web.deps import public
 from tongban.web.pages import applications as application_pages
 from tongban.web.pages import catalog as catalog_pages
 from tongban.web.pages import identity as identity_pages
@@ -26,7 +28,8 @@ WEB_DIR = Path(str(resources.files("tongban.web")))
 
 
 def create_app(engine: Engine | None = None) -> FastAPI:
-    app = FastAPI(
+    # Docs served from the package, not a CDN: government networks are often offline.
+    app = FastAPIOffline(
         title="tongban",
         version=tongban.__version__,
         description="Integrated online government service platform (一网通办). "
@@ -45,5 +48,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         queue_pages.router,
     ):
         app.include_router(router)
+    for path in ("/docs", "/docs/oauth2-redirect", "/redoc"):
+        public(path)
     errors.install(app)
     return app
