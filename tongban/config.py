@@ -23,6 +23,10 @@ class Settings(BaseSettings):
     session_hours: int = Field(default=8, ge=1)
     # Secure cookies need HTTPS; a local demo runs on plain HTTP.
     cookie_secure: bool = False
+    # Where people reach the portal; printed in QR codes on documents.
+    public_url: str = "http://127.0.0.1:8000"
+    # A TrueType font with Chinese glyphs for PDF documents; found among Debian's fonts if unset.
+    pdf_font: Path | None = None
     # Working-day calendar (holidays and adjusted working days) as a data file.
     calendar_file: Path | None = None
 

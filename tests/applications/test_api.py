@@ -244,3 +244,60 @@ class TestBadInput:
             json={"item_code": offline[0]["code"]},
         )
         assert response.status_code == 403
+
+
+class TestDecisionDocument:
+    def test_completed_case_has_a_pdf_with_the_decision_and_a_qr_link(
+        self,
+        client: TestClient,
+        applicant_headers: dict[str, str],
+        official_headers: dict[str, str],
+    ) -> None:
+        import io
+
+        from pypdf import PdfReader
+
+        number = submitted_application(client, applicant_headers)
+        for action in ("accept", "start_review", "approve"):
+            assert act(client, official_headers, number, action).status_code == 200
+        act(client, official_headers, number, "complete", result_note="邮寄送达")
+        response = client.get(
+            f"/api/v1/applications/{number}/decision.pdf", headers=applicant_headers
+        )
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "application/pdf"
+        text = PdfReader(io.BytesIO(response.content)).pages[0].extract_text()
+        assert "办结通知书" in text
+        assert number in text
+        assert "邮寄送达" in text
+        assert f"/applications/{number}" in text
+
+    def test_denial_states_the_reason_and_the_right_to_appeal(
+        self,
+        client: TestClient,
+        applicant_headers: dict[str, str],
+        official_headers: dict[str, str],
+    ) -> None:
+        import io
+
+        from pypdf import PdfReader
+
+        number = submitted_application(client, applicant_headers)
+        act(client, official_headers, number, "accept")
+        act(client, official_headers, number, "start_review")
+        act(client, official_headers, number, "deny", reason="经营场所不符合规划用途")
+        pdf = client.get(f"/api/v1/applications/{number}/decision.pdf", headers=applicant_headers)
+        text = PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text()
+        assert "不予批准决定书" in text
+        assert "经营场所不符合规划用途" in text
+        assert "行政复议" in text
+
+    def test_no_document_before_a_decision(
+        self, client: TestClient, applicant_headers: dict[str, str]
+    ) -> None:
+        number = submitted_application(client, applicant_headers)
+        response = client.get(
+            f"/api/v1/applications/{number}/decision.pdf", headers=applicant_headers
+        )
+        assert response.status_code == 409
+        assert response.json()["error"]["code"] == "no_decision_yet"

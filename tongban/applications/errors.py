@@ -17,3 +17,7 @@ class NotEditable(Conflict):
 
 class Incomplete(InvalidInput):
     code = "incomplete"
+
+
+class NoDecisionYet(Conflict):
+    code = "no_decision_yet"

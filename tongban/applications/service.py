@@ -10,11 +10,12 @@ from typing import Any, BinaryIO
 
 from sqlalchemy.orm import Session
 
-from tongban.applications import forms, policy, repository, storage
+from tongban.applications import documents, forms, policy, repository, storage
 from tongban.applications.errors import (
     ApplicationNotFound,
     Incomplete,
     InvalidTransition,
+    NoDecisionYet,
     NotEditable,
 )
 from tongban.applications.models import Application, Material, StatusChange
@@ -182,6 +183,19 @@ def get(session: Session, subject: Account | None, number: str) -> Application:
     if reader.kind is AccountKind.OFFICIAL:
         _audit(session, reader, "read", application)
     return application
+
+
+def decision_document(session: Session, subject: Account | None, number: str) -> tuple[str, bytes]:
+    """The decision as a PDF (file name, bytes), once there is a decision."""
+    application = _load(session, number)
+    reader = policy.require_read(subject, application)
+    if application.status not in documents.DECIDED:
+        raise NoDecisionYet("There is no decision on application {number} yet.", number=number)
+    if reader.kind is AccountKind.OFFICIAL:
+        _audit(session, reader, "document_read", application)
+    applicant = session.get(Account, application.applicant_id)
+    assert applicant is not None
+    return f"{application.number}.pdf", documents.decision_pdf(application, applicant.display_name)
 
 
 def list_mine(session: Session, subject: Account | None) -> Sequence[Application]:

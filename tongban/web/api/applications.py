@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, File, Form, Query, UploadFile, status
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 
 from tongban.applications import service
 from tongban.applications.schemas import (
@@ -117,6 +117,21 @@ def download_material(
 ) -> FileResponse:
     material, path = service.open_material(session, subject, number, material_id)
     return FileResponse(path, media_type=material.content_type, filename=material.filename)
+
+
+@router.get(
+    "/api/v1/applications/{number}/decision.pdf",
+    response_class=Response,
+    responses={**_ERRORS, 200: {"content": {"application/pdf": {}}}},
+)
+def decision_document(number: str, session: SessionDep, subject: ApiSubject) -> Response:
+    """The decision document (approval, denial or rejection notice) as a PDF."""
+    filename, content = service.decision_document(session, subject, number)
+    return Response(
+        content,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{filename}"'},
+    )
 
 
 @router.post(

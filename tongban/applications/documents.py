@@ -1,0 +1,153 @@
+"""The decision document (决定书 / 办结通知书) an applicant receives, as a PDF.
+
+The font is embedded (a TrueType CJK font from Debian, or TONGBAN_PDF_FONT) so the document reads
+the same on any viewer and years later; the QR code links to the application's progress page.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+
+import segno
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen import canvas
+
+from tongban.applications.models import Application
+from tongban.applications.states import Status
+from tongban.config import get_settings
+from tongban.kit.clock import local_date
+
+FONT_CANDIDATES = (
+    Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"),
+    Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
+    Path("/usr/share/fonts/truetype/arphic/uming.ttc"),
+)
+# Documents exist only once a decision was taken.
+DECIDED = frozenset({Status.APPROVED, Status.COMPLETED, Status.DENIED, Status.REJECTED})
+
+TITLES = {
+    Status.APPROVED: "准予办理决定书",
+    Status.COMPLETED: "办结通知书",
+    Status.DENIED: "不予批准决定书",
+    Status.REJECTED: "不予受理通知书",
+}
+
+
+@lru_cache
+def _font() -> str:
+    configured = get_settings().pdf_font
+    for path in ([configured] if configured else []) + list(FONT_CANDIDATES):
+        if path.exists():
+            pdfmetrics.registerFont(TTFont("TongbanCJK", str(path), subfontIndex=0))
+            return "TongbanCJK"
+    # Not embedded: readers need their own CJK font, which every Chinese-locale reader has.
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    return "STSong-Light"
+
+
+def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
+    lines: list[str] = []
+    for paragraph in text.splitlines() or [""]:
+        line = ""
+        for char in paragraph:
+            if pdfmetrics.stringWidth(line + char, font, size) > width:
+                lines.append(line)
+                line = ""
+            line += char
+        lines.append(line)
+    return lines
+
+
+def decision_pdf(application: Application, applicant_name: str) -> bytes:
+    """Render the decision; the application must have its item and department loaded."""
+    font = _font()
+    item, department = application.item, application.item.department
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer, pagesize=A4, pageCompression=1)
+    pdf.setTitle(f"{TITLES[application.status]} {application.number}")
+    pdf.setAuthor(department.name_zh)
+    width, height = A4
+    left, right = 25 * mm, width - 25 * mm
+    y = height - 30 * mm
+
+    pdf.setFont(font, 20)
+    pdf.drawCentredString(width / 2, y, department.name_zh)
+    y -= 12 * mm
+    pdf.setFont(font, 18)
+    pdf.drawCentredString(width / 2, y, TITLES[application.status])
+    y -= 8 * mm
+    pdf.setFont(font, 10)
+    reference = application.result_number or application.number
+    pdf.drawCentredString(width / 2, y, f"编号：{reference}")
+    y -= 14 * mm
+
+    decided = application.completed_at or application.decided_at or application.submitted_at
+    opening = (
+        f"你于{_date(application.submitted_at)}提交的“{item.name_zh}”申请"
+        f"（申请编号 {application.number}），经审查，"
+    )
+    if application.status in (Status.APPROVED, Status.COMPLETED):
+        body = [f"{opening}符合规定条件，决定准予办理。办理结果：{item.result_zh}。"]
+        if application.result_note:
+            body.append(f"说明：{application.result_note}")
+    else:
+        verb = "不予受理" if application.status is Status.REJECTED else "不予批准"
+        body = [
+            f"{opening}决定{verb}。理由：{application.last_reason}",
+            "如不服本决定，可以自收到本决定之日起六十日内依法申请行政复议，"
+            "或者在六个月内依法向人民法院提起行政诉讼。",
+        ]
+    body.insert(0, f"{applicant_name}：")
+    body.append("设定依据：" + "；".join(item.legal_basis_zh))
+    pdf.setFont(font, 12)
+    for paragraph in body:
+        for line in _wrap(paragraph, font, 12, right - left):
+            pdf.drawString(left, y, line)
+            y -= 7 * mm
+        y -= 2 * mm
+
+    y -= 10 * mm
+    pdf.drawRightString(right, y, department.name_zh)
+    y -= 7 * mm
+    pdf.drawRightString(right, y, _date(decided))
+
+    link = f"{get_settings().public_url.rstrip('/')}/applications/{application.number}"
+    _draw_qr(pdf, link, x=left, y=25 * mm, size=28 * mm)
+    pdf.setFont(font, 9)
+    pdf.drawString(left + 32 * mm, 38 * mm, "扫码查看办理进度与结果")
+    pdf.drawString(left + 32 * mm, 32 * mm, link)
+    pdf.showPage()
+    pdf.save()
+    return buffer.getvalue()
+
+
+def _date(moment: datetime | None) -> str:
+    if moment is None:
+        return ""
+    day = local_date(moment)
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def _draw_qr(pdf: canvas.Canvas, data: str, *, x: float, y: float, size: float) -> None:
+    """Draw the QR code as vector squares: sharp at any print resolution, no image library."""
+    matrix = segno.make(data, error="m").matrix
+    cell = size / len(matrix)
+    pdf.setFillColorRGB(0, 0, 0)
+    for row_index, row in enumerate(matrix):
+        for col_index, dark in enumerate(row):
+            if dark:
+                pdf.rect(
+                    x + col_index * cell,
+                    y + size - (row_index + 1) * cell,
+                    cell,
+                    cell,
+                    stroke=0,
+                    fill=1,
+                )
