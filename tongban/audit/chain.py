@@ -83,6 +83,12 @@ def verify(entries: Iterable[AuditEntry], *, head_seq: int, head_hash: str) -> V
         prev = entry.hash
         expected_seq += 1
         checked += 1
+    if checked > head_seq:
+        # Entries were inserted after the head, bypassing record().
+        return Verification(head_seq, head_seq + 1, "the entry is beyond the recorded head")
+    if checked == head_seq and checked > 0 and prev != head_hash:
+        # The last entry was rewritten (hash included), or the head was.
+        return Verification(checked - 1, checked, "the last entry does not match the recorded head")
     if checked != head_seq or prev != head_hash:
         # Entries after the last one seen were removed (or the head was rewritten).
         return Verification(checked, checked + 1, "the log ends before the recorded head")

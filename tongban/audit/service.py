@@ -57,8 +57,11 @@ def record(
 
 def verify(session: Session) -> chain.Verification:
     head = session.execute(select(AuditHead).where(AuditHead.id == 1)).scalar_one()
+    # populate_existing: check what the database holds now, not entries this session cached.
     entries = session.execute(
-        select(AuditEntry).order_by(AuditEntry.seq).execution_options(yield_per=1000)
+        select(AuditEntry)
+        .order_by(AuditEntry.seq)
+        .execution_options(yield_per=1000, populate_existing=True)
     ).scalars()
     return chain.verify(entries, head_seq=head.seq, head_hash=head.hash)
 

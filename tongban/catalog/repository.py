@@ -26,14 +26,21 @@ def search_items(
 ) -> Sequence[ServiceItem]:
     stmt = _items().where(ServiceItem.active.is_(True))
     if text:
-        pattern = f"%{text.strip()}%"
+        # Escape LIKE wildcards: "100%" searches for the text, not for anything.
+        escaped = text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
         stmt = stmt.where(
             or_(
-                ServiceItem.code.ilike(pattern),
-                ServiceItem.name_zh.ilike(pattern),
-                ServiceItem.name_en.ilike(pattern),
-                ServiceItem.summary_zh.ilike(pattern),
-                ServiceItem.summary_en.ilike(pattern),
+                *(
+                    column.ilike(pattern, escape="\\")
+                    for column in (
+                        ServiceItem.code,
+                        ServiceItem.name_zh,
+                        ServiceItem.name_en,
+                        ServiceItem.summary_zh,
+                        ServiceItem.summary_en,
+                    )
+                )
             )
         )
     if department_code:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import yaml
 from pydantic import TypeAdapter, ValidationError
@@ -73,21 +73,41 @@ def demo_catalog_dir() -> Path:
 
 def read_catalog_dir(directory: Path) -> tuple[list[DepartmentSpec], list[ItemSpec]]:
     """Parse and validate ``departments.yaml`` and ``items/*.yaml``; raise naming the bad file."""
-    departments = _parse(directory / "departments.yaml", list[DepartmentSpec])
-    items: list[ItemSpec] = []
-    for path in sorted((directory / "items").glob("*.yaml")):
-        items.extend(_parse(path, list[ItemSpec]))
-    _require_unique([d.code for d in departments], "department code")
-    _require_unique([i.code for i in items], "item code")
-    known = {d.code for d in departments}
-    for item in items:
-        if item.department not in known:
-            raise CatalogFileInvalid(
-                "Item {item} names an unknown department {department}.",
-                item=item.code,
-                department=item.department,
+    departments_path = directory / "departments.yaml"
+    departments: list[DepartmentSpec] = _parse(departments_path, list[DepartmentSpec])
+    known: set[str] = set()
+    for index, department in enumerate(departments):
+        if department.code in known:
+            _invalid(
+                departments_path, f"{index}.code", f"duplicate department code {department.code}"
             )
+        known.add(department.code)
+    items: list[ItemSpec] = []
+    found_in: dict[str, Path] = {}
+    for path in sorted((directory / "items").glob("*.yaml")):
+        for index, item in enumerate(_parse(path, list[ItemSpec])):
+            if item.code in found_in:
+                _invalid(
+                    path,
+                    f"{index}.code",
+                    f"duplicate item code {item.code} (also in {found_in[item.code].name})",
+                )
+            if item.department not in known:
+                _invalid(path, f"{index}.department", f"unknown department {item.department}")
+            found_in[item.code] = path
+            items.append(item)
     return departments, items
+
+
+def _invalid(path: Path, where: str, problem: str) -> NoReturn:
+    # The same message as a schema error, so every refusal names the file and the entry.
+    raise CatalogFileInvalid(
+        "{path}: {where}: {problem} ({count} problem(s) in all)",
+        path=str(path),
+        where=where,
+        problem=problem,
+        count=1,
+    )
 
 
 def _parse(path: Path, shape: Any) -> Any:
@@ -110,14 +130,6 @@ def _parse(path: Path, shape: Any) -> Any:
             problem=first["msg"],
             count=exc.error_count(),
         ) from exc
-
-
-def _require_unique(codes: list[str], what: str) -> None:
-    seen: set[str] = set()
-    for code in codes:
-        if code in seen:
-            raise CatalogFileInvalid("Duplicate {what}: {code}.", what=what, code=code)
-        seen.add(code)
 
 
 def load_catalog(session: Session, subject: Account | None, directory: Path) -> LoadReport:

@@ -6,10 +6,12 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from tongban.kit.clock import local_today
 from tongban.kit.i18n import N_
 
 _WEIGHTS = [pow(2, 17 - i, 11) for i in range(17)]
-_PATTERN = re.compile(r"^\d{17}[\dX]$")
+# ASCII digits only: a bare \d would also match full-width digits typed with a Chinese IME.
+_PATTERN = re.compile(r"^[0-9]{17}[0-9X]$")
 
 
 def resident_id_check_character(first17: str) -> str:
@@ -26,7 +28,7 @@ def resident_id_problem(number: str) -> str | None:
         born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
         return N_("The birth date inside the ID number does not exist.")
-    if born.year < 1900 or born > date.today():
+    if born.year < 1900 or born > local_today():
         return N_("The birth date inside the ID number is out of range.")
     if resident_id_check_character(number[:17]) != number[17]:
         return N_("The last character of the ID number does not match; please check for a typo.")

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import TypeGuard
 
 import yaml
 
@@ -52,9 +53,13 @@ class WorkCalendar:
 
 def parse_calendar(text: str) -> WorkCalendar:
     data = yaml.safe_load(text) or {}
+    if not isinstance(data, dict) or not isinstance(data.get("years", []), list):
+        raise ValueError("a calendar file is a mapping with a list of years under 'years'")
     holidays: set[date] = set()
     workdays: set[date] = set()
     for year in data.get("years", []):
+        if not isinstance(year, dict):
+            raise ValueError(f"each of the years must be a mapping: {year!r}")
         holidays.update(_dates(year.get("holidays", [])))
         workdays.update(_dates(year.get("workdays", [])))
     overlap = holidays & workdays
@@ -63,19 +68,34 @@ def parse_calendar(text: str) -> WorkCalendar:
     return WorkCalendar(frozenset(holidays), frozenset(workdays))
 
 
-def _dates(entries: list[object]) -> list[date]:
+def _dates(entries: object) -> list[date]:
+    if not isinstance(entries, list):
+        raise ValueError(f"holidays and workdays must each be a list: {entries!r}")
     result: list[date] = []
     for entry in entries:
-        if isinstance(entry, date):
+        if _is_date(entry):
             result.append(entry)
-        elif isinstance(entry, dict) and "from" in entry and "to" in entry:
+        elif (
+            isinstance(entry, dict)
+            and _is_date(entry.get("from"))
+            and _is_date(entry.get("to"))
+            and entry["from"] <= entry["to"]
+        ):
             day, last = entry["from"], entry["to"]
             while day <= last:
                 result.append(day)
                 day += timedelta(days=1)
         else:
-            raise ValueError(f"calendar entry must be a date or a from/to range: {entry!r}")
+            # A reversed range would otherwise add no day at all, silently.
+            raise ValueError(
+                f"calendar entry must be a date or a from/to range of dates, from <= to: {entry!r}"
+            )
     return result
+
+
+def _is_date(value: object) -> TypeGuard[date]:
+    # YAML reads "2026-02-15 08:00" as a datetime, which never equals a date.
+    return isinstance(value, date) and not isinstance(value, datetime)
 
 
 @lru_cache

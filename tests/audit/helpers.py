@@ -1,0 +1,102 @@
+"""Writing audit entries and tampering with them the way someone with database access could.
+
+The migration installs triggers that refuse UPDATE and DELETE on ``audit_entries``; tampering
+first drops them. DDL is transactional on SQLite and PostgreSQL alike, so a test that tampers in
+a transaction and rolls it back leaves the shared test database, triggers included, as it was.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, text
+from sqlalchemy.orm import Session
+
+from tongban.audit import chain
+from tongban.audit import service as audit_service
+from tongban.audit.models import AuditEntry
+
+Executor = Session | Connection
+
+
+def dialect(executor: Executor) -> str:
+    bind = executor.get_bind() if isinstance(executor, Session) else executor
+    return bind.dialect.name
+
+
+def write_entries(session: Session, count: int, *, tag: str = "audit-test") -> list[int]:
+    """Append ``count`` entries through the service; their sequence numbers."""
+    return [
+        audit_service.record(
+            session,
+            actor=None,
+            action="test.event",
+            target_type="test",
+            target_id=f"{tag}-{n}",
+            details={"n": n, "note": "测试"},
+        ).seq
+        for n in range(count)
+    ]
+
+
+def trigger_names(executor: Executor) -> set[str]:
+    if dialect(executor) == "postgresql":
+        sql = (
+            "SELECT tgname FROM pg_trigger WHERE tgrelid = 'audit_entries'::regclass "
+            "AND NOT tgisinternal"
+        )
+    else:
+        sql = "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_entries'"
+    return {row[0] for row in executor.execute(text(sql))}
+
+
+def drop_append_only_triggers(executor: Executor) -> None:
+    names = trigger_names(executor)
+    assert names, "the migration installs append-only triggers on audit_entries"
+    for name in names:
+        if dialect(executor) == "postgresql":
+            executor.execute(text(f"DROP TRIGGER {name} ON audit_entries"))
+        else:
+            executor.execute(text(f"DROP TRIGGER {name}"))
+
+
+def edit(executor: Executor, seq: int, column: str, value: str) -> None:
+    assert column in ("actor", "action", "target_id", "target_type")
+    executor.execute(
+        text(f"UPDATE audit_entries SET {column} = :value WHERE seq = :seq"),
+        {"value": value, "seq": seq},
+    )
+
+
+def rewrite_with_valid_hash(session: Session, seq: int, action: str) -> None:
+    """Edit an entry and recompute its own hash: only the link to the next entry can tell."""
+    entry = session.get_one(AuditEntry, seq)
+    fields: dict[str, Any] = {
+        "seq": entry.seq,
+        "at": entry.at,
+        "actor_id": entry.actor_id,
+        "actor": entry.actor,
+        "action": action,
+        "target_type": entry.target_type,
+        "target_id": entry.target_id,
+        "details": entry.details,
+        "prev_hash": entry.prev_hash,
+    }
+    session.execute(
+        text("UPDATE audit_entries SET action = :action, hash = :hash WHERE seq = :seq"),
+        {"action": action, "hash": chain.entry_hash(**fields), "seq": seq},
+    )
+
+
+def delete(executor: Executor, *seqs: int) -> None:
+    for seq in seqs:
+        executor.execute(text("DELETE FROM audit_entries WHERE seq = :seq"), {"seq": seq})
+
+
+def swap(executor: Executor, first: int, second: int) -> None:
+    """Exchange the positions of two entries in the log."""
+    parking = -first
+    for old, new in ((first, parking), (second, first), (parking, second)):
+        executor.execute(
+            text("UPDATE audit_entries SET seq = :new WHERE seq = :old"), {"old": old, "new": new}
+        )

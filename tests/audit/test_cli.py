@@ -1,0 +1,108 @@
+"""`tongban audit verify`, run as the real command against a database of its own."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Connection, Engine
+
+from tests.audit.helpers import delete, drop_append_only_triggers, edit, swap, write_entries
+from tests.fixtures.db import fresh_database
+from tongban.db.session import unit_of_work
+
+# The console script installed next to the interpreter running the tests (.venv/bin/tongban).
+TONGBAN = Path(sys.executable).with_name("tongban")
+ENTRIES = 6
+
+
+@pytest.fixture
+def audited(tmp_path: Path) -> Iterator[tuple[Engine, list[int]]]:
+    """A fresh database of its own with a few audit entries, committed."""
+    with fresh_database(tmp_path) as engine:
+        with unit_of_work(engine) as session:
+            seqs = write_entries(session, ENTRIES, tag="cli")
+        yield engine, seqs
+
+
+def run_verify(engine: Engine, cwd: Path) -> subprocess.CompletedProcess[str]:
+    assert TONGBAN.exists(), (
+        f"{TONGBAN} is missing: install tongban into the venv (pip install -e .)"
+    )
+    env = {
+        **os.environ,
+        "TONGBAN_DATABASE_URL": engine.url.render_as_string(hide_password=False),
+        # Wide enough that the report is never wrapped.
+        "COLUMNS": "200",
+    }
+    # A fresh working directory: no .env or tongban.db of the checkout is picked up.
+    return subprocess.run(
+        [str(TONGBAN), "audit", "verify"],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def tamper(engine: Engine, change: Callable[[Connection], None]) -> None:
+    """Drop the append-only triggers, change the log and commit: what an intruder would do."""
+    with engine.begin() as connection:
+        drop_append_only_triggers(connection)
+        change(connection)
+
+
+class TestAuditVerifyCommand:
+    def test_an_untampered_log_is_reported_intact_with_exit_code_0(
+        self, audited: tuple[Engine, list[int]], tmp_path: Path
+    ) -> None:
+        engine, seqs = audited
+
+        result = run_verify(engine, tmp_path)
+
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "intact" in result.stdout
+        assert f"{len(seqs)} entries verified" in result.stdout
+
+    @pytest.mark.parametrize(
+        ("change", "bad_index", "problem"),
+        [
+            pytest.param(
+                lambda c, s: edit(c, s[3], "actor", "intruder"),
+                3,
+                "content does not match its hash",
+                id="edited",
+            ),
+            pytest.param(lambda c, s: delete(c, s[2]), 2, "is missing", id="deleted"),
+            pytest.param(lambda c, s: swap(c, s[1], s[2]), 1, "does not link", id="swapped"),
+            pytest.param(
+                lambda c, s: delete(c, s[4], s[5]),
+                4,
+                "ends before the recorded head",
+                id="truncated",
+            ),
+        ],
+    )
+    def test_a_tampered_log_exits_2_naming_the_first_bad_entry(
+        self,
+        audited: tuple[Engine, list[int]],
+        tmp_path: Path,
+        change: Callable[[Connection, list[int]], None],
+        bad_index: int,
+        problem: str,
+    ) -> None:
+        engine, seqs = audited
+        tamper(engine, lambda connection: change(connection, seqs))
+
+        result = run_verify(engine, tmp_path)
+
+        assert result.returncode == 2, f"{result.stdout}{result.stderr}"
+        assert f"broken at entry {seqs[bad_index]}:" in result.stdout
+        assert problem in result.stdout
+        assert f"({bad_index} entries before it verified)" in result.stdout
