@@ -12,8 +12,10 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tongban.errors import Conflict, TongbanError
+from tongban.identity import service as identity_service
+from tongban.identity.models import Account
 from tongban.kit.i18n import N_, translate
-from tongban.web.deps import LoginRedirect, locale
+from tongban.web.deps import SESSION_COOKIE, LoginRedirect, locale
 from tongban.web.pages.templating import render
 
 log = logging.getLogger(__name__)
@@ -25,12 +27,25 @@ def _wants_html(request: Request) -> bool:
     )
 
 
+def _signed_in(request: Request) -> Account | None:
+    """Who is signed in, for the error page's header (so it does not look signed out)."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    try:
+        with request.app.state.session_factory() as session:
+            return identity_service.account_for_token(session, token)
+    except Exception:  # the error may be the database itself: then show the page signed out
+        log.warning("could not look up the signed-in account for an error page", exc_info=True)
+        return None
+
+
 def _render(request: Request, status: int, code: str, message: str, field: str | None) -> Response:
     if _wants_html(request):
         return render(
             request,
             "error.html",
-            None,
+            _signed_in(request),
             status_code=status,
             status=status,
             code=code,
@@ -76,7 +91,13 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     def _http(request: Request, exc: StarletteHTTPException) -> Response:
-        text = N_("Not found.") if exc.status_code == 404 else str(exc.detail)
+        if exc.status_code == 404:
+            text = N_("Not found.")
+        elif exc.status_code == 405:
+            # An address that only takes a form post, opened directly (a bookmark, a reload).
+            text = N_("This address cannot be opened directly; please go back and try again.")
+        else:
+            text = str(exc.detail)
         return _render(
             request,
             exc.status_code,

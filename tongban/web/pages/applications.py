@@ -10,15 +10,18 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
 from tongban.applications import service
+from tongban.applications.errors import Incomplete
 from tongban.applications.states import Action
-from tongban.errors import TongbanError
+from tongban.errors import InvalidInput, TongbanError
 from tongban.identity.models import Account
-from tongban.kit.i18n import translate
+from tongban.kit.i18n import LocalText, translate
 from tongban.web.deps import PageUser, PostedForm, SessionDep, locale
 from tongban.web.pages.templating import render
 
 router = APIRouter(include_in_schema=False)
 FIELD_PREFIX = "f_"
+# Set by the edit page's script when a material form carries the main form's unsaved values.
+CARRIED = "with_form"
 
 
 def form_values(form: FormData) -> dict[str, Any]:
@@ -41,21 +44,63 @@ def _edit_page(
     number: str,
     *,
     error: TongbanError | None = None,
+    error_material: str | None = None,
     values: dict[str, Any] | None = None,
 ) -> Response:
+    """The form page, with an error shown both in the summary at the top and at its field
+    (``error_material``: the material whose upload failed)."""
     application = service.get(session, subject, number)
+    fields = service.field_specs(application.item)
+    shown = values if values is not None else application.form_data
+    have = {m.requirement_code for m in application.materials}
+    # What is still missing as the page shows it: a field typed in but refused is not "missing".
+    missing = [
+        LocalText(f.label_zh, f.label_en)
+        for f in fields
+        if f.required and shown.get(f.name) in (None, "", False)
+    ] + [
+        LocalText(r.name_zh, r.name_en)
+        for r in application.item.materials
+        if r.required and r.code not in have
+    ]
     return render(
         request,
         "applications/edit.html",
         subject,
         status_code=error.status_code if error else 200,
+        page_path=f"/applications/{number}/edit",
         application=application,
-        fields=service.field_specs(application.item),
-        values=values if values is not None else application.form_data,
-        missing=service.missing(application),
+        fields=fields,
+        values=shown,
+        # The page shows typed values that were not saved (they were refused).
+        unsaved=values is not None,
+        missing=missing,
         error=_error_text(request, error) if error else None,
-        error_field=error.field if error else None,
+        error_field=error.field if error and error.field in {f.name for f in fields} else None,
+        error_material=error_material if error else None,
+        # After a refused submission, point at each required material still to upload.
+        unmet_materials={
+            r.code for r in application.item.materials if r.required and r.code not in have
+        }
+        if isinstance(error, Incomplete)
+        else set(),
     )
+
+
+def _save_carried_form(
+    session: Session, subject: Account, number: str, form: FormData
+) -> tuple[dict[str, Any] | None, TongbanError | None]:
+    """Save the form values a material form carried along (typed but not yet saved), so that
+    uploading or removing a file never loses them. Returns the values and any error in them."""
+    if form.get(CARRIED) != "1":
+        return None, None
+    values = form_values(form)
+    try:
+        service.update_form(session, subject, number, values)
+    except TongbanError as exc:
+        # update_form writes nothing when the values are refused.
+        return values, exc
+    return values, None
 
 
 @router.post("/items/{code}/apply")
@@ -102,28 +147,41 @@ def upload(
     number: str, request: Request, session: SessionDep, subject: PageUser, form: PostedForm
 ) -> Response:
     upload = form.get("file")
-    requirement = form.get("requirement_code")
+    requirement = str(form.get("requirement_code") or "")
+    values, form_error = _save_carried_form(session, subject, number, form)
     try:
         if not isinstance(upload, UploadFile) or not upload.filename:
-            raise TongbanError("Please choose a file to upload.", field="file")
+            raise InvalidInput("Please choose a file to upload.", field="file")
         service.add_material(
             session,
             subject,
             number,
-            requirement_code=str(requirement),
+            requirement_code=requirement,
             filename=upload.filename,
             stream=upload.file,
         )
     except TongbanError as exc:
-        return _edit_page(request, session, subject, number, error=exc)
+        return _edit_page(
+            request, session, subject, number, error=exc, error_material=requirement, values=values
+        )
+    if form_error:
+        return _edit_page(request, session, subject, number, error=form_error, values=values)
     return RedirectResponse(f"/applications/{number}/edit#materials", status_code=303)
 
 
 @router.post("/applications/{number}/materials/{material_id}/delete")
 def remove(
-    number: str, material_id: int, session: SessionDep, subject: PageUser, form: PostedForm
+    number: str,
+    material_id: int,
+    request: Request,
+    session: SessionDep,
+    subject: PageUser,
+    form: PostedForm,
 ) -> Response:
+    values, form_error = _save_carried_form(session, subject, number, form)
     service.remove_material(session, subject, number, material_id)
+    if form_error:
+        return _edit_page(request, session, subject, number, error=form_error, values=values)
     return RedirectResponse(f"/applications/{number}/edit#materials", status_code=303)
 
 

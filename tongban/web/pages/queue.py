@@ -72,6 +72,7 @@ def act(
             "queue/case.html",
             subject,
             status_code=exc.status_code,
+            page_path=f"/queue/{number}",
             application=application,
             limit=service.time_limit(application),
             fields=service.field_specs(application.item),

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -35,8 +36,31 @@ def _yuan(value: Decimal) -> str:
     return f"¥{value:,.2f}"
 
 
+def _here(request: Request, page_path: str | None) -> str:
+    """The address of the page shown, for links that come back to it (the language switch).
+
+    A page rendered in answer to a form post (an error shown on the form) is not at the posted
+    address: opening that address would fail, so such pages name their own ``page_path``, else
+    the page the form was on (the Referer, same site only) stands in.
+    """
+    if page_path:
+        return page_path
+    url = request.url
+    if request.method != "GET":
+        referer = urlsplit(request.headers.get("referer", ""))
+        if referer.netloc != url.netloc or not referer.path:
+            return "/"
+        url = url.replace(path=referer.path, query=referer.query)
+    return url.path + (f"?{url.query}" if url.query else "")
+
+
 def render(
-    request: Request, template: str, subject: Account | None, status_code: int = 200, **context: Any
+    request: Request,
+    template: str,
+    subject: Account | None,
+    status_code: int = 200,
+    page_path: str | None = None,
+    **context: Any,
 ) -> HTMLResponse:
     lang = locale(request)
 
@@ -49,6 +73,22 @@ def render(
     def text(value: LocalText | str) -> str:
         return value.pick(lang) if isinstance(value, LocalText) else value
 
+    def working_days(n: int) -> str:
+        # English needs the singular ("1 working day"); Chinese has one form.
+        if n == 1:
+            return translate("1 working day", lang)
+        return translate("{n} working days", lang, n=n)
+
+    def working_days_left(n: int) -> str:
+        if n == 1:
+            return translate("1 working day left", lang)
+        return translate("{n} working days left", lang, n=n)
+
+    def overdue_by(n: int) -> str:
+        if n == 1:
+            return translate("Overdue by 1 working day", lang)
+        return translate("Overdue by {n} working days", lang, n=n)
+
     templates: Jinja2Templates = request.app.state.templates
     response = templates.TemplateResponse(
         request,
@@ -59,7 +99,11 @@ def render(
             "_": gettext,
             "local": local,
             "text": text,
+            "working_days": working_days,
+            "working_days_left": working_days_left,
+            "overdue_by": overdue_by,
             "csrf": csrf_token(request),
+            "here": _here(request, page_path),
             "today": date.today(),
             **context,
         },
