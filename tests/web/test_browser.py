@@ -6,6 +6,7 @@ uses two contexts at once, as an applicant and an official at two computers woul
 
 from __future__ import annotations
 
+import io
 import re
 import secrets
 from datetime import date, timedelta
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from playwright.sync_api import FilePayload, Locator, Page, expect
+from pypdf import PdfReader
 
 from tests.applications.helpers import submitted_application
 from tests.conftest import PASSWORD, sign_in
@@ -244,6 +246,16 @@ class TestApplicantJourney:
         expect(applicant.get_by_test_id("result")).to_contain_text(result_number)
         expect(applicant.get_by_test_id("result")).to_contain_text("营业执照已寄出")
         done_shot = screenshot(applicant, artifacts, "08-completed")
+        # The decision document opens with the applicant's own sign-in (cookie), as a real PDF.
+        decision_link = applicant.get_by_test_id("decision")
+        expect(decision_link).to_be_visible()
+        href = decision_link.get_attribute("href")
+        assert href is not None
+        pdf = applicant.request.get(href)
+        assert pdf.headers["content-type"] == "application/pdf"
+        decision_text = PdfReader(io.BytesIO(pdf.body())).pages[0].extract_text()
+        assert result_number in decision_text
+        assert "办结通知书" in decision_text
 
         for path in (
             shot,

@@ -223,12 +223,16 @@ def next_actions(subject: Account, application: Application) -> list[Action]:
     return []
 
 
-def missing(application: Application) -> list[LocalText]:
-    """What still stops submission: required fields and required materials not provided."""
+def missing(application: Application, form: dict[str, Any] | None = None) -> list[LocalText]:
+    """What still stops submission: required fields and required materials not provided.
+
+    ``form`` overrides the saved form, e.g. values typed on a page but not saved yet.
+    """
+    values = application.form_data if form is None else form
     gaps = [
         LocalText(f.label_zh, f.label_en)
         for f in field_specs(application.item)
-        if f.required and application.form_data.get(f.name) in (None, "", False)
+        if f.required and values.get(f.name) in (None, "", False)
     ]
     have = {m.requirement_code for m in application.materials}
     gaps += [

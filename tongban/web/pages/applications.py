@@ -14,7 +14,7 @@ from tongban.applications.errors import Incomplete
 from tongban.applications.states import Action
 from tongban.errors import InvalidInput, TongbanError
 from tongban.identity.models import Account
-from tongban.kit.i18n import LocalText, translate
+from tongban.kit.i18n import translate
 from tongban.web.deps import PageUser, PostedForm, SessionDep, locale
 from tongban.web.pages.templating import render
 
@@ -53,16 +53,6 @@ def _edit_page(
     fields = service.field_specs(application.item)
     shown = values if values is not None else application.form_data
     have = {m.requirement_code for m in application.materials}
-    # What is still missing as the page shows it: a field typed in but refused is not "missing".
-    missing = [
-        LocalText(f.label_zh, f.label_en)
-        for f in fields
-        if f.required and shown.get(f.name) in (None, "", False)
-    ] + [
-        LocalText(r.name_zh, r.name_en)
-        for r in application.item.materials
-        if r.required and r.code not in have
-    ]
     return render(
         request,
         "applications/edit.html",
@@ -74,7 +64,8 @@ def _edit_page(
         values=shown,
         # The page shows typed values that were not saved (they were refused).
         unsaved=values is not None,
-        missing=missing,
+        # What is still missing as the page shows it: a value typed but refused is not missing.
+        missing=service.missing(application, shown),
         error=_error_text(request, error) if error else None,
         error_field=error.field if error and error.field in {f.name for f in fields} else None,
         error_material=error_material if error else None,
@@ -215,6 +206,16 @@ def receipt(number: str, request: Request, session: SessionDep, subject: PageUse
         subject,
         application=application,
         limit=service.time_limit(application),
+    )
+
+
+@router.get("/applications/{number}/decision.pdf")
+def decision(number: str, session: SessionDep, subject: PageUser) -> Response:
+    filename, content = service.decision_document(session, subject, number)
+    return Response(
+        content,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{filename}"'},
     )
 
 
