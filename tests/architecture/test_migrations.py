@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
-from tongban.db.migrate import alembic_config
+from tests.fixtures.db import fresh_database
+from tongban.db.migrate import alembic_config, upgrade
 from tongban.db.models import Base
 
 
@@ -27,3 +30,38 @@ def test_models_match_the_migrated_schema(engine: Engine) -> None:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         diff = compare_metadata(context, Base.metadata)
     assert diff == []
+
+
+def test_upgrade_keeps_existing_rows(tmp_path: Path) -> None:
+    """A deployment with data upgrades from the first revision to head without losing rows."""
+    with fresh_database(tmp_path, "0001") as engine:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO departments (id, code, name_zh, name_en, address_zh, address_en, "
+                    "phone, created_at) VALUES (1, 'TST', '测试局', 'Test', '', '', '', :now)"
+                ),
+                {"now": "2026-01-01 00:00:00"},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO accounts (id, username, display_name, kind, password_hash, "
+                    "department_id, active, created_at) VALUES "
+                    "(1, 'old', '老用户', 'official', 'x', 1, :yes, :now)"
+                ),
+                {"now": "2026-01-01 00:00:00", "yes": True},
+            )
+        upgrade(engine)
+        with engine.connect() as conn:
+            row = conn.execute(
+                text("SELECT username, failed_logins, totp_enabled FROM accounts WHERE id = 1")
+            ).one()
+        assert row.username == "old"
+        assert row.failed_logins == 0
+        assert not row.totp_enabled
+        with engine.connect() as conn:
+            context = MigrationContext.configure(conn)
+            assert (
+                context.get_current_revision()
+                == ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+            )

@@ -5,5 +5,13 @@ from tongban.audit import models as audit_models
 from tongban.catalog import models as catalog_models
 from tongban.db.base import Base
 from tongban.identity import models as identity_models
+from tongban.identity.oidc import models as oidc_models
 
-__all__ = ["Base", "applications_models", "audit_models", "catalog_models", "identity_models"]
+__all__ = [
+    "Base",
+    "applications_models",
+    "audit_models",
+    "catalog_models",
+    "identity_models",
+    "oidc_models",
+]

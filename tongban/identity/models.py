@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy import JSON, Enum, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tongban.db.base import Base, TimestampMixin
@@ -38,6 +38,14 @@ class Account(TimestampMixin, Base):
     id_number: Mapped[str | None] = mapped_column(String(18), unique=True)
     phone: Mapped[str | None] = mapped_column(String(20))
     active: Mapped[bool] = mapped_column(default=True)
+    # Roles of an official within their department (e.g. clerk, reviewer, approver).
+    roles: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Second factor: mandatory for officials, optional for citizens.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled: Mapped[bool] = mapped_column(default=False)
+    # Lockout with backoff after repeated failures.
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
 
     @property
     def is_official(self) -> bool:
@@ -58,4 +66,50 @@ class WebSession(Base):
         ForeignKey("accounts.id", ondelete="CASCADE"), index=True
     )
     created_at: Mapped[datetime]
+    # Absolute end of the session; ``last_seen_at`` drives the idle timeout.
     expires_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime | None]
+    # How the person authenticated: assurance level (acr) and methods (amr, RFC 8176).
+    acr: Mapped[str] = mapped_column(String(40), default="")
+    amr: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Set when a natural person acts for a legal person they are authorised for.
+    acting_for_id: Mapped[int | None] = mapped_column(ForeignKey("legal_persons.id"))
+
+
+class LegalPerson(TimestampMixin, Base):
+    """A company or other organisation, identified by its unified social credit code."""
+
+    __tablename__ = "legal_persons"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uscc: Mapped[str] = mapped_column(String(18), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class AgentRole(enum.StrEnum):
+    LEGAL_REPRESENTATIVE = "legal_representative"
+    AGENT = "agent"
+
+
+class LegalPersonAgent(Base):
+    """A natural person authorised to act for a legal person."""
+
+    __tablename__ = "legal_person_agents"
+    __table_args__ = (UniqueConstraint("legal_person_id", "account_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    legal_person_id: Mapped[int] = mapped_column(
+        ForeignKey("legal_persons.id", ondelete="CASCADE"), index=True
+    )
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[AgentRole] = mapped_column(
+        Enum(
+            AgentRole, native_enum=False, length=30, values_callable=lambda e: [m.value for m in e]
+        )
+    )
+    granted_at: Mapped[datetime]
+    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    expires_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
