@@ -21,6 +21,7 @@ EXEMPT = {
     "tongban.identity.service.authenticate": "sign-in: there is no subject yet",
     "tongban.identity.service.open_session": "sign-in: follows authenticate",
     "tongban.identity.service.account_for_token": "resolves the subject itself",
+    "tongban.identity.service.session_for_token": "resolves the subject itself",
     "tongban.identity.service.close_session": "sign-out by the token's holder",
     "tongban.identity.service.get_by_username": "lookup for the CLI and tests",
 }

@@ -67,14 +67,22 @@ def open_session(session: Session, account: Account) -> str:
     return token
 
 
-def account_for_token(session: Session, token: str) -> Account | None:
+def session_for_token(session: Session, token: str) -> tuple[WebSession, Account] | None:
+    """The live sign-in session behind a cookie or bearer token, with its account."""
     row = session.execute(
         select(WebSession).where(WebSession.token_hash == _token_hash(token))
     ).scalar_one_or_none()
     if row is None or row.expires_at <= utcnow():
         return None
     account = session.get(Account, row.account_id)
-    return account if account is not None and account.active else None
+    if account is None or not account.active:
+        return None
+    return row, account
+
+
+def account_for_token(session: Session, token: str) -> Account | None:
+    found = session_for_token(session, token)
+    return found[1] if found else None
 
 
 def close_session(session: Session, token: str) -> None:
