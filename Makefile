@@ -2,7 +2,8 @@
 PY ?= .venv/bin/python
 KEYWORDS = -k _ -k N_ -k translate -k TongbanError -k NotFound -k Forbidden -k Unauthenticated \
 	-k Conflict -k InvalidInput -k TooLarge -k ItemNotFound -k DepartmentNotFound \
-	-k CatalogFileInvalid -k ApplicationNotFound -k InvalidTransition -k NotEditable -k Incomplete -k NoDecisionYet
+	-k CatalogFileInvalid -k ApplicationNotFound -k InvalidTransition -k NotEditable -k Incomplete -k NoDecisionYet \
+	-k SystemNotFound -k MessageNotFound -k ConnectorFileInvalid
 PO = tongban/web/locale/zh_CN/LC_MESSAGES/messages.po
 
 help: ## list the targets

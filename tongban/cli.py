@@ -157,3 +157,121 @@ def accounts_create(
     except TongbanError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from None
+
+
+connectors_app = typer.Typer(
+    help="Department systems, connectors and the outbox.", no_args_is_help=True
+)
+app.add_typer(connectors_app, name="connectors")
+
+
+@connectors_app.command("load")
+def connectors_load(
+    path: Annotated[Path, typer.Argument(help="A system's YAML file", exists=True, dir_okay=False)],
+) -> None:
+    """Register (or update) a department system and its connectors from a YAML file."""
+    from tongban.connectors import service as connectors_service
+    from tongban.db.session import unit_of_work
+    from tongban.errors import TongbanError
+
+    _migrate()
+    try:
+        spec = connectors_service.read_system_file(path)
+        with unit_of_work() as session:
+            system = connectors_service.register_system(session, None, spec)
+            console.print(
+                f"[green]registered {system.code}[/green] with {len(spec.connectors)} connector(s)"
+            )
+    except TongbanError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+
+
+@connectors_app.command("status")
+def connectors_status() -> None:
+    """Each connector's health: backlog, lag, dead letters, last success and failure."""
+    from rich.table import Table
+
+    from tongban.connectors import service as connectors_service
+    from tongban.db.session import unit_of_work
+
+    with unit_of_work() as session:
+        rows = connectors_service.health(session, None)
+    table = Table(
+        "system", "connector", "kind", "pending", "lag (s)", "dead", "last success", "last error"
+    )
+    for row in rows:
+        table.add_row(
+            row.system,
+            row.connector + ("" if row.active else " (inactive)"),
+            row.kind,
+            str(row.pending),
+            f"{row.lag_seconds:.0f}",
+            str(row.dead),
+            row.last_success_at.isoformat(timespec="seconds") if row.last_success_at else "-",
+            row.last_error[:60],
+        )
+    console.print(table)
+
+
+@connectors_app.command("dead")
+def connectors_dead() -> None:
+    """Messages that could not be delivered, with their last error."""
+    from tongban.connectors import service as connectors_service
+    from tongban.db.session import unit_of_work
+
+    with unit_of_work() as session:
+        for message in connectors_service.dead_letters(session, None):
+            console.print(
+                f"{message.id}\t{message.event_type}\t{message.aggregate_id}\t"
+                f"attempts={message.attempts}\t{message.last_error[:100]}"
+            )
+
+
+@connectors_app.command("retry")
+def connectors_retry(message_id: Annotated[int, typer.Argument(help="Dead message id")]) -> None:
+    """Send a dead message again."""
+    from tongban.connectors import service as connectors_service
+    from tongban.db.session import unit_of_work
+    from tongban.errors import TongbanError
+
+    try:
+        with unit_of_work() as session:
+            connectors_service.retry(session, None, message_id)
+    except TongbanError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    console.print(f"message {message_id} queued again")
+
+
+@app.command()
+def dispatch(
+    once: Annotated[bool, typer.Option(help="Deliver what is due now, then stop.")] = False,
+    interval: Annotated[float, typer.Option(help="Seconds to wait when nothing is due.")] = 1.0,
+    system: Annotated[
+        list[str] | None, typer.Option(help="Serve only these system codes (repeatable).")
+    ] = None,
+) -> None:
+    """Deliver outbox messages to department systems (run one or more of these next to serve)."""
+    import signal
+    import threading
+
+    from tongban.connectors import dispatcher
+    from tongban.connectors import service as connectors_service
+    from tongban.db.engine import get_engine
+    from tongban.db.session import unit_of_work
+
+    _migrate()
+    systems = None
+    if system:
+        with unit_of_work() as session:
+            systems = [connectors_service.get_system(session, None, code).id for code in system]
+    if once:
+        report = dispatcher.dispatch_once(get_engine(), systems=systems)
+        console.print(vars(report))
+        return
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    console.print("dispatching; Ctrl-C stops after the current round")
+    dispatcher.run(get_engine(), stop=stop, interval=interval, systems=systems)

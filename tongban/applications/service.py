@@ -33,6 +33,7 @@ from tongban.catalog import service as catalog_service
 from tongban.catalog.models import MaterialRequirement, ServiceItem
 from tongban.catalog.schemas import FieldSpec
 from tongban.config import get_settings
+from tongban.connectors import outbox
 from tongban.errors import InvalidInput, NotFound
 from tongban.identity.models import Account, AccountKind
 from tongban.kit import ids
@@ -280,6 +281,7 @@ def act(
         application,
         **{"from": previous.value, "to": transition.target.value},
     )
+    _publish(session, application, action, reason)
     session.flush()
     return application
 
@@ -308,6 +310,45 @@ def _apply_effects(
         application.result_note = result_note
     if reason:
         application.last_reason = reason
+
+
+def _publish(session: Session, application: Application, action: Action, reason: str) -> None:
+    """Tell the handling department's systems, in this same transaction (the outbox)."""
+    if action is Action.WITHDRAW and application.submitted_at is None:
+        return  # a draft the department never saw
+    applicant = session.get(Account, application.applicant_id)
+    assert applicant is not None
+    outbox.publish(
+        session,
+        event_type=f"application.{application.status.value}",
+        department_id=application.department_id,
+        aggregate_id=application.number,
+        payload={
+            "number": application.number,
+            "item_code": application.item.code,
+            "item_name": application.item.name_zh,
+            "status": application.status.value,
+            "action": action.value,
+            "reason": reason,
+            "at": utcnow().isoformat(),
+            "result_number": application.result_number,
+            "applicant": {
+                "name": applicant.display_name,
+                "id_number": applicant.id_number,
+                "phone": applicant.phone,
+            },
+            "form": application.form_data,
+            "materials": [
+                {
+                    "code": m.requirement_code,
+                    "filename": m.filename,
+                    "sha256": m.sha256,
+                    "size": m.size,
+                }
+                for m in application.materials
+            ],
+        },
+    )
 
 
 def _join(parts: list[LocalText]) -> LocalText:

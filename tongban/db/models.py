@@ -3,6 +3,7 @@
 from tongban.applications import models as applications_models
 from tongban.audit import models as audit_models
 from tongban.catalog import models as catalog_models
+from tongban.connectors import models as connectors_models
 from tongban.db.base import Base
 from tongban.identity import models as identity_models
 from tongban.identity.oidc import models as oidc_models
@@ -12,6 +13,7 @@ __all__ = [
     "applications_models",
     "audit_models",
     "catalog_models",
+    "connectors_models",
     "identity_models",
     "oidc_models",
 ]

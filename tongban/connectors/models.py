@@ -1,0 +1,104 @@
+"""Department systems, their connectors, the transactional outbox and inbound callbacks."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tongban.db.base import Base, TimestampMixin
+
+
+def _enum(cls: type[Any]) -> Enum:
+    return Enum(cls, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+
+
+class ConnectorKind(enum.StrEnum):
+    API = "api"
+    FILE = "file"
+    DATABASE = "database"
+
+
+class MessageStatus(enum.StrEnum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    DEAD = "dead"
+
+
+class DepartmentSystem(TimestampMixin, Base):
+    """A department's own information system that docks with the platform."""
+
+    __tablename__ = "department_systems"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    # Shared secret for signed requests in both directions (HMAC-SHA256).
+    secret: Mapped[str] = mapped_column(String(128))
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class Connector(TimestampMixin, Base):
+    __tablename__ = "connectors"
+    __table_args__ = (UniqueConstraint("system_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    system_id: Mapped[int] = mapped_column(ForeignKey("department_systems.id"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    kind: Mapped[ConnectorKind] = mapped_column(_enum(ConnectorKind))
+    # Kind-specific settings (endpoint URL, directory, database URL and table), validated on load.
+    config: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Platform field -> department field.
+    mapping: Mapped[dict[str, str]] = mapped_column(JSON)
+    # Event types this connector receives; a trailing ".*" matches a family.
+    events: Mapped[list[str]] = mapped_column(JSON)
+    active: Mapped[bool] = mapped_column(default=True)
+    last_success_at: Mapped[datetime | None]
+    last_failure_at: Mapped[datetime | None]
+    last_error: Mapped[str] = mapped_column(Text, default="")
+
+
+class OutboxMessage(Base):
+    """An event for one connector, written in the same transaction as the change it reports."""
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connector_id: Mapped[int] = mapped_column(ForeignKey("connectors.id"), index=True)
+    event_type: Mapped[str] = mapped_column(String(80))
+    aggregate_id: Mapped[str] = mapped_column(String(80), index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Sent with every delivery attempt so the receiver can drop duplicates.
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[MessageStatus] = mapped_column(
+        _enum(MessageStatus), default=MessageStatus.PENDING
+    )
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime]
+    next_attempt_at: Mapped[datetime]
+    # A dispatcher leases a message while delivering it; a crashed one's lease simply expires.
+    leased_until: Mapped[datetime | None]
+    # Names the claim: only the dispatcher holding the current lease may settle the message.
+    lease_token: Mapped[str | None] = mapped_column(String(32))
+    delivered_at: Mapped[datetime | None]
+    last_error: Mapped[str] = mapped_column(Text, default="")
+
+
+class InboundCallback(Base):
+    """A department's callback, kept once per idempotency key so a retry does nothing twice."""
+
+    __tablename__ = "inbound_callbacks"
+    __table_args__ = (UniqueConstraint("system_id", "idempotency_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    system_id: Mapped[int] = mapped_column(ForeignKey("department_systems.id"), index=True)
+    idempotency_key: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime]
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # What the platform answered the first time; a duplicate gets the same answer.
+    response: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -1,0 +1,233 @@
+"""The connectors domain's public API: register systems, watch health, handle dead letters."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tongban.audit import service as audit
+from tongban.catalog import service as catalog_service
+from tongban.connectors import policy
+from tongban.connectors.errors import ConnectorFileInvalid, MessageNotFound, SystemNotFound
+from tongban.connectors.models import (
+    Connector,
+    ConnectorKind,
+    DepartmentSystem,
+    MessageStatus,
+    OutboxMessage,
+)
+from tongban.connectors.schemas import SystemSpec
+from tongban.identity.models import Account
+from tongban.kit.clock import utcnow
+
+# Fields every application event carries besides the form (see applications.events).
+ENVELOPE_FIELDS = frozenset(
+    {
+        "number",
+        "item_code",
+        "item_name",
+        "status",
+        "action",
+        "reason",
+        "at",
+        "result_number",
+        "applicant.name",
+        "applicant.id_number",
+        "applicant.phone",
+        "materials",
+    }
+)
+
+
+def read_system_file(path: Path) -> SystemSpec:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return SystemSpec.model_validate(raw)
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConnectorFileInvalid(
+            "{path} cannot be read: {problem}", path=str(path), problem=str(exc)
+        ) from exc
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ConnectorFileInvalid(
+            "{path}: {where}: {problem}", path=str(path), where=where, problem=first["msg"]
+        ) from exc
+
+
+def register_system(
+    session: Session, subject: Account | None, spec: SystemSpec
+) -> DepartmentSystem:
+    """Create or update a department system and its connectors from a validated spec."""
+    policy.require_manage_connectors(subject)
+    department = catalog_service.get_department(session, subject, spec.department)
+    known = ENVELOPE_FIELDS | {
+        f"form.{field['name']}"
+        for item in catalog_service.search(session, subject, department=spec.department)
+        for field in item.fields
+    }
+    for connector_spec in spec.connectors:
+        unknown = sorted(set(connector_spec.mapping) - known)
+        if unknown:
+            raise ConnectorFileInvalid(
+                "Connector {name} maps {source}, which no item of {department} has.",
+                name=connector_spec.name,
+                source=unknown[0],
+                department=spec.department,
+            )
+    system = session.execute(
+        select(DepartmentSystem).where(DepartmentSystem.code == spec.code)
+    ).scalar_one_or_none()
+    if system is None:
+        system = DepartmentSystem(
+            code=spec.code, name=spec.name, department_id=department.id, secret=spec.secret
+        )
+        session.add(system)
+        session.flush()
+    else:
+        system.name, system.department_id, system.secret = spec.name, department.id, spec.secret
+    existing = {
+        c.name: c
+        for c in session.execute(
+            select(Connector).where(Connector.system_id == system.id)
+        ).scalars()
+    }
+    for cspec in spec.connectors:
+        connector = existing.pop(cspec.name, None)
+        values: dict[str, Any] = {
+            "kind": ConnectorKind(cspec.kind),
+            "config": cspec.config,
+            "mapping": cspec.mapping,
+            "events": cspec.events,
+            "active": True,
+        }
+        if connector is None:
+            session.add(Connector(system_id=system.id, name=cspec.name, **values))
+        else:
+            for key, value in values.items():
+                setattr(connector, key, value)
+    for stale in existing.values():
+        stale.active = False  # kept, not deleted: its messages stay explainable
+    session.flush()
+    audit.record(
+        session,
+        actor=subject,
+        action="connectors.system_registered",
+        target_type="department_system",
+        target_id=system.code,
+        details={"connectors": [c.name for c in spec.connectors]},
+    )
+    return system
+
+
+@dataclass(frozen=True)
+class ConnectorHealth:
+    system: str
+    connector: str
+    kind: str
+    active: bool
+    pending: int
+    dead: int
+    oldest_pending_at: datetime | None
+    last_success_at: datetime | None
+    last_failure_at: datetime | None
+    last_error: str
+
+    @property
+    def lag_seconds(self) -> float:
+        if self.oldest_pending_at is None:
+            return 0.0
+        return max(0.0, (utcnow() - self.oldest_pending_at).total_seconds())
+
+
+def health(session: Session, subject: Account | None) -> list[ConnectorHealth]:
+    policy.require_manage_connectors(subject)
+    counts: dict[tuple[int, MessageStatus], int] = {}
+    oldest: dict[int, datetime] = {}
+    for connector_id, status, count, first in session.execute(
+        select(
+            OutboxMessage.connector_id,
+            OutboxMessage.status,
+            func.count(),
+            func.min(OutboxMessage.created_at),
+        )
+        .where(OutboxMessage.status != MessageStatus.DELIVERED)
+        .group_by(OutboxMessage.connector_id, OutboxMessage.status)
+    ):
+        counts[(connector_id, status)] = count
+        if status is MessageStatus.PENDING:
+            oldest[connector_id] = first
+    rows = session.execute(
+        select(Connector, DepartmentSystem)
+        .join(DepartmentSystem, Connector.system_id == DepartmentSystem.id)
+        .order_by(DepartmentSystem.code, Connector.name)
+    ).all()
+    return [
+        ConnectorHealth(
+            system=system.code,
+            connector=c.name,
+            kind=c.kind.value,
+            active=c.active,
+            pending=counts.get((c.id, MessageStatus.PENDING), 0),
+            dead=counts.get((c.id, MessageStatus.DEAD), 0),
+            oldest_pending_at=oldest.get(c.id),
+            last_success_at=c.last_success_at,
+            last_failure_at=c.last_failure_at,
+            last_error=c.last_error,
+        )
+        for c, system in rows
+    ]
+
+
+def dead_letters(
+    session: Session, subject: Account | None, *, limit: int = 100
+) -> Sequence[OutboxMessage]:
+    policy.require_manage_connectors(subject)
+    return (
+        session.execute(
+            select(OutboxMessage)
+            .where(OutboxMessage.status == MessageStatus.DEAD)
+            .order_by(OutboxMessage.id)
+            .limit(limit)
+        )
+        .scalars()
+        .all()
+    )
+
+
+def retry(session: Session, subject: Account | None, message_id: int) -> OutboxMessage:
+    """Send a dead message again, from a fresh retry budget."""
+    policy.require_manage_connectors(subject)
+    message = session.get(OutboxMessage, message_id)
+    if message is None or message.status is not MessageStatus.DEAD:
+        raise MessageNotFound("No dead message {id}.", id=message_id)
+    message.status = MessageStatus.PENDING
+    message.attempts = 0
+    message.next_attempt_at = utcnow()
+    audit.record(
+        session,
+        actor=subject,
+        action="connectors.message_retried",
+        target_type="outbox_message",
+        target_id=str(message.id),
+        details={"last_error": message.last_error[:200]},
+    )
+    return message
+
+
+def get_system(session: Session, subject: Account | None, code: str) -> DepartmentSystem:
+    policy.require_manage_connectors(subject)
+    system = session.execute(
+        select(DepartmentSystem).where(DepartmentSystem.code == code)
+    ).scalar_one_or_none()
+    if system is None:
+        raise SystemNotFound("No department system has the code {code}.", code=code)
+    return system
