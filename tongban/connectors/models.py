@@ -39,6 +39,9 @@ class DepartmentSystem(TimestampMixin, Base):
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
     # Shared secret for signed requests in both directions (HMAC-SHA256).
     secret: Mapped[str] = mapped_column(String(128))
+    # The official account the system acts as when it reports back (a decision, a return): its
+    # actions pass the same policy checks and audit as a person's. It cannot sign in.
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
     active: Mapped[bool] = mapped_column(default=True)
 
 

@@ -60,3 +60,12 @@ class SystemSpec(_Strict):
     department: str
     secret: str = Field(min_length=32, description="Shared signing secret, at least 32 characters")
     connectors: list[ConnectorSpec] = Field(min_length=1)
+
+
+class CallbackBody(_Strict):
+    """A department system reporting back on an application it handles."""
+
+    application: str = Field(min_length=1, max_length=24)
+    action: Literal["accept", "return", "reject", "start_review", "approve", "deny", "complete"]
+    reason: str = Field(default="", max_length=2000)
+    result_note: str = Field(default="", max_length=2000)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,6 +14,8 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from tongban.applications import service as applications_service
+from tongban.applications.states import Action
 from tongban.audit import service as audit
 from tongban.catalog import service as catalog_service
 from tongban.connectors import policy
@@ -21,11 +24,14 @@ from tongban.connectors.models import (
     Connector,
     ConnectorKind,
     DepartmentSystem,
+    InboundCallback,
     MessageStatus,
     OutboxMessage,
 )
-from tongban.connectors.schemas import SystemSpec
-from tongban.identity.models import Account
+from tongban.connectors.schemas import CallbackBody, SystemSpec
+from tongban.errors import InvalidInput
+from tongban.identity import service as identity_service
+from tongban.identity.models import Account, AccountKind
 from tongban.kit.clock import utcnow
 
 # Fields every application event carries besides the form (see applications.events).
@@ -94,6 +100,12 @@ def register_system(
         session.flush()
     else:
         system.name, system.department_id, system.secret = spec.name, department.id, spec.secret
+    if system.account_id is None:
+        system.account_id = _system_account(session, spec, department.id).id
+    else:
+        account = session.get(Account, system.account_id)
+        if account is not None:  # a system moved to another department acts for that one
+            account.department_id, account.display_name = department.id, spec.name
     existing = {
         c.name: c
         for c in session.execute(
@@ -126,6 +138,77 @@ def register_system(
         details={"connectors": [c.name for c in spec.connectors]},
     )
     return system
+
+
+SYSTEM_ROLES = ["clerk", "reviewer", "approver"]
+
+
+def _system_account(session: Session, spec: SystemSpec, department_id: int) -> Account:
+    """The official account a system acts as; its password is random and never shown."""
+    account = identity_service.create_account(
+        session,
+        None,
+        username=f"system.{spec.code.lower()}"[:64],
+        password=secrets.token_urlsafe(32),
+        display_name=spec.name,
+        kind=AccountKind.OFFICIAL,
+        department_id=department_id,
+    )
+    account.roles = list(SYSTEM_ROLES)
+    return account
+
+
+def handle_callback(
+    session: Session, subject: DepartmentSystem, *, idempotency_key: str, body: CallbackBody
+) -> dict[str, Any]:
+    """Apply a department system's report once; a repeat (same key) gets the first answer."""
+    policy.require_report_back(subject)
+    if not 8 <= len(idempotency_key) <= 64:
+        raise InvalidInput(
+            "Send an idempotency key of 8 to 64 characters.", field="idempotency_key"
+        )
+    earlier = session.execute(
+        select(InboundCallback).where(
+            InboundCallback.system_id == subject.id,
+            InboundCallback.idempotency_key == idempotency_key,
+        )
+    ).scalar_one_or_none()
+    if earlier is not None:
+        return {**earlier.response, "duplicate": True}
+    actor = session.get(Account, subject.account_id)
+    assert actor is not None
+    application = applications_service.act(
+        session,
+        actor,
+        body.application,
+        Action(body.action),
+        reason=body.reason,
+        result_note=body.result_note,
+    )
+    response = {"application": application.number, "status": application.status.value}
+    session.add(
+        InboundCallback(
+            system_id=subject.id,
+            idempotency_key=idempotency_key,
+            received_at=utcnow(),
+            payload=body.model_dump(),
+            response=response,
+        )
+    )
+    session.flush()
+    return {**response, "duplicate": False}
+
+
+def system_for_request(session: Session, code: str | None) -> DepartmentSystem | None:
+    """The active system a signed request claims to come from (the signature is checked by
+    the caller with the system's secret)."""
+    if not code:
+        return None
+    return session.execute(
+        select(DepartmentSystem).where(
+            DepartmentSystem.code == code, DepartmentSystem.active.is_(True)
+        )
+    ).scalar_one_or_none()
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,14 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("department_id", sa.Integer(), nullable=False),
         sa.Column("secret", sa.String(length=128), nullable=False),
+        sa.Column("account_id", sa.Integer(), nullable=True),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("created_at", tongban.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["accounts.id"],
+            name=op.f("fk_department_systems_account_id_accounts"),
+        ),
         sa.ForeignKeyConstraint(
             ["department_id"],
             ["departments.id"],
