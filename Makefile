@@ -3,7 +3,9 @@ PY ?= .venv/bin/python
 KEYWORDS = -k _ -k N_ -k translate -k TongbanError -k NotFound -k Forbidden -k Unauthenticated \
 	-k Conflict -k InvalidInput -k TooLarge -k ItemNotFound -k DepartmentNotFound \
 	-k CatalogFileInvalid -k ApplicationNotFound -k InvalidTransition -k NotEditable -k Incomplete -k NoDecisionYet \
-	-k SystemNotFound -k MessageNotFound -k ConnectorFileInvalid
+	-k SystemNotFound -k MessageNotFound -k ConnectorFileInvalid -k SecurityConfigInvalid \
+	-k LabelInvalid -k KeyInvalid -k UnlabelledField -k FieldNotUsable -k WriteDownRefused \
+	-k DecryptionFailed
 PO = tongban/web/locale/zh_CN/LC_MESSAGES/messages.po
 
 help: ## list the targets
