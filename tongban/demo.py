@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from importlib import resources
-
-import yaml
 from sqlalchemy.orm import Session
 
 from tongban.catalog import service as catalog_service
 from tongban.identity import service as identity_service
+from tongban.identity.companies import service as companies_service
 from tongban.identity.models import AccountKind
+from tongban.identity.schemas import demo_accounts
 
 DEMO_PASSWORD = "demo-password"
 
@@ -21,26 +20,37 @@ def is_empty(session: Session) -> bool:
 def load(session: Session) -> catalog_service.LoadReport:
     """Load everything as the command-line operator (no signed-in subject)."""
     report = catalog_service.load_catalog(session, None, catalog_service.demo_catalog_dir())
-    text = (
-        resources.files("tongban.identity").joinpath("data/demo_accounts.yaml").read_text("utf-8")
-    )
-    accounts = yaml.safe_load(text)
-    for entry in accounts["applicants"]:
+    accounts = demo_accounts()
+    for applicant in accounts.applicants:
         identity_service.create_account(
-            session, None, password=DEMO_PASSWORD, kind=AccountKind.APPLICANT, **entry
+            session,
+            None,
+            password=DEMO_PASSWORD,
+            kind=AccountKind.APPLICANT,
+            **applicant.model_dump(),
         )
-    for entry in accounts["officials"]:
-        department = catalog_service.get_department(session, None, entry.pop("department"))
+    for official in accounts.officials:
+        department = catalog_service.get_department(session, None, official.department)
         identity_service.create_account(
             session,
             None,
             password=DEMO_PASSWORD,
             kind=AccountKind.OFFICIAL,
             department_id=department.id,
-            **entry,
+            **official.model_dump(exclude={"department"}),
         )
-    for entry in accounts["admins"]:
+    for admin in accounts.admins:
         identity_service.create_account(
-            session, None, password=DEMO_PASSWORD, kind=AccountKind.ADMIN, **entry
+            session, None, password=DEMO_PASSWORD, kind=AccountKind.ADMIN, **admin.model_dump()
         )
+    for company in accounts.legal_persons:
+        companies_service.register_legal_person(
+            session,
+            None,
+            uscc=company.uscc,
+            name=company.name,
+            representative=company.representative,
+        )
+        for agent in company.agents:
+            companies_service.grant_agent(session, None, uscc=company.uscc, username=agent)
     return report

@@ -1,15 +1,31 @@
-"""Resident ID numbers (GB 11643-1999): shape, birth date and the MOD 11-2 check character."""
+"""Subject numbers: resident ID numbers (GB 11643-1999: region, birth date, MOD 11-2 check
+character; the old 15-digit form) and unified social credit codes (GB 32100-2015: alphabet without
+I, O, Z, S, V; weighted MOD 31 check character)."""
 
 from __future__ import annotations
 
 import calendar
+import re
 import string
 from datetime import date, timedelta
 
+import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
+from stdnum import numdb
+from stdnum.cn import ric as stdnum_ric
 
-from tongban.identity.numbers import resident_id_check_character, resident_id_problem
+from tongban.identity.numbers import (
+    birth_date,
+    normalize_resident_id,
+    old_resident_id_problem,
+    region,
+    resident_id_check_character,
+    resident_id_problem,
+    upgrade_resident_id,
+    uscc_check_character,
+    uscc_problem,
+)
 
 # Published in GB 11643-1999, independent of the code under test.
 WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
@@ -18,6 +34,7 @@ CHECKS = "10X98765432"
 EXAMPLE = "11010519491231002X"
 
 SHAPE = "17 digits"
+REGION = "region code"
 NO_SUCH_DATE = "does not exist"
 OUT_OF_RANGE = "out of range"
 TYPO = "check for a typo"
@@ -28,7 +45,26 @@ def check_of(first17: str) -> str:
 
 
 digits = st.text(alphabet=string.digits, min_size=1, max_size=1)
-regions = st.text(alphabet=string.digits, min_size=6, max_size=6)
+
+
+def _table_codes() -> tuple[list[str], list[str]]:
+    """Region codes straight from python-stdnum's table: (every code, codes no longer in use)."""
+    every, abolished = [], []
+    for _, province, _, _, counties in numdb.get("cn/loc").prefixes:
+        for _, low, _, props, _ in counties:
+            every.append(province + low)
+            names = props["county"].split(",")
+            if all(re.match(r"^\[\d*-\d+\]", name) for name in names):
+                abolished.append(province + low)
+    return sorted(every), sorted(abolished)
+
+
+TABLE_CODES, ABOLISHED_CODES = _table_codes()
+regions = st.sampled_from(TABLE_CODES)
+TABLE_CODE_SET = frozenset(TABLE_CODES)
+not_regions = st.text(alphabet=string.digits, min_size=6, max_size=6).filter(
+    lambda code: code not in TABLE_CODE_SET
+)
 sequences = st.text(alphabet=string.digits, min_size=3, max_size=3)
 birth_dates = st.dates(date(1900, 1, 1), date.today())
 
@@ -135,10 +171,188 @@ class TestResidentIdProblem:
         assert SHAPE in (resident_id_problem(full_width[:17] + number[17]) or "")
 
     @given(
-        text=st.text(alphabet=string.digits + "Xx", max_size=25).filter(lambda t: len(t) != 18)
+        text=st.text(alphabet=string.digits + "Xx", max_size=25).filter(
+            lambda t: len(t) != 18 and not (len(t) == 15 and t.isdigit())
+        )
         | resident_ids().map(lambda n: n[:5] + "X" + n[6:])
         | resident_ids().map(lambda n: n[:17] + "Y")
         | st.text(min_size=18, max_size=18).filter(lambda t: not t.isascii())
     )
     def test_anything_not_shaped_like_an_id_number_says_so(self, text: str) -> None:
         assert SHAPE in (resident_id_problem(text) or "")
+
+
+class TestRegionCodes:
+    def test_the_whole_table_is_known_current_and_abolished_codes_alike(self) -> None:
+        assert ABOLISHED_CODES, "the table marks codes no longer in use"
+        assert all(region(code) is not None for code in TABLE_CODES)
+        known = [region(code) for code in TABLE_CODES]
+        assert {r.code for r in known if r is not None and r.abolished} == set(ABOLISHED_CODES)
+
+    def test_an_abolished_code_keeps_its_last_name(self) -> None:
+        chongwen = region("110103")  # Chongwen district, merged into Dongcheng in 2010
+        assert chongwen is not None
+        assert (chongwen.province, chongwen.name, chongwen.abolished) == ("北京市", "崇文区", True)
+
+    @given(code=not_regions, born=birth_dates, sequence=sequences)
+    def test_a_code_that_never_existed_is_refused(
+        self, code: str, born: date, sequence: str
+    ) -> None:
+        first17 = f"{code}{born:%Y%m%d}{sequence}"
+        assert REGION in (resident_id_problem(first17 + check_of(first17)) or "")
+
+    @given(code=st.sampled_from(ABOLISHED_CODES), born=birth_dates, sequence=sequences)
+    def test_an_abolished_code_is_accepted_whatever_the_birth_year(
+        self, code: str, born: date, sequence: str
+    ) -> None:
+        first17 = f"{code}{born:%Y%m%d}{sequence}"
+        assert resident_id_problem(first17 + check_of(first17)) is None
+
+    def test_a_card_issued_after_birth_under_a_newer_code_is_accepted_where_stdnum_is_not(
+        self,
+    ) -> None:
+        # Shangcheng district, Hangzhou, has had the code 330102 since 1983; someone born there in
+        # 1960 was issued their card later, under that code.
+        first17 = "330102" + "19600101" + "123"
+        number = first17 + check_of(first17)
+        assert not stdnum_ric.is_valid(number)
+        assert resident_id_problem(number) is None
+
+
+def old_ids() -> st.SearchStrategy[str]:
+    born = st.dates(date(1900, 1, 1), date(1999, 12, 31))
+    return st.builds(lambda r, b, s: f"{r}{b:%y%m%d}{s}", regions, born, sequences)
+
+
+class TestOldResidentIds:
+    @given(number=old_ids())
+    def test_a_valid_old_number_passes_and_upgrades_to_a_valid_new_one(self, number: str) -> None:
+        assert old_resident_id_problem(number) is None
+        upgraded = upgrade_resident_id(number)
+        assert upgraded[:6] == number[:6]
+        assert upgraded[6:8] == "19"
+        assert upgraded[8:17] == number[6:]
+        assert upgraded[17] == check_of(upgraded[:17])
+        assert resident_id_problem(upgraded) is None
+
+    def test_the_standards_example_upgrades(self) -> None:
+        assert upgrade_resident_id("110105491231002") == EXAMPLE
+
+    @given(number=old_ids())
+    def test_the_new_form_checker_asks_for_the_18_digit_number(self, number: str) -> None:
+        assert "15-digit" in (resident_id_problem(number) or "")
+
+    @given(number=old_ids())
+    def test_normalizing_upgrades_old_numbers_and_keeps_new_ones(self, number: str) -> None:
+        upgraded = normalize_resident_id(f" {number} ")
+        assert upgraded == upgrade_resident_id(number)
+        assert normalize_resident_id(upgraded.lower()) == upgraded
+
+    @pytest.mark.parametrize(
+        "number",
+        [
+            "11010549123100",
+            "1101054912310021",
+            "11010549123100X",
+            "110105491331002",
+            "119999491231002",
+        ],
+    )
+    def test_a_malformed_old_number_is_refused(self, number: str) -> None:
+        assert old_resident_id_problem(number) is not None
+        with pytest.raises(ValueError, match=r"\w"):
+            upgrade_resident_id(number)
+        with pytest.raises(ValueError, match=r"\w"):
+            normalize_resident_id(number)
+
+    def test_the_birth_date_is_read_from_the_new_number(self) -> None:
+        assert birth_date(EXAMPLE) == date(1949, 12, 31)
+
+
+# --- unified social credit codes (GB 32100-2015) ---------------------------------------------
+
+USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+# weight of position i is 3**i mod 31 (GB 32100-2015, 5.2)
+USCC_WEIGHTS = [pow(3, i, 31) for i in range(17)]
+# Published examples: the standard's own and a real company's licence.
+USCC_EXAMPLES = ["91350100M000100Y43", "91110000600037341L"]
+USCC_SHAPE = "18 characters"
+USCC_TYPO = "check for a typo"
+
+
+def uscc_check_of(first17: str) -> str:
+    total = sum(USCC_ALPHABET.index(c) * w for c, w in zip(first17, USCC_WEIGHTS, strict=True))
+    return USCC_ALPHABET[(31 - total % 31) % 31]
+
+
+uscc_chars = st.sampled_from(USCC_ALPHABET)
+
+
+@st.composite
+def usccs(draw: st.DrawFn) -> str:
+    authority = draw(st.sampled_from("123456789ANY"))
+    kind = draw(uscc_chars)
+    region_code = draw(regions)
+    organisation = "".join(draw(st.lists(uscc_chars, min_size=9, max_size=9)))
+    first17 = f"{authority}{kind}{region_code}{organisation}"
+    return first17 + uscc_check_of(first17)
+
+
+class TestUscc:
+    @pytest.mark.parametrize("code", USCC_EXAMPLES)
+    def test_published_examples_are_valid(self, code: str) -> None:
+        assert uscc_check_character(code[:17]) == code[17]
+        assert uscc_problem(code) is None
+
+    @given(code=usccs())
+    def test_every_well_formed_code_is_valid(self, code: str) -> None:
+        assert uscc_check_character(code[:17]) == code[17]
+        assert uscc_problem(code) is None
+
+    @given(code=usccs())
+    def test_lower_case_and_surrounding_spaces_are_forgiven(self, code: str) -> None:
+        assert uscc_problem(f" {code.lower()}  ") is None
+
+    @given(code=usccs(), data=st.data())
+    def test_any_single_character_change_is_caught(self, code: str, data: st.DataObject) -> None:
+        position = data.draw(st.integers(0, 17), label="position")
+        replacement = data.draw(
+            st.sampled_from(string.digits + string.ascii_uppercase), label="replacement"
+        )
+        assume(replacement != code[position])
+
+        changed = code[:position] + replacement + code[position + 1 :]
+
+        assert uscc_problem(changed) is not None
+
+    @given(code=usccs(), position=st.integers(0, 16))
+    def test_any_adjacent_swap_is_caught(self, code: str, position: int) -> None:
+        assume(code[position] != code[position + 1])
+        swapped = code[:position] + code[position + 1] + code[position] + code[position + 2 :]
+        assert uscc_problem(swapped) is not None
+
+    @given(code=usccs(), position=st.integers(0, 17), letter=st.sampled_from("IOZSV"))
+    def test_the_letters_left_out_of_the_alphabet_are_refused(
+        self, code: str, position: int, letter: str
+    ) -> None:
+        changed = code[:position] + letter + code[position + 1 :]
+        assert USCC_SHAPE in (uscc_problem(changed) or "")
+
+    @given(code=usccs(), data=st.data())
+    def test_a_wrong_check_character_asks_to_look_for_a_typo(
+        self, code: str, data: st.DataObject
+    ) -> None:
+        wrong = data.draw(st.sampled_from([c for c in USCC_ALPHABET if c != code[17]]))
+        assert USCC_TYPO in (uscc_problem(code[:17] + wrong) or "")
+
+    @given(
+        text=st.text(alphabet=USCC_ALPHABET, max_size=25).filter(lambda t: len(t) != 18)
+        | st.text(min_size=18, max_size=18).filter(lambda t: not t.isascii())
+    )
+    def test_anything_not_shaped_like_a_code_says_so(self, text: str) -> None:
+        assert USCC_SHAPE in (uscc_problem(text) or "")
+
+    @given(code=usccs(), position=st.integers(2, 7), letter=st.sampled_from("ABCDEFGHJKLMN"))
+    def test_the_region_part_must_be_digits(self, code: str, position: int, letter: str) -> None:
+        changed = code[:position] + letter + code[position + 1 :]
+        assert "region code" in (uscc_problem(changed) or "")

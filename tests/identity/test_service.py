@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -16,7 +16,7 @@ from tongban.catalog import service as catalog_service
 from tongban.errors import Conflict, Forbidden, InvalidInput, Unauthenticated
 from tongban.identity import service as identity_service
 from tongban.identity.models import Account, AccountKind, WebSession
-from tongban.identity.numbers import resident_id_check_character
+from tongban.identity.numbers import regions, resident_id_check_character
 from tongban.kit.clock import utcnow
 
 WRONG = "Wrong username or password."
@@ -251,10 +251,14 @@ class TestCreateAccount:
         assert citizen.department_id is None
 
 
+REGION_CODES = sorted(regions())
+
+
 def fresh_id_number() -> str:
     """A valid resident ID number no other test uses (they are unique per account)."""
-    digits = f"{uuid.uuid4().int % 10**9:09d}"
-    first17 = f"{digits[:6]}19900307{digits[6:]}"
+    n = uuid.uuid4().int
+    born = date(1930, 1, 1) + timedelta(days=n % 25000)
+    first17 = f"{REGION_CODES[n % len(REGION_CODES)]}{born:%Y%m%d}{(n >> 64) % 1000:03d}"
     return first17 + resident_id_check_character(first17)
 
 

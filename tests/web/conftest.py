@@ -10,6 +10,7 @@ import pytest
 from fastapi import FastAPI
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
+from tests.conftest import totp_now
 from tests.fixtures.live import serve
 
 CHROMIUM_ARGS = [
@@ -25,6 +26,7 @@ TIMEOUT_MS = 10_000
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 NewPage = Callable[..., Page]
+TotpCode = Callable[[str], str]
 
 
 @pytest.fixture(scope="session")
@@ -79,3 +81,15 @@ def page(new_page: NewPage) -> Page:
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture
+def totp_code(app: FastAPI) -> TotpCode:
+    """The current authenticator code of an official (by username), to type in at sign-in."""
+
+    def current(username: str) -> str:
+        code = totp_now(app.state.session_factory, username)
+        assert code is not None, f"{username} has no authenticator"
+        return code
+
+    return current

@@ -20,7 +20,7 @@ from pypdf import PdfReader
 from tests.applications.helpers import submitted_application
 from tests.conftest import PASSWORD, sign_in
 from tests.fixtures.files import pdf_bytes
-from tests.web.conftest import NewPage
+from tests.web.conftest import NewPage, TotpCode
 from tongban.identity.models import Account
 from tongban.identity.numbers import resident_id_check_character
 from tongban.kit import ids
@@ -108,11 +108,16 @@ def register(page: Page, *, display_name: str = "王小红") -> str:
     return username
 
 
-def log_in(page: Page, username: str, password: str = PASSWORD) -> None:
+def log_in(page: Page, username: str, password: str = PASSWORD, code: str | None = None) -> None:
+    """Sign in; officials (``code`` given) then enter their authenticator code."""
     page.goto("/login")
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill(password)
     page.get_by_role("button", name="登录").click()
+    if code is not None:
+        expect(page).to_have_url(re.compile(r"/login/code"))
+        page.get_by_label("身份验证器应用中的验证码").fill(code)
+        page.get_by_role("button", name="确认").click()
 
 
 def start_application(page: Page, username: str) -> str:
@@ -161,7 +166,7 @@ def assert_on_screen_horizontally(page: Page, locator: Locator) -> None:
 class TestApplicantJourney:
     @pytest.mark.browser
     def test_new_applicant_applies_and_official_completes_the_case(
-        self, new_page: NewPage, artifacts: Path
+        self, new_page: NewPage, artifacts: Path, totp_code: TotpCode
     ) -> None:
         applicant = new_page()
         register(applicant)
@@ -214,7 +219,7 @@ class TestApplicantJourney:
 
         # The official, at another computer.
         official = new_page()
-        log_in(official, "samr_officer")
+        log_in(official, "samr_officer", code=totp_code("samr_officer"))
         expect(official).to_have_url(re.compile(r"/queue$"))
         row = official.get_by_test_id("queue-row").filter(has_text=number)
         expect(row).to_contain_text("已提交")
@@ -431,10 +436,11 @@ class TestPhoneWidth:
         client: TestClient,
         applicant_headers: dict[str, str],
         artifacts: Path,
+        totp_code: TotpCode,
     ) -> None:
         number = submitted_application(client, applicant_headers)
         phone = new_page(width=390, height=844)
-        log_in(phone, "samr_officer")
+        log_in(phone, "samr_officer", code=totp_code("samr_officer"))
         row = phone.get_by_test_id("queue-row").filter(has_text=number)
         expect(row).to_contain_text("已提交")
         assert_fits_phone(phone)
@@ -495,10 +501,15 @@ class TestLanguageSwitch:
 class TestOtherDepartmentsCase:
     @pytest.mark.browser
     def test_tax_official_gets_not_found_and_no_queue_entry(
-        self, page: Page, client: TestClient, applicant_headers: dict[str, str], artifacts: Path
+        self,
+        page: Page,
+        client: TestClient,
+        applicant_headers: dict[str, str],
+        artifacts: Path,
+        totp_code: TotpCode,
     ) -> None:
         number = submitted_application(client, applicant_headers)
-        log_in(page, "tax_officer")
+        log_in(page, "tax_officer", code=totp_code("tax_officer"))
         expect(page).to_have_url(re.compile(r"/queue$"))
         expect(page.get_by_role("heading", name="待办事项")).to_be_visible()
         expect(page.locator("table.queue")).not_to_contain_text(number)
@@ -526,7 +537,7 @@ class TestSignIn:
         self, page: Page, artifacts: Path
     ) -> None:
         log_in(page, "zhangsan", "not-the-password")
-        expect(page.get_by_role("alert")).to_have_text("用户名或密码错误。")
+        expect(page.get_by_role("alert")).to_contain_text("用户名或密码错误。")
         expect(page).to_have_url(re.compile(r"/login$"))
         expect(page.get_by_label("用户名")).to_have_value("zhangsan")
         expect(page.get_by_test_id("who")).to_have_count(0)

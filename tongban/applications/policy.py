@@ -1,5 +1,9 @@
 """Who may do what with an application. A case someone may not see is reported as not found,
-so its existence is not revealed either."""
+so its existence is not revealed either.
+
+Officials see and work their own department's cases only, and take only the actions their roles
+allow: ``ROLES_FOR`` maps each official action to the roles that may take it.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,25 @@ from tongban.applications.models import Application
 from tongban.applications.states import TRANSITIONS, Action, Role
 from tongban.catalog.models import ServiceItem
 from tongban.errors import Forbidden, Unauthenticated
-from tongban.identity.models import Account, AccountKind
+from tongban.identity.models import Account, AccountKind, OfficialRole
+from tongban.kit.i18n import LocalText
+
+# Which official roles may take which action: intake by clerks, review by reviewers, the decision
+# and the result by approvers. Every official action of ``states.TRANSITIONS`` is listed.
+ROLES_FOR: dict[Action, frozenset[OfficialRole]] = {
+    Action.ACCEPT: frozenset({OfficialRole.CLERK}),
+    Action.RETURN: frozenset({OfficialRole.CLERK}),
+    Action.REJECT: frozenset({OfficialRole.CLERK}),
+    Action.START_REVIEW: frozenset({OfficialRole.REVIEWER}),
+    Action.APPROVE: frozenset({OfficialRole.APPROVER}),
+    Action.DENY: frozenset({OfficialRole.APPROVER}),
+    Action.COMPLETE: frozenset({OfficialRole.APPROVER}),
+}
+ROLE_NAMES = {
+    OfficialRole.CLERK: LocalText("受理员", "clerk"),
+    OfficialRole.REVIEWER: LocalText("审查员", "reviewer"),
+    OfficialRole.APPROVER: LocalText("审批员", "approver"),
+}
 
 
 def _signed_in(subject: Account | None) -> Account:
@@ -64,7 +86,20 @@ def require_act(subject: Account | None, application: Application, action: Actio
             "Only an official of the handling department can {action} this application.",
             action=action.value,
         )
+    if role is Role.OFFICIAL and not has_role_for(actor, action):
+        needed = [ROLE_NAMES[r] for r in OfficialRole if r in ROLES_FOR[action]]
+        raise Forbidden(
+            "Your roles do not allow the action {action}; it needs the role {roles}.",
+            error_code="role_required",
+            action=action.value,
+            roles=LocalText("、".join(r.zh for r in needed), ", ".join(r.en for r in needed)),
+        )
     return actor
+
+
+def has_role_for(official: Account, action: Action) -> bool:
+    """Whether one of the official's roles allows ``action``."""
+    return any(role in ROLES_FOR.get(action, frozenset()) for role in official.roles)
 
 
 def require_list_own(subject: Account | None) -> Account:

@@ -1,4 +1,4 @@
-"""Accounts and their sign-in sessions (a local login until unified identity replaces it)."""
+"""Accounts, their sign-in sessions, and legal persons with the natural persons who act for them."""
 
 from __future__ import annotations
 
@@ -15,6 +15,14 @@ class AccountKind(enum.StrEnum):
     APPLICANT = "applicant"
     OFFICIAL = "official"
     ADMIN = "admin"
+
+
+class OfficialRole(enum.StrEnum):
+    """What an official may do within their department's work."""
+
+    CLERK = "clerk"  # intake: accept, return for correction, reject
+    REVIEWER = "reviewer"  # review
+    APPROVER = "approver"  # decide and issue the result
 
 
 class Account(TimestampMixin, Base):
@@ -43,6 +51,8 @@ class Account(TimestampMixin, Base):
     # Second factor: mandatory for officials, optional for citizens.
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_enabled: Mapped[bool] = mapped_column(default=False)
+    # The time step of the last code accepted: a code is good once (RFC 6238, 5.2).
+    totp_last_step: Mapped[int | None]
     # Lockout with backoff after repeated failures.
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None]
@@ -54,6 +64,11 @@ class Account(TimestampMixin, Base):
     @property
     def is_applicant(self) -> bool:
         return self.kind is AccountKind.APPLICANT
+
+    @property
+    def needs_second_factor(self) -> bool:
+        """Officials and administrators must sign in with an authenticator code."""
+        return self.kind in (AccountKind.OFFICIAL, AccountKind.ADMIN)
 
 
 class WebSession(Base):
@@ -74,6 +89,9 @@ class WebSession(Base):
     amr: Mapped[list[str]] = mapped_column(JSON, default=list)
     # Set when a natural person acts for a legal person they are authorised for.
     acting_for_id: Mapped[int | None] = mapped_column(ForeignKey("legal_persons.id"))
+    # Set while sign-in is unfinished: "otp" (the authenticator code is awaited) or "enrol" (an
+    # official must set up an authenticator first). Such a session authorises nothing.
+    pending: Mapped[str | None] = mapped_column(String(10))
 
 
 class LegalPerson(TimestampMixin, Base):

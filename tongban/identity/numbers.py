@@ -1,10 +1,31 @@
-"""Resident ID numbers (GB 11643-1999): 6-digit region, 8-digit birth date, 3-digit sequence and an
-ISO 7064 MOD 11-2 check character."""
+"""The numbers that identify subjects, checked the way the national standards define them.
+
+Resident ID numbers (GB 11643-1999): a 6-digit region code, an 8-digit birth date, a 3-digit
+sequence and an ISO 7064 MOD 11-2 check character. Before 1999 cards carried 15 digits: the same
+region, a 6-digit birth date (19YYMMDD without the century) and the sequence, no check character;
+``upgrade_resident_id`` converts one to the 18-digit number the person holds now.
+
+Unified social credit codes (GB 32100-2015) of companies and other organisations: 18 characters
+from an alphabet of digits and capital letters without I, O, Z, S and V (easily mistaken), the
+registration authority and kind of organisation, a 6-digit region code, the 9-character
+organisation code and a weighted MOD 31 check character.
+
+Region codes come from python-stdnum's table (``cn/loc``), which marks codes that were abolished
+or renamed with the years they were in use (``[-2010]崇文区``, ``[1983-]上城区``). stdnum accepts
+such a code only if the birth year falls within those years, but a card carries the code of the
+place where it was issued, which can be long after birth and may since have been abolished. Here
+any code the table has ever held is accepted; a number with a code that never existed is not.
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
+from functools import cache
+
+from stdnum import numdb
+from stdnum.cn import uscc as stdnum_uscc
 
 from tongban.kit.clock import local_today
 from tongban.kit.i18n import N_
@@ -12,6 +33,54 @@ from tongban.kit.i18n import N_
 _WEIGHTS = [pow(2, 17 - i, 11) for i in range(17)]
 # ASCII digits only: a bare \d would also match full-width digits typed with a Chinese IME.
 _PATTERN = re.compile(r"^[0-9]{17}[0-9X]$")
+_OLD_PATTERN = re.compile(r"^[0-9]{15}$")
+_PERIOD = re.compile(r"^\[(?P<start>\d*)-(?P<end>\d*)\](?P<name>.*)$")
+
+USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_PATTERN = re.compile(rf"^[{USCC_ALPHABET}]{{2}}[0-9]{{6}}[{USCC_ALPHABET}]{{10}}$")
+
+
+@dataclass(frozen=True)
+class Region:
+    """An administrative division as the region table knows it."""
+
+    code: str
+    province: str
+    # Current name, or the last one if the code is no longer in use.
+    name: str
+    # Every name the code has had, with the years it was in use where the table knows them.
+    history: tuple[str, ...]
+    abolished: bool
+
+
+@cache
+def regions() -> dict[str, Region]:
+    """Every region code python-stdnum's table has ever held, current or abolished."""
+    found: dict[str, Region] = {}
+    for _length, low, high, props, children in numdb.get("cn/loc").prefixes:
+        for _child_length, child_low, child_high, child_props, _ in children:
+            for suffix in range(int(child_low), int(child_high) + 1):
+                code = f"{low}{suffix:04d}"
+                assert low == high, "province entries are single codes"
+                history = tuple(child_props.get("county", "").split(","))
+                periods = [_PERIOD.match(entry) for entry in history]
+                abolished = all(p is not None and p["end"] for p in periods)
+                last = periods[-1]
+                found[code] = Region(
+                    code=code,
+                    province=props.get("province", ""),
+                    name=last["name"] if last else history[-1],
+                    history=history,
+                    abolished=abolished,
+                )
+    return found
+
+
+def region(code: str) -> Region | None:
+    return regions().get(code)
+
+
+# --- resident ID numbers ----------------------------------------------------------------------
 
 
 def resident_id_check_character(first17: str) -> str:
@@ -19,17 +88,97 @@ def resident_id_check_character(first17: str) -> str:
     return "10X98765432"[total % 11]
 
 
-def resident_id_problem(number: str) -> str | None:
-    """None for a well-formed resident ID, else what is wrong with it (an English msgid)."""
-    number = number.strip().upper()
-    if not _PATTERN.match(number):
-        return N_("A resident ID number has 17 digits followed by a digit or X.")
+def _birth_date_problem(year: int, month: int, day: int) -> str | None:
     try:
-        born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+        born = date(year, month, day)
     except ValueError:
         return N_("The birth date inside the ID number does not exist.")
     if born.year < 1900 or born > local_today():
         return N_("The birth date inside the ID number is out of range.")
+    return None
+
+
+def resident_id_problem(number: str) -> str | None:
+    """None for a valid 18-digit resident ID, else what is wrong with it (an English msgid)."""
+    number = number.strip().upper()
+    if _OLD_PATTERN.match(number):
+        return N_(
+            "This is an old 15-digit ID number; please give the 18-digit number of your "
+            "current card."
+        )
+    if not _PATTERN.match(number):
+        return N_("A resident ID number has 17 digits followed by a digit or X.")
+    if region(number[:6]) is None:
+        return N_("The first six digits of the ID number are not a region code.")
+    problem = _birth_date_problem(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    if problem:
+        return problem
     if resident_id_check_character(number[:17]) != number[17]:
         return N_("The last character of the ID number does not match; please check for a typo.")
+    return None
+
+
+def old_resident_id_problem(number: str) -> str | None:
+    """None for a valid 15-digit resident ID of before 1999, else what is wrong with it."""
+    number = number.strip()
+    if not _OLD_PATTERN.match(number):
+        return N_("An old resident ID number has 15 digits.")
+    if region(number[:6]) is None:
+        return N_("The first six digits of the ID number are not a region code.")
+    return _birth_date_problem(1900 + int(number[6:8]), int(number[8:10]), int(number[10:12]))
+
+
+def upgrade_resident_id(number: str) -> str:
+    """The 18-digit number that replaced a 15-digit one: the century 19 inserted before the year
+    and the check character appended (GB 11643-1999, appendix). ValueError if it is not valid."""
+    number = number.strip()
+    problem = old_resident_id_problem(number)
+    if problem:
+        raise ValueError(problem)
+    first17 = f"{number[:6]}19{number[6:]}"
+    return first17 + resident_id_check_character(first17)
+
+
+def normalize_resident_id(number: str) -> str:
+    """An ID number as stored: upper case, no spaces, old 15-digit numbers upgraded to 18 digits.
+
+    ValueError (with the problem as message) if it is neither a valid 18- nor 15-digit number.
+    """
+    number = number.strip().upper()
+    if _OLD_PATTERN.match(number):
+        return upgrade_resident_id(number)
+    problem = resident_id_problem(number)
+    if problem:
+        raise ValueError(problem)
+    return number
+
+
+def birth_date(number: str) -> date:
+    """The birth date in a valid 18-digit resident ID number."""
+    return date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+
+
+# --- unified social credit codes --------------------------------------------------------------
+
+
+def uscc_check_character(first17: str) -> str:
+    """The GB 32100 check character: weights 3^i mod 31, total taken from 31, mod 31."""
+    return str(stdnum_uscc.calc_check_digit(first17))
+
+
+def uscc_problem(code: str) -> str | None:
+    """None for a valid unified social credit code, else what is wrong with it (English msgid)."""
+    code = code.strip().upper()
+    if len(code) != 18 or any(c not in USCC_ALPHABET for c in code):
+        return N_(
+            "A unified social credit code has 18 characters: digits and capital letters "
+            "other than I, O, Z, S and V."
+        )
+    if not _USCC_PATTERN.match(code):
+        return N_("Characters 3 to 8 of a unified social credit code are a region code (digits).")
+    if uscc_check_character(code[:17]) != code[17]:
+        return N_(
+            "The last character of the unified social credit code does not match; please check "
+            "for a typo."
+        )
     return None

@@ -1,13 +1,30 @@
-"""Who may do what with accounts."""
+"""Who may do what with accounts, credentials, sessions and legal persons.
+
+``None`` as subject is the operator at the command line, who holds the database anyway.
+"""
 
 from __future__ import annotations
 
-from tongban.errors import Forbidden
-from tongban.identity.models import Account, AccountKind
+from datetime import datetime
+
+from tongban.errors import Forbidden, Unauthenticated
+from tongban.identity.errors import NotAuthorisedFor
+from tongban.identity.models import (
+    Account,
+    AccountKind,
+    AgentRole,
+    LegalPerson,
+    LegalPersonAgent,
+)
+
+
+def _signed_in(subject: Account | None) -> Account:
+    if subject is None:
+        raise Unauthenticated("Please sign in first.")
+    return subject
 
 
 def require_create_account(subject: Account | None) -> None:
-    # None is the operator at the command line, who holds the database anyway.
     if subject is not None and subject.kind is not AccountKind.ADMIN:
         raise Forbidden("Only an administrator may create accounts.")
 
@@ -16,3 +33,93 @@ def require_register(subject: Account | None) -> None:
     """Anyone not signed in may open an applicant account for themselves."""
     if subject is not None:
         raise Forbidden("You are already signed in.")
+
+
+def require_manage_own_credentials(subject: Account | None) -> Account:
+    """Setting up one's own authenticator: anyone whose password was checked."""
+    return _signed_in(subject)
+
+
+def require_disable_totp(subject: Account | None) -> Account:
+    account = _signed_in(subject)
+    if account.needs_second_factor:
+        raise Forbidden("Officials and administrators must keep two-step sign-in on.")
+    return account
+
+
+def require_operate_totp(subject: Account | None) -> None:
+    """Setting or showing someone's authenticator secret: the operator at the command line."""
+    if subject is not None:
+        raise Forbidden("Only the operator at the command line may set someone's authenticator.")
+
+
+def require_manage_own_sessions(subject: Account | None) -> Account:
+    return _signed_in(subject)
+
+
+def require_register_legal_person(subject: Account | None) -> None:
+    if subject is not None and subject.kind is not AccountKind.ADMIN:
+        raise Forbidden("Only an administrator may register a legal person.")
+
+
+def is_live(authorisation: LegalPersonAgent, now: datetime) -> bool:
+    return authorisation.revoked_at is None and (
+        authorisation.expires_at is None or authorisation.expires_at > now
+    )
+
+
+def require_manage_agents(
+    subject: Account | None,
+    legal_person: LegalPerson,
+    representative: LegalPersonAgent | None,
+    now: datetime,
+) -> Account | None:
+    """Agents are authorised and revoked by the legal person's legal representative."""
+    if subject is None:
+        return None
+    if (
+        representative is None
+        or representative.account_id != subject.id
+        or representative.role is not AgentRole.LEGAL_REPRESENTATIVE
+        or not is_live(representative, now)
+    ):
+        raise Forbidden(
+            "Only the legal representative of {name} may authorise or revoke its agents.",
+            name=legal_person.name,
+        )
+    return subject
+
+
+def require_view_agents(
+    subject: Account | None,
+    legal_person: LegalPerson,
+    representative: LegalPersonAgent | None,
+    now: datetime,
+) -> None:
+    if subject is not None and subject.kind is AccountKind.ADMIN:
+        return
+    require_manage_agents(subject, legal_person, representative, now)
+
+
+def require_view_own_authorisations(subject: Account | None) -> Account:
+    return _signed_in(subject)
+
+
+def require_act_for(
+    subject: Account | None,
+    legal_person: LegalPerson,
+    authorisation: LegalPersonAgent | None,
+    now: datetime,
+) -> Account:
+    """Only a natural person currently authorised for the legal person may act for it."""
+    person = _signed_in(subject)
+    if (
+        person.kind is not AccountKind.APPLICANT
+        or authorisation is None
+        or authorisation.account_id != person.id
+        or not is_live(authorisation, now)
+    ):
+        raise NotAuthorisedFor(
+            "You are not authorised to act for {name}.", field="uscc", name=legal_person.name
+        )
+    return person

@@ -18,7 +18,8 @@ from starlette.datastructures import FormData
 
 from tongban.errors import Forbidden, Unauthenticated
 from tongban.identity import service as identity_service
-from tongban.identity.models import Account
+from tongban.identity.companies import service as companies_service
+from tongban.identity.models import Account, WebSession
 from tongban.kit.i18n import negotiate
 
 SESSION_COOKIE = "tongban_session"
@@ -54,15 +55,17 @@ _bearer = HTTPBearer(auto_error=False, description="Token from POST /api/v1/sess
 
 
 def api_subject(
+    request: Request,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Account | None:
     if credentials is None:
         return None
-    account = identity_service.account_for_token(session, credentials.credentials)
-    if account is None:
+    found = identity_service.session_for_token(session, credentials.credentials)
+    if found is None:
         raise Unauthenticated("The token is unknown or has expired; please sign in again.")
-    return account
+    request.state.web_session = found[0]
+    return found[1]
 
 
 def api_required(subject: Annotated[Account | None, Depends(api_subject)]) -> Account:
@@ -75,11 +78,32 @@ ApiSubject = Annotated[Account, Depends(api_required)]
 ApiOptionalSubject = Annotated[Account | None, Depends(api_subject)]
 
 
+def api_web_session(request: Request, subject: ApiSubject) -> WebSession:
+    """The sign-in session behind the bearer token (to end it, or to switch whom it acts for)."""
+    row: WebSession = request.state.web_session
+    return row
+
+
+ApiWebSession = Annotated[WebSession, Depends(api_web_session)]
+
+
 def page_subject(request: Request, session: SessionDep) -> Account | None:
+    """Who is signed in by the session cookie; also puts the session and the legal person it acts
+    for (shown in the header) on ``request.state``."""
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
-    return identity_service.account_for_token(session, token)
+    found = identity_service.session_for_token(session, token)
+    if found is None:
+        return None
+    row, account = found
+    request.state.web_session = row
+    request.state.acting_for = (
+        companies_service.acting_for(session, account, web_session=row)
+        if row.acting_for_id is not None
+        else None
+    )
+    return account
 
 
 PageSubject = Annotated[Account | None, Depends(page_subject)]
@@ -102,6 +126,14 @@ def page_required(request: Request, subject: PageSubject) -> Account:
 
 
 PageUser = Annotated[Account, Depends(page_required)]
+
+
+def page_web_session(request: Request, subject: PageUser) -> WebSession:
+    row: WebSession = request.state.web_session
+    return row
+
+
+PageWebSession = Annotated[WebSession, Depends(page_web_session)]
 
 
 async def posted_form(request: Request) -> FormData:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tongban.db.base import Base, TimestampMixin
@@ -59,6 +59,9 @@ class AccessToken(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The grant this token belongs to, shared with its refresh tokens: a replayed code or a
+    # reused refresh token revokes the whole family.
+    family: Mapped[str] = mapped_column(String(64), index=True)
     client_id: Mapped[str] = mapped_column(String(64), index=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     session_id: Mapped[int | None] = mapped_column(
@@ -91,6 +94,23 @@ class RefreshToken(Base):
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
     rotated_at: Mapped[datetime | None]
+
+
+class PairwiseSubject(Base):
+    """The ``sub`` one client knows a person by (OIDC Core 8.1, pairwise identifiers).
+
+    Random and kept here rather than derived, so it never changes and reveals nothing; two
+    departments' systems cannot link their users by ``sub``, only by claims their scopes release.
+    """
+
+    __tablename__ = "oidc_subjects"
+    __table_args__ = (UniqueConstraint("account_id", "client_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    client_id: Mapped[str] = mapped_column(String(64))
+    sub: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
 
 
 class SigningKey(Base):

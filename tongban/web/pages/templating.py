@@ -95,6 +95,8 @@ def render(
         template,
         {
             "subject": subject,
+            # The legal person the signed-in person acts for (deps.page_subject), for the header.
+            "acting_for": getattr(request.state, "acting_for", None) if subject else None,
             "lang": lang,
             "_": gettext,
             "local": local,

@@ -189,6 +189,7 @@ def upgrade() -> None:
         "oauth_access_tokens",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("family", sa.String(length=64), nullable=False),
         sa.Column("client_id", sa.String(length=64), nullable=False),
         sa.Column("account_id", sa.Integer(), nullable=False),
         sa.Column("session_id", sa.Integer(), nullable=True),
@@ -222,9 +223,28 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_oauth_access_tokens_client_id"), ["client_id"], unique=False
         )
+        batch_op.create_index(batch_op.f("ix_oauth_access_tokens_family"), ["family"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_oauth_access_tokens_session_id"), ["session_id"], unique=False
         )
+
+    op.create_table(
+        "oidc_subjects",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("account_id", sa.Integer(), nullable=False),
+        sa.Column("client_id", sa.String(length=64), nullable=False),
+        sa.Column("sub", sa.String(length=64), nullable=False),
+        sa.Column("created_at", tongban.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["accounts.id"],
+            name=op.f("fk_oidc_subjects_account_id_accounts"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_oidc_subjects")),
+        sa.UniqueConstraint("account_id", "client_id", name=op.f("uq_oidc_subjects_account_id")),
+        sa.UniqueConstraint("sub", name=op.f("uq_oidc_subjects_sub")),
+    )
 
     with op.batch_alter_table("accounts", schema=None) as batch_op:
         batch_op.add_column(
@@ -234,6 +254,7 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("totp_enabled", sa.Boolean(), nullable=False, server_default=sa.false())
         )
+        batch_op.add_column(sa.Column("totp_last_step", sa.Integer(), nullable=True))
         batch_op.add_column(
             sa.Column("failed_logins", sa.Integer(), nullable=False, server_default="0")
         )
@@ -252,6 +273,7 @@ def upgrade() -> None:
             sa.Column("amr", sa.JSON(), nullable=False, server_default=sa.text("'[]'"))
         )
         batch_op.add_column(sa.Column("acting_for_id", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("pending", sa.String(length=10), nullable=True))
         batch_op.create_foreign_key(
             batch_op.f("fk_web_sessions_acting_for_id_legal_persons"),
             "legal_persons",
@@ -260,6 +282,13 @@ def upgrade() -> None:
         )
 
     # ### end Alembic commands ###
+    # Officials from before roles existed keep doing what they did: they get every role.
+    op.execute(
+        sa.text(
+            'UPDATE accounts SET roles = \'["clerk", "reviewer", "approver"]\' '
+            "WHERE kind = 'official'"
+        )
+    )
 
 
 def downgrade() -> None:
@@ -268,6 +297,7 @@ def downgrade() -> None:
         batch_op.drop_constraint(
             batch_op.f("fk_web_sessions_acting_for_id_legal_persons"), type_="foreignkey"
         )
+        batch_op.drop_column("pending")
         batch_op.drop_column("acting_for_id")
         batch_op.drop_column("amr")
         batch_op.drop_column("acr")
@@ -276,12 +306,15 @@ def downgrade() -> None:
     with op.batch_alter_table("accounts", schema=None) as batch_op:
         batch_op.drop_column("locked_until")
         batch_op.drop_column("failed_logins")
+        batch_op.drop_column("totp_last_step")
         batch_op.drop_column("totp_enabled")
         batch_op.drop_column("totp_secret")
         batch_op.drop_column("roles")
 
+    op.drop_table("oidc_subjects")
     with op.batch_alter_table("oauth_access_tokens", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_oauth_access_tokens_session_id"))
+        batch_op.drop_index(batch_op.f("ix_oauth_access_tokens_family"))
         batch_op.drop_index(batch_op.f("ix_oauth_access_tokens_client_id"))
 
     op.drop_table("oauth_access_tokens")

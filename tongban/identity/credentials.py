@@ -1,0 +1,126 @@
+"""Credentials without the database: password hashes (argon2id), TOTP codes (RFC 6238), the
+lockout backoff and the assurance level a way of signing in gives (acr, amr)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+import pyotp
+import segno
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from tongban.config import get_settings
+from tongban.kit import clock
+
+# argon2-cffi's defaults are argon2id with RFC 9106's low-memory parameters.
+_hasher = PasswordHasher()
+# Checked against when the username is unknown, so both paths cost one argon2 verification.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+MIN_PASSWORD_LENGTH = 10
+
+# Assurance levels (OIDC acr) and authentication methods (RFC 8176 amr) a sign-in gives.
+ACR_PASSWORD = "tongban:loa:1"
+ACR_TWO_FACTOR = "tongban:loa:2"
+AMR_PASSWORD = ("pwd",)
+AMR_TWO_FACTOR = ("pwd", "otp")
+
+# Codes from the previous and the next 30-second step are accepted too: phone clocks drift.
+TOTP_WINDOW = 1
+TOTP_INTERVAL = 30
+_CODE = re.compile(r"^[0-9]{6}$")
+_BASE32 = re.compile(r"^[A-Z2-7]{16,64}$")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def password_matches(password_hash: str | None, password: str) -> bool:
+    """Whether the password fits the hash; with no hash (unknown user) the same work is done."""
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    return _hasher.check_needs_rehash(password_hash)
+
+
+def acr_for(amr: Sequence[str]) -> str:
+    return ACR_TWO_FACTOR if "otp" in amr else ACR_PASSWORD
+
+
+# --- TOTP ------------------------------------------------------------------------------------
+
+
+def new_totp_secret() -> str:
+    """160 random bits in base32, as RFC 4226 recommends and authenticator apps expect."""
+    return pyotp.random_base32()
+
+
+def valid_totp_secret(secret: str) -> bool:
+    return bool(_BASE32.match(secret))
+
+
+def totp_step(at: datetime | None = None) -> int:
+    """The number of the 30-second step ``at`` (now by default) falls in."""
+    return int((at or clock.utcnow()).timestamp()) // TOTP_INTERVAL
+
+
+def totp_code(secret: str, at: datetime | None = None) -> str:
+    """The code an authenticator app shows at ``at`` (now by default)."""
+    return pyotp.TOTP(secret).at(at or clock.utcnow())
+
+
+def accepted_totp_step(
+    secret: str, code: str, *, last_step: int | None, at: datetime | None = None
+) -> int | None:
+    """The time step whose code ``code`` is, if it is current (within the window) and newer than
+    the last code accepted; else None. A code is good once: a code seen over someone's shoulder
+    or intercepted cannot be used again."""
+    code = code.strip().replace(" ", "")
+    if not _CODE.match(code):
+        return None
+    totp = pyotp.TOTP(secret, interval=TOTP_INTERVAL)
+    now = totp_step(at)
+    for step in range(now - TOTP_WINDOW, now + TOTP_WINDOW + 1):
+        if last_step is not None and step <= last_step:
+            continue
+        if pyotp.utils.strings_equal(totp.generate_otp(step), code):
+            return step
+    return None
+
+
+def provisioning_uri(secret: str, username: str) -> str:
+    """The otpauth:// address an authenticator app reads from the QR code."""
+    return pyotp.TOTP(secret).provisioning_uri(
+        name=username, issuer_name=get_settings().totp_issuer
+    )
+
+
+def qr_data_uri(text: str) -> str:
+    """A QR code as an inline SVG data URI (the pages' CSP allows data: images, not scripts)."""
+    return str(segno.make(text, error="m").svg_data_uri(scale=5, border=2))
+
+
+def spaced(secret: str) -> str:
+    """The secret in groups of four, for typing into an app by hand."""
+    return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
+
+
+# --- lockout ---------------------------------------------------------------------------------
+
+
+def lock_duration(failures: int) -> timedelta | None:
+    """How long an account is locked after ``failures`` failed sign-ins in a row: nothing below
+    the limit, then the base time, doubling with each further failure, capped."""
+    settings = get_settings()
+    over = failures - settings.sign_in_max_failures
+    if over < 0:
+        return None
+    seconds = settings.sign_in_lock_seconds * 2 ** min(over, 32)
+    return timedelta(seconds=min(seconds, settings.sign_in_lock_max_seconds))
