@@ -5,7 +5,9 @@ KEYWORDS = -k _ -k N_ -k translate -k TongbanError -k NotFound -k Forbidden -k U
 	-k CatalogFileInvalid -k ApplicationNotFound -k InvalidTransition -k NotEditable -k Incomplete -k NoDecisionYet \
 	-k SystemNotFound -k MessageNotFound -k ConnectorFileInvalid -k SecurityConfigInvalid \
 	-k LabelInvalid -k KeyInvalid -k UnlabelledField -k FieldNotUsable -k WriteDownRefused \
-	-k DecryptionFailed
+	-k DecryptionFailed \
+	-k SignInFailed -k TotpRequired -k TotpInvalid -k TotpEnrolmentRequired -k TotpAlreadyEnabled \
+	-k AccountNotFound -k SessionNotFound -k LegalPersonNotFound -k NotAuthorisedFor
 PO = tongban/web/locale/zh_CN/LC_MESSAGES/messages.po
 
 help: ## list the targets
@@ -21,8 +23,8 @@ test: ## the whole test suite, on SQLite and PostgreSQL
 	./test
 
 lint: ## ruff lint and format check, mypy
-	$(PY) -m ruff check tongban tests bench
-	$(PY) -m ruff format --check tongban tests bench
+	$(PY) -m ruff check tongban tests bench examples
+	$(PY) -m ruff format --check tongban tests bench examples
 	$(PY) -m mypy
 
 messages: ## refresh the zh_CN catalog from the code and templates (then translate new entries)

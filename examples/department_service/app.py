@@ -39,9 +39,29 @@ def _connect(path: str) -> sqlite3.Connection:
     return conn
 
 
-def create_app(*, secret: str, db_path: str) -> FastAPI:
+def create_app(
+    *, secret: str, db_path: str, people: dict[str, dict[str, Any]] | None = None
+) -> FastAPI:
+    """``people``: what this department holds on persons, by resident ID number, answered to
+    the platform's signed lookups (once-only prefill)."""
     app = FastAPI(title="Example department system")
     conn = _connect(db_path)
+    register = people or {}
+
+    @app.get("/lookup")
+    def lookup(request: Request, id_number: str) -> JSONResponse:
+        query = request.url.query.encode()
+        if not signing.verify(
+            secret,
+            request.headers.get(signing.TIMESTAMP_HEADER),
+            query,
+            request.headers.get(signing.SIGNATURE_HEADER),
+        ):
+            return JSONResponse({"error": "bad signature"}, status_code=401)
+        person = register.get(id_number)
+        if person is None:
+            return JSONResponse({"error": "unknown person"}, status_code=404)
+        return JSONResponse(person)
 
     @app.post("/inbox")
     async def inbox(request: Request) -> JSONResponse:

@@ -57,7 +57,9 @@ def test_there_are_service_functions_to_check() -> None:
     assert len(_public_db_functions()) > 15
 
 
-@pytest.mark.parametrize(("name", "fn"), _public_db_functions(), ids=lambda v: str(v))
+@pytest.mark.parametrize(
+    ("name", "fn"), [pytest.param(name, fn, id=name) for name, fn in _public_db_functions()]
+)
 def test_service_takes_subject_and_checks_policy(name: str, fn: object) -> None:
     if name in EXEMPT:
         return

@@ -25,6 +25,9 @@ from tongban.identity import service as identity_service
 from tongban.identity.models import Account, AccountKind
 
 SECRET = "s" * 40
+# The system the test item's home_address field names as its source.
+LOOKUP_SYSTEM = "LOOKUP-HUJI"
+PERSON_ID = "330102199003071230"
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +75,13 @@ def department(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> str:
                             "label_en": "ID number",
                             "required": True,
                         },
+                        {
+                            "name": "home_address",
+                            "type": "text",
+                            "label_zh": "户籍地址",
+                            "label_en": "Registered address",
+                            "source": f"{LOOKUP_SYSTEM}.address",
+                        },
                     ],
                 }
             ],
@@ -87,7 +97,8 @@ def department(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> str:
 def department_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The example department system on its own port, with its own SQLite database."""
     db = tmp_path_factory.mktemp("dept") / "department.db"
-    with serve(create_department_app(secret=SECRET, db_path=str(db))) as url:
+    people = {PERSON_ID: {"hjdz": "临江市滨江区江滨路88号", "xm": "李测试"}}
+    with serve(create_department_app(secret=SECRET, db_path=str(db), people=people)) as url:
         yield url
 
 
@@ -104,14 +115,21 @@ def register_system(engine: Engine, department: str) -> Iterator[SystemFactory]:
     the test so later tests' dispatch rounds never see them."""
     created: list[int] = []
 
-    def make(connectors: list[dict[str, object]], *, secret: str = SECRET) -> int:
+    def make(
+        connectors: list[dict[str, object]],
+        *,
+        secret: str = SECRET,
+        code: str | None = None,
+        lookup: dict[str, object] | None = None,
+    ) -> int:
         spec = SystemSpec.model_validate(
             {
-                "code": f"SYS-{secrets.token_hex(3).upper()}",
+                "code": code or f"SYS-{secrets.token_hex(3).upper()}",
                 "name": "测试系统",
                 "department": department,
                 "secret": secret,
                 "connectors": connectors,
+                "lookup": lookup,
             }
         )
         with unit_of_work(engine) as session:

@@ -1,4 +1,4 @@
-"""Check characters (ISO 7064 MOD 37-2) on numbers people read out and type in."""
+"""Check characters (ISO 7064 MOD 1271-36) on numbers people read out and type in."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from tongban.kit import ids
 
 ALPHABET = string.digits + string.ascii_uppercase
-CHECK_ALPHABET = ALPHABET + "*"
+CHECK_ALPHABET = ALPHABET
 
 days = st.dates(date(2000, 1, 1), date(2099, 12, 31)).map(lambda d: d.strftime("%Y%m%d"))
 prefixes = st.text(alphabet=string.ascii_uppercase, min_size=1, max_size=4)
@@ -25,18 +25,18 @@ def application_numbers(draw: st.DrawFn) -> str:
     body = (
         draw(prefixes) + draw(days) + draw(st.text(alphabet=string.digits, min_size=6, max_size=6))
     )
-    return body + ids.check_character(body)
+    return body + ids.check_characters(body)
 
 
-numbers = application_numbers() | bodies.map(lambda body: body + ids.check_character(body))
+numbers = application_numbers() | bodies.map(lambda body: body + ids.check_characters(body))
 
 
 class TestCheckCharacter:
     @given(body=bodies)
-    def test_is_one_character_of_the_check_alphabet(self, body: str) -> None:
-        check = ids.check_character(body)
-        assert len(check) == 1
-        assert check in CHECK_ALPHABET
+    def test_is_two_letters_or_digits(self, body: str) -> None:
+        check = ids.check_characters(body)
+        assert len(check) == 2
+        assert all(c in CHECK_ALPHABET for c in check)
 
     @given(number=numbers, data=st.data())
     def test_catches_every_single_character_substitution(
@@ -62,11 +62,10 @@ class TestCheckCharacter:
 
         assert not ids.is_valid(swapped)
 
-    def test_agrees_with_the_standards_worked_example(self) -> None:
-        # The ISO 7064 MOD 37-2 example also used by python-stdnum's iso7064.mod_37_2.
-        assert ids.check_character("G123489654321") == "Y"
-        # By hand: "A" is 10; (0 + 10) * 2 mod 37 = 20; (38 - 20) mod 37 = 18, which is "I".
-        assert ids.check_character("A") == "I"
+    def test_agrees_with_a_worked_example(self) -> None:
+        # By hand: "A" is 10; 10 * 36**2 = 12960 = 250 (mod 1271); the check value v makes
+        # 250 + v = 1 (mod 1271), so v = 1022 = 28 * 36 + 14, the characters "S" and "E".
+        assert ids.check_characters("A") == "SE"
 
 
 class TestIsValid:
@@ -90,10 +89,10 @@ class TestIsValid:
 
 class TestApplicationNumber:
     @given(day=days)
-    def test_has_the_prefix_the_day_six_digits_and_a_valid_check(self, day: str) -> None:
+    def test_has_the_prefix_the_day_six_digits_and_two_check_characters(self, day: str) -> None:
         number = ids.application_number("TB", day)
 
-        assert re.fullmatch(rf"TB{day}\d{{6}}[0-9A-Z*]", number)
+        assert re.fullmatch(rf"TB{day}\d{{6}}[0-9A-Z]{{2}}", number)
         assert ids.is_valid(number)
 
     def test_numbers_are_not_sequential(self) -> None:

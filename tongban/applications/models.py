@@ -28,6 +28,9 @@ class Application(TimestampMixin, Base):
     applicant_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
     status: Mapped[Status] = mapped_column(_enum(Status), index=True)
     form_data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Values the government already held, by field: {"source": ..., "value": ...}. A field is
+    # verified while its value still equals the one that came from the source.
+    prefill: Mapped[dict[str, dict[str, Any]]] = mapped_column(JSON, default=dict)
     submitted_at: Mapped[datetime | None]
     accepted_at: Mapped[datetime | None]
     # Working-day deadlines, fixed when the case is accepted.

@@ -58,6 +58,13 @@ class StatusChangeRead(_Read):
     reason: str
 
 
+class PrefillRead(BaseModel):
+    """Where a field's value came from, and whether it is still the value the source gave."""
+
+    source: str
+    verified: bool
+
+
 class TimeLimitRead(BaseModel):
     due_on: date
     statutory_due_on: date
@@ -90,6 +97,7 @@ class ApplicationRead(ApplicationSummary):
     missing_zh: list[str]
     missing_en: list[str]
     next_actions: list[Action]
+    prefill: dict[str, PrefillRead]
 
 
 def summary(application: Any) -> dict[str, Any]:
@@ -118,6 +126,7 @@ def summary(application: Any) -> dict[str, Any]:
 
 
 def read_model(application: Any, next_actions: list[Action]) -> ApplicationRead:
+    from tongban.applications.prefill import is_verified
     from tongban.applications.service import missing
 
     gaps = missing(application)
@@ -135,4 +144,11 @@ def read_model(application: Any, next_actions: list[Action]) -> ApplicationRead:
         missing_zh=[g.zh for g in gaps],
         missing_en=[g.en for g in gaps],
         next_actions=next_actions,
+        prefill={
+            name: PrefillRead(
+                source=entry["source"],
+                verified=is_verified(application.prefill, application.form_data, name),
+            )
+            for name, entry in application.prefill.items()
+        },
     )

@@ -10,7 +10,7 @@ from typing import Any, BinaryIO
 
 from sqlalchemy.orm import Session
 
-from tongban.applications import documents, forms, policy, repository, storage
+from tongban.applications import documents, forms, policy, prefill, repository, storage
 from tongban.applications.errors import (
     ApplicationNotFound,
     Incomplete,
@@ -75,7 +75,18 @@ def start(
     """Open a draft application for an item, optionally with a first (partial) form."""
     item = catalog_service.get_item(session, subject, item_code)
     applicant = policy.require_apply(subject, item)
-    cleaned = forms.clean(field_specs(item), form or {}, complete=False)
+    specs = field_specs(item)
+    cleaned = forms.clean(specs, form or {}, complete=False)
+    # Once-only: what the government holds fills the fields the applicant left empty; a source
+    # whose value does not pass the field's checks is ignored rather than blocking the start.
+    known = prefill.gather(session, specs, applicant)
+    for name, entry in list(known.items()):
+        if cleaned.get(name) in (None, ""):
+            try:
+                cleaned.update(forms.clean(specs, {name: entry["value"]}, complete=False))
+                entry["value"] = cleaned[name]
+            except InvalidInput:
+                del known[name]
     today = local_today().strftime("%Y%m%d")
     number = ids.application_number(NUMBER_PREFIX, today)
     while repository.number_taken(session, number):
@@ -88,6 +99,7 @@ def start(
         applicant_id=applicant.id,
         status=Status.DRAFT,
         form_data=cleaned,
+        prefill=known,
         materials=[],
         history=[],
     )
@@ -220,7 +232,11 @@ def next_actions(subject: Account, application: Application) -> list[Action]:
     if policy.is_owner(subject, application):
         return actions_from(application.status, Role.APPLICANT)
     if policy.is_handler(subject, application):
-        return actions_from(application.status, Role.OFFICIAL)
+        return [
+            action
+            for action in actions_from(application.status, Role.OFFICIAL)
+            if policy.has_role_for(subject, action)
+        ]
     return []
 
 
@@ -357,7 +373,7 @@ def _join(parts: list[LocalText]) -> LocalText:
 
 def _result_number(application: Application) -> str:
     body = f"{application.item.department.code}{local_today():%Y}{application.id:08d}"
-    return body + ids.check_character(body)
+    return body + ids.check_characters(body)
 
 
 def _record_change(

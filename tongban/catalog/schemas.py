@@ -59,6 +59,13 @@ class FieldSpec(_Strict):
     options: list[OptionSpec] | None = None
     help_zh: str = ""
     help_en: str = ""
+    # Where the government already holds this value, so the applicant need not type it:
+    # ``applicant.name|id_number|phone`` (the signed-in person) or ``<SYSTEM>.<element>`` (a
+    # department system's lookup).
+    source: str | None = Field(
+        default=None,
+        pattern=r"^(applicant\.(name|id_number|phone)|[A-Z][A-Z0-9_-]{1,39}\.[a-z][a-z0-9_]*)$",
+    )
 
     @model_validator(mode="after")
     def _options_only_for_select(self) -> Self:

@@ -199,7 +199,10 @@ def run(
     systems: list[int] | None = None,
     transports: dict[ConnectorKind, Transport] | None = None,
 ) -> None:
-    """Deliver until ``stop`` is set; when a round found work, go again without waiting."""
+    """Deliver until ``stop`` is set; when a round found work, go again without waiting, and
+    when idle, read the batches departments left in their file connectors' inboxes."""
+    from tongban.connectors import inbox  # reads back; only the long-running loop needs it
+
     transports = transports or default_transports()
     while not stop.is_set():
         try:
@@ -208,4 +211,8 @@ def run(
             log.exception("dispatch round failed; trying again")
             report = DispatchReport()
         if report.claimed == 0:
+            try:
+                inbox.import_inboxes(engine)
+            except Exception:
+                log.exception("reading department inboxes failed; trying again")
             stop.wait(interval)

@@ -42,6 +42,8 @@ class DepartmentSystem(TimestampMixin, Base):
     # The official account the system acts as when it reports back (a decision, a return): its
     # actions pass the same policy checks and audit as a person's. It cannot sign in.
     account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    # Where the platform asks for data the department holds on a person (once-only prefill).
+    lookup: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     active: Mapped[bool] = mapped_column(default=True)
 
 

@@ -22,6 +22,8 @@ class ApiConfig(_Strict):
 class FileConfig(_Strict):
     directory: str = Field(min_length=1)
     format: Literal["csv", "jsonl"] = "jsonl"
+    # Where the department leaves its own batches (results, returns) for the platform to read.
+    inbox: str | None = None
 
 
 class DatabaseConfig(_Strict):
@@ -54,12 +56,35 @@ class ConnectorSpec(_Strict):
         return self
 
 
+class LookupSpec(_Strict):
+    """The system answers ``GET <url>?id_number=...`` (signed) with the data it holds on that
+    person; ``provides`` names the platform's elements and the department's field for each."""
+
+    url: HttpUrl
+    provides: dict[str, str] = Field(min_length=1)
+    timeout_seconds: float = Field(default=2, gt=0, le=10)
+
+    @model_validator(mode="after")
+    def _elements(self) -> Self:
+        bad = [e for e in self.provides if not re.match(r"^[a-z][a-z0-9_]*$", e)]
+        if bad:
+            raise ValueError(f"element names are lower_snake_case: {bad}")
+        return self
+
+
 class SystemSpec(_Strict):
     code: str = Field(pattern=r"^[A-Z][A-Z0-9_-]{1,39}$")
     name: str = Field(min_length=1, max_length=200)
     department: str
     secret: str = Field(min_length=32, description="Shared signing secret, at least 32 characters")
-    connectors: list[ConnectorSpec] = Field(min_length=1)
+    connectors: list[ConnectorSpec] = []
+    lookup: LookupSpec | None = None
+
+    @model_validator(mode="after")
+    def _does_something(self) -> Self:
+        if not self.connectors and self.lookup is None:
+            raise ValueError("a system needs at least one connector or a lookup")
+        return self
 
 
 class CallbackBody(_Strict):

@@ -100,6 +100,8 @@ def register_system(
         session.flush()
     else:
         system.name, system.department_id, system.secret = spec.name, department.id, spec.secret
+        system.active = True
+    system.lookup = spec.lookup.model_dump(mode="json") if spec.lookup else None
     if system.account_id is None:
         system.account_id = _system_account(session, spec, department.id).id
     else:

@@ -1,35 +1,46 @@
-"""Identifiers shown to people: short, and with a check character that catches typos.
+"""Identifiers shown to people: short, and with check characters that catch typos.
 
-The check character is ISO 7064 MOD 37-2 over digits and upper-case letters (plus ``*``): it
-catches every single-character error and every swap of two adjacent characters.
+The check is ISO 7064 MOD 1271-36: two characters from the digits and upper-case letters, a pure
+system that catches every single-character error and every swap of two adjacent characters.
+(MOD 37-2, with one check character, would need a ``*`` now and then: awkward to read out, and a
+character that URLs and spreadsheets treat specially.)
 """
 
 from __future__ import annotations
 
 import secrets
 
-_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ*"
+ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_MODULUS = 1271
+_RADIX = len(ALPHABET)
 
 
-def check_character(body: str) -> str:
-    product = 0
-    for char in body:
-        product = ((product + _ALPHABET.index(char)) * 2) % 37
-    return _ALPHABET[(38 - product) % 37]
+def _residue(text: str) -> int:
+    total = 0
+    for char in text:
+        total = (total * _RADIX + ALPHABET.index(char)) % _MODULUS
+    return total
+
+
+def check_characters(body: str) -> str:
+    """The two check characters for ``body`` (digits and upper-case letters)."""
+    value = (_MODULUS + 1 - _residue(body + "00")) % _MODULUS
+    high, low = divmod(value, _RADIX)
+    return ALPHABET[high] + ALPHABET[low]
 
 
 def is_valid(number: str) -> bool:
     number = number.strip().upper()
-    if len(number) < 2 or any(c not in _ALPHABET for c in number[:-1]):
+    if len(number) < 3 or any(c not in ALPHABET for c in number):
         return False
-    return check_character(number[:-1]) == number[-1]
+    return _residue(number) == 1
 
 
 def application_number(prefix: str, day: str) -> str:
-    """``<prefix><yyyymmdd><6 random digits><check>``, e.g. ``TB20261126483920K``.
+    """``<prefix><yyyymmdd><6 random digits><2 check characters>``, e.g. ``TB20261126483920K7``.
 
     Random rather than sequential so numbers do not reveal volumes or let anyone guess another
     applicant's number; uniqueness is enforced by the database.
     """
     body = f"{prefix}{day}{secrets.randbelow(10**6):06d}"
-    return body + check_character(body)
+    return body + check_characters(body)

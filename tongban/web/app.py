@@ -13,22 +13,31 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 
 import tongban
+from tongban.config import get_settings
 from tongban.db.engine import get_engine
 from tongban.web import errors
+from tongban.web import oidc as oidc_protocol
 from tongban.web.api import applications as applications_api
 from tongban.web.api import catalog as catalog_api
+from tongban.web.api import connectors as connectors_api
 from tongban.web.api import identity as identity_api
+from tongban.web.api import oidc as oidc_api
+from tongban.web.csp import content_security_policy
 from tongban.web.deps import public
 from tongban.web.pages import applications as application_pages
 from tongban.web.pages import catalog as catalog_pages
+from tongban.web.pages import connectors as connector_pages
 from tongban.web.pages import identity as identity_pages
+from tongban.web.pages import oidc as oidc_pages
 from tongban.web.pages import queue as queue_pages
 from tongban.web.pages import templating
 
 WEB_DIR = Path(str(resources.files("tongban.web")))
 
 
-def create_app(engine: Engine | None = None) -> FastAPI:
+def create_app(engine: Engine | None = None, public_url: str | None = None) -> FastAPI:
+    """``public_url`` (default: TONGBAN_PUBLIC_URL) is where people and relying parties reach
+    this deployment; it is also the OpenID Connect issuer."""
     # Docs served from the package, not a CDN: government networks are often offline.
     app = FastAPIOffline(
         title="tongban",
@@ -37,14 +46,20 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         "Sign in with POST /api/v1/session and send the token as a bearer token.",
     )
     app.state.session_factory = sessionmaker(bind=engine or get_engine(), expire_on_commit=False)
+    app.state.public_url = (public_url or get_settings().public_url).rstrip("/")
     app.state.templates = templating.make_templates(WEB_DIR / "templates")
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
     for router in (
         identity_api.router,
+        oidc_api.router,
+        oidc_protocol.router,
+        oidc_pages.router,
         catalog_api.router,
         applications_api.router,
+        connectors_api.router,
         identity_pages.router,
         catalog_pages.router,
+        connector_pages.router,
         application_pages.router,
         queue_pages.router,
     ):
@@ -57,10 +72,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
 
 
 # Pages load only their own scripts and styles; the API docs need inline script and a worker.
-_CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
-)
+_CSP = content_security_policy()
 _DOCS_PREFIXES = ("/docs", "/redoc")
 
 

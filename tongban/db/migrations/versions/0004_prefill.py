@@ -1,0 +1,32 @@
+"""Once-only prefill: where prefilled values came from; department systems' lookups
+
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-11-26
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0004"
+down_revision: str | None = "0003"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("applications", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("prefill", sa.JSON(), nullable=False, server_default=sa.text("'{}'"))
+        )
+    with op.batch_alter_table("department_systems", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("lookup", sa.JSON(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("department_systems", schema=None) as batch_op:
+        batch_op.drop_column("lookup")
+    with op.batch_alter_table("applications", schema=None) as batch_op:
+        batch_op.drop_column("prefill")
