@@ -13,12 +13,13 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import shutil
 import sqlite3
 import time
 import uuid
 from pathlib import Path
+
+from tongban.connectors.kinds.file import atomic_write
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -62,15 +63,6 @@ def ingest(incoming: Path, conn: sqlite3.Connection) -> int:
     return kept
 
 
-def _write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-
-
 def answer(conn: sqlite3.Connection, outgoing: Path, *, action: str, reason: str = "") -> int:
     """Report ``action`` on every new submitted case, as one batch; returns the row count."""
     pending = conn.execute(
@@ -86,8 +78,8 @@ def answer(conn: sqlite3.Connection, outgoing: Path, *, action: str, reason: str
     data = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode()
     stem = f"results-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
     outgoing.mkdir(parents=True, exist_ok=True)
-    _write(outgoing / f"{stem}.jsonl", data)
-    _write(
+    atomic_write(outgoing / f"{stem}.jsonl", data)
+    atomic_write(
         outgoing / f"{stem}.manifest.json",
         json.dumps(
             {

@@ -227,3 +227,15 @@ def submit(engine: Engine, applicant: Account, department: str, name: str = "李
 def act(engine: Engine, official: Account, number: str, action: Action, reason: str = "") -> None:
     with unit_of_work(engine) as session:
         applications_service.act(session, official, number, action, reason=reason)
+
+
+def department_of(engine: Engine, system_id: int) -> str:
+    """The department code of a registered system."""
+    from tongban.catalog.models import Department
+
+    with unit_of_work(engine) as session:
+        system = session.get(DepartmentSystem, system_id)
+        assert system is not None
+        department = session.get(Department, system.department_id)
+        assert department is not None
+        return department.code

@@ -10,7 +10,7 @@ import httpx
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from tests.connectors.conftest import SECRET, SystemFactory, api_connector, submit
+from tests.connectors.conftest import SECRET, SystemFactory, api_connector, department_of, submit
 from tongban.applications import service as applications_service
 from tongban.applications.states import Status
 from tongban.audit import service as audit_service
@@ -46,17 +46,6 @@ def system_code(engine: Engine, system_id: int) -> str:
         return system.code
 
 
-def department_code(engine: Engine, system_id: int) -> str:
-    from tongban.catalog.models import Department
-
-    with unit_of_work(engine) as session:
-        system = session.get(DepartmentSystem, system_id)
-        assert system is not None
-        department = session.get(Department, system.department_id)
-        assert department is not None
-        return department.code
-
-
 class TestReportBack:
     def test_a_decision_is_applied_once_however_often_it_is_sent(
         self,
@@ -68,7 +57,7 @@ class TestReportBack:
     ) -> None:
         system = register_system([api_connector(department_service)])
         code = system_code(engine, system)
-        number = submit(engine, applicant, department_code(engine, system))
+        number = submit(engine, applicant, department_of(engine, system))
         key = uuid.uuid4().hex
         first = post_callback(client, code, {"application": number, "action": "accept"}, key=key)
         assert first.status_code == 200, first.text
@@ -97,7 +86,7 @@ class TestReportBack:
         applicant: Account,
     ) -> None:
         system = register_system([api_connector(department_service)])
-        number = submit(engine, applicant, department_code(engine, system))
+        number = submit(engine, applicant, department_of(engine, system))
         response = post_callback(
             client, system_code(engine, system), {"application": number, "action": "approve"}
         )
@@ -116,7 +105,7 @@ class TestReportBack:
 
         system = register_system([api_connector(department_service)])
         code = system_code(engine, system)
-        number = submit(engine, applicant, department_code(engine, system))
+        number = submit(engine, applicant, department_of(engine, system))
         body = {"application": number, "action": "accept"}
         assert post_callback(client, code, body, secret="w" * 40).status_code == 401
         assert post_callback(client, "SYS-NOPE", body).status_code == 401

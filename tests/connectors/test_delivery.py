@@ -17,6 +17,7 @@ from tests.connectors.conftest import (
     SystemFactory,
     act,
     api_connector,
+    department_of,
     stats,
     submit,
 )
@@ -61,7 +62,7 @@ class TestPublish:
                 ),
             ]
         )
-        number = submit(engine, applicant, _department_of(engine, system))
+        number = submit(engine, applicant, department_of(engine, system))
         queued = messages_for(engine, system)
         assert [(m.event_type, m.aggregate_id) for m in queued] == [
             ("application.submitted", number)
@@ -76,7 +77,7 @@ class TestPublish:
         applicant: Account,
     ) -> None:
         system = register_system([api_connector(department_service)])
-        department = _department_of(engine, system)
+        department = department_of(engine, system)
         with unit_of_work(engine) as session:
             number = applications_service.start(
                 session,
@@ -105,7 +106,7 @@ class TestApiDelivery:
     ) -> None:
         system = register_system([api_connector(department_service)])
         before = stats(department_service)
-        number = submit(engine, applicant, _department_of(engine, system), name="赵六")
+        number = submit(engine, applicant, department_of(engine, system), name="赵六")
         report = dispatcher.dispatch_once(engine, systems=[system])
         assert report.delivered == 1
         received = httpx.get(f"{department_service}/records/{number}").json()
@@ -128,7 +129,7 @@ class TestApiDelivery:
         official: Account,
     ) -> None:
         system = register_system([api_connector(department_service)])
-        number = submit(engine, applicant, _department_of(engine, system))
+        number = submit(engine, applicant, department_of(engine, system))
         act(engine, official, number, Action.ACCEPT)
         act(engine, official, number, Action.START_REVIEW)
         # One message per round at most per record: the earlier one holds the later back.
@@ -150,7 +151,7 @@ class TestApiDelivery:
         from tests.fixtures.live import free_port
 
         system = register_system([api_connector(f"http://127.0.0.1:{free_port()}")])
-        submit(engine, applicant, _department_of(engine, system))
+        submit(engine, applicant, department_of(engine, system))
         report = dispatcher.dispatch_once(engine, systems=[system])
         assert report.retried == 1
         [message] = messages_for(engine, system)
@@ -170,7 +171,7 @@ class TestApiDelivery:
     ) -> None:
         # The department knows another secret: it answers 401, which retrying cannot fix.
         system = register_system([api_connector(department_service)], secret="x" * 40)
-        submit(engine, applicant, _department_of(engine, system))
+        submit(engine, applicant, department_of(engine, system))
         assert dispatcher.dispatch_once(engine, systems=[system]).dead == 1
         [message] = messages_for(engine, system)
         with unit_of_work(engine) as session:
@@ -195,7 +196,7 @@ class TestApiDelivery:
         applicant: Account,
     ) -> None:
         system = register_system([api_connector(department_service)])
-        number = submit(engine, applicant, _department_of(engine, system))
+        number = submit(engine, applicant, department_of(engine, system))
         assert dispatcher.dispatch_once(engine, systems=[system]).delivered == 1
         # Simulate a dispatcher that delivered but died before recording it.
         with unit_of_work(engine) as session:
@@ -231,7 +232,7 @@ class TestFileDelivery:
                 }
             ]
         )
-        department = _department_of(engine, system)
+        department = department_of(engine, system)
         numbers = {submit(engine, applicant, department) for _ in range(3)}
         assert dispatcher.dispatch_once(engine, systems=[system]).delivered == 3
         [manifest_path] = tmp_path.glob("*.manifest.json")
@@ -266,7 +267,7 @@ class TestDatabaseDelivery:
                 }
             ]
         )
-        number = submit(engine, applicant, _department_of(engine, system), name="钱七")
+        number = submit(engine, applicant, department_of(engine, system), name="钱七")
         assert dispatcher.dispatch_once(engine, systems=[system]).delivered == 1
         # Redelivery after a lost acknowledgement: the table's key refuses the second row.
         with unit_of_work(engine) as session:
@@ -320,15 +321,3 @@ class TestRegistration:
         assert not signing.verify(
             SECRET, ts, body, sig, now=1_000_000 + timedelta(minutes=10).total_seconds()
         )
-
-
-def _department_of(engine: Engine, system_id: int) -> str:
-    from tongban.catalog.models import Department
-    from tongban.connectors.models import DepartmentSystem
-
-    with unit_of_work(engine) as session:
-        system = session.get(DepartmentSystem, system_id)
-        assert system is not None
-        department = session.get(Department, system.department_id)
-        assert department is not None
-        return department.code

@@ -8,8 +8,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, NoReturn
 
-import yaml
-from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
 
 from tongban.audit import service as audit
@@ -18,6 +16,7 @@ from tongban.catalog.errors import CatalogFileInvalid, DepartmentNotFound, ItemN
 from tongban.catalog.models import Department, MaterialRequirement, ServiceItem
 from tongban.catalog.schemas import DepartmentSpec, ItemSpec
 from tongban.identity.models import Account
+from tongban.kit import datafiles
 
 DEMO_CATALOG = "data/demo"
 
@@ -111,25 +110,7 @@ def _invalid(path: Path, where: str, problem: str) -> NoReturn:
 
 
 def _parse(path: Path, shape: Any) -> Any:
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-        return TypeAdapter(shape).validate_python(raw)
-    except FileNotFoundError as exc:
-        raise CatalogFileInvalid("Catalog file {path} does not exist.", path=str(path)) from exc
-    except yaml.YAMLError as exc:
-        raise CatalogFileInvalid(
-            "{path} is not valid YAML: {problem}", path=str(path), problem=str(exc)
-        ) from exc
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise CatalogFileInvalid(
-            "{path}: {where}: {problem} ({count} problem(s) in all)",
-            path=str(path),
-            where=where,
-            problem=first["msg"],
-            count=exc.error_count(),
-        ) from exc
+    return datafiles.load_yaml(path, shape, CatalogFileInvalid)
 
 
 def load_catalog(session: Session, subject: Account | None, directory: Path) -> LoadReport:

@@ -9,8 +9,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
-from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -32,6 +30,7 @@ from tongban.connectors.schemas import CallbackBody, SystemSpec
 from tongban.errors import InvalidInput
 from tongban.identity import service as identity_service
 from tongban.identity.models import Account, AccountKind
+from tongban.kit import datafiles
 from tongban.kit.clock import utcnow
 
 # Fields every application event carries besides the form (see applications.events).
@@ -54,19 +53,8 @@ ENVELOPE_FIELDS = frozenset(
 
 
 def read_system_file(path: Path) -> SystemSpec:
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-        return SystemSpec.model_validate(raw)
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConnectorFileInvalid(
-            "{path} cannot be read: {problem}", path=str(path), problem=str(exc)
-        ) from exc
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ConnectorFileInvalid(
-            "{path}: {where}: {problem}", path=str(path), where=where, problem=first["msg"]
-        ) from exc
+    spec: SystemSpec = datafiles.load_yaml(path, SystemSpec, ConnectorFileInvalid)
+    return spec
 
 
 def register_system(

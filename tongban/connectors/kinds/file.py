@@ -20,7 +20,8 @@ from tongban.connectors.models import Connector, DepartmentSystem
 from tongban.kit.clock import utcnow
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write under a temporary name, sync, rename: readers never see a partial file."""
     tmp = path.with_name(f".{path.name}.tmp")
     with open(tmp, "wb") as handle:
         handle.write(data)
@@ -75,8 +76,8 @@ class FileTransport:
         }
         try:
             directory.mkdir(parents=True, exist_ok=True)
-            _atomic_write(directory / f"{stem}.{fmt}", data)
-            _atomic_write(
+            atomic_write(directory / f"{stem}.{fmt}", data)
+            atomic_write(
                 directory / f"{stem}.manifest.json",
                 json.dumps(manifest, ensure_ascii=False, indent=2).encode(),
             )

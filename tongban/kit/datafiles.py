@@ -1,0 +1,40 @@
+"""Reading data files (YAML) into validated shapes, with one kind of error that names the file,
+the place in it and the problem, whatever went wrong."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import TypeAdapter, ValidationError
+
+from tongban.errors import TongbanError
+from tongban.kit.i18n import N_
+
+
+def load_yaml(path: Path, shape: Any, error: type[TongbanError]) -> Any:
+    """``path`` parsed and validated as ``shape`` (a Pydantic model or type); ``error`` is the
+    caller's domain error, raised with an English msgid."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return TypeAdapter(shape).validate_python(raw)
+    except FileNotFoundError as exc:
+        raise error(N_("Data file {path} does not exist."), path=str(path)) from exc
+    except OSError as exc:
+        raise error(
+            N_("{path} cannot be read: {problem}"), path=str(path), problem=str(exc)
+        ) from exc
+    except yaml.YAMLError as exc:
+        raise error(
+            N_("{path} is not valid YAML: {problem}"), path=str(path), problem=str(exc)
+        ) from exc
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise error(
+            N_("{path}: {where}: {problem} ({count} problem(s) in all)"),
+            path=str(path),
+            where=".".join(str(part) for part in first["loc"]),
+            problem=first["msg"],
+            count=exc.error_count(),
+        ) from exc
