@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
+
 from fastapi.testclient import TestClient
+from pypdf import PdfReader
 
 from tests.applications.helpers import ITEM, act, submitted_application, valid_form
 from tests.conftest import sign_in
@@ -246,6 +249,14 @@ class TestBadInput:
         assert response.status_code == 403
 
 
+def decision_text(client: TestClient, headers: dict[str, str], number: str) -> str:
+    """The decision document's text, read back from the PDF the API serves."""
+    response = client.get(f"/api/v1/applications/{number}/decision.pdf", headers=headers)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/pdf"
+    return str(PdfReader(io.BytesIO(response.content)).pages[0].extract_text())
+
+
 class TestDecisionDocument:
     def test_completed_case_has_a_pdf_with_the_decision_and_a_qr_link(
         self,
@@ -253,20 +264,11 @@ class TestDecisionDocument:
         applicant_headers: dict[str, str],
         official_headers: dict[str, str],
     ) -> None:
-        import io
-
-        from pypdf import PdfReader
-
         number = submitted_application(client, applicant_headers)
         for action in ("accept", "start_review", "approve"):
             assert act(client, official_headers, number, action).status_code == 200
         act(client, official_headers, number, "complete", result_note="邮寄送达")
-        response = client.get(
-            f"/api/v1/applications/{number}/decision.pdf", headers=applicant_headers
-        )
-        assert response.status_code == 200
-        assert response.headers["content-type"] == "application/pdf"
-        text = PdfReader(io.BytesIO(response.content)).pages[0].extract_text()
+        text = decision_text(client, applicant_headers, number)
         assert "办结通知书" in text
         assert number in text
         assert "邮寄送达" in text
@@ -278,16 +280,11 @@ class TestDecisionDocument:
         applicant_headers: dict[str, str],
         official_headers: dict[str, str],
     ) -> None:
-        import io
-
-        from pypdf import PdfReader
-
         number = submitted_application(client, applicant_headers)
         act(client, official_headers, number, "accept")
         act(client, official_headers, number, "start_review")
         act(client, official_headers, number, "deny", reason="经营场所不符合规划用途")
-        pdf = client.get(f"/api/v1/applications/{number}/decision.pdf", headers=applicant_headers)
-        text = PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text()
+        text = decision_text(client, applicant_headers, number)
         assert "不予批准决定书" in text
         assert "经营场所不符合规划用途" in text
         assert "行政复议" in text
