@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -68,7 +69,15 @@ def serve(
                 )
             else:
                 console.print("the database already has data; demo not loaded again")
-    console.print(f"tongban on http://{host}:{port}/  (database {get_settings().database_url})")
+    if "public_url" not in get_settings().model_fields_set:
+        # Unset, the address served is the public one: QR codes and the OIDC issuer follow
+        # --host/--port. Behind a proxy or on another name, set TONGBAN_PUBLIC_URL.
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        os.environ["TONGBAN_PUBLIC_URL"] = f"http://{shown}:{port}"
+        get_settings.cache_clear()
+    console.print(
+        f"tongban on {get_settings().public_url}/  (database {get_settings().database_url})"
+    )
     uvicorn.run(create_app(), host=host, port=port, log_level="info")
 
 
