@@ -26,6 +26,9 @@ class Application(TimestampMixin, Base):
     # Copied from the item so a department's queue is one indexed filter.
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
     applicant_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    # Set when the applicant filed while acting for a legal person: the company applies, the
+    # person is its agent for this case.
+    legal_person_id: Mapped[int | None] = mapped_column(ForeignKey("legal_persons.id"), index=True)
     status: Mapped[Status] = mapped_column(_enum(Status), index=True)
     form_data: Mapped[dict[str, Any]] = mapped_column(JSON)
     # Values the government already held, by field: {"source": ..., "value": ...}. A field is
@@ -48,6 +51,7 @@ class Application(TimestampMixin, Base):
     __mapper_args__ = {"version_id_col": row_version}
 
     item: Mapped[Any] = relationship("ServiceItem", lazy="raise")
+    legal_person: Mapped[Any] = relationship("LegalPerson", lazy="raise")
     materials: Mapped[list[Material]] = relationship(
         lazy="raise", order_by="Material.id", cascade="all, delete-orphan"
     )

@@ -48,6 +48,17 @@ def require_apply(subject: Account | None, item: ServiceItem) -> Account:
     return applicant
 
 
+def require_apply_for(item: ServiceItem, legal_person_id: int, authorised: set[int]) -> None:
+    """Applying as a company: only for a company one is authorised for now, and only for an
+    item companies apply for."""
+    if legal_person_id not in authorised:
+        raise Forbidden("You are not authorised to act for this legal person.")
+    if item.audience == "person":
+        raise Forbidden(
+            "This service is for persons: stop acting for the company to apply for yourself."
+        )
+
+
 def is_owner(subject: Account, application: Application) -> bool:
     return subject.kind is AccountKind.APPLICANT and application.applicant_id == subject.id
 

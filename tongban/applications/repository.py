@@ -17,6 +17,7 @@ def _applications() -> Select[Application]:
         selectinload(Application.item).selectinload(ServiceItem.department),
         selectinload(Application.item).selectinload(ServiceItem.materials),
         selectinload(Application.materials),
+        selectinload(Application.legal_person),
         selectinload(Application.history),
     )
 

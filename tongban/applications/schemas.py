@@ -78,6 +78,9 @@ class ApplicationSummary(_Read):
     item_name_zh: str
     item_name_en: str
     department_code: str
+    # The company that applies, when the applicant filed as its representative or agent.
+    legal_person: str | None
+    legal_person_uscc: str | None
     status: Status
     created_at: datetime
     submitted_at: datetime | None
@@ -111,6 +114,8 @@ def summary(application: Any) -> dict[str, Any]:
         "item_name_zh": application.item.name_zh,
         "item_name_en": application.item.name_en,
         "department_code": application.item.department.code,
+        "legal_person": application.legal_person.name if application.legal_person else None,
+        "legal_person_uscc": application.legal_person.uscc if application.legal_person else None,
         "status": application.status,
         "created_at": application.created_at,
         "submitted_at": application.submitted_at,

@@ -35,6 +35,7 @@ from tongban.catalog.schemas import FieldSpec
 from tongban.config import get_settings
 from tongban.connectors import outbox
 from tongban.errors import InvalidInput, NotFound
+from tongban.identity.companies import service as companies_service
 from tongban.identity.models import Account, AccountKind
 from tongban.kit import ids
 from tongban.kit.clock import local_date, local_today, utcnow
@@ -70,11 +71,25 @@ def _audit(
 
 
 def start(
-    session: Session, subject: Account | None, *, item_code: str, form: dict[str, Any] | None = None
+    session: Session,
+    subject: Account | None,
+    *,
+    item_code: str,
+    form: dict[str, Any] | None = None,
+    acting_for: int | None = None,
 ) -> Application:
-    """Open a draft application for an item, optionally with a first (partial) form."""
+    """Open a draft application for an item, optionally with a first (partial) form.
+
+    ``acting_for``: the legal person the applicant acts for in this sign-in; the application is
+    then the company's, filed by the person as its representative or agent.
+    """
     item = catalog_service.get_item(session, subject, item_code)
     applicant = policy.require_apply(subject, item)
+    if acting_for is not None:
+        authorised = {
+            a.legal_person.id for a in companies_service.my_authorisations(session, applicant)
+        }
+        policy.require_apply_for(item, acting_for, authorised)
     specs = field_specs(item)
     cleaned = forms.clean(specs, form or {}, complete=False)
     # Once-only: what the government holds fills the fields the applicant left empty; a source
@@ -97,6 +112,7 @@ def start(
         item_version=item.version,
         department_id=item.department_id,
         applicant_id=applicant.id,
+        legal_person_id=acting_for,
         status=Status.DRAFT,
         form_data=cleaned,
         prefill=known,
@@ -208,7 +224,11 @@ def decision_document(session: Session, subject: Account | None, number: str) ->
         _audit(session, reader, "document_read", application)
     applicant = session.get(Account, application.applicant_id)
     assert applicant is not None
-    return f"{application.number}.pdf", documents.decision_pdf(application, applicant.display_name)
+    # A company's application is answered to the company.
+    addressee = (
+        application.legal_person.name if application.legal_person else (applicant.display_name)
+    )
+    return f"{application.number}.pdf", documents.decision_pdf(application, addressee)
 
 
 def list_mine(session: Session, subject: Account | None) -> Sequence[Application]:

@@ -87,6 +87,13 @@ def api_web_session(request: Request, subject: ApiSubject) -> WebSession:
 ApiWebSession = Annotated[WebSession, Depends(api_web_session)]
 
 
+def acting_for_id(request: Request) -> int | None:
+    """The legal person the signed-in person acts for in this sign-in (resolved and checked by
+    the subject dependency, which runs first), or None."""
+    row: WebSession | None = getattr(request.state, "web_session", None)
+    return row.acting_for_id if row is not None else None
+
+
 def page_subject(request: Request, session: SessionDep) -> Account | None:
     """Who is signed in by the session cookie; also puts the session and the legal person it acts
     for (shown in the header) on ``request.state``."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, File, Form, Query, UploadFile, status
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile, status
 from fastapi.responses import FileResponse, Response
 
 from tongban.applications import service
@@ -17,7 +17,7 @@ from tongban.applications.schemas import (
     summary,
 )
 from tongban.applications.states import Status
-from tongban.web.deps import ApiSubject, SessionDep
+from tongban.web.deps import ApiSubject, SessionDep, acting_for_id
 
 router = APIRouter(tags=["applications"])
 _ERRORS: dict[int | str, dict[str, str]] = {
@@ -35,9 +35,17 @@ _ERRORS: dict[int | str, dict[str, str]] = {
     responses=_ERRORS,
 )
 def start_application(
-    body: ApplicationCreate, session: SessionDep, subject: ApiSubject
+    body: ApplicationCreate, request: Request, session: SessionDep, subject: ApiSubject
 ) -> ApplicationRead:
-    application = service.start(session, subject, item_code=body.item_code, form=body.form)
+    """Open a draft. While the sign-in acts for a legal person (PUT /api/v1/session/acting-for),
+    the application is that company's."""
+    application = service.start(
+        session,
+        subject,
+        item_code=body.item_code,
+        form=body.form,
+        acting_for=acting_for_id(request),
+    )
     return read_model(application, service.next_actions(subject, application))
 
 

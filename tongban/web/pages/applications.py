@@ -15,7 +15,7 @@ from tongban.applications.states import Action
 from tongban.errors import InvalidInput, TongbanError
 from tongban.identity.models import Account
 from tongban.kit.i18n import translate
-from tongban.web.deps import PageUser, PostedForm, SessionDep, locale
+from tongban.web.deps import PageUser, PostedForm, SessionDep, acting_for_id, locale
 from tongban.web.pages.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -95,8 +95,10 @@ def _save_carried_form(
 
 
 @router.post("/items/{code}/apply")
-def apply(code: str, session: SessionDep, subject: PageUser, form: PostedForm) -> Response:
-    application = service.start(session, subject, item_code=code)
+def apply(
+    code: str, request: Request, session: SessionDep, subject: PageUser, form: PostedForm
+) -> Response:
+    application = service.start(session, subject, item_code=code, acting_for=acting_for_id(request))
     return RedirectResponse(f"/applications/{application.number}/edit", status_code=303)
 
 
