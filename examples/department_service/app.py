@@ -51,12 +51,7 @@ def create_app(
     @app.get("/lookup")
     def lookup(request: Request, id_number: str) -> JSONResponse:
         query = request.url.query.encode()
-        if not signing.verify(
-            secret,
-            request.headers.get(signing.TIMESTAMP_HEADER),
-            query,
-            request.headers.get(signing.SIGNATURE_HEADER),
-        ):
+        if not signing.verify_request(secret, request.headers, query):
             return JSONResponse({"error": "bad signature"}, status_code=401)
         person = register.get(id_number)
         if person is None:
@@ -66,12 +61,7 @@ def create_app(
     @app.post("/inbox")
     async def inbox(request: Request) -> JSONResponse:
         body = await request.body()
-        if not signing.verify(
-            secret,
-            request.headers.get(signing.TIMESTAMP_HEADER),
-            body,
-            request.headers.get(signing.SIGNATURE_HEADER),
-        ):
+        if not signing.verify_request(secret, request.headers, body):
             return JSONResponse({"error": "bad signature"}, status_code=401)
         key = request.headers.get(signing.IDEMPOTENCY_HEADER, "")
         event: dict[str, Any] = json.loads(body)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+from collections.abc import Mapping
 
 SIGNATURE_HEADER = "X-Tongban-Signature"
 TIMESTAMP_HEADER = "X-Tongban-Timestamp"
@@ -27,6 +28,11 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
 def signed_headers(secret: str, body: bytes, *, now: float | None = None) -> dict[str, str]:
     timestamp = str(int(now if now is not None else time.time()))
     return {TIMESTAMP_HEADER: timestamp, SIGNATURE_HEADER: sign(secret, timestamp, body)}
+
+
+def verify_request(secret: str, headers: Mapping[str, str], body: bytes) -> bool:
+    """``verify`` with the timestamp and signature taken from a request's headers."""
+    return verify(secret, headers.get(TIMESTAMP_HEADER), body, headers.get(SIGNATURE_HEADER))
 
 
 def verify(

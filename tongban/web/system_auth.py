@@ -24,12 +24,7 @@ def system_required(
     system = connectors_service.system_for_request(
         session, request.headers.get(signing.SYSTEM_HEADER)
     )
-    if system is None or not signing.verify(
-        system.secret,
-        request.headers.get(signing.TIMESTAMP_HEADER),
-        body,
-        request.headers.get(signing.SIGNATURE_HEADER),
-    ):
+    if system is None or not signing.verify_request(system.secret, request.headers, body):
         # One message for unknown system and bad signature: probing learns nothing.
         raise Unauthenticated("The request is not signed by a registered department system.")
     return system

@@ -17,6 +17,7 @@ from tongban.applications.schemas import (
     summary,
 )
 from tongban.applications.states import Status
+from tongban.web import responses
 from tongban.web.deps import ApiSubject, SessionDep, acting_for_id
 
 router = APIRouter(tags=["applications"])
@@ -134,12 +135,7 @@ def download_material(
 )
 def decision_document(number: str, session: SessionDep, subject: ApiSubject) -> Response:
     """The decision document (approval, denial or rejection notice) as a PDF."""
-    filename, content = service.decision_document(session, subject, number)
-    return Response(
-        content,
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="{filename}"'},
-    )
+    return responses.pdf(*service.decision_document(session, subject, number))
 
 
 @router.post(

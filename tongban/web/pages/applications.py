@@ -15,6 +15,7 @@ from tongban.applications.states import Action
 from tongban.errors import InvalidInput, TongbanError
 from tongban.identity.models import Account
 from tongban.kit.i18n import translate
+from tongban.web import responses
 from tongban.web.deps import PageUser, PostedForm, SessionDep, acting_for_id, locale
 from tongban.web.pages.templating import render
 
@@ -213,12 +214,7 @@ def receipt(number: str, request: Request, session: SessionDep, subject: PageUse
 
 @router.get("/applications/{number}/decision.pdf")
 def decision(number: str, session: SessionDep, subject: PageUser) -> Response:
-    filename, content = service.decision_document(session, subject, number)
-    return Response(
-        content,
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="{filename}"'},
-    )
+    return responses.pdf(*service.decision_document(session, subject, number))
 
 
 @router.get("/applications/{number}/materials/{material_id}")
