@@ -5,7 +5,7 @@ KEYWORDS = -k _ -k N_ -k translate -k TongbanError -k NotFound -k Forbidden -k U
 	-k CatalogFileInvalid -k ApplicationNotFound -k InvalidTransition -k NotEditable -k Incomplete -k NoDecisionYet \
 	-k SystemNotFound -k MessageNotFound -k ConnectorFileInvalid -k SecurityConfigInvalid \
 	-k LabelInvalid -k KeyInvalid -k UnlabelledField -k FieldNotUsable -k WriteDownRefused \
-	-k DecryptionFailed \
+	-k DecryptionFailed -k ChangeNotFound -k ChangeNotPending -k DualControlRefused -k SecurityTargetUnknown \
 	-k SignInFailed -k TotpRequired -k TotpInvalid -k TotpEnrolmentRequired -k TotpAlreadyEnabled \
 	-k AccountNotFound -k SessionNotFound -k LegalPersonNotFound -k NotAuthorisedFor
 PO = tongban/web/locale/zh_CN/LC_MESSAGES/messages.po

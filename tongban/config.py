@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -47,10 +48,30 @@ class Settings(BaseSettings):
     outbox_lease_seconds: float = Field(default=60.0, gt=0)
     # Working-day calendar (holidays and adjusted working days) as a data file.
     calendar_file: Path | None = None
+    # Crypto suite for field encryption, signatures and the audit chain's hash: intl (AES-256-GCM,
+    # SHA-256, Ed25519) or sm (SM4-GCM, SM3, SM2). Chosen once per deployment: stored data and
+    # the audit chain are made with it.
+    crypto_suite: Literal["intl", "sm"] = "intl"
+    # Classification grades and compartments, and masking policy; the packaged files if unset.
+    grades_file: Path | None = None
+    masking_file: Path | None = None
+    # Master keys for encryption at rest: this file, else TONGBAN_MASTER_KEYS, else a key file
+    # made on first use in data_dir (fine for one machine; keep it out of backups of the data).
+    master_keys_file: Path | None = None
+    # Form fields labelled at this grade or above are stored encrypted.
+    encrypt_from_grade: str = "important"
+    # Derived data may not be written below the label of what it came from.
+    no_write_down: bool = True
+    # The clearance of an official nobody has given one: the lowest grade reads only public data.
+    default_clearance: str = "public"
 
     @property
     def materials_dir(self) -> Path:
         return self.data_dir / "materials"
+
+    @property
+    def generated_master_keys_file(self) -> Path:
+        return self.data_dir / "master-keys.json"
 
 
 @lru_cache

@@ -9,6 +9,7 @@ from tongban.identity import service as identity_service
 from tongban.identity.companies import service as companies_service
 from tongban.identity.models import AccountKind
 from tongban.identity.schemas import demo_accounts
+from tongban.security import service as security_service
 
 DEMO_PASSWORD = "demo-password"
 
@@ -37,8 +38,12 @@ def load(session: Session) -> catalog_service.LoadReport:
             password=DEMO_PASSWORD,
             kind=AccountKind.OFFICIAL,
             department_id=department.id,
-            **official.model_dump(exclude={"department"}),
+            **official.model_dump(exclude={"department", "clearance"}),
         )
+        if official.clearance:
+            security_service.set_clearance(
+                session, None, username=official.username, clearance=official.clearance
+            )
     for admin in accounts.admins:
         identity_service.create_account(
             session, None, password=DEMO_PASSWORD, kind=AccountKind.ADMIN, **admin.model_dump()

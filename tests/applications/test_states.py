@@ -91,7 +91,7 @@ def snapshot(engine: Engine, owner: str, number: str) -> Snapshot:
             fields={
                 name: getattr(application, name)
                 for name in (
-                    "form_data",
+                    "sealed_form",
                     "submitted_at",
                     "accepted_at",
                     "promised_due_on",

@@ -84,7 +84,7 @@ def rewrite_with_valid_hash(session: Session, seq: int, action: str) -> None:
     }
     session.execute(
         text("UPDATE audit_entries SET action = :action, hash = :hash WHERE seq = :seq"),
-        {"action": action, "hash": chain.entry_hash(**fields), "seq": seq},
+        {"action": action, "hash": chain.entry_hash(suite="intl", **fields), "seq": seq},
     )
 
 

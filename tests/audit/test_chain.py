@@ -81,7 +81,7 @@ class TestRecord:
         previous = start_hash
         for entry in entries:
             assert entry.prev_hash == previous
-            assert entry.hash == chain.hash_of(entry)
+            assert entry.hash == chain.hash_of(entry, suite="intl")
             previous = entry.hash
         end = head(scratch)
         assert (end.seq, end.hash) == (seqs[-1], entries[-1].hash)
@@ -96,7 +96,7 @@ class TestRecord:
             entry = session.get_one(AuditEntry, seq)
             assert entry.at.tzinfo is not None
             assert entry.details == {"n": 0, "note": "测试"}
-            assert chain.hash_of(entry) == entry.hash
+            assert chain.hash_of(entry, suite="intl") == entry.hash
 
     def test_rolls_back_with_the_callers_transaction(self, engine: Engine) -> None:
         with unit_of_work(engine) as session:
@@ -138,7 +138,7 @@ class TestVerify:
         assert result.first_bad_seq is None
 
     def test_an_empty_log_is_intact(self) -> None:
-        result = chain.verify([], head_seq=0, head_hash=GENESIS_HASH)
+        result = chain.verify([], head_seq=0, head_hash=GENESIS_HASH, suite="intl")
         assert result.ok
         assert result.checked == 0
 
@@ -223,7 +223,7 @@ class TestVerify:
             "details": {},
             "prev_hash": last.hash,
         }
-        scratch.add(AuditEntry(**fields, hash=chain.entry_hash(**fields)))
+        scratch.add(AuditEntry(**fields, hash=chain.entry_hash(suite="intl", **fields)))
         scratch.flush()
 
         result = verify_now(scratch)

@@ -55,10 +55,17 @@ ITEM: dict[str, Any] = {
         }
     ],
     "fields": [
-        {"name": "full_name", "type": "text", "label_zh": "姓名", "label_en": "Name"},
+        {
+            "name": "full_name",
+            "type": "text",
+            "label_zh": "姓名",
+            "label_en": "Name",
+            "security_label": "internal:identity",
+        },
         {
             "name": "kind",
             "type": "select",
+            "security_label": "internal",
             "label_zh": "类别",
             "label_en": "Kind",
             "options": [

@@ -201,6 +201,15 @@ def _select_without_options() -> dict[str, Any]:
     return broken
 
 
+def _field_labelled(label: str | None) -> dict[str, Any]:
+    broken = item()
+    if label is None:
+        del broken["fields"][0]["security_label"]
+    else:
+        broken["fields"][0]["security_label"] = label
+    return broken
+
+
 def _duplicate_field() -> dict[str, Any]:
     broken = item()
     broken["fields"].append(dict(broken["fields"][0]))
@@ -267,6 +276,24 @@ BAD = [
         "departments.yaml",
         "0.website: Extra inputs are not permitted",
         id="unknown-department-key",
+    ),
+    pytest.param(
+        {"items": {"zz.yaml": [_field_labelled(None)]}},
+        "items/zz.yaml",
+        "0.fields.0.security_label: Field required",
+        id="unlabelled-field",
+    ),
+    pytest.param(
+        {"items": {"zz.yaml": [_field_labelled("secret")]}},
+        "items/zz.yaml",
+        "0.fields.0.security_label: Unknown grade secret",
+        id="unknown-grade",
+    ),
+    pytest.param(
+        {"items": {"zz.yaml": [_field_labelled("important:gossip")]}},
+        "items/zz.yaml",
+        "0.fields.0.security_label: Unknown compartment gossip",
+        id="unknown-compartment",
     ),
     pytest.param(
         {"items": {"zz.yaml": [item("SAMR-0999")]}},

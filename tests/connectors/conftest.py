@@ -23,6 +23,7 @@ from tongban.connectors.schemas import SystemSpec
 from tongban.db.session import unit_of_work
 from tongban.identity import service as identity_service
 from tongban.identity.models import Account, AccountKind
+from tongban.security import service as security_service
 
 SECRET = "s" * 40
 # The system the test item's home_address field names as its source.
@@ -63,6 +64,7 @@ def department(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> str:
                     "fields": [
                         {
                             "name": "full_name",
+                            "security_label": "internal:identity",
                             "type": "text",
                             "label_zh": "姓名",
                             "label_en": "Name",
@@ -70,6 +72,7 @@ def department(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> str:
                         },
                         {
                             "name": "id_number",
+                            "security_label": "important:identity",
                             "type": "id_number",
                             "label_zh": "身份证号",
                             "label_en": "ID number",
@@ -77,6 +80,7 @@ def department(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> str:
                         },
                         {
                             "name": "home_address",
+                            "security_label": "internal:identity",
                             "type": "text",
                             "label_zh": "户籍地址",
                             "label_en": "Registered address",
@@ -195,6 +199,9 @@ def official(engine: Engine, department: str) -> Account:
             department_id=dept.id,
         )
         account.roles = ["clerk", "reviewer", "approver"]
+        security_service.set_clearance(
+            session, None, username=account.username, clearance="important:identity"
+        )
         return account
 
 

@@ -89,7 +89,8 @@ class TestDepartmentLookup:
                 session, person, item_code=f"{department}-0001"
             )
             assert application.prefill.get("home_address"), application.prefill
-            assert application.form_data["home_address"] == "临江市滨江区江滨路88号"
+            form = applications_service.disclose(session, person, application).values
+            assert form["home_address"] == "临江市滨江区江滨路88号"
             assert application.prefill["home_address"]["origin"] == "测试系统"
 
     def test_a_source_that_is_down_leaves_the_field_for_the_applicant(
@@ -114,7 +115,7 @@ class TestDepartmentLookup:
                 session, person, item_code=f"{department}-0001"
             )
         assert time.monotonic() - started < 5
-        assert "home_address" not in application.form_data
+        assert "home_address" not in application.sealed_form
         assert "home_address" not in application.prefill
         assert application.number
 

@@ -30,9 +30,10 @@ class Application(TimestampMixin, Base):
     # person is its agent for this case.
     legal_person_id: Mapped[int | None] = mapped_column(ForeignKey("legal_persons.id"), index=True)
     status: Mapped[Status] = mapped_column(_enum(Status), index=True)
-    form_data: Mapped[dict[str, Any]] = mapped_column(JSON)
-    # Values the government already held, by field: {"source": ..., "value": ...}. A field is
-    # verified while its value still equals the one that came from the source.
+    # The form as stored, high-grade values encrypted: read it through ``disclosure`` only.
+    sealed_form: Mapped[dict[str, Any]] = mapped_column("form_data", JSON)
+    # Values the government already held, by field: {"source": ..., "value": ...} (the value
+    # sealed like the form's). A field is verified while its value still equals the source's.
     prefill: Mapped[dict[str, dict[str, Any]]] = mapped_column(JSON, default=dict)
     submitted_at: Mapped[datetime | None]
     accepted_at: Mapped[datetime | None]

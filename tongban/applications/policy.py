@@ -125,3 +125,9 @@ def require_view_queue(subject: Account | None) -> Account:
     if official.kind is not AccountKind.OFFICIAL or official.department_id is None:
         raise Forbidden("Only department officials have a work queue.")
     return official
+
+
+def require_maintain(subject: Account | None) -> None:
+    """Whole-table maintenance (re-encrypting stored forms): the operator at the command line."""
+    if subject is not None:
+        raise Forbidden("Only the operator at the command line may do this.")

@@ -44,8 +44,3 @@ def gather(session: Session, fields: list[FieldSpec], applicant: Account) -> dic
             # ``origin`` None: the person's own verified identity.
             found[field.name] = {"source": field.source, "origin": origin, "value": value}
     return found
-
-
-def is_verified(prefill: dict[str, Any], form: dict[str, Any], field: str) -> bool:
-    entry = prefill.get(field)
-    return entry is not None and form.get(field) == entry["value"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from tongban.applications.models import Application
@@ -48,3 +48,24 @@ def of_department(
     )
     # Oldest first: the queue is worked in the order cases came in.
     return session.execute(stmt.order_by(Application.submitted_at, Application.id)).scalars().all()
+
+
+def of_item(session: Session, department_id: int, item_id: int) -> Sequence[Application]:
+    """Every case of one item in a department that was ever submitted (drafts are the
+    applicant's alone)."""
+    stmt = _applications().where(
+        Application.department_id == department_id,
+        Application.item_id == item_id,
+        Application.status != Status.DRAFT,
+    )
+    return session.execute(stmt.order_by(Application.submitted_at, Application.id)).scalars().all()
+
+
+def batch_after(session: Session, after_id: int, size: int) -> Sequence[Application]:
+    """Up to ``size`` applications with ids above ``after_id``, in id order (no relations)."""
+    stmt = select(Application).where(Application.id > after_id).order_by(Application.id)
+    return session.execute(stmt.limit(size)).scalars().all()
+
+
+def count_all(session: Session) -> int:
+    return session.execute(select(func.count(Application.id))).scalar_one()

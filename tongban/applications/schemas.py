@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tongban.applications.disclosure import Disclosed, prefill_states
 from tongban.applications.states import Action, Status
 
 
@@ -130,14 +131,14 @@ def summary(application: Any) -> dict[str, Any]:
     }
 
 
-def read_model(application: Any, next_actions: list[Action]) -> ApplicationRead:
-    from tongban.applications.prefill import is_verified
+def read_model(application: Any, next_actions: list[Action], form: Disclosed) -> ApplicationRead:
+    """``form``: the form as the reader may see it (``service.disclose``)."""
     from tongban.applications.service import missing
 
     gaps = missing(application)
     return ApplicationRead(
         **summary(application),
-        form_data=application.form_data,
+        form_data=form.values,
         materials=[MaterialRead.model_validate(m) for m in application.materials],
         history=[StatusChangeRead.model_validate(h) for h in application.history],
         last_reason=application.last_reason,
@@ -150,10 +151,7 @@ def read_model(application: Any, next_actions: list[Action]) -> ApplicationRead:
         missing_en=[g.en for g in gaps],
         next_actions=next_actions,
         prefill={
-            name: PrefillRead(
-                source=entry["source"],
-                verified=is_verified(application.prefill, application.form_data, name),
-            )
-            for name, entry in application.prefill.items()
+            name: PrefillRead(source=state.source, verified=state.verified)
+            for name, state in prefill_states(application).items()
         },
     )

@@ -10,7 +10,18 @@ from typing import Any, BinaryIO
 
 from sqlalchemy.orm import Session
 
-from tongban.applications import documents, forms, policy, prefill, repository, storage
+from tongban.applications import (
+    disclosure,
+    documents,
+    forms,
+    policy,
+    prefill,
+    repository,
+    storage,
+)
+from tongban.applications.disclosure import Disclosed
+from tongban.applications.disclosure import field_specs as field_specs
+from tongban.applications.disclosure import prefill_states as prefill_states
 from tongban.applications.errors import (
     ApplicationNotFound,
     Incomplete,
@@ -30,8 +41,7 @@ from tongban.applications.states import (
 )
 from tongban.audit import service as audit
 from tongban.catalog import service as catalog_service
-from tongban.catalog.models import MaterialRequirement, ServiceItem
-from tongban.catalog.schemas import FieldSpec
+from tongban.catalog.models import Department, MaterialRequirement, ServiceItem
 from tongban.config import get_settings
 from tongban.connectors import outbox
 from tongban.errors import InvalidInput, NotFound
@@ -44,10 +54,6 @@ from tongban.kit.workdays import get_calendar
 
 NUMBER_PREFIX = "TB"
 MAX_REASON = 2000
-
-
-def field_specs(item: ServiceItem) -> list[FieldSpec]:
-    return [FieldSpec.model_validate(f) for f in item.fields]
 
 
 def _load(session: Session, number: str) -> Application:
@@ -106,6 +112,7 @@ def start(
     number = ids.application_number(NUMBER_PREFIX, today)
     while repository.number_taken(session, number):
         number = ids.application_number(NUMBER_PREFIX, today)
+    schema = disclosure.form_schema(session, item)
     application = Application(
         number=number,
         item_id=item.id,
@@ -114,8 +121,8 @@ def start(
         applicant_id=applicant.id,
         legal_person_id=acting_for,
         status=Status.DRAFT,
-        form_data=cleaned,
-        prefill=known,
+        sealed_form=disclosure.seal(schema, number, cleaned),
+        prefill=disclosure.seal_prefill(schema, number, known),
         materials=[],
         history=[],
     )
@@ -132,7 +139,8 @@ def update_form(
     application = _load(session, number)
     editor = policy.require_edit(subject, application)
     _require_editable(application)
-    application.form_data = forms.clean(field_specs(application.item), form, complete=False)
+    cleaned = forms.clean(field_specs(application.item), form, complete=False)
+    _store_form(session, application, cleaned)
     _audit(session, editor, "form_saved", application)
     return application
 
@@ -214,6 +222,13 @@ def get(session: Session, subject: Account | None, number: str) -> Application:
     return application
 
 
+def disclose(session: Session, subject: Account | None, application: Application) -> Disclosed:
+    """The form as ``subject`` may see it: everything for the applicant, what their clearance
+    allows for an official (the rest masked or absent)."""
+    reader = policy.require_read(subject, application)
+    return disclosure.disclose(session, reader, application)
+
+
 def decision_document(session: Session, subject: Account | None, number: str) -> tuple[str, bytes]:
     """The decision as a PDF (file name, bytes), once there is a decision."""
     application = _load(session, number)
@@ -247,6 +262,90 @@ def work_queue(
     )
 
 
+@dataclass(frozen=True)
+class CaseSearch:
+    """One item's cases as rows of what the official may see."""
+
+    item: ServiceItem
+    columns: list[str]
+    rows: list[dict[str, Any]]
+    # All matches; ``rows`` holds at most ``limit`` of them.
+    total: int
+    # What the official may filter and sort by.
+    usable: list[str]
+
+
+SEARCH_LIMIT = 500
+
+
+def search_cases(
+    session: Session,
+    subject: Account | None,
+    *,
+    item_code: str,
+    where: dict[str, str] | None = None,
+    order_by: Sequence[str] = (),
+    descending: bool = False,
+    limit: int | None = SEARCH_LIMIT,
+    export: bool = False,
+) -> CaseSearch:
+    """Search (equality filters) and sort one item's cases in the official's department.
+
+    Filters and sorting may use only fields the official may read; a hidden field is refused
+    exactly like one that does not exist. Values are masked as the clearance requires, and the
+    search is audited with the fields used, never the values looked for.
+    """
+    official = policy.require_view_queue(subject)
+    item = catalog_service.get_item(session, subject, item_code)
+    if item.department_id != official.department_id:
+        raise NotFound("No service item has the code {code}.", field="item", code=item_code)
+    where = where or {}
+    disclosure.require_usable(session, official, item, [*where, *order_by])
+    specs = [f for f in field_specs(item) if f.name in where]
+    wanted: dict[str, object] = dict(where)
+    wanted.update(forms.clean(specs, {f.name: where[f.name] for f in specs}, complete=False))
+    broken: list[str] = []
+    columns, rows = disclosure.disclose_many(
+        session,
+        official,
+        item,
+        repository.of_item(session, item.department_id, item.id),
+        where=wanted,
+        order_by=order_by,
+        descending=descending,
+        broken=broken,
+    )
+    if broken:
+        # Stored ciphertext that fails its check was changed outside the platform (or a key
+        # is missing): the security administrators must hear of it.
+        audit.record(
+            session,
+            actor=official,
+            action="security.integrity_failed",
+            target_type="service_item",
+            target_id=item.code,
+            details={"values": broken[:100], "count": len(broken)},
+        )
+    audit.record(
+        session,
+        actor=official,
+        action="application.cases_exported" if export else "application.cases_searched",
+        target_type="service_item",
+        target_id=item.code,
+        details={"filters": sorted(where), "sort": list(order_by), "results": len(rows)},
+    )
+    usable = disclosure.readable_fields(session, official, item)
+    return CaseSearch(item, columns, rows[:limit] if limit else rows, len(rows), usable)
+
+
+def department_items(session: Session, subject: Account | None) -> Sequence[ServiceItem]:
+    """The items the official's department handles: what their case search offers."""
+    official = policy.require_view_queue(subject)
+    department = session.get(Department, official.department_id)
+    assert department is not None
+    return catalog_service.search(session, subject, department=department.code)
+
+
 def next_actions(subject: Account, application: Application) -> list[Action]:
     """The actions this subject could take on the application now."""
     if policy.is_owner(subject, application):
@@ -265,7 +364,9 @@ def missing(application: Application, form: dict[str, Any] | None = None) -> lis
 
     ``form`` overrides the saved form, e.g. values typed on a page but not saved yet.
     """
-    values = application.form_data if form is None else form
+    values = (
+        disclosure.unseal(application.number, application.sealed_form) if form is None else form
+    )
     gaps = [
         LocalText(f.label_zh, f.label_en)
         for f in field_specs(application.item)
@@ -306,7 +407,7 @@ def act(
         raise InvalidInput(
             "The reason may have at most {n} characters.", field="reason", n=MAX_REASON
         )
-    _apply_effects(application, action, reason=reason, result_note=result_note.strip())
+    _apply_effects(session, application, action, reason=reason, result_note=result_note.strip())
     previous = application.status
     application.status = transition.target
     _record_change(session, application, actor, previous, transition.target, reason, action)
@@ -323,15 +424,16 @@ def act(
 
 
 def _apply_effects(
-    application: Application, action: Action, *, reason: str, result_note: str
+    session: Session, application: Application, action: Action, *, reason: str, result_note: str
 ) -> None:
     now = utcnow()
     if action is Action.SUBMIT:
-        cleaned = forms.clean(field_specs(application.item), application.form_data, complete=True)
-        gaps = missing(application)
+        stored = disclosure.unseal(application.number, application.sealed_form)
+        cleaned = forms.clean(field_specs(application.item), stored, complete=True)
+        gaps = missing(application, stored)
         if gaps:
             raise Incomplete("Not yet complete: {what}.", what=_join(gaps))
-        application.form_data = cleaned
+        _store_form(session, application, cleaned)
         application.submitted_at = now
     elif action is Action.ACCEPT:
         item, calendar, today = application.item, get_calendar(), local_date(now)
@@ -373,7 +475,8 @@ def _publish(session: Session, application: Application, action: Action, reason:
                 "id_number": applicant.id_number,
                 "phone": applicant.phone,
             },
-            "form": application.form_data,
+            # The handling department's own back office: it gets the case as filed.
+            "form": disclosure.unseal(application.number, application.sealed_form),
             "materials": [
                 {
                     "code": m.requirement_code,
@@ -385,6 +488,11 @@ def _publish(session: Session, application: Application, action: Action, reason:
             ],
         },
     )
+
+
+def _store_form(session: Session, application: Application, form: dict[str, Any]) -> None:
+    schema = disclosure.form_schema(session, application.item)
+    application.sealed_form = disclosure.seal(schema, application.number, form)
 
 
 def _join(parts: list[LocalText]) -> LocalText:
@@ -468,3 +576,42 @@ def time_limit(application: Application) -> TimeLimit | None:
     end = local_date(application.completed_at or application.decided_at or utcnow())
     left = get_calendar().workdays_between(end, application.promised_due_on)
     return TimeLimit(application.promised_due_on, application.statutory_due_on, left)
+
+
+def count_applications(session: Session, subject: Account | None) -> int:
+    policy.require_maintain(subject)
+    return repository.count_all(session)
+
+
+def rewrap_forms(
+    session: Session, subject: Account | None, *, after_id: int, size: int = 500
+) -> tuple[int | None, int, int]:
+    """Move the sealed values of the next ``size`` applications after ``after_id`` to the
+    current master key: (the last id done or None at the end, applications seen, values moved).
+    Idempotent, so an interrupted run is simply run again."""
+    policy.require_maintain(subject)
+    batch = repository.batch_after(session, after_id, size)
+    moved = 0
+    for application in batch:
+        form, form_moved = disclosure.rewrap(application.sealed_form)
+        prefill_values, prefill_moved = disclosure.rewrap(
+            {name: entry["value"] for name, entry in application.prefill.items()}
+        )
+        if form_moved:
+            application.sealed_form = form
+        if prefill_moved:
+            application.prefill = {
+                name: {**entry, "value": prefill_values[name]}
+                for name, entry in application.prefill.items()
+            }
+        moved += form_moved + prefill_moved
+    if moved:
+        audit.record(
+            session,
+            actor=None,
+            action="security.values_rewrapped",
+            target_type="applications",
+            target_id=f"{batch[0].id}-{batch[-1].id}",
+            details={"values": moved},
+        )
+    return (batch[-1].id if batch else None), len(batch), moved

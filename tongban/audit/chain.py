@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -10,10 +9,12 @@ from datetime import datetime
 from typing import Any
 
 from tongban.audit.models import GENESIS_HASH, AuditEntry
+from tongban.security.crypto import get_suite
 
 
 def entry_hash(
     *,
+    suite: str,
     seq: int,
     at: datetime,
     actor_id: int | None,
@@ -40,11 +41,12 @@ def entry_hash(
         ensure_ascii=False,
         separators=(",", ":"),
     )
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return get_suite(suite).hash(canonical.encode("utf-8")).hex()
 
 
-def hash_of(entry: AuditEntry) -> str:
+def hash_of(entry: AuditEntry, *, suite: str) -> str:
     return entry_hash(
+        suite=suite,
         seq=entry.seq,
         at=entry.at,
         actor_id=entry.actor_id,
@@ -68,7 +70,9 @@ class Verification:
         return self.problem is None
 
 
-def verify(entries: Iterable[AuditEntry], *, head_seq: int, head_hash: str) -> Verification:
+def verify(
+    entries: Iterable[AuditEntry], *, head_seq: int, head_hash: str, suite: str
+) -> Verification:
     """Walk entries in ``seq`` order; name the first one that was edited, deleted or moved."""
     expected_seq = 1
     prev = GENESIS_HASH
@@ -78,7 +82,7 @@ def verify(entries: Iterable[AuditEntry], *, head_seq: int, head_hash: str) -> V
             return Verification(checked, expected_seq, f"entry {expected_seq} is missing")
         if entry.prev_hash != prev:
             return Verification(checked, entry.seq, "does not link to the entry before it")
-        if hash_of(entry) != entry.hash:
+        if hash_of(entry, suite=suite) != entry.hash:
             return Verification(checked, entry.seq, "content does not match its hash")
         prev = entry.hash
         expected_seq += 1

@@ -39,3 +39,6 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
     hash: Mapped[str] = mapped_column(String(64))
+    # The crypto suite whose hash chains the log (SHA-256 for intl, SM3 for sm): fixed by the
+    # first entry, so the log stays verifiable whatever the settings say later.
+    suite: Mapped[str] = mapped_column(String(20), server_default="intl")

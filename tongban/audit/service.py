@@ -10,7 +10,9 @@ from sqlalchemy.orm import Session
 
 from tongban.audit import chain
 from tongban.audit.models import AuditEntry, AuditHead
+from tongban.config import get_settings
 from tongban.kit.clock import utcnow
+from tongban.security.errors import SecurityConfigInvalid
 
 
 class Actor(Protocol):
@@ -37,6 +39,16 @@ def record(
     head = session.execute(
         select(AuditHead).where(AuditHead.id == 1).with_for_update()
     ).scalar_one()
+    suite = get_settings().crypto_suite
+    if head.suite != suite:
+        if head.seq:
+            raise SecurityConfigInvalid(
+                "The audit log is chained with the {chained} suite's hash; this deployment is "
+                "set to {suite}. A deployment keeps the suite it started with.",
+                chained=head.suite,
+                suite=suite,
+            )
+        head.suite = suite
     fields: dict[str, Any] = {
         "seq": head.seq + 1,
         "at": utcnow(),
@@ -48,7 +60,7 @@ def record(
         "details": details or {},
         "prev_hash": head.hash,
     }
-    entry = AuditEntry(**fields, hash=chain.entry_hash(**fields))
+    entry = AuditEntry(**fields, hash=chain.entry_hash(suite=suite, **fields))
     session.add(entry)
     head.seq, head.hash = entry.seq, entry.hash
     session.flush()
@@ -63,7 +75,7 @@ def verify(session: Session) -> chain.Verification:
         .order_by(AuditEntry.seq)
         .execution_options(yield_per=1000, populate_existing=True)
     ).scalars()
-    return chain.verify(entries, head_seq=head.seq, head_hash=head.hash)
+    return chain.verify(entries, head_seq=head.seq, head_hash=head.hash, suite=head.suite)
 
 
 def entries_for(session: Session, *, target_type: str, target_id: str) -> list[AuditEntry]:

@@ -59,6 +59,12 @@ class FieldSpec(_Strict):
     options: list[OptionSpec] | None = None
     help_zh: str = ""
     help_en: str = ""
+    # The classification label, ``grade`` or ``grade:compartment,…`` (e.g. ``important:health``):
+    # who may read the value. Required: an unlabelled field is refused when the catalog loads.
+    security_label: str = Field(min_length=1, max_length=400)
+    # Picks the masking rule for readers below the label (id_number, name, phone, birth_date,
+    # address…); by default the field type's (id_number and phone fields), else ``other``.
+    semantic: str | None = Field(default=None, pattern=SNAKE, max_length=40)
     # Where the government already holds this value, so the applicant need not type it:
     # ``applicant.name|id_number|phone`` (the signed-in person) or ``<SYSTEM>.<element>`` (a
     # department system's lookup).
@@ -66,6 +72,12 @@ class FieldSpec(_Strict):
         default=None,
         pattern=r"^(applicant\.(name|id_number|phone)|[A-Z][A-Z0-9_-]{1,39}\.[a-z][a-z0-9_]*)$",
     )
+
+    @property
+    def semantic_type(self) -> str:
+        if self.semantic:
+            return self.semantic
+        return self.type if self.type in ("id_number", "phone") else "other"
 
     @model_validator(mode="after")
     def _options_only_for_select(self) -> Self:

@@ -17,6 +17,8 @@ from tongban.catalog.models import Department, MaterialRequirement, ServiceItem
 from tongban.catalog.schemas import DepartmentSpec, ItemSpec
 from tongban.identity.models import Account
 from tongban.kit import datafiles
+from tongban.security import deployment
+from tongban.security.errors import LabelInvalid
 
 DEMO_CATALOG = "data/demo"
 
@@ -93,6 +95,11 @@ def read_catalog_dir(directory: Path) -> tuple[list[DepartmentSpec], list[ItemSp
                 )
             if item.department not in known:
                 _invalid(path, f"{index}.department", f"unknown department {item.department}")
+            for place, field in enumerate(item.fields):
+                try:
+                    deployment.scheme().parse_label(field.security_label)
+                except LabelInvalid as exc:
+                    _invalid(path, f"{index}.fields.{place}.security_label", str(exc))
             found_in[item.code] = path
             items.append(item)
     return departments, items

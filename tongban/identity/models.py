@@ -25,6 +25,13 @@ class OfficialRole(enum.StrEnum):
     APPROVER = "approver"  # decide and issue the result
 
 
+class AdminRole(enum.StrEnum):
+    """What an administrator may do beyond running the platform."""
+
+    # Proposes and approves clearances and labels (dual control: never both on one change).
+    SECURITY_ADMIN = "security_admin"
+
+
 class Account(TimestampMixin, Base):
     __tablename__ = "accounts"
 

@@ -7,7 +7,7 @@ from importlib import resources
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from tongban.identity.models import OfficialRole
+from tongban.identity.models import AdminRole, OfficialRole
 
 USERNAME = r"^[a-z0-9][a-z0-9_.-]{2,31}$"
 TOTP_SECRET = r"^[A-Z2-7]{16,64}$"
@@ -30,12 +30,15 @@ class OfficialSpec(_Strict):
     department: str = Field(min_length=1)
     roles: list[OfficialRole] = Field(min_length=1)
     totp_secret: str = Field(pattern=TOTP_SECRET)
+    # Set by the operator loading the demo, as `tongban security clearance` would.
+    clearance: str | None = None
 
 
 class AdminSpec(_Strict):
     username: str = Field(pattern=USERNAME)
     display_name: str = Field(min_length=1, max_length=100)
     totp_secret: str = Field(pattern=TOTP_SECRET)
+    roles: list[AdminRole] = []
 
 
 class LegalPersonSpec(_Strict):

@@ -29,7 +29,7 @@ from tongban.identity.errors import (
     TotpInvalid,
     TotpRequired,
 )
-from tongban.identity.models import Account, AccountKind, OfficialRole, WebSession
+from tongban.identity.models import Account, AccountKind, AdminRole, OfficialRole, WebSession
 from tongban.identity.numbers import resident_id_problem
 from tongban.kit import clock
 from tongban.kit.i18n import N_
@@ -448,18 +448,21 @@ def operator_totp(
 
 
 def _clean_roles(kind: AccountKind, roles: Sequence[str]) -> list[str]:
-    if roles and kind is not AccountKind.OFFICIAL:
-        raise InvalidInput("Only officials have roles.", field="roles")
-    known = {r.value for r in OfficialRole}
+    choices: list[str] = {
+        AccountKind.OFFICIAL: [r.value for r in OfficialRole],
+        AccountKind.ADMIN: [r.value for r in AdminRole],
+    }.get(kind, [])
+    if roles and not choices:
+        raise InvalidInput("Only officials and administrators have roles.", field="roles")
     for role in roles:
-        if role not in known:
+        if role not in choices:
             raise InvalidInput(
                 "There is no role {role}; the roles are {known}.",
                 field="roles",
                 role=role,
-                known=", ".join(r.value for r in OfficialRole),
+                known=", ".join(choices),
             )
-    return [r.value for r in OfficialRole if r.value in roles]
+    return [r for r in choices if r in roles]
 
 
 def create_account(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tongban.errors import Forbidden, InvalidInput, TongbanError
+from tongban.errors import Conflict, Forbidden, InvalidInput, NotFound, TongbanError
 
 
 class SecurityConfigInvalid(InvalidInput):
@@ -45,3 +45,20 @@ class DecryptionFailed(TongbanError):
     # reader's: a server error, with no detail of the ciphertext in the message.
     code = "decryption_failed"
     status_code = 500
+
+
+class ChangeNotFound(NotFound):
+    code = "security_change_not_found"
+
+
+class ChangeNotPending(Conflict):
+    code = "security_change_not_pending"
+
+
+class DualControlRefused(Forbidden):
+    # One person may not both propose and decide, nor touch their own clearance.
+    code = "dual_control_refused"
+
+
+class SecurityTargetUnknown(NotFound):
+    code = "security_target_unknown"

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile, status
 from fastapi.responses import FileResponse, Response
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
 
 from tongban.applications import service
+from tongban.applications.models import Application
 from tongban.applications.schemas import (
     ActionRequest,
     ApplicationCreate,
@@ -17,6 +22,8 @@ from tongban.applications.schemas import (
     summary,
 )
 from tongban.applications.states import Status
+from tongban.errors import InvalidInput
+from tongban.identity.models import Account
 from tongban.web import responses
 from tongban.web.deps import ApiSubject, SessionDep, acting_for_id
 
@@ -47,7 +54,7 @@ def start_application(
         form=body.form,
         acting_for=acting_for_id(request),
     )
-    return read_model(application, service.next_actions(subject, application))
+    return _read(session, subject, application)
 
 
 @router.get("/api/v1/applications", response_model=list[ApplicationSummary])
@@ -68,10 +75,82 @@ def work_queue(
     ]
 
 
+class CaseSearchRead(BaseModel):
+    item_code: str
+    columns: list[str]
+    rows: list[dict[str, Any]]
+    total: int
+
+
+def _search(
+    session: Session,
+    subject: Account,
+    item: str,
+    filters: list[str] | None,
+    sort: list[str] | None,
+    desc: bool,
+    *,
+    export: bool,
+) -> service.CaseSearch:
+    where: dict[str, str] = {}
+    for text in filters or []:
+        name, colon, value = text.partition(":")
+        if not colon or not name:
+            raise InvalidInput("A filter is written field:value.", field="filter")
+        where[name] = value
+    return service.search_cases(
+        session,
+        subject,
+        item_code=item,
+        where=where,
+        order_by=sort or [],
+        descending=desc,
+        limit=None if export else service.SEARCH_LIMIT,
+        export=export,
+    )
+
+
+_SEARCH_DOC = (
+    "One item's cases in the official's department. ``filter=field:value`` (repeatable) keeps "
+    "cases whose field equals the value; ``sort=field`` orders them. Only fields the official's "
+    "clearance may read can be filtered or sorted by; values above it are masked."
+)
+
+
+@router.get(
+    "/api/v1/cases", response_model=CaseSearchRead, tags=["work queue"], description=_SEARCH_DOC
+)
+def search_cases(
+    session: SessionDep,
+    subject: ApiSubject,
+    item: str,
+    filter_: list[str] | None = Query(default=None, alias="filter"),
+    sort: list[str] | None = Query(default=None),
+    desc: bool = False,
+) -> CaseSearchRead:
+    found = _search(session, subject, item, filter_, sort, desc, export=False)
+    return CaseSearchRead(
+        item_code=found.item.code, columns=found.columns, rows=found.rows, total=found.total
+    )
+
+
+@router.get("/api/v1/cases.csv", tags=["work queue"], description=_SEARCH_DOC)
+def export_cases(
+    session: SessionDep,
+    subject: ApiSubject,
+    item: str,
+    filter_: list[str] | None = Query(default=None, alias="filter"),
+    sort: list[str] | None = Query(default=None),
+    desc: bool = False,
+) -> Response:
+    found = _search(session, subject, item, filter_, sort, desc, export=True)
+    return responses.csv_download(f"{found.item.code}-cases.csv", found.columns, found.rows)
+
+
 @router.get("/api/v1/applications/{number}", response_model=ApplicationRead, responses=_ERRORS)
 def get_application(number: str, session: SessionDep, subject: ApiSubject) -> ApplicationRead:
     application = service.get(session, subject, number)
-    return read_model(application, service.next_actions(subject, application))
+    return _read(session, subject, application)
 
 
 @router.put("/api/v1/applications/{number}/form", response_model=ApplicationRead, responses=_ERRORS)
@@ -79,7 +158,7 @@ def save_form(
     number: str, body: FormUpdate, session: SessionDep, subject: ApiSubject
 ) -> ApplicationRead:
     application = service.update_form(session, subject, number, body.form)
-    return read_model(application, service.next_actions(subject, application))
+    return _read(session, subject, application)
 
 
 @router.post(
@@ -149,4 +228,12 @@ def take_action(
     application = service.act(
         session, subject, number, body.action, reason=body.reason, result_note=body.result_note
     )
-    return read_model(application, service.next_actions(subject, application))
+    return _read(session, subject, application)
+
+
+def _read(session: Session, subject: Account, application: Application) -> ApplicationRead:
+    return read_model(
+        application,
+        service.next_actions(subject, application),
+        service.disclose(session, subject, application),
+    )

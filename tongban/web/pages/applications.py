@@ -52,7 +52,8 @@ def _edit_page(
     (``error_material``: the material whose upload failed)."""
     application = service.get(session, subject, number)
     fields = service.field_specs(application.item)
-    shown = values if values is not None else application.form_data
+    # The edit page is the applicant's own: the whole form, as saved or as just typed.
+    shown = values if values is not None else service.disclose(session, subject, application).values
     have = {m.requirement_code for m in application.materials}
     return render(
         request,
@@ -63,6 +64,7 @@ def _edit_page(
         application=application,
         fields=fields,
         values=shown,
+        prefill=service.prefill_states(application, shown),
         # The page shows typed values that were not saved (they were refused).
         unsaved=values is not None,
         # What is still missing as the page shows it: a value typed but refused is not missing.
@@ -195,6 +197,8 @@ def detail(number: str, request: Request, session: SessionDep, subject: PageUser
         application=application,
         limit=service.time_limit(application),
         fields=service.field_specs(application.item),
+        form=service.disclose(session, subject, application),
+        prefill=service.prefill_states(application),
         actions=service.next_actions(subject, application),
         submitted=request.query_params.get("submitted") == "1",
     )

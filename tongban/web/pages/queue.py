@@ -9,6 +9,7 @@ from tongban.applications import service
 from tongban.applications.states import Action, Status
 from tongban.errors import InvalidInput, TongbanError
 from tongban.kit.i18n import translate
+from tongban.web import responses
 from tongban.web.deps import PageUser, PostedForm, SessionDep, locale
 from tongban.web.pages.templating import render
 
@@ -31,6 +32,57 @@ def queue(
     )
 
 
+def _search(
+    request: Request, session: SessionDep, subject: PageUser, *, export: bool
+) -> service.CaseSearch | None:
+    params = request.query_params
+    item = params.get("item")
+    if not item:
+        return None
+    where = {}
+    if params.get("field") and params.get("value"):
+        where[params["field"]] = params["value"]
+    return service.search_cases(
+        session,
+        subject,
+        item_code=item,
+        where=where,
+        order_by=[params["sort"]] if params.get("sort") else [],
+        descending=params.get("desc") == "1",
+        limit=None if export else service.SEARCH_LIMIT,
+        export=export,
+    )
+
+
+@router.get("/queue/search", response_class=HTMLResponse)
+def search(request: Request, session: SessionDep, subject: PageUser) -> Response:
+    """Search one item's cases; the fields offered are those the official's clearance reads."""
+    items = service.department_items(session, subject)
+    error, found = None, None
+    try:
+        found = _search(request, session, subject, export=False)
+    except TongbanError as exc:
+        error = exc
+    return render(
+        request,
+        "queue/search.html",
+        subject,
+        status_code=error.status_code if error else 200,
+        items=items,
+        found=found,
+        params=request.query_params,
+        error=translate(error.message, locale(request), **error.params) if error else None,
+    )
+
+
+@router.get("/queue/search.csv")
+def export(request: Request, session: SessionDep, subject: PageUser) -> Response:
+    found = _search(request, session, subject, export=True)
+    if found is None:
+        raise InvalidInput("Choose a service item.", field="item")
+    return responses.csv_download(f"{found.item.code}-cases.csv", found.columns, found.rows)
+
+
 @router.get("/queue/{number}", response_class=HTMLResponse)
 def case(
     number: str, request: Request, session: SessionDep, subject: PageUser, error: str | None = None
@@ -43,6 +95,8 @@ def case(
         application=application,
         limit=service.time_limit(application),
         fields=service.field_specs(application.item),
+        form=service.disclose(session, subject, application),
+        prefill=service.prefill_states(application),
         actions=service.next_actions(subject, application),
         error=error,
     )
@@ -76,6 +130,8 @@ def act(
             application=application,
             limit=service.time_limit(application),
             fields=service.field_specs(application.item),
+            form=service.disclose(session, subject, application),
+            prefill=service.prefill_states(application),
             actions=service.next_actions(subject, application),
             error=translate(exc.message, locale(request), **exc.params),
         )

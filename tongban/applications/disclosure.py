@@ -1,0 +1,279 @@
+"""What a reader sees of an application's form, and how the form is kept at rest.
+
+Every read of form values goes through ``disclose`` (one application) or ``disclose_many`` (a
+search or an export): it decides the reader's clearance — the applicant has their own data in
+full, an official has what a security administrator cleared them for — and hands the values to
+mandatory access control (``security.mac``), which masks or drops what the clearance does not
+dominate.
+
+At rest, values of fields labelled at or above the deployment's encryption grade are sealed:
+stored as ``{"sealed": token}`` (envelope encryption, the token bound to the application number
+and field name). The model's attribute is ``sealed_form`` so that no page or API can show the
+stored form by mistake: what a reader sees comes from here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from tongban.applications.models import Application
+from tongban.applications.policy import is_owner
+from tongban.catalog.models import ServiceItem
+from tongban.catalog.schemas import FieldSpec
+from tongban.identity.models import Account
+from tongban.security import access, deployment, mac
+from tongban.security.errors import DecryptionFailed
+from tongban.security.labels import Clearance, Label
+from tongban.security.mac import LabelledField, Schema
+
+SEALED = "sealed"
+# Shown in a list in place of a stored value that failed its integrity check.
+UNREADABLE = "⚠"
+# Columns every case listing shows beside the form: labelled like any field, at the bottom.
+CASE_COLUMNS = ("number", "status", "submitted_at")
+
+
+@dataclass(frozen=True)
+class FormSchema:
+    """An item's form fields with the labels in force."""
+
+    fields: tuple[tuple[str, LabelledField], ...]
+    sealed: frozenset[str]
+
+    def labelled(self) -> Schema:
+        return Schema(self.fields)
+
+    def with_case_columns(self) -> Schema:
+        public = LabelledField(deployment.scheme().public())
+        return Schema(tuple((name, public) for name in CASE_COLUMNS) + self.fields)
+
+
+@dataclass(frozen=True)
+class Disclosed:
+    """The form as one reader may see it."""
+
+    values: dict[str, Any]
+    # Shown as they are; the others are masked or absent.
+    readable: frozenset[str]
+    # Present (as they are or masked); a field not here is not shown at all.
+    shown: frozenset[str]
+
+
+@dataclass(frozen=True)
+class PrefillState:
+    """Where a prefilled field's value came from, and whether it is still that value."""
+
+    source: str
+    # The department system's name; None for the person's own verified identity.
+    origin: str | None
+    verified: bool
+
+
+def field_specs(item: ServiceItem) -> list[FieldSpec]:
+    return [FieldSpec.model_validate(f) for f in item.fields]
+
+
+def form_schema(session: Session, item: ServiceItem) -> FormSchema:
+    specs = field_specs(item)
+    labels = access.field_labels(session, item.code, {s.name: s.security_label for s in specs})
+    return _schema(tuple((s.name, labels[s.name], s.semantic_type) for s in specs))
+
+
+def clearance_of(session: Session, reader: Account, application: Application) -> Clearance:
+    """The applicant reads their own application whole; anyone else by their clearance."""
+    if is_owner(reader, application):
+        return deployment.top_clearance()
+    return access.clearance_for(session, reader)
+
+
+def disclose(session: Session, reader: Account, application: Application) -> Disclosed:
+    schema = form_schema(session, application.item)
+    clearance = clearance_of(session, reader, application)
+    plan = mac.plan(clearance, schema.labelled(), masker=deployment.masker())
+    values = _known(schema, unseal(application.number, application.sealed_form))
+    return Disclosed(plan.apply([values])[0], plan.readable, frozenset(plan.columns))
+
+
+def prefill_states(
+    application: Application, form: Mapping[str, Any] | None = None
+) -> dict[str, PrefillState]:
+    """Each prefilled field's state against the saved form (or ``form``, values typed on a
+    page): what a badge or the API shows, never the values themselves."""
+    values = unseal(application.number, application.sealed_form) if form is None else form
+    return {
+        name: PrefillState(entry["source"], entry.get("origin"), values.get(name) == entry["value"])
+        for name, entry in unseal_prefill(application.number, application.prefill).items()
+    }
+
+
+def require_usable(
+    session: Session, reader: Account, item: ServiceItem, names: Iterable[str]
+) -> None:
+    """Refuse a filter or sort on a field the reader may not read, or that does not exist."""
+    schema = form_schema(session, item).with_case_columns()
+    clearance = access.clearance_for(session, reader)
+    mac.require_readable(clearance, schema, names, masker=deployment.masker())
+
+
+def disclose_many(
+    session: Session,
+    reader: Account,
+    item: ServiceItem,
+    applications: Sequence[Application],
+    *,
+    where: Mapping[str, object] | None = None,
+    order_by: Sequence[str] = (),
+    descending: bool = False,
+    broken: list[str] | None = None,
+) -> tuple[list[str], list[dict[str, Any]]]:
+    """Cases of one item as rows (case columns + form) the reader may see: filtered and sorted
+    only by fields the reader may read, so the result's size and order tell nothing more.
+
+    Returns the columns (in order) and the rows; values that failed their integrity check are
+    named in ``broken``.
+    """
+    schema = form_schema(session, item).with_case_columns()
+    clearance = access.clearance_for(session, reader)
+    masker = deployment.masker()
+    mac.require_readable(clearance, schema, [*(where or {}), *order_by], masker=masker)
+    form_names = schema.names - set(CASE_COLUMNS)
+    records = [
+        {
+            "number": a.number,
+            "status": a.status.value,
+            "submitted_at": a.submitted_at,
+            **{
+                k: v
+                for k, v in unseal(a.number, a.sealed_form, broken=broken).items()
+                if k in form_names
+            },
+        }
+        for a in applications
+    ]
+    rows = mac.query(
+        clearance,
+        records,
+        schema,
+        where=where,
+        order_by=order_by,
+        descending=descending,
+        masker=masker,
+    )
+    return list(mac.plan(clearance, schema, masker=masker).columns), rows
+
+
+def readable_fields(session: Session, reader: Account, item: ServiceItem) -> list[str]:
+    """The fields (case columns first) the reader may filter and sort by, in form order."""
+    schema = form_schema(session, item).with_case_columns()
+    clearance = access.clearance_for(session, reader)
+    readable = mac.readable_fields(clearance, schema, masker=deployment.masker())
+    return [name for name, _ in schema.fields if name in readable]
+
+
+# -- at rest -----------------------------------------------------------------------------------
+
+
+def seal(schema: FormSchema, number: str, form: Mapping[str, Any]) -> dict[str, Any]:
+    """The form as stored: values of high-grade fields encrypted."""
+    ring = deployment.key_ring() if schema.sealed else None
+    stored: dict[str, Any] = {}
+    for name, value in form.items():
+        if ring is not None and name in schema.sealed and value is not None:
+            token = ring.encrypt_field(_encode(value), aad=_aad(number, name))
+            stored[name] = {SEALED: token}
+        else:
+            stored[name] = value
+    return stored
+
+
+def unseal(
+    number: str, stored: Mapping[str, Any], *, broken: list[str] | None = None
+) -> dict[str, Any]:
+    """The form as the applicant gave it.
+
+    A value that fails its integrity check raises ``DecryptionFailed``; with ``broken`` given
+    (lists), it becomes ``UNREADABLE`` instead and its field is added to ``broken``, so one
+    damaged record does not take a whole search down.
+    """
+    values: dict[str, Any] = {}
+    ring = None
+    for name, value in stored.items():
+        if isinstance(value, dict) and SEALED in value:
+            ring = ring or deployment.key_ring()
+            try:
+                values[name] = _decode(ring.decrypt_text(value[SEALED], aad=_aad(number, name)))
+            except DecryptionFailed:
+                if broken is None:
+                    raise
+                broken.append(f"{number}.{name}")
+                values[name] = UNREADABLE
+        else:
+            values[name] = value
+    return values
+
+
+def seal_prefill(
+    schema: FormSchema, number: str, prefill: Mapping[str, Any]
+) -> dict[str, dict[str, Any]]:
+    """Prefilled entries as stored: their values sealed like the form's."""
+    values = seal(schema, f"{number}:prefill", {k: e["value"] for k, e in prefill.items()})
+    return {name: {**entry, "value": values[name]} for name, entry in prefill.items()}
+
+
+def unseal_prefill(number: str, stored: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    values = unseal(f"{number}:prefill", {k: e["value"] for k, e in stored.items()})
+    return {name: {**entry, "value": values[name]} for name, entry in stored.items()}
+
+
+def rewrap(stored: Mapping[str, Any]) -> tuple[dict[str, Any], int]:
+    """The stored form with every sealed value moved to the current master key (its ciphertext
+    untouched), and how many values moved."""
+    ring = deployment.key_ring()
+    moved = 0
+    out: dict[str, Any] = {}
+    for name, value in stored.items():
+        if isinstance(value, dict) and SEALED in value:
+            token = value[SEALED]
+            if ring.key_id_of(token) != ring.current:
+                token = ring.rewrap(token)
+                moved += 1
+            out[name] = {SEALED: token}
+        else:
+            out[name] = value
+    return out, moved
+
+
+# -- inside --------------------------------------------------------------------------------
+
+
+def _known(schema: FormSchema, values: Mapping[str, Any]) -> dict[str, Any]:
+    # A field the item no longer has has no label in force: it is not shown to anyone.
+    names = {name for name, _ in schema.fields}
+    return {k: v for k, v in values.items() if k in names}
+
+
+def _aad(number: str, field: str) -> bytes:
+    return f"application:{number}:{field}".encode()
+
+
+def _encode(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _decode(text: str) -> Any:
+    return json.loads(text)
+
+
+@lru_cache(maxsize=1024)
+def _schema(fields: tuple[tuple[str, Label, str], ...]) -> FormSchema:
+    floor = deployment.encrypt_from()
+    return FormSchema(
+        tuple((name, LabelledField(label, semantic)) for name, label, semantic in fields),
+        frozenset(name for name, label, _ in fields if label.grade >= floor),
+    )
