@@ -7,6 +7,7 @@ from tongban.connectors import models as connectors_models
 from tongban.db.base import Base
 from tongban.identity import models as identity_models
 from tongban.identity.oidc import models as oidc_models
+from tongban.resources import models as resources_models
 
 __all__ = [
     "Base",
@@ -16,4 +17,5 @@ __all__ = [
     "connectors_models",
     "identity_models",
     "oidc_models",
+    "resources_models",
 ]
