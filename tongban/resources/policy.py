@@ -2,8 +2,9 @@
 
 Data stewards (administrators; a steward role for officials would extend
 ``identity.models.OfficialRole``) run entity resolution, decide the review queue, link and
-unlink records and register persons and companies. An official may look at the conflicts routed to their own department. The operator
-at the command line (subject None) may do everything.
+unlink records and register persons and companies. An official may look at the conflicts
+routed to their own department. The operator at the command line (subject None) may do
+everything.
 """
 
 from __future__ import annotations
