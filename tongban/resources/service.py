@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -168,6 +169,14 @@ def get_person(session: Session, subject: Account | None, pid: str) -> PersonVie
         history=history,
         pids={i: p.pid for i, p in persons.items()} | {person.id: person.pid},
     )
+
+
+def pid_of(session: Session, subject: Account | None, person_id: int) -> str:
+    policy.require_read_master_data(subject)
+    person = session.get(MasterPerson, person_id)
+    if person is None:
+        raise PersonNotFound("No person has the platform ID {pid}.", pid=str(person_id))
+    return person.pid
 
 
 def _person(session: Session, pid: str) -> MasterPerson:
@@ -496,6 +505,12 @@ class _Input:
         return self.record.address
 
 
+def train_model(session: Session, subject: Account | None, *, seed: int = 7) -> dict[str, Any]:
+    """A linkage model trained on the department records in the database."""
+    policy.require_resolve(subject)
+    return linkage.train_model([_Input(r) for r in repository.all_records(session)], seed=seed)
+
+
 def _person_from(session: Session, records: Sequence[SourceRecord]) -> MasterPerson:
     first = records[0]
     person = MasterPerson(
@@ -768,6 +783,11 @@ def list_conflicts(
             if d.id == department_id
         )
     return repository.conflicts(session, authority=code, status=status, limit=limit)
+
+
+def may_see_conflicts(subject: Account | None) -> bool:
+    """Whether ``list_conflicts`` has anything to show this subject (stewards, officials)."""
+    return policy.is_steward(subject) or (subject is not None and subject.department_id is not None)
 
 
 def quality_figures(session: Session, subject: Account | None) -> list[quality.Figure]:
