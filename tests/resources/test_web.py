@@ -12,10 +12,10 @@ from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from sqlalchemy import Engine
 
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, sign_in, totp_now
 from tests.connectors.test_operations import new_admin
 from tests.fixtures.live import serve
-from tests.identity.factories import Person, api_sign_in, code, new_official
+from tests.identity.factories import Person, api_sign_in, new_official
 from tests.resources.test_service import HEADER, _id_pair, _import, _name, _phone
 from tests.web.conftest import CHROMIUM_ARGS, TIMEOUT_MS
 
@@ -122,13 +122,14 @@ def page(chromium: tuple[Browser, str]) -> Iterator[Page]:
     context.close()
 
 
-def _sign_in(page: Page, person: Person) -> None:
+def _sign_in(page: Page, person: Person, client: TestClient) -> None:
     page.goto("/login")
     page.get_by_label("用户名").fill(person.username)
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
-    assert person.totp_secret
-    page.get_by_label("身份验证器应用中的验证码").fill(code(person.totp_secret))
+    fresh = totp_now(client.app.state.session_factory, person.username)  # type: ignore[attr-defined]
+    assert fresh
+    page.get_by_label("身份验证器应用中的验证码").fill(fresh)
     page.get_by_role("button", name="确认").click()
 
 
@@ -139,8 +140,10 @@ class TestReviewPage:
     ) -> None:
         first, second = _grey_pair(engine)
         admin = new_admin(engine)
-        client.post("/api/v1/resources/resolve", headers=api_sign_in(client, admin))
-        _sign_in(page, admin)
+        headers = sign_in(client, admin.username)
+        client.post("/api/v1/resources/resolve", headers=headers)
+        _sign_in(page, admin, client)
+        expect(page).not_to_have_url(re.compile(r"/login"))
         page.goto("/resources/reviews")
         review = page.get_by_test_id("review").filter(has_text=first)
         expect(review).to_contain_text(second)
@@ -152,7 +155,7 @@ class TestReviewPage:
         (pid,) = client.get(
             "/api/v1/resources/persons",
             params={"scheme": "department_local", "value": second},
-            headers=api_sign_in(client, admin),
+            headers=headers,
         ).json()
         page.goto(f"/resources/persons/{pid}")
         expect(page.get_by_test_id("records")).to_contain_text(second)
