@@ -187,7 +187,9 @@ def settings(*, evidence: bool = False) -> SettingsCreator:
                 comparison_levels=[
                     cll.NullLevel("birth_date"),
                     cll.ExactMatchLevel("birth_date"),
-                    cll.CustomLevel(swapped, label_for_charts="day and month swapped"),
+                    cll.CustomLevel(
+                        swapped, label_for_charts="day and month swapped", base_dialect_str="duckdb"
+                    ),
                     cll.LevenshteinLevel("birth_date", 1),
                     cll.ExactMatchLevel("birth_year"),
                     cll.ElseLevel(),
