@@ -7,6 +7,7 @@ from tongban.connectors import models as connectors_models
 from tongban.db.base import Base
 from tongban.identity import models as identity_models
 from tongban.identity.oidc import models as oidc_models
+from tongban.resources import models as resources_models
 from tongban.security import models as security_models
 
 __all__ = [
@@ -18,4 +19,5 @@ __all__ = [
     "identity_models",
     "oidc_models",
     "security_models",
+    "resources_models",
 ]

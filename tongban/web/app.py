@@ -22,6 +22,7 @@ from tongban.web.api import catalog as catalog_api
 from tongban.web.api import connectors as connectors_api
 from tongban.web.api import identity as identity_api
 from tongban.web.api import oidc as oidc_api
+from tongban.web.api import resources as resources_api
 from tongban.web.api import security as security_api
 from tongban.web.csp import content_security_policy
 from tongban.web.deps import public
@@ -31,6 +32,7 @@ from tongban.web.pages import connectors as connector_pages
 from tongban.web.pages import identity as identity_pages
 from tongban.web.pages import oidc as oidc_pages
 from tongban.web.pages import queue as queue_pages
+from tongban.web.pages import resources as resource_pages
 from tongban.web.pages import security as security_pages
 from tongban.web.pages import templating
 
@@ -60,12 +62,14 @@ def create_app(engine: Engine | None = None, public_url: str | None = None) -> F
         applications_api.router,
         connectors_api.router,
         security_api.router,
+        resources_api.router,
         identity_pages.router,
         catalog_pages.router,
         connector_pages.router,
         application_pages.router,
         queue_pages.router,
         security_pages.router,
+        resource_pages.router,
     ):
         app.include_router(router)
     for path in ("/docs", "/docs/oauth2-redirect", "/redoc"):

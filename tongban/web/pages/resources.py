@@ -1,0 +1,84 @@
+"""Pages of the data steward: the review queue with the evidence, a person's records and link
+history (unlink, undo), conflicts between sources and data quality figures."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from tongban.errors import InvalidInput
+from tongban.resources import linkage, quality
+from tongban.resources import service as resources_service
+from tongban.web.deps import PageUser, PostedForm, SessionDep
+from tongban.web.pages.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/resources/reviews", response_class=HTMLResponse)
+def reviews(request: Request, session: SessionDep, subject: PageUser) -> Response:
+    return render(
+        request,
+        "resources/reviews.html",
+        subject,
+        reviews=resources_service.list_reviews(session, subject),
+        fields=linkage.COMPARISONS,
+    )
+
+
+@router.post("/resources/reviews/{review_id}")
+def decide(review_id: int, session: SessionDep, subject: PageUser, form: PostedForm) -> Response:
+    decision = form.get("decision")
+    if decision not in ("same", "distinct"):
+        raise InvalidInput("Choose whether the records are the same person.", field="decision")
+    review = resources_service.decide_review(session, subject, review_id, same=decision == "same")
+    return RedirectResponse(f"/resources/reviews#r{review.id}", status_code=303)
+
+
+@router.get("/resources/persons/{pid}", response_class=HTMLResponse)
+def person(pid: str, request: Request, session: SessionDep, subject: PageUser) -> Response:
+    return render(
+        request,
+        "resources/person.html",
+        subject,
+        view=resources_service.get_person(session, subject, pid),
+    )
+
+
+@router.post("/resources/records/{record_id}/unlink")
+def unlink(record_id: int, session: SessionDep, subject: PageUser, form: PostedForm) -> Response:
+    event = resources_service.unlink_record(session, subject, record_id)
+    pid = resources_service.pid_of(session, subject, event.to_person_id or 0)
+    return RedirectResponse(f"/resources/persons/{pid}", status_code=303)
+
+
+@router.post("/resources/links/{event_id}/undo")
+def undo(event_id: int, session: SessionDep, subject: PageUser, form: PostedForm) -> Response:
+    event = resources_service.undo_link(session, subject, event_id)
+    target = event.to_person_id or event.from_person_id
+    if target is None:
+        return RedirectResponse("/resources/reviews", status_code=303)
+    pid = resources_service.pid_of(session, subject, target)
+    return RedirectResponse(f"/resources/persons/{pid}", status_code=303)
+
+
+@router.get("/resources/quality", response_class=HTMLResponse)
+def quality_page(request: Request, session: SessionDep, subject: PageUser) -> Response:
+    return render(
+        request,
+        "resources/quality.html",
+        subject,
+        figures=resources_service.quality_figures(session, subject),
+        conflicts=resources_service.list_conflicts(session, subject, limit=50)
+        if resources_service.may_see_conflicts(subject)
+        else [],
+    )
+
+
+@router.get("/resources/quality.csv")
+def quality_csv(session: SessionDep, subject: PageUser) -> Response:
+    return Response(
+        quality.to_csv(resources_service.quality_figures(session, subject)),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="data-quality.csv"'},
+    )
