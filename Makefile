@@ -9,7 +9,10 @@ KEYWORDS = -k _ -k N_ -k translate -k TongbanError -k NotFound -k Forbidden -k U
 	-k SignInFailed -k TotpRequired -k TotpInvalid -k TotpEnrolmentRequired -k TotpAlreadyEnabled \
 	-k AccountNotFound -k SessionNotFound -k LegalPersonNotFound -k NotAuthorisedFor \
 	-k PersonNotFound -k CompanyNotFound -k RecordNotFound -k ReviewNotFound -k LinkEventNotFound \
-	-k AlreadyDecided -k RecordFileInvalid -k IdentifierInvalid
+	-k AlreadyDecided -k RecordFileInvalid -k IdentifierInvalid \
+	-k ResourceFileInvalid -k ResourceNotFound -k RequestNotFound -k GrantNotFound -k ItemNotShared \
+	-k UnknownItem -k PurposeNotAllowed -k RequestNotPending -k NoGrant -k GrantExpired -k GrantRevoked \
+	-k ItemNotGranted -k BadBatch -k RateLimited -k ProviderUnavailable
 PO = tongban/web/locale/zh_CN/LC_MESSAGES/messages.po
 
 help: ## list the targets

@@ -59,6 +59,16 @@ def get_department(session: Session, subject: Account | None, code: str) -> Depa
     return department
 
 
+def get_department_by_id(
+    session: Session, subject: Account | None, department_id: int
+) -> Department:
+    policy.require_read_catalog(subject)
+    department = session.get(Department, department_id)
+    if department is None:
+        raise DepartmentNotFound("No department has the code {code}.", code=str(department_id))
+    return department
+
+
 @dataclass
 class LoadReport:
     departments_created: int = 0

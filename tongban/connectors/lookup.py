@@ -31,8 +31,18 @@ class Found:
     origin: str
 
 
-def _ask(system: DepartmentSystem, lookup: dict[str, Any], id_number: str) -> dict[str, Found]:
-    query = urlencode({"id_number": id_number})
+class Unavailable(Exception):
+    """The system did not answer a lookup (down, slow, or not answering JSON)."""
+
+
+def fetch_record(
+    system: DepartmentSystem, lookup: dict[str, Any], key: str, *, key_name: str = "id_number"
+) -> dict[str, Any] | None:
+    """The system's record for ``key`` in its own field names; None if it holds none (404).
+
+    Signed like every platform request to a department; ``Unavailable`` if it does not answer.
+    """
+    query = urlencode({key_name: key})
     headers = {
         signing.SYSTEM_HEADER: "TONGBAN",
         **signing.signed_headers(system.secret, query.encode()),
@@ -44,23 +54,47 @@ def _ask(system: DepartmentSystem, lookup: dict[str, Any], id_number: str) -> di
             timeout=float(lookup.get("timeout_seconds", 2)),
         )
     except httpx.HTTPError as exc:
-        log.warning("lookup at %s failed: %s", system.code, exc)
-        return {}
+        raise Unavailable(f"lookup at {system.code} failed: {exc}") from exc
+    if response.status_code == 404:
+        return None
     if response.status_code != 200:
-        if response.status_code != 404:  # 404: the system holds nothing on this person
-            log.warning("lookup at %s answered %s", system.code, response.status_code)
-        return {}
+        raise Unavailable(f"lookup at {system.code} answered {response.status_code}")
     try:
         found = response.json()
     except ValueError:
-        log.warning("lookup at %s did not answer JSON", system.code)
+        raise Unavailable(f"lookup at {system.code} did not answer JSON") from None
+    if not isinstance(found, dict):
+        raise Unavailable(f"lookup at {system.code} did not answer a JSON object")
+    return found
+
+
+def _ask(system: DepartmentSystem, lookup: dict[str, Any], id_number: str) -> dict[str, Found]:
+    try:
+        found = fetch_record(system, lookup, id_number)
+    except Unavailable as exc:
+        log.warning("%s", exc)
+        return {}
+    if found is None:  # the system holds nothing on this person
         return {}
     provides: dict[str, str] = lookup["provides"]
     return {
         f"{system.code}.{element}": Found(found[field], system.name)
         for element, field in provides.items()
-        if isinstance(found, dict) and found.get(field) not in (None, "")
+        if found.get(field) not in (None, "")
     }
+
+
+def system_by_code(session: Session, code: str) -> DepartmentSystem | None:
+    return session.execute(
+        select(DepartmentSystem).where(DepartmentSystem.code == code)
+    ).scalar_one_or_none()
+
+
+def system_of_account(session: Session, account_id: int) -> DepartmentSystem | None:
+    """The department system that acts as this account (for machine clients)."""
+    return session.execute(
+        select(DepartmentSystem).where(DepartmentSystem.account_id == account_id)
+    ).scalar_one_or_none()
 
 
 def lookup_values(session: Session, sources: Iterable[str], id_number: str) -> dict[str, Found]:

@@ -77,14 +77,10 @@ class SystemSpec(_Strict):
     name: str = Field(min_length=1, max_length=200)
     department: str
     secret: str = Field(min_length=32, description="Shared signing secret, at least 32 characters")
+    # Either may be empty: a system that only calls the data exchange (with client
+    # credentials) or only reports back needs neither.
     connectors: list[ConnectorSpec] = []
     lookup: LookupSpec | None = None
-
-    @model_validator(mode="after")
-    def _does_something(self) -> Self:
-        if not self.connectors and self.lookup is None:
-            raise ValueError("a system needs at least one connector or a lookup")
-        return self
 
 
 class CallbackBody(_Strict):

@@ -46,6 +46,18 @@ def masker() -> Masker:
     return Masker(policy, derived, ring.suite)
 
 
+def subject_ref(value: str) -> str:
+    """A keyed hash of a person's identifier for logs: equal identifiers give equal refs (so
+    "who used my data" can find them), yet the log never holds the identifier itself.
+
+    Keyed by the ring's first key, which rotation keeps, so refs stay comparable over time.
+    """
+    ring = key_ring()
+    first = ring.keys[next(iter(ring.keys))]
+    key = ring.suite.hmac(first, b"tongban-subject-ref")
+    return ring.suite.hmac(key, value.strip().upper().encode("utf-8"))[:16].hex()
+
+
 def encrypt_from() -> Grade:
     return scheme().grade(get_settings().encrypt_from_grade)
 

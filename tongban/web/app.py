@@ -20,6 +20,7 @@ from tongban.web import oidc as oidc_protocol
 from tongban.web.api import applications as applications_api
 from tongban.web.api import catalog as catalog_api
 from tongban.web.api import connectors as connectors_api
+from tongban.web.api import exchange as exchange_api
 from tongban.web.api import identity as identity_api
 from tongban.web.api import oidc as oidc_api
 from tongban.web.api import resources as resources_api
@@ -61,6 +62,7 @@ def create_app(engine: Engine | None = None, public_url: str | None = None) -> F
         catalog_api.router,
         applications_api.router,
         connectors_api.router,
+        exchange_api.router,
         security_api.router,
         resources_api.router,
         identity_pages.router,

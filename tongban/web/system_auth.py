@@ -6,11 +6,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from tongban.connectors import lookup, signing
 from tongban.connectors import service as connectors_service
-from tongban.connectors import signing
 from tongban.connectors.models import DepartmentSystem
 from tongban.errors import Unauthenticated
+from tongban.identity.oidc import service as oidc_service
 from tongban.web.deps import SessionDep
 
 
@@ -31,3 +33,31 @@ def system_required(
 
 
 CurrentDepartmentSystem = Annotated[DepartmentSystem, Depends(system_required)]
+
+
+_machine_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="clientCredentials",
+    description="Access token from POST /oidc/token with grant_type=client_credentials",
+)
+
+
+def exchange_client_required(
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_machine_bearer)],
+) -> DepartmentSystem:
+    """A department system calling the data exchange with its client-credentials token."""
+    account = (
+        oidc_service.machine_account_for_token(session, credentials.credentials, scope="exchange")
+        if credentials is not None
+        else None
+    )
+    system = lookup.system_of_account(session, account.id) if account is not None else None
+    if system is None:
+        raise Unauthenticated(
+            "Call the exchange with an access token from the client credentials grant."
+        )
+    return system
+
+
+ExchangeClient = Annotated[DepartmentSystem, Depends(exchange_client_required)]

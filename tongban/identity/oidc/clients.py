@@ -59,6 +59,12 @@ class Client(ClientMixin):  # type: ignore[misc]  # Authlib is untyped
         """The requested scope, if it asks for OpenID Connect and only for what the client was
         allowed at registration; otherwise invalid_scope (never silently less)."""
         requested = list(dict.fromkeys((scope or "").split()))
+        if self.is_machine:
+            # A department system's token: only its machine scopes, never OpenID Connect's.
+            requested = requested or list(self.row.scopes)
+            if any(s not in self.row.scopes for s in requested):
+                raise InvalidScopeError("This client may not ask for that scope.")
+            return " ".join(requested)
         if "openid" not in requested:
             raise InvalidScopeError("The scope must include openid.")
         refused = [s for s in requested if s not in self.row.scopes]
@@ -81,5 +87,12 @@ class Client(ClientMixin):  # type: ignore[misc]  # Authlib is untyped
     def check_response_type(self, response_type: str) -> bool:
         return response_type == "code"
 
+    @property
+    def is_machine(self) -> bool:
+        """A department system calling as itself (client credentials), never signing anyone in."""
+        return self.row.account_id is not None
+
     def check_grant_type(self, grant_type: str) -> bool:
+        if self.is_machine:
+            return grant_type == "client_credentials"
         return grant_type in GRANT_TYPES

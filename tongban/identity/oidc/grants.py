@@ -268,3 +268,21 @@ class RefreshGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
 
     def revoke_old_credential(self, refresh_token: tokens.Presented) -> None:
         """Already retired (``rotated_at``) when it was claimed in ``authenticate_user``."""
+
+
+# Scopes a machine client (a department system) may hold; none of them is OpenID Connect's.
+MACHINE_SCOPES = ("exchange",)
+
+
+class ClientCredentialsGrant(grants.ClientCredentialsGrant):  # type: ignore[misc]
+    """A department system's own token (RFC 6749 4.4): for the data exchange, no person."""
+
+    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+
+    def validate_token_request(self) -> None:
+        super().validate_token_request()
+        # Refused here, before a token is made: a scope the client was not registered for.
+        self.request.client.get_allowed_scope(self.request.payload.scope)
+
+    def save_token(self, token: dict[str, Any]) -> None:
+        tokens.save_machine(self.server.db, token, client=self.request.client.row)

@@ -28,6 +28,9 @@ class OAuthClient(TimestampMixin, Base):
     scopes: Mapped[list[str]] = mapped_column(JSON)
     # The department whose system this is, if any.
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    # A machine client (a department system calling the data exchange): the account its
+    # client_credentials tokens act as. Such a client has no sign-in (no redirect URIs).
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
     active: Mapped[bool] = mapped_column(default=True)
 
 

@@ -121,6 +121,7 @@ class Provider(AuthorizationServer):  # type: ignore[misc]
             grants.AuthorizationCodeGrant, [grants.Pkce(required=True), grants.OpenIDCode(self)]
         )
         self.register_grant(grants.RefreshGrant)
+        self.register_grant(grants.ClientCredentialsGrant)
         self.register_endpoint(Revocation(self))
         self.register_endpoint(EndSession(self))
 
@@ -128,7 +129,8 @@ class Provider(AuthorizationServer):  # type: ignore[misc]
         return f"{self.issuer}{path}"
 
     def validate_requested_scope(self, scope: str | None) -> None:
-        unknown = [s for s in (scope or "").split() if s not in claims.SCOPES]
+        known = (*claims.SCOPES, *grants.MACHINE_SCOPES)
+        unknown = [s for s in (scope or "").split() if s not in known]
         if unknown:
             raise InvalidScopeError(f"Unknown scope: {printable(' '.join(unknown))}.")
 

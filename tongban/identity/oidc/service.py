@@ -18,8 +18,10 @@ from tongban.audit import service as audit
 from tongban.catalog import service as catalog_service
 from tongban.errors import InvalidInput, NotFound
 from tongban.identity.models import Account
-from tongban.identity.oidc import claims, hashing, keys, policy, repository
+from tongban.identity.oidc import claims, hashing, keys, policy, repository, tokens
+from tongban.identity.oidc.grants import MACHINE_SCOPES
 from tongban.identity.oidc.models import OAuthClient, SigningKey
+from tongban.kit.clock import utcnow
 
 MAX_URI_LENGTH = 2000
 
@@ -95,6 +97,57 @@ def register_client(
         },
     )
     return Registration(client=client, secret=secret)
+
+
+def register_machine_client(
+    session: Session,
+    subject: Account | None,
+    *,
+    name: str,
+    account: Account,
+    scopes: Sequence[str] = ("exchange",),
+) -> Registration:
+    """Client credentials for a department system that calls as ``account`` (its service
+    account): no redirect URIs, so it can never sign a person in. The secret is shown once."""
+    policy.require_manage_clients(subject)
+    unknown = [s for s in scopes if s not in MACHINE_SCOPES]
+    if unknown or not scopes:
+        raise InvalidInput("Unknown scope {scope}.", field="scopes", scope=(unknown or [""])[0])
+    secret = hashing.new_token()
+    client = OAuthClient(
+        client_id=secrets.token_hex(16),
+        name=name.strip()[:200],
+        secret_hash=hashing.hash_secret(secret),
+        redirect_uris=[],
+        post_logout_redirect_uris=[],
+        scopes=list(scopes),
+        department_id=account.department_id,
+        account_id=account.id,
+        active=True,
+    )
+    session.add(client)
+    session.flush()
+    audit.record(
+        session,
+        actor=subject,
+        action="oidc.machine_client_registered",
+        target_type="oauth_client",
+        target_id=client.client_id,
+        details={"name": client.name, "account": account.username, "scopes": list(scopes)},
+    )
+    return Registration(client=client, secret=secret)
+
+
+def machine_account_for_token(session: Session, value: str, *, scope: str) -> Account | None:
+    """The account a live client_credentials token with ``scope`` acts as; None otherwise."""
+    row = tokens.live_access_token(session, value.strip(), utcnow())
+    if row is None or row.session_id is not None or scope not in row.scope.split():
+        return None
+    client = repository.client(session, row.client_id)
+    if client is None or not client.active or client.account_id != row.account_id:
+        return None
+    account = session.get(Account, row.account_id)
+    return account if account is not None and account.active else None
 
 
 def _check_uri(uri: str, field: str) -> str:

@@ -18,7 +18,7 @@ from authlib.oauth2.rfc6750 import BearerTokenGenerator
 from sqlalchemy.orm import Session
 
 from tongban.identity.oidc import auditing, hashing, lifetimes, repository
-from tongban.identity.oidc.models import AccessToken, RefreshToken
+from tongban.identity.oidc.models import AccessToken, OAuthClient, RefreshToken
 from tongban.identity.oidc.signins import SignedIn
 from tongban.kit.clock import utcnow
 
@@ -93,6 +93,36 @@ def save(
         grant_type=grant_type,
         scope=common["scope"],
         family=grant.family,
+    )
+
+
+def save_machine(session: Session, token: dict[str, Any], *, client: OAuthClient) -> None:
+    """Store a client_credentials access token: it acts as the client's own account."""
+    assert client.account_id is not None, "only machine clients have this grant"
+    now = utcnow()
+    expires_at = now + lifetimes.ACCESS_TOKEN
+    token["expires_in"] = int(lifetimes.ACCESS_TOKEN.total_seconds())
+    session.add(
+        AccessToken(
+            token_hash=hashing.token_hash(token["access_token"]),
+            family=new_family(),
+            client_id=client.client_id,
+            account_id=client.account_id,
+            session_id=None,
+            code_id=None,
+            scope=token.get("scope", ""),
+            issued_at=now,
+            expires_at=expires_at,
+        )
+    )
+    session.flush()
+    auditing.event(
+        session,
+        "token_issued",
+        client_id=client.client_id,
+        actor=None,
+        grant_type="client_credentials",
+        scope=token.get("scope", ""),
     )
 
 
