@@ -1,0 +1,1 @@
+"""The data sharing exchange: resource catalog, sharing requests and grants, the gateway."""
