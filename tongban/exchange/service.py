@@ -532,13 +532,12 @@ def query(
     _count_call(grant)
     by_code = {i.code: i for i in found_resource.items}
     chosen = [by_code[code] for code in wanted]
-    clearance = access.clearance_for(session, _account(session, system))
+    account = _account(session, system)
+    clearance = access.clearance_for(session, account)
     schema = _schema(tuple(chosen))
     plan = mac.plan(clearance, schema, masker=deployment.masker())
     answer = Answer(found_resource.code, purpose, wanted)
-    raw: list[dict[str, Any] | None] = [
-        _fetch(session, found_resource, key, chosen) for key in keys
-    ]
+    raw = _fetch(session, found_resource, keys, chosen)
     present = [r for r in raw if r is not None]
     masked = iter(plan.apply(present))
     for key, record in zip(keys, raw, strict=True):
@@ -562,7 +561,7 @@ def query(
     )
     audit.record(
         session,
-        actor=_account(session, system),
+        actor=account,
         action="exchange.gateway_call",
         target_type="exchange_resource",
         target_id=found_resource.code,
@@ -681,10 +680,15 @@ def _count_call(grant: Grant) -> None:
 
 
 def _fetch(
-    session: Session, resource: InformationResource, key: str, items: Sequence[ResourceItem]
-) -> dict[str, Any] | None:
+    session: Session,
+    resource: InformationResource,
+    keys: Sequence[str],
+    items: Sequence[ResourceItem],
+) -> list[dict[str, Any] | None]:
+    """Each key's record (granted items only, by item code), or None where none is held."""
     if resource.store == "persons":
-        found: dict[str, Any] | None = master_data.values_by_id_number(session, key)
+        held: dict[str, dict[str, Any]] = dict(master_data.values_by_id_numbers(session, keys))
+        found: list[dict[str, Any] | None] = [held.get(key) for key in keys]
     else:
         system = session.get(DepartmentSystem, resource.system_id)
         if system is None or not system.active or not system.lookup:
@@ -692,14 +696,18 @@ def _fetch(
                 "The providing system of {resource} cannot be reached.", resource=resource.code
             )
         try:
-            found = connector_lookup.fetch_record(system, system.lookup, key, key_name=resource.key)
+            found = [
+                connector_lookup.fetch_record(system, system.lookup, key, key_name=resource.key)
+                for key in keys
+            ]
         except connector_lookup.Unavailable:
             raise ProviderUnavailable(
                 "The providing system of {resource} did not answer.", resource=resource.code
             ) from None
-    if found is None:
-        return None
-    return {item.code: found.get(item.source_field) for item in items}
+    return [
+        None if record is None else {item.code: record.get(item.source_field) for item in items}
+        for record in found
+    ]
 
 
 def _schema(items: tuple[ResourceItem, ...]) -> Schema:

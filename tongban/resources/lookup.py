@@ -1,19 +1,25 @@
-"""The master data register as a data source for the exchange: a person's authoritative
-values by resident ID number. Read-only; the exchange has checked the caller's grant."""
+"""The master data register as a data source for the exchange: persons' authoritative values
+by resident ID number. Read-only; the exchange has checked the caller's grant."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
 from tongban.resources import repository
-from tongban.resources.models import PersonScheme
 
 
-def values_by_id_number(session: Session, id_number: str) -> dict[str, str | None] | None:
-    """``{element: value}`` of the one person holding ``id_number``; None if nobody (or, while
-    a steward has not yet resolved it, more than one person) holds it."""
-    persons = repository.persons_with_identifier(session, PersonScheme.RESIDENT_ID, id_number)
-    if len(persons) != 1:
-        return None
-    values = repository.element_values(session, persons[0].id)
-    return {element: value.value for element, value in values.items()}
+def values_by_id_numbers(
+    session: Session, id_numbers: Sequence[str]
+) -> dict[str, dict[str, str | None]]:
+    """``{id_number: {element: value}}`` for the keys one person holds, in one query. A key
+    nobody holds is absent; so is one that (until a steward resolves it) several persons hold."""
+    found: dict[str, dict[str, str | None]] = {}
+    owners: dict[str, set[int]] = {}
+    for id_number, person_id, element, value in repository.values_by_resident_ids(
+        session, id_numbers
+    ):
+        owners.setdefault(id_number, set()).add(person_id)
+        found.setdefault(id_number, {})[element] = value
+    return {key: values for key, values in found.items() if len(owners[key]) == 1}

@@ -192,3 +192,26 @@ def value_changes(session: Session, person_id: int) -> list[ValueChange]:
 def authoritative_values(session: Session) -> dict[tuple[int, str], str | None]:
     stmt = select(ElementValue.person_id, ElementValue.element, ElementValue.value)
     return {(p, e): v for p, e, v in session.execute(stmt)}
+
+
+def values_by_resident_ids(
+    session: Session, id_numbers: Sequence[str]
+) -> list[tuple[str, int, str, str | None]]:
+    """(resident ID, person id, element, value) for every authoritative value of the persons
+    holding these resident IDs: one indexed query for a whole batch."""
+    if not id_numbers:
+        return []
+    stmt = (
+        select(
+            PersonIdentifier.value,
+            ElementValue.person_id,
+            ElementValue.element,
+            ElementValue.value,
+        )
+        .join(ElementValue, ElementValue.person_id == PersonIdentifier.person_id)
+        .where(
+            PersonIdentifier.scheme == PersonScheme.RESIDENT_ID,
+            PersonIdentifier.value.in_(list(id_numbers)),
+        )
+    )
+    return [(key, person, element, value) for key, person, element, value in session.execute(stmt)]
