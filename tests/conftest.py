@@ -27,6 +27,8 @@ from tongban.kit.workdays import get_calendar
 from tongban.web.app import create_app
 
 PASSWORD = demo.DEMO_PASSWORD
+# Fixtures shared by more than one folder of tests (the exchange's by its pages' tests too).
+pytest_plugins = ["tests.fixtures.exchange"]
 
 
 @pytest.fixture(scope="session")

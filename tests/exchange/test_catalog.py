@@ -20,7 +20,7 @@ from rdflib.namespace import DCAT, DCTERMS, RDF
 from sqlalchemy import Engine
 
 from tests.conftest import sign_in
-from tests.exchange.conftest import Exchange, resource_spec
+from tests.fixtures.exchange import Exchange, resource_spec
 from tongban.db.session import unit_of_work
 from tongban.exchange import service as exchange_service
 

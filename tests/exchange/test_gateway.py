@@ -15,7 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select, update
 
-from tests.exchange.conftest import OTHER_ID, PERSON_ID, Exchange, ask, call
+from tests.fixtures.exchange import OTHER_ID, PERSON_ID, Exchange, ask, call
 from tongban.audit.models import AuditEntry
 from tongban.db.session import unit_of_work
 from tongban.exchange.models import GatewayCall, Grant

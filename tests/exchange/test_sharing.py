@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from tests.conftest import sign_in
-from tests.exchange.conftest import Exchange, ask
+from tests.fixtures.exchange import Exchange, ask
 from tongban.audit import service as audit_service
 from tongban.db.session import unit_of_work
 

@@ -118,3 +118,16 @@ def lookup_values(session: Session, sources: Iterable[str], id_number: str) -> d
         for found in pool.map(lambda s: _ask(s, s.lookup or {}, id_number), systems):
             values.update(found)
     return values
+
+
+def systems_of_department(session: Session, department_id: int) -> list[DepartmentSystem]:
+    return list(
+        session.execute(
+            select(DepartmentSystem)
+            .where(
+                DepartmentSystem.department_id == department_id,
+                DepartmentSystem.active.is_(True),
+            )
+            .order_by(DepartmentSystem.code)
+        ).scalars()
+    )

@@ -829,3 +829,11 @@ def issue_credentials(
     return oidc_service.register_machine_client(
         session, subject, name=f"{system.name} (data exchange)", account=_account(session, system)
     )
+
+
+def my_systems(session: Session, subject: Account | None) -> list[DepartmentSystem]:
+    """The systems an official may ask for data for: their department's."""
+    viewer = policy.require_view_requests(subject)
+    if viewer.department_id is None:
+        return []
+    return connector_lookup.systems_of_department(session, viewer.department_id)
