@@ -523,3 +523,10 @@ def oidc_keys_list() -> None:
                 state = "retired, removed from the JWKS"
             table.add_row(key.kid, key.alg, f"{key.created_at:%Y-%m-%d %H:%M}", state)
     console.print(table)
+
+
+# --- federation (commands in cli_federation.py) -----------------------------------------------
+
+from tongban.cli_federation import federation_app  # noqa: E402
+
+app.add_typer(federation_app, name="federation")

@@ -10,9 +10,15 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from tongban.web.deps import PUBLIC_ROUTES, api_required, page_required
+from tongban.web.node_auth import node_required
 from tongban.web.system_auth import system_required
 
-REQUIRED: set[Callable[..., Any]] = {api_required, page_required, system_required}
+REQUIRED: set[Callable[..., Any]] = {
+    api_required,
+    page_required,
+    system_required,
+    node_required,
+}
 
 
 def _calls(dependant: Any) -> Iterator[Callable[..., Any]]:

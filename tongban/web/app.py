@@ -20,6 +20,7 @@ from tongban.web import oidc as oidc_protocol
 from tongban.web.api import applications as applications_api
 from tongban.web.api import catalog as catalog_api
 from tongban.web.api import connectors as connectors_api
+from tongban.web.api import federation as federation_api
 from tongban.web.api import identity as identity_api
 from tongban.web.api import oidc as oidc_api
 from tongban.web.csp import content_security_policy
@@ -57,6 +58,7 @@ def create_app(engine: Engine | None = None, public_url: str | None = None) -> F
         catalog_api.router,
         applications_api.router,
         connectors_api.router,
+        federation_api.router,
         identity_pages.router,
         catalog_pages.router,
         connector_pages.router,

@@ -1,0 +1,31 @@
+"""What a node does with each type of message it accepts: a registry of handlers by type.
+
+A handler runs in the receiving transaction, after the message is verified and logged; what it
+changes commits together with the log entry, or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from tongban.federation.models import Node
+
+Handler = Callable[[Session, Node, dict[str, Any]], None]
+
+HANDLERS: dict[str, Handler] = {}
+
+
+def handles(message_type: str) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        HANDLERS[message_type] = fn
+        return fn
+
+    return register
+
+
+@handles("note")
+def _note(session: Session, sender: Node, body: dict[str, Any]) -> None:
+    """An operator's note to another node: the log entry is all it leaves."""

@@ -1,0 +1,138 @@
+"""Federation: this node's identity, the node registry, the outbox to peers and the message log."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tongban.db.base import Base
+from tongban.db.delivery import LeasedDelivery, status_enum
+
+
+class NodeLevel(enum.StrEnum):
+    NATIONAL = "national"
+    PROVINCIAL = "provincial"
+    CITY = "city"
+
+
+class Direction(enum.StrEnum):
+    IN = "in"
+    OUT = "out"
+
+
+class LocalNode(Base):
+    """Who this deployment is in the federation (one row), and whom it trusts at the top.
+
+    The private signing key is not here: it lives in the key file (``federation.keys``), so a
+    database dump or replica does not carry it."""
+
+    __tablename__ = "federation_local_node"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Administrative division code (GB/T 2260), e.g. 330000 for a province, 330100 a city.
+    code: Mapped[str] = mapped_column(String(12), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    level: Mapped[NodeLevel] = mapped_column(status_enum(NodeLevel))
+    parent_code: Mapped[str | None] = mapped_column(String(12))
+    url: Mapped[str] = mapped_column(String(300))
+    suite: Mapped[str] = mapped_column(String(8))
+    public_key: Mapped[str] = mapped_column(Text)  # hex
+    # The trust anchor: the national node whose signature makes a registry genuine.
+    national_code: Mapped[str] = mapped_column(String(12))
+    national_url: Mapped[str] = mapped_column(String(300))
+    national_suite: Mapped[str] = mapped_column(String(8))
+    national_public_key: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class Node(Base):
+    """A node of the federation. At the national node the operator keeps these and every change
+    publishes a new registry; elsewhere they mirror the last good registry."""
+
+    __tablename__ = "federation_nodes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(12), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    level: Mapped[NodeLevel] = mapped_column(status_enum(NodeLevel))
+    parent_code: Mapped[str | None] = mapped_column(String(12))
+    url: Mapped[str] = mapped_column(String(300))
+    suite: Mapped[str] = mapped_column(String(8))
+    public_key: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(default=True)
+    updated_at: Mapped[datetime]
+
+
+class Registry(Base):
+    """A registry document as the national node signed it, kept verbatim so its signature can
+    be checked again; the highest version is the current (last good) copy."""
+
+    __tablename__ = "federation_registries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(unique=True)
+    issuer: Mapped[str] = mapped_column(String(12))
+    issued_at: Mapped[datetime]
+    document: Mapped[str] = mapped_column(Text)
+    signature: Mapped[str] = mapped_column(Text)  # base64
+    received_at: Mapped[datetime]
+
+
+class PeerMessage(LeasedDelivery, Base):
+    """A message to another node, written in the same transaction as the change it reports and
+    delivered through ``db.delivery`` (lease, retries with backoff, dead letters)."""
+
+    __tablename__ = "federation_outbox"
+    __table_args__ = (Index("ix_federation_outbox_due", "status", "next_attempt_at"),)
+
+    recipient: Mapped[str] = mapped_column(String(12), index=True)
+    # The same id on every attempt: the receiver keeps the first and acknowledges repeats.
+    message_id: Mapped[str] = mapped_column(String(36), unique=True)
+    message_type: Mapped[str] = mapped_column(String(80))
+    # Messages about the same thing reach a peer in the order they were written.
+    aggregate_id: Mapped[str] = mapped_column(String(80), index=True)
+    body: Mapped[str] = mapped_column(Text)
+
+
+class LoggedMessage(Base):
+    """Evidence of a message that crossed the boundary (in either direction), as signed.
+
+    The signature covers the body's hash, so the body itself may live apart (by that hash, in
+    ``federation.bodies``) when it is large: evidence stays small whatever the body's size."""
+
+    __tablename__ = "federation_message_log"
+    __table_args__ = (UniqueConstraint("direction", "sender", "message_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    direction: Mapped[Direction] = mapped_column(status_enum(Direction))
+    message_id: Mapped[str] = mapped_column(String(36), index=True)
+    sender: Mapped[str] = mapped_column(String(12))
+    recipient: Mapped[str] = mapped_column(String(12))
+    message_type: Mapped[str] = mapped_column(String(80))
+    sent_at: Mapped[datetime]
+    nonce: Mapped[str] = mapped_column(String(64))
+    suite: Mapped[str] = mapped_column(String(8))
+    body_hash: Mapped[str] = mapped_column(String(128))
+    body_size: Mapped[int]
+    # The body when small; None when it is stored by its hash.
+    body: Mapped[str | None] = mapped_column(Text)
+    signature: Mapped[str] = mapped_column(Text)  # base64
+    # The key the signature was checked against then, so a later key change leaves it checkable.
+    signer_key: Mapped[str] = mapped_column(Text)
+    logged_at: Mapped[datetime]
+
+
+class SeenNonce(Base):
+    """Nonces of accepted requests, kept while their time is within the accepted age: a replayed
+    request is refused even when the message id would otherwise look like a retry."""
+
+    __tablename__ = "federation_nonces"
+    __table_args__ = (UniqueConstraint("sender", "nonce"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sender: Mapped[str] = mapped_column(String(12))
+    nonce: Mapped[str] = mapped_column(String(64))
+    seen_at: Mapped[datetime] = mapped_column(index=True)

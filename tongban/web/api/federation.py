@@ -1,0 +1,88 @@
+"""Federation API: the node's identity and registry (public, signed at the top), signed
+messages from other nodes, and the administrators' view of the log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict
+
+from tongban.errors import NotFound
+from tongban.federation import service as federation_service
+from tongban.federation.messages import PATH
+from tongban.federation.models import Direction, NodeLevel
+from tongban.federation.schemas import NodeRead, SignedRegistry
+from tongban.web.deps import ApiSubject, SessionDep, public
+from tongban.web.node_auth import CurrentNode
+
+router = APIRouter(tags=["federation"])
+
+
+class LocalNodeRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    code: str
+    name: str
+    level: NodeLevel
+    parent_code: str | None
+    url: str
+    suite: str
+    public_key: str
+    national_code: str
+
+
+@router.get(public("/api/v1/federation/node"), response_model=LocalNodeRead)
+def this_node(session: SessionDep) -> object:
+    """Who this node is: region code, level, parent, suite and public signing key."""
+    return federation_service.local_node(session, None)
+
+
+@router.get(public("/api/v1/federation/registry"), response_model=SignedRegistry)
+def registry(session: SessionDep) -> object:
+    """The last good registry this node holds, exactly as the national node signed it."""
+    current = federation_service.current_registry(session, None)
+    if current is None:
+        raise NotFound("This node holds no registry yet.")
+    return SignedRegistry(document=current.document, signature=current.signature)
+
+
+@router.get(public("/api/v1/federation/nodes"), response_model=list[NodeRead])
+def nodes(session: SessionDep) -> object:
+    return federation_service.list_nodes(session, None)
+
+
+@router.post(
+    PATH,
+    responses={
+        401: {"description": "Unknown sender, forged signature, or a time out of range"},
+        409: {"description": "A replayed request"},
+        422: {"description": "Not a message this node takes"},
+    },
+)
+def receive_message(session: SessionDep, signed: CurrentNode) -> dict[str, Any]:
+    """A message from another node, signed by it (X-Tongban-Fed-* headers). A retry of an
+    accepted message (same id, fresh nonce) is answered ``duplicate: true`` and not acted on."""
+    result = federation_service.receive(session, signed.node, message=signed.message)
+    return {"message_id": result.message_id, "duplicate": result.duplicate}
+
+
+class LoggedMessageRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    message_id: str
+    direction: Direction
+    sender: str
+    recipient: str
+    message_type: str
+    sent_at: datetime
+    body_hash: str
+    body_size: int
+    signature: str
+    logged_at: datetime
+
+
+@router.get("/api/v1/federation/log", response_model=list[LoggedMessageRead])
+def message_log(session: SessionDep, subject: ApiSubject) -> object:
+    return federation_service.message_log(session, subject)
