@@ -17,7 +17,8 @@ nodes_app = typer.Typer(help="The node registry.", no_args_is_help=True)
 log_app = typer.Typer(help="The message log (evidence of every message).", no_args_is_help=True)
 federation_app.add_typer(nodes_app, name="nodes")
 federation_app.add_typer(log_app, name="log")
-console = Console()
+# No wrapping: message ids and keys stay whole for copying and grep.
+console = Console(soft_wrap=True)
 
 
 def _migrate() -> None:

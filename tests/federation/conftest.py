@@ -46,4 +46,4 @@ def inbound(node: NodeProcess, sender: str) -> dict[str, int]:
             .where(LoggedMessage.direction == Direction.IN, LoggedMessage.sender == sender)
             .group_by(LoggedMessage.message_id)
         )
-        return {message_id: count for message_id, count in rows}
+        return dict(rows)

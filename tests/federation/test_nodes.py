@@ -125,7 +125,8 @@ class TestRegistry:
             assert f"version {held}" in result.stdout
             assert registry_version(nodes[CITY].url) == held
             listed = nodes[CITY].cli("federation", "nodes", "list").stdout
-            assert NATIONAL in listed and PROVINCE in listed
+            assert NATIONAL in listed
+            assert PROVINCE in listed
         finally:
             national.start_serve()
 

@@ -3,7 +3,7 @@ status whether trying again can help (401 and 409 can: a fresh signature, a refr
 
 from __future__ import annotations
 
-from tongban.errors import Conflict, InvalidInput, NotFound, TongbanError, Unauthenticated
+from tongban.errors import Conflict, InvalidInput, TongbanError, Unauthenticated
 
 
 class FederationNotConfigured(TongbanError):
@@ -13,10 +13,6 @@ class FederationNotConfigured(TongbanError):
 
 class NodeInvalid(InvalidInput):
     code = "node_invalid"
-
-
-class NodeNotFound(NotFound):
-    code = "node_not_found"
 
 
 class RegistryRefused(TongbanError):
@@ -36,8 +32,3 @@ class MessageReplayed(Conflict):
 
 class MessageInvalid(InvalidInput):
     code = "message_invalid"
-
-
-class MessageLogBroken(TongbanError):
-    code = "message_log_broken"
-    status_code = 500
