@@ -274,3 +274,70 @@ def log_verify() -> None:
         console.print(f"[red]entry {row_id} (message {message_id}): {problem}[/red]")
     console.print(f"{len(result.problems)} of {result.checked} entries fail")
     raise typer.Exit(2)
+
+
+catalog_app = typer.Typer(help="The catalog across levels.", no_args_is_help=True)
+federation_app.add_typer(catalog_app, name="catalog")
+
+
+@catalog_app.command("sync")
+def catalog_sync() -> None:
+    """Send what changed in this node's catalog down to the nodes below and up to the parent
+    (`tongban federation run` does this on its own now and then)."""
+    from tongban.db.session import unit_of_work
+    from tongban.errors import TongbanError
+    from tongban.federation.catalog import service as catalog_federation
+
+    try:
+        with unit_of_work() as session:
+            report = catalog_federation.sync(session, None)
+    except TongbanError as exc:
+        raise _fail(exc) from None
+    for peer, count in sorted(report.sent.items()):
+        console.print(f"to {peer}: {count} item(s), {report.withdrawn.get(peer, 0)} withdrawn")
+    if not report.sent:
+        console.print("nothing changed since the last sync")
+
+
+@catalog_app.command("local")
+def catalog_local(
+    item: Annotated[str, typer.Argument(help="Item code")],
+    promised_days: Annotated[
+        int | None, typer.Option(help="This node's time limit in working days")
+    ] = None,
+    counter: Annotated[
+        list[str] | None, typer.Option(help="A local counter's address (repeatable)")
+    ] = None,
+) -> None:
+    """Set this node's additions to an item: a local time limit, local counters."""
+    from tongban.db.session import unit_of_work
+    from tongban.errors import TongbanError
+    from tongban.federation.catalog import service as catalog_federation
+
+    try:
+        with unit_of_work() as session:
+            catalog_federation.set_local_addition(
+                session, None, item_code=item, promised_days=promised_days, counters=counter or []
+            )
+    except TongbanError as exc:
+        raise _fail(exc) from None
+    console.print(f"[green]local additions to {item} set[/green]")
+
+
+@catalog_app.command("search")
+def catalog_search(text: Annotated[str, typer.Argument(help="Code or name")] = "") -> None:
+    """Items of this node and of every node below it."""
+    from tongban.db.session import unit_of_work
+    from tongban.errors import TongbanError
+    from tongban.federation.catalog import service as catalog_federation
+
+    try:
+        with unit_of_work() as session:
+            hits = catalog_federation.search(session, None, text=text or None)
+    except TongbanError as exc:
+        raise _fail(exc) from None
+    for hit in hits:
+        console.print(
+            f"{hit.node_code}\t{hit.item_code}\tfrom {hit.origin_code}\t"
+            f"{hit.promised_days}d\t{hit.name_zh}"
+        )

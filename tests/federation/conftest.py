@@ -23,7 +23,7 @@ NODES = [
 ]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, NodeProcess]]:
     with federation(tmp_path_factory.mktemp("federation"), NODES) as running:
         yield running
@@ -46,4 +46,4 @@ def inbound(node: NodeProcess, sender: str) -> dict[str, int]:
             .where(LoggedMessage.direction == Direction.IN, LoggedMessage.sender == sender)
             .group_by(LoggedMessage.message_id)
         )
-        return dict(rows)
+        return dict(rows.tuples().all())

@@ -53,7 +53,7 @@ def post(
     return httpx.post(
         node.url + messages.PATH,
         content=signed.body if body is None else body,
-        headers={"Content-Type": "application/json", **signed.headers()},
+        headers={"Content-Type": "application/json", "Accept-Language": "en", **signed.headers()},
     )
 
 
@@ -201,7 +201,7 @@ def received_audits(node: NodeProcess, message_ids: list[str]) -> dict[str, int]
             )
             .group_by(AuditEntry.target_id)
         )
-        return dict(rows)
+        return dict(rows.tuples().all())
 
 
 @pytest.mark.parametrize("count", [40])

@@ -187,8 +187,10 @@ def refresh_registry(
 
 
 def run(engine: Engine, *, stop: threading.Event, interval: float = 1.0) -> None:
-    """Deliver until ``stop`` is set; refresh the registry and forget old nonces now and then."""
+    """Deliver until ``stop`` is set; now and then refresh the registry, forget old nonces and
+    send what changed in the catalog up and down."""
     from tongban.config import get_settings
+    from tongban.federation.catalog import service as catalog_federation
     from tongban.kit.clock import utcnow
 
     last_refresh = None
@@ -211,8 +213,10 @@ def run(engine: Engine, *, stop: threading.Event, interval: float = 1.0) -> None
                         )
                     with unit_of_work(engine) as session:
                         federation_service.forget_old_nonces(session, None)
+                    with unit_of_work(engine) as session:
+                        catalog_federation.sync(session, None)
                 except Exception:
-                    log.exception("registry refresh failed; trying again later")
+                    log.exception("registry refresh or catalog sync failed; trying again later")
             try:
                 result = deliver_once(engine, client=client)
             except Exception:

@@ -6,6 +6,7 @@ changes commits together with the log entry, or not at all.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +17,9 @@ from tongban.federation.models import Node
 Handler = Callable[[Session, Node, dict[str, Any]], None]
 
 HANDLERS: dict[str, Handler] = {}
+# Modules that register handlers, imported when the first message arrives (they import the
+# federation service, which imports this module).
+_MODULES = ("tongban.federation.catalog.service",)
 
 
 def handles(message_type: str) -> Callable[[Handler], Handler]:
@@ -24,6 +28,12 @@ def handles(message_type: str) -> Callable[[Handler], Handler]:
         return fn
 
     return register
+
+
+def get(message_type: str) -> Handler | None:
+    for name in _MODULES:
+        importlib.import_module(name)
+    return HANDLERS.get(message_type)
 
 
 @handles("note")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tongban.db.base import Base
@@ -136,3 +137,67 @@ class SeenNonce(Base):
     sender: Mapped[str] = mapped_column(String(12))
     nonce: Mapped[str] = mapped_column(String(64))
     seen_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class InheritedItem(Base):
+    """A catalog item this node offers because a node above defined it (the item itself is in
+    the local catalog; this row says where it came from)."""
+
+    __tablename__ = "federation_inherited_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_code: Mapped[str] = mapped_column(String(20), unique=True)
+    # The node that defined the item (national or provincial), and the one that sent it here.
+    origin_code: Mapped[str] = mapped_column(String(12))
+    received_from: Mapped[str] = mapped_column(String(12))
+    updated_at: Mapped[datetime]
+
+
+class LocalAddition(Base):
+    """What this node adds to an item, inherited or its own: a shorter local time limit, the
+    local counters where it is handled in person."""
+
+    __tablename__ = "federation_local_additions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_code: Mapped[str] = mapped_column(String(20), unique=True)
+    promised_days: Mapped[int | None]
+    counters: Mapped[list[str]] = mapped_column(JSON)
+    updated_at: Mapped[datetime]
+
+
+class CatalogSent(Base):
+    """What a peer already has of this node's catalog, one digest per item: a sync sends only
+    items whose digest changed, and withdraws items no longer offered."""
+
+    __tablename__ = "federation_catalog_sent"
+    __table_args__ = (UniqueConstraint("peer_code", "item_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    peer_code: Mapped[str] = mapped_column(String(12))
+    item_code: Mapped[str] = mapped_column(String(20))
+    digest: Mapped[str] = mapped_column(String(128))
+    sent_at: Mapped[datetime]
+
+
+class IndexedItem(Base):
+    """An item offered by a node below, as aggregated upward: the portal of a higher level
+    searches every region's items here."""
+
+    __tablename__ = "federation_catalog_index"
+    __table_args__ = (UniqueConstraint("node_code", "item_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    node_code: Mapped[str] = mapped_column(String(12), index=True)
+    item_code: Mapped[str] = mapped_column(String(20))
+    origin_code: Mapped[str] = mapped_column(String(12))
+    name_zh: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(200))
+    department_code: Mapped[str] = mapped_column(String(20))
+    promised_days: Mapped[int]
+    statutory_days: Mapped[int]
+    online: Mapped[bool]
+    counters: Mapped[list[str]] = mapped_column(JSON)
+    # The item as the node publishes it (its guide), for showing without asking the node.
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime]

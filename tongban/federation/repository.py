@@ -5,12 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from tongban.db.delivery import MessageStatus
 from tongban.federation.models import (
+    CatalogSent,
     Direction,
+    IndexedItem,
+    InheritedItem,
+    LocalAddition,
     LocalNode,
     LoggedMessage,
     Node,
@@ -104,3 +108,49 @@ def outbox_message(session: Session, message_id: str) -> PeerMessage | None:
     return session.execute(
         select(PeerMessage).where(PeerMessage.message_id == message_id)
     ).scalar_one_or_none()
+
+
+def inherited(session: Session) -> dict[str, InheritedItem]:
+    rows = session.execute(select(InheritedItem)).scalars()
+    return {row.item_code: row for row in rows}
+
+
+def local_additions(session: Session) -> dict[str, LocalAddition]:
+    rows = session.execute(select(LocalAddition)).scalars()
+    return {row.item_code: row for row in rows}
+
+
+def local_addition(session: Session, item_code: str) -> LocalAddition | None:
+    return session.execute(
+        select(LocalAddition).where(LocalAddition.item_code == item_code)
+    ).scalar_one_or_none()
+
+
+def catalog_sent(session: Session, peer_code: str) -> dict[str, CatalogSent]:
+    rows = session.execute(select(CatalogSent).where(CatalogSent.peer_code == peer_code)).scalars()
+    return {row.item_code: row for row in rows}
+
+
+def indexed(session: Session, node_code: str, item_code: str) -> IndexedItem | None:
+    return session.execute(
+        select(IndexedItem).where(
+            IndexedItem.node_code == node_code, IndexedItem.item_code == item_code
+        )
+    ).scalar_one_or_none()
+
+
+def search_index(session: Session, *, text: str | None, limit: int) -> Sequence[IndexedItem]:
+    stmt = select(IndexedItem)
+    if text:
+        escaped = text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
+        stmt = stmt.where(
+            or_(
+                *(
+                    column.ilike(pattern, escape="\\")
+                    for column in (IndexedItem.item_code, IndexedItem.name_zh, IndexedItem.name_en)
+                )
+            )
+        )
+    stmt = stmt.order_by(IndexedItem.item_code, IndexedItem.node_code).limit(limit)
+    return session.execute(stmt).scalars().all()

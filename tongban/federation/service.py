@@ -374,7 +374,7 @@ def receive(session: Session, subject: Node, *, message: Received) -> ReceiveRes
         body = None
     if not isinstance(body, dict):
         raise MessageInvalid("A message body is a JSON object.")
-    handler = handlers.HANDLERS.get(envelope.message_type)
+    handler = handlers.get(envelope.message_type)
     if handler is None:
         raise MessageInvalid(
             "This node does not take messages of type {type}.", type=envelope.message_type

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 
 from tongban.errors import NotFound
 from tongban.federation import service as federation_service
+from tongban.federation.catalog import service as catalog_federation
 from tongban.federation.messages import PATH
 from tongban.federation.models import Direction, NodeLevel
 from tongban.federation.schemas import NodeRead, SignedRegistry
@@ -86,3 +87,24 @@ class LoggedMessageRead(BaseModel):
 @router.get("/api/v1/federation/log", response_model=list[LoggedMessageRead])
 def message_log(session: SessionDep, subject: ApiSubject) -> object:
     return federation_service.message_log(session, subject)
+
+
+class CatalogHitRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    node_code: str
+    item_code: str
+    origin_code: str
+    name_zh: str
+    name_en: str
+    department_code: str
+    promised_days: int
+    online: bool
+    counters: list[str]
+
+
+@router.get(public("/api/v1/federation/catalog"), response_model=list[CatalogHitRead])
+def search_catalog(session: SessionDep, q: str | None = None) -> object:
+    """Items of this node and of every node below it (at the national node: every region's),
+    with the node offering each, the node that defined it, and local time limits and counters."""
+    return catalog_federation.search(session, None, text=q)
