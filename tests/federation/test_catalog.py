@@ -8,50 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import yaml
 from sqlalchemy import select
 
-from tests.federation.conftest import CITY, NATIONAL, PROVINCE
+from tests.federation.conftest import CITY, NATIONAL, PROVINCE, item, load
 from tests.fixtures.nodes import NodeProcess, wait_until
 from tongban.catalog import service as catalog_service
 from tongban.db.session import unit_of_work
 from tongban.federation.models import PeerMessage
-
-
-def item(code: str, department: str, name_zh: str, **overrides: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "code": code,
-        "department": department,
-        "name_zh": name_zh,
-        "name_en": f"Item {code}",
-        "audience": "person",
-        "legal_basis_zh": ["《测试法》"],
-        "legal_basis_en": ["Test Law"],
-        "statutory_days": 20,
-        "promised_days": 10,
-        "fee": "0.00",
-        "online": True,
-        "offline": True,
-        "max_visits": 0,
-        "result_zh": "证明",
-        "result_en": "Certificate",
-        "fields": [{"name": "reason", "type": "text", "label_zh": "事由", "label_en": "Reason"}],
-    }
-    data.update(overrides)
-    return data
-
-
-def load(
-    node: NodeProcess, where: Path, department: tuple[str, str], items: list[dict[str, Any]]
-) -> None:
-    root = where / f"catalog-{node.code}"
-    (root / "items").mkdir(parents=True, exist_ok=True)
-    code, name = department
-    (root / "departments.yaml").write_text(
-        yaml.safe_dump([{"code": code, "name_zh": name, "name_en": code}], allow_unicode=True)
-    )
-    (root / "items" / "items.yaml").write_text(yaml.safe_dump(items, allow_unicode=True))
-    node.cli("catalog", "load", str(root))
 
 
 def item_at(node: NodeProcess, code: str) -> dict[str, Any] | None:

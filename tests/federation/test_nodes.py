@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator
 
@@ -10,7 +11,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
-from tests.federation.conftest import CITY, NATIONAL, PROVINCE
+from tests.federation.conftest import CITY, NATIONAL, OTHER_PROVINCE, PROVINCE
 from tests.fixtures.live import serve
 from tests.fixtures.nodes import NodeProcess, registry_version, wait_until
 from tongban.federation import registry
@@ -74,9 +75,12 @@ class TestRegistry:
             signed = httpx.get(node.url + "/api/v1/federation/registry").json()
             document = json.loads(signed["document"])
             assert document["issuer"] == NATIONAL
-            assert {n["code"] for n in document["nodes"]} == {NATIONAL, PROVINCE, CITY}
-            import base64
-
+            assert {n["code"] for n in document["nodes"]} == {
+                NATIONAL,
+                PROVINCE,
+                CITY,
+                OTHER_PROVINCE,
+            }
             assert get_suite("sm").verify(
                 national_key,
                 registry.CONTEXT + signed["document"].encode(),

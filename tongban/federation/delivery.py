@@ -190,6 +190,7 @@ def run(engine: Engine, *, stop: threading.Event, interval: float = 1.0) -> None
     """Deliver until ``stop`` is set; now and then refresh the registry, forget old nonces and
     send what changed in the catalog up and down."""
     from tongban.config import get_settings
+    from tongban.federation.applications import service as cross_region
     from tongban.federation.catalog import service as catalog_federation
     from tongban.kit.clock import utcnow
 
@@ -217,6 +218,11 @@ def run(engine: Engine, *, stop: threading.Event, interval: float = 1.0) -> None
                         catalog_federation.sync(session, None)
                 except Exception:
                     log.exception("registry refresh or catalog sync failed; trying again later")
+            try:
+                with unit_of_work(engine) as session:
+                    cross_region.report_progress(session, None)
+            except Exception:
+                log.exception("reporting application progress failed; trying again")
             try:
                 result = deliver_once(engine, client=client)
             except Exception:

@@ -19,7 +19,10 @@ Handler = Callable[[Session, Node, dict[str, Any]], None]
 HANDLERS: dict[str, Handler] = {}
 # Modules that register handlers, imported when the first message arrives (they import the
 # federation service, which imports this module).
-_MODULES = ("tongban.federation.catalog.service",)
+_MODULES = (
+    "tongban.federation.catalog.service",
+    "tongban.federation.applications.service",
+)
 
 
 def handles(message_type: str) -> Callable[[Handler], Handler]:

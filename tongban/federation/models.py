@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tongban.db.base import Base
@@ -201,3 +201,50 @@ class IndexedItem(Base):
     # The item as the node publishes it (its guide), for showing without asking the node.
     spec: Mapped[dict[str, Any]] = mapped_column(JSON)
     updated_at: Mapped[datetime]
+
+
+class RemoteApplication(Base):
+    """An application received here (the person's home node, 收件地) and handled at another node
+    (办理地); its progress and result come back in messages from that node."""
+
+    __tablename__ = "federation_remote_applications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Names the application between the two nodes before the handling node has numbered it.
+    ref: Mapped[str] = mapped_column(String(36), unique=True)
+    applicant_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    # The counter clerk who accepted it for the person, when it was filed at a counter.
+    received_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    node_code: Mapped[str] = mapped_column(String(12))
+    item_code: Mapped[str] = mapped_column(String(20))
+    item_name_zh: Mapped[str] = mapped_column(String(100), default="")
+    item_name_en: Mapped[str] = mapped_column(String(200), default="")
+    form: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # "sent" until the handling node answers; then the status it reports.
+    status: Mapped[str] = mapped_column(String(20))
+    number: Mapped[str | None] = mapped_column(String(40))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    result_number: Mapped[str | None] = mapped_column(String(40))
+    # The handling node's status changes: [{"status", "at", "reason"}].
+    history: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class HandledApplication(Base):
+    """An application this node handles for a person whose home node received it; the node
+    reports each change of its status back there."""
+
+    __tablename__ = "federation_handled_applications"
+    __table_args__ = (UniqueConstraint("home_code", "ref"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    home_code: Mapped[str] = mapped_column(String(12))
+    ref: Mapped[str] = mapped_column(String(36))
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    applicant_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    # The last status reported home; a different current one is reported on the next round.
+    reported_status: Mapped[str] = mapped_column(String(20))
+    reported_changes: Mapped[int] = mapped_column(default=0)
+    done: Mapped[bool] = mapped_column(default=False, index=True)
+    created_at: Mapped[datetime]

@@ -12,6 +12,7 @@ from tongban.db.delivery import MessageStatus
 from tongban.federation.models import (
     CatalogSent,
     Direction,
+    HandledApplication,
     IndexedItem,
     InheritedItem,
     LocalAddition,
@@ -20,6 +21,7 @@ from tongban.federation.models import (
     Node,
     PeerMessage,
     Registry,
+    RemoteApplication,
     SeenNonce,
 )
 
@@ -154,3 +156,41 @@ def search_index(session: Session, *, text: str | None, limit: int) -> Sequence[
         )
     stmt = stmt.order_by(IndexedItem.item_code, IndexedItem.node_code).limit(limit)
     return session.execute(stmt).scalars().all()
+
+
+def remote_application(session: Session, ref: str) -> RemoteApplication | None:
+    return session.execute(
+        select(RemoteApplication).where(RemoteApplication.ref == ref)
+    ).scalar_one_or_none()
+
+
+def remote_applications_of(session: Session, applicant_id: int) -> Sequence[RemoteApplication]:
+    return (
+        session.execute(
+            select(RemoteApplication)
+            .where(RemoteApplication.applicant_id == applicant_id)
+            .order_by(RemoteApplication.id.desc())
+        )
+        .scalars()
+        .all()
+    )
+
+
+def handled_application(session: Session, home_code: str, ref: str) -> HandledApplication | None:
+    return session.execute(
+        select(HandledApplication).where(
+            HandledApplication.home_code == home_code, HandledApplication.ref == ref
+        )
+    ).scalar_one_or_none()
+
+
+def open_handled_applications(session: Session) -> Sequence[HandledApplication]:
+    return (
+        session.execute(
+            select(HandledApplication)
+            .where(HandledApplication.done.is_(False))
+            .order_by(HandledApplication.id)
+        )
+        .scalars()
+        .all()
+    )

@@ -28,6 +28,7 @@ from tongban.web.deps import public
 from tongban.web.pages import applications as application_pages
 from tongban.web.pages import catalog as catalog_pages
 from tongban.web.pages import connectors as connector_pages
+from tongban.web.pages import federation as federation_pages
 from tongban.web.pages import identity as identity_pages
 from tongban.web.pages import oidc as oidc_pages
 from tongban.web.pages import queue as queue_pages
@@ -62,6 +63,7 @@ def create_app(engine: Engine | None = None, public_url: str | None = None) -> F
         identity_pages.router,
         catalog_pages.router,
         connector_pages.router,
+        federation_pages.router,
         application_pages.router,
         queue_pages.router,
     ):

@@ -7,14 +7,15 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from tongban.errors import NotFound
 from tongban.federation import service as federation_service
+from tongban.federation.applications import service as cross_region
 from tongban.federation.catalog import service as catalog_federation
 from tongban.federation.messages import PATH
 from tongban.federation.models import Direction, NodeLevel
-from tongban.federation.schemas import NodeRead, SignedRegistry
+from tongban.federation.schemas import REGION_CODE, NodeRead, SignedRegistry
 from tongban.web.deps import ApiSubject, SessionDep, public
 from tongban.web.node_auth import CurrentNode
 
@@ -108,3 +109,57 @@ def search_catalog(session: SessionDep, q: str | None = None) -> object:
     """Items of this node and of every node below it (at the national node: every region's),
     with the node offering each, the node that defined it, and local time limits and counters."""
     return catalog_federation.search(session, None, text=q)
+
+
+class ApplyElsewhere(BaseModel):
+    """An application to file with another region's node. A counter clerk filing for someone
+    names the person (resident ID number and name); a person filing their own leaves them out."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    node: str = Field(pattern=REGION_CODE)
+    item_code: str = Field(max_length=20)
+    form: dict[str, Any] = {}
+    id_number: str | None = Field(default=None, max_length=18)
+    name: str | None = Field(default=None, max_length=50)
+    phone: str | None = Field(default=None, max_length=20)
+
+
+class RemoteApplicationRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    ref: str
+    node_code: str
+    item_code: str
+    item_name_zh: str
+    item_name_en: str
+    status: str
+    number: str | None
+    reason: str
+    result_number: str | None
+    history: list[dict[str, Any]]
+    created_at: datetime
+    updated_at: datetime
+
+
+@router.post(
+    "/api/v1/federation/applications", response_model=RemoteApplicationRead, status_code=201
+)
+def apply_elsewhere(body: ApplyElsewhere, session: SessionDep, subject: ApiSubject) -> object:
+    """File an application handled by another region's node (跨省通办); its progress comes back
+    here. Counter clerks file for the person in front of them (收件地与办理地分离)."""
+    return cross_region.apply_elsewhere(
+        session,
+        subject,
+        node=body.node,
+        item_code=body.item_code,
+        form=body.form,
+        id_number=body.id_number,
+        name=body.name,
+        phone=body.phone,
+    )
+
+
+@router.get("/api/v1/federation/applications", response_model=list[RemoteApplicationRead])
+def my_remote_applications(session: SessionDep, subject: ApiSubject) -> object:
+    return cross_region.my_remote_applications(session, subject)
