@@ -380,16 +380,20 @@ def receive(session: Session, subject: Node, *, message: Received) -> ReceiveRes
             "This node does not take messages of type {type}.", type=envelope.message_type
         )
     digest = messages.body_hash(subject.suite, message.body)
-    evidence.write(
-        session,
-        direction=Direction.IN,
-        envelope=envelope,
-        suite=subject.suite,
-        body=message.body,
-        digest=digest,
-        signature=message.signature,
-        signer_key=subject.public_key,
-    )
+    try:
+        with session.begin_nested():
+            evidence.write(
+                session,
+                direction=Direction.IN,
+                envelope=envelope,
+                suite=subject.suite,
+                body=message.body,
+                digest=digest,
+                signature=message.signature,
+                signer_key=subject.public_key,
+            )
+    except IntegrityError:  # two attempts of one message at once: the other one keeps it
+        return ReceiveResult(envelope.message_id, duplicate=True)
     handler(session, subject, body)
     audit.record(
         session,
