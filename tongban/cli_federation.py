@@ -341,3 +341,32 @@ def catalog_search(text: Annotated[str, typer.Argument(help="Code or name")] = "
             f"{hit.node_code}\t{hit.item_code}\tfrom {hit.origin_code}\t"
             f"{hit.promised_days}d\t{hit.name_zh}"
         )
+
+
+@federation_app.command("dead")
+def dead() -> None:
+    """Messages to other nodes given up on, with their last error."""
+    from tongban.db.session import unit_of_work
+    from tongban.federation import service as federation_service
+
+    with unit_of_work() as session:
+        for message in federation_service.dead_messages(session, None):
+            console.print(
+                f"{message.message_id}\tto {message.recipient}\t{message.message_type}\t"
+                f"attempts={message.attempts}\t{message.last_error[:100]}"
+            )
+
+
+@federation_app.command("retry")
+def retry(message_id: Annotated[str, typer.Argument(help="Id of a dead message")]) -> None:
+    """Send a dead message again, from a fresh retry budget."""
+    from tongban.db.session import unit_of_work
+    from tongban.errors import TongbanError
+    from tongban.federation import service as federation_service
+
+    try:
+        with unit_of_work() as session:
+            federation_service.retry_message(session, None, message_id)
+    except TongbanError as exc:
+        raise _fail(exc) from None
+    console.print(f"[green]{message_id} will be sent again[/green]")

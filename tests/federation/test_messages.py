@@ -228,3 +228,43 @@ def test_a_city_killed_and_restarted_mid_flow_gets_every_message_exactly_once(
     assert {m: received.get(m) for m in everything} == dict.fromkeys(everything, 1)
     assert received_audits(city, everything) == dict.fromkeys(everything, 1)
     assert "message log intact" in city.cli("federation", "log", "verify").stdout
+
+
+def outbox_row(node: NodeProcess, message_id: str) -> tuple[MessageStatus, int]:
+    with unit_of_work(node.engine) as session:
+        row = session.execute(
+            select(PeerMessage.status, PeerMessage.attempts).where(
+                PeerMessage.message_id == message_id
+            )
+        ).one()
+        return row.status, row.attempts
+
+
+def test_a_message_refused_for_good_is_a_dead_letter_the_operator_can_retry(
+    nodes: dict[str, NodeProcess],
+) -> None:
+    province = nodes[PROVINCE]
+    message_id = send(province, CITY, {}, message_type="unknown.kind")
+    wait_until(
+        lambda: outbox_row(province, message_id) == (MessageStatus.DEAD, 1),
+        what="the refused message to be given up on",
+    )
+    listed = province.cli("federation", "dead").stdout
+    assert message_id in listed
+    assert "HTTP 422" in listed
+    province.cli("federation", "retry", message_id)
+    with unit_of_work(province.engine) as session:
+        retried = session.execute(
+            select(func.count())
+            .select_from(AuditEntry)
+            .where(
+                AuditEntry.action == "federation.message_retried",
+                AuditEntry.target_id == message_id,
+            )
+        ).scalar_one()
+    assert retried == 1
+    wait_until(
+        lambda: outbox_row(province, message_id) == (MessageStatus.DEAD, 1),
+        what="the retried message to be refused again",
+    )
+    assert message_id not in inbound(nodes[CITY], PROVINCE)

@@ -142,3 +142,10 @@ def settle(
         return row, Settled.DEAD
     row.next_attempt_at = now + backoff(row.attempts)
     return row, Settled.RETRIED
+
+
+def revive(row: LeasedDelivery) -> None:
+    """Send a dead row again, from a fresh retry budget (an operator's decision)."""
+    row.status = MessageStatus.PENDING
+    row.attempts = 0
+    row.next_attempt_at = utcnow()

@@ -194,3 +194,16 @@ def open_handled_applications(session: Session) -> Sequence[HandledApplication]:
         .scalars()
         .all()
     )
+
+
+def dead_messages(session: Session, *, limit: int) -> Sequence[PeerMessage]:
+    return (
+        session.execute(
+            select(PeerMessage)
+            .where(PeerMessage.status == MessageStatus.DEAD)
+            .order_by(PeerMessage.id)
+            .limit(limit)
+        )
+        .scalars()
+        .all()
+    )

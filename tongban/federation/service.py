@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from tongban.audit import service as audit
 from tongban.config import get_settings
+from tongban.db import delivery
 from tongban.db.delivery import MessageStatus
 from tongban.federation import evidence, handlers, keys, messages, policy, registry, repository
 from tongban.federation.errors import (
@@ -440,6 +441,32 @@ def message_log(
 ) -> Sequence[LoggedMessage]:
     policy.require_manage_federation(subject)
     return repository.log_entries(session, direction=direction)
+
+
+def dead_messages(
+    session: Session, subject: Account | None, *, limit: int = 100
+) -> Sequence[PeerMessage]:
+    """Messages to other nodes given up on (refused for good, or out of retries)."""
+    policy.require_manage_federation(subject)
+    return repository.dead_messages(session, limit=limit)
+
+
+def retry_message(session: Session, subject: Account | None, message_id: str) -> PeerMessage:
+    """Send a dead message again (same message id: the peer still keeps it once)."""
+    policy.require_manage_federation(subject)
+    message = repository.outbox_message(session, message_id)
+    if message is None or message.status is not MessageStatus.DEAD:
+        raise NodeInvalid("No dead message {id}.", id=message_id)
+    delivery.revive(message)
+    audit.record(
+        session,
+        actor=subject,
+        action="federation.message_retried",
+        target_type="federation_message",
+        target_id=message_id,
+        details={"to": message.recipient, "last_error": message.last_error[:200]},
+    )
+    return message
 
 
 @dataclass(frozen=True)
