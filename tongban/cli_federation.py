@@ -39,7 +39,10 @@ def init(
     name: Annotated[str, typer.Option(help="Name of the node, e.g. 杭州市")],
     level: Annotated[str, typer.Option(help="national, provincial or city")],
     url: Annotated[str, typer.Option(help="Where other nodes reach this one")],
-    suite: Annotated[str, typer.Option(help="Crypto suite: intl (Ed25519/SHA-256) or sm")] = "sm",
+    suite: Annotated[
+        str | None,
+        typer.Option(help="intl (Ed25519/SHA-256) or sm (SM2/SM3); default TONGBAN_CRYPTO_SUITE"),
+    ] = None,
     parent: Annotated[str | None, typer.Option(help="Region code of the parent node")] = None,
     national_code: Annotated[str | None, typer.Option(help="The national node's code")] = None,
     national_url: Annotated[str | None, typer.Option(help="The national node's address")] = None,
@@ -51,12 +54,15 @@ def init(
     """Make this deployment a node: create its signing key (in the key file) and identity."""
     from pydantic import ValidationError
 
+    from tongban.config import get_settings
     from tongban.db.session import unit_of_work
     from tongban.errors import TongbanError
     from tongban.federation import service as federation_service
     from tongban.federation.schemas import NodeSpec
 
     _migrate()
+    # The node signs in the deployment's suite unless told otherwise.
+    suite = suite or get_settings().crypto_suite
     try:
         node = NodeSpec(
             code=code,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -55,6 +56,10 @@ class Settings(BaseSettings):
     federation_refresh_seconds: float = Field(default=300.0, gt=0)
     # Working-day calendar (holidays and adjusted working days) as a data file.
     calendar_file: Path | None = None
+    # Crypto suite for field encryption, signatures and the audit chain's hash: intl (AES-256-GCM,
+    # SHA-256, Ed25519) or sm (SM4-GCM, SM3, SM2). Chosen once per deployment: stored data and
+    # the audit chain are made with it.
+    crypto_suite: Literal["intl", "sm"] = "intl"
 
     @property
     def materials_dir(self) -> Path:
