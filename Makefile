@@ -12,7 +12,9 @@ KEYWORDS = -k _ -k N_ -k translate -k TongbanError -k NotFound -k Forbidden -k U
 	-k AlreadyDecided -k RecordFileInvalid -k IdentifierInvalid \
 	-k ResourceFileInvalid -k ResourceNotFound -k RequestNotFound -k GrantNotFound -k ItemNotShared \
 	-k UnknownItem -k PurposeNotAllowed -k RequestNotPending -k NoGrant -k GrantExpired -k GrantRevoked \
-	-k ItemNotGranted -k BadBatch -k RateLimited -k ProviderUnavailable
+	-k ItemNotGranted -k BadBatch -k RateLimited -k ProviderUnavailable \
+	-k FederationNotConfigured -k NodeInvalid -k RegistryRefused -k MessageRefused \
+	-k MessageReplayed -k MessageInvalid
 PO = tongban/web/locale/zh_CN/LC_MESSAGES/messages.po
 
 help: ## list the targets

@@ -797,3 +797,10 @@ def exchange_credentials(
     console.print(f"client_id: {client_id}")
     console.print(f"client_secret: {registration.secret}")
     console.print("token: POST /oidc/token grant_type=client_credentials (HTTP Basic)")
+
+
+# --- federation (commands in cli_federation.py) -----------------------------------------------
+
+from tongban.cli_federation import federation_app  # noqa: E402
+
+app.add_typer(federation_app, name="federation")

@@ -46,6 +46,14 @@ class Settings(BaseSettings):
     outbox_base_delay_seconds: float = Field(default=2.0, gt=0)
     outbox_max_delay_seconds: float = Field(default=3600.0, gt=0)
     outbox_lease_seconds: float = Field(default=60.0, gt=0)
+    # Federation: this node's private signing key (default <data_dir>/federation/node-key.json).
+    federation_key_file: Path | None = None
+    # A node refuses a message whose time is further than this from its own clock.
+    federation_max_age_seconds: int = Field(default=300, ge=10)
+    # Message bodies larger than this are kept in the message log by content hash, not inline.
+    federation_inline_body_bytes: int = Field(default=4096, ge=0)
+    # How often a node fetches the registry from the national node.
+    federation_refresh_seconds: float = Field(default=300.0, gt=0)
     # Working-day calendar (holidays and adjusted working days) as a data file.
     calendar_file: Path | None = None
     # Crypto suite for field encryption, signatures and the audit chain's hash: intl (AES-256-GCM,

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from tongban.web.deps import PUBLIC_ROUTES, api_required, page_required
+from tongban.web.node_auth import node_required
 from tongban.web.system_auth import exchange_client_required, system_required
 
 REQUIRED: set[Callable[..., Any]] = {
@@ -17,6 +18,7 @@ REQUIRED: set[Callable[..., Any]] = {
     page_required,
     system_required,
     exchange_client_required,
+    node_required,
 }
 
 

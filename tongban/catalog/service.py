@@ -134,9 +134,25 @@ def load_catalog(session: Session, subject: Account | None, directory: Path) -> 
     """Create or update departments and items from data files, in the caller's transaction."""
     policy.require_manage_catalog(subject)
     department_specs, item_specs = read_catalog_dir(directory)
+    return upsert(
+        session, subject, departments=department_specs, items=item_specs, source=directory.name
+    )
+
+
+def upsert(
+    session: Session,
+    subject: Account | None,
+    *,
+    departments: Sequence[DepartmentSpec],
+    items: Sequence[ItemSpec],
+    source: str,
+) -> LoadReport:
+    """Create or update departments and items from validated specs (data files, or the items a
+    federation node inherits from the level above); ``source`` names where they came from."""
+    policy.require_manage_catalog(subject)
     report = LoadReport()
     by_code: dict[str, Department] = {}
-    for dspec in department_specs:
+    for dspec in departments:
         department = repository.department_by_code(session, dspec.code)
         values = dspec.model_dump()
         if department is None:
@@ -147,17 +163,79 @@ def load_catalog(session: Session, subject: Account | None, directory: Path) -> 
             report.departments_updated += 1
         by_code[dspec.code] = department
     session.flush()
-    for ispec in item_specs:
-        _upsert_item(session, subject, ispec, by_code[ispec.department], report)
+    for ispec in items:
+        # Items may come from another node: their labels must name this deployment's grades.
+        for field in ispec.fields:
+            deployment.scheme().parse_label(field.security_label)
+        department = by_code.get(ispec.department) or repository.department_by_code(
+            session, ispec.department
+        )
+        if department is None:
+            raise DepartmentNotFound("No department has the code {code}.", code=ispec.department)
+        _upsert_item(session, subject, ispec, department, report)
     audit.record(
         session,
         actor=subject,
         action="catalog.loaded",
         target_type="catalog",
-        target_id=str(directory.name),
+        target_id=source,
         details=vars(report).copy(),
     )
     return report
+
+
+def withdraw_item(session: Session, subject: Account | None, code: str) -> bool:
+    """Take an item out of the published catalog (kept, so its applications stay explainable);
+    False if there was no active item with that code."""
+    policy.require_manage_catalog(subject)
+    item = repository.item_by_code(session, code)
+    if item is None or not item.active:
+        return False
+    item.active = False
+    item.version += 1
+    audit.record(
+        session,
+        actor=subject,
+        action="catalog.item_withdrawn",
+        target_type="service_item",
+        target_id=code,
+        details={"version": item.version},
+    )
+    return True
+
+
+def export(
+    session: Session, subject: Account | None
+) -> tuple[list[DepartmentSpec], list[ItemSpec]]:
+    """The published catalog as specs, the same shape data files load from."""
+    policy.require_read_catalog(subject)
+    items = repository.search_items(
+        session, text=None, department_code=None, audience=None, online_only=False
+    )
+    codes = {item.department.code for item in items}
+    departments = [
+        DepartmentSpec.model_validate(d, from_attributes=True)
+        for d in repository.departments(session)
+        if d.code in codes
+    ]
+    return departments, [item_spec(item) for item in items]
+
+
+def item_spec(item: ServiceItem) -> ItemSpec:
+    values: dict[str, Any] = {
+        name: getattr(item, name)
+        for name in ItemSpec.model_fields
+        if name not in ("department", "materials", "fields")
+    }
+    return ItemSpec(
+        **values,
+        department=item.department.code,
+        materials=[
+            {k: v for k, v in _material_values(m).items() if k != "position"}
+            for m in item.materials
+        ],
+        fields=item.fields,
+    )
 
 
 def _upsert_item(

@@ -1,40 +1,35 @@
-"""Delivering the outbox: at least once, with exponential backoff, in order per record.
+"""Delivering the outbox to department systems: at least once, with exponential backoff, in
+order per record.
 
-A dispatcher claims due messages under a lease (a token and an expiry), delivers them outside any
-database transaction, then settles each one only if it still holds the lease. If it dies at any
-point, the lease runs out and another dispatcher (or itself, restarted) delivers again: messages
-may arrive twice, never zero times, and the idempotency key lets the receiver drop the repeat.
+The lease, retry and dead-letter mechanism is ``db.delivery`` (shared with federation): a
+dispatcher claims due messages under a lease, delivers them outside any database transaction,
+then settles each one only if it still holds the lease. Messages may arrive twice, never zero
+times, and the idempotency key lets the receiver drop the repeat.
 """
 
 from __future__ import annotations
 
 import logging
-import random
-import secrets
 import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import timedelta
 
-from sqlalchemy import Engine, and_, exists, or_, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
-from tongban.config import get_settings
 from tongban.connectors.kinds import DeliveryError, Outgoing, Transport, mapped_body
 from tongban.connectors.kinds.api import ApiTransport
 from tongban.connectors.kinds.database import DatabaseTransport
 from tongban.connectors.kinds.file import FileTransport
-from tongban.connectors.models import (
-    Connector,
-    ConnectorKind,
-    DepartmentSystem,
-    MessageStatus,
-    OutboxMessage,
-)
+from tongban.connectors.models import Connector, ConnectorKind, DepartmentSystem, OutboxMessage
+from tongban.db import delivery
+from tongban.db.delivery import Settled, backoff
 from tongban.db.session import unit_of_work
 from tongban.kit.clock import utcnow
 
 log = logging.getLogger(__name__)
+
+__all__ = ["backoff", "claim", "dispatch_once", "run"]
 
 
 def default_transports() -> dict[ConnectorKind, Transport]:
@@ -54,61 +49,26 @@ class DispatchReport:
     errors: list[str] = field(default_factory=list)
 
 
-def backoff(attempts: int) -> timedelta:
-    """Exponential from the base delay, capped, with jitter so retries do not arrive in waves."""
-    settings = get_settings()
-    delay = min(
-        settings.outbox_base_delay_seconds * 2 ** (attempts - 1), settings.outbox_max_delay_seconds
-    )
-    return timedelta(seconds=delay * random.uniform(0.5, 1.0))
-
-
 def claim(
     session: Session, *, limit: int, systems: list[int] | None = None
 ) -> tuple[str, list[OutboxMessage]]:
     """Lease up to ``limit`` due messages; an earlier pending message of the same record for the
     same connector holds later ones back, so a department sees a record's events in order."""
-    now = utcnow()
-    earlier = aliased(OutboxMessage)
-    blocked = exists().where(
-        earlier.connector_id == OutboxMessage.connector_id,
-        earlier.aggregate_id == OutboxMessage.aggregate_id,
-        earlier.status == MessageStatus.PENDING,
-        earlier.id < OutboxMessage.id,
-    )
-    due = (
-        select(OutboxMessage.id)
-        .where(
-            OutboxMessage.status == MessageStatus.PENDING,
-            OutboxMessage.next_attempt_at <= now,
-            or_(OutboxMessage.leased_until.is_(None), OutboxMessage.leased_until < now),
-            ~blocked,
-        )
-        .order_by(OutboxMessage.id)
-        .limit(limit)
-        # Several dispatchers on PostgreSQL take disjoint batches instead of waiting.
-        .with_for_update(skip_locked=True)
-    )
+    where = []
     if systems is not None:
         # A dispatcher may serve only some systems, so a slow department cannot delay others.
-        due = due.where(
+        where.append(
             OutboxMessage.connector_id.in_(
                 select(Connector.id).where(Connector.system_id.in_(systems))
             )
         )
-    ids = list(session.execute(due).scalars())
-    token = secrets.token_hex(16)
-    if ids:
-        lease = timedelta(seconds=get_settings().outbox_lease_seconds)
-        session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id.in_(ids))
-            .values(leased_until=now + lease, lease_token=token)
-        )
-    messages = list(
-        session.execute(select(OutboxMessage).where(OutboxMessage.id.in_(ids))).scalars()
+    return delivery.claim(
+        session,
+        OutboxMessage,
+        limit=limit,
+        in_order_by=("connector_id", "aggregate_id"),
+        where=where,
     )
-    return token, messages
 
 
 def _settle(
@@ -118,35 +78,29 @@ def _settle(
     error: DeliveryError | None,
     report: DispatchReport,
 ) -> None:
-    message = session.execute(
-        select(OutboxMessage)
-        .where(and_(OutboxMessage.id == message_id, OutboxMessage.lease_token == token))
-        .with_for_update()
-    ).scalar_one_or_none()
-    if message is None or message.status is not MessageStatus.PENDING:
+    settled = delivery.settle(
+        session,
+        OutboxMessage,
+        token=token,
+        row_id=message_id,
+        error=None if error is None else str(error),
+        permanent=error is not None and error.permanent,
+    )
+    if settled is None:
         return  # the lease ran out and someone else owns the message now
+    message, outcome = settled
     connector = session.get(Connector, message.connector_id)
-    now = utcnow()
-    message.attempts += 1
-    message.leased_until = None
-    message.lease_token = None
-    if error is None:
-        message.status = MessageStatus.DELIVERED
-        message.delivered_at = now
-        message.last_error = ""
+    if outcome is Settled.DELIVERED:
         if connector is not None:
-            connector.last_success_at = now
+            connector.last_success_at = message.delivered_at
         report.delivered += 1
         return
-    message.last_error = str(error)[:2000]
     if connector is not None:
-        connector.last_failure_at = now
+        connector.last_failure_at = utcnow()
         connector.last_error = message.last_error
-    if error.permanent or message.attempts >= get_settings().outbox_max_attempts:
-        message.status = MessageStatus.DEAD
+    if outcome is Settled.DEAD:
         report.dead += 1
     else:
-        message.next_attempt_at = now + backoff(message.attempts)
         report.retried += 1
     report.errors.append(f"message {message.id}: {error}")
 

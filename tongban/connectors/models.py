@@ -10,6 +10,9 @@ from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Text, UniqueConstr
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tongban.db.base import Base, TimestampMixin
+from tongban.db.delivery import LeasedDelivery, MessageStatus
+
+__all__ = ["MessageStatus"]
 
 
 def _enum(cls: type[Any]) -> Enum:
@@ -20,12 +23,6 @@ class ConnectorKind(enum.StrEnum):
     API = "api"
     FILE = "file"
     DATABASE = "database"
-
-
-class MessageStatus(enum.StrEnum):
-    PENDING = "pending"
-    DELIVERED = "delivered"
-    DEAD = "dead"
 
 
 class DepartmentSystem(TimestampMixin, Base):
@@ -67,31 +64,19 @@ class Connector(TimestampMixin, Base):
     last_error: Mapped[str] = mapped_column(Text, default="")
 
 
-class OutboxMessage(Base):
-    """An event for one connector, written in the same transaction as the change it reports."""
+class OutboxMessage(LeasedDelivery, Base):
+    """An event for one connector, written in the same transaction as the change it reports.
+    Delivered through ``db.delivery`` (lease, retries with backoff, dead letters)."""
 
     __tablename__ = "outbox_messages"
     __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     connector_id: Mapped[int] = mapped_column(ForeignKey("connectors.id"), index=True)
     event_type: Mapped[str] = mapped_column(String(80))
     aggregate_id: Mapped[str] = mapped_column(String(80), index=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     # Sent with every delivery attempt so the receiver can drop duplicates.
     idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
-    status: Mapped[MessageStatus] = mapped_column(
-        _enum(MessageStatus), default=MessageStatus.PENDING
-    )
-    attempts: Mapped[int] = mapped_column(default=0)
-    created_at: Mapped[datetime]
-    next_attempt_at: Mapped[datetime]
-    # A dispatcher leases a message while delivering it; a crashed one's lease simply expires.
-    leased_until: Mapped[datetime | None]
-    # Names the claim: only the dispatcher holding the current lease may settle the message.
-    lease_token: Mapped[str | None] = mapped_column(String(32))
-    delivered_at: Mapped[datetime | None]
-    last_error: Mapped[str] = mapped_column(Text, default="")
 
 
 class InboundCallback(Base):

@@ -27,6 +27,7 @@ from tongban.connectors.models import (
     OutboxMessage,
 )
 from tongban.connectors.schemas import CallbackBody, SystemSpec
+from tongban.db import delivery
 from tongban.errors import InvalidInput
 from tongban.identity import service as identity_service
 from tongban.identity.models import Account, AccountKind
@@ -282,9 +283,7 @@ def retry(session: Session, subject: Account | None, message_id: int) -> OutboxM
     message = session.get(OutboxMessage, message_id)
     if message is None or message.status is not MessageStatus.DEAD:
         raise MessageNotFound("No dead message {id}.", id=message_id)
-    message.status = MessageStatus.PENDING
-    message.attempts = 0
-    message.next_attempt_at = utcnow()
+    delivery.revive(message)
     audit.record(
         session,
         actor=subject,

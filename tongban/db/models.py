@@ -6,6 +6,7 @@ from tongban.catalog import models as catalog_models
 from tongban.connectors import models as connectors_models
 from tongban.db.base import Base
 from tongban.exchange import models as exchange_models
+from tongban.federation import models as federation_models
 from tongban.identity import models as identity_models
 from tongban.identity.oidc import models as oidc_models
 from tongban.resources import models as resources_models
@@ -18,6 +19,7 @@ __all__ = [
     "catalog_models",
     "connectors_models",
     "exchange_models",
+    "federation_models",
     "identity_models",
     "oidc_models",
     "security_models",

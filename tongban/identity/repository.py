@@ -31,6 +31,12 @@ def id_number_taken(session: Session, id_number: str) -> bool:
     return session.execute(stmt).first() is not None
 
 
+def account_by_id_number(session: Session, id_number: str) -> Account | None:
+    return session.execute(
+        select(Account).where(Account.id_number == id_number)
+    ).scalar_one_or_none()
+
+
 def count_failure(session: Session, account: Account) -> int:
     """Add one to the account's failed sign-ins in the database itself (two wrong passwords at
     the same moment both count) and return the new count."""

@@ -7,6 +7,7 @@ raises: callers commit it anyway (the pages render the refusal, the API returns 
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 from collections.abc import Sequence
@@ -559,6 +560,39 @@ def register_applicant(
         username=username,
         password=password,
         display_name=display_name,
+        kind=AccountKind.APPLICANT,
+        id_number=id_number,
+        phone=phone or None,
+    )
+
+
+def person_for_resident(
+    session: Session,
+    subject: Account | None,
+    *,
+    id_number: str,
+    name: str,
+    phone: str | None = None,
+) -> Account:
+    """The applicant keyed by a resident ID number, made (with no usable password) if there is
+    none yet: a person another federation node knows is the same person here."""
+    policy.require_create_account(subject)
+    id_number = id_number.strip().upper()
+    problem = resident_id_problem(id_number)
+    if problem:
+        raise InvalidInput(problem, field="id_number")
+    account = repository.account_by_id_number(session, id_number)
+    if account is not None:
+        if account.kind is not AccountKind.APPLICANT:
+            raise Conflict("This ID number belongs to an account that cannot apply.")
+        return account
+    return create_account(
+        session,
+        subject,
+        # Not a name anyone picks (they are 3 to 32 characters of [a-z0-9_.-], no '+').
+        username="resident+" + hashlib.sha256(id_number.encode()).hexdigest()[:24],
+        password=secrets.token_urlsafe(32),
+        display_name=name.strip()[:50] or id_number[-4:],
         kind=AccountKind.APPLICANT,
         id_number=id_number,
         phone=phone or None,

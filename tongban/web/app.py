@@ -21,6 +21,7 @@ from tongban.web.api import applications as applications_api
 from tongban.web.api import catalog as catalog_api
 from tongban.web.api import connectors as connectors_api
 from tongban.web.api import exchange as exchange_api
+from tongban.web.api import federation as federation_api
 from tongban.web.api import identity as identity_api
 from tongban.web.api import oidc as oidc_api
 from tongban.web.api import resources as resources_api
@@ -31,6 +32,7 @@ from tongban.web.pages import applications as application_pages
 from tongban.web.pages import catalog as catalog_pages
 from tongban.web.pages import connectors as connector_pages
 from tongban.web.pages import exchange as exchange_pages
+from tongban.web.pages import federation as federation_pages
 from tongban.web.pages import identity as identity_pages
 from tongban.web.pages import oidc as oidc_pages
 from tongban.web.pages import queue as queue_pages
@@ -70,6 +72,11 @@ def create_app(engine: Engine | None = None, public_url: str | None = None) -> F
         catalog_pages.router,
         connector_pages.router,
         exchange_pages.router,
+        federation_api.router,
+        identity_pages.router,
+        catalog_pages.router,
+        connector_pages.router,
+        federation_pages.router,
         application_pages.router,
         queue_pages.router,
         security_pages.router,

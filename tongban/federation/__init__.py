@@ -1,0 +1,1 @@
+"""Federation: national, provincial and city deployments exchanging signed, logged messages."""

@@ -1,0 +1,1 @@
+"""Catalog across levels: items inherited downward, each node's catalog aggregated upward."""

@@ -1,0 +1,34 @@
+"""Federation errors. A refused message gets one of these; the sender's delivery decides from the
+status whether trying again can help (401 and 409 can: a fresh signature, a refreshed registry)."""
+
+from __future__ import annotations
+
+from tongban.errors import Conflict, InvalidInput, TongbanError, Unauthenticated
+
+
+class FederationNotConfigured(TongbanError):
+    code = "federation_not_configured"
+    status_code = 409
+
+
+class NodeInvalid(InvalidInput):
+    code = "node_invalid"
+
+
+class RegistryRefused(TongbanError):
+    code = "registry_refused"
+    status_code = 422
+
+
+class MessageRefused(Unauthenticated):
+    """Unknown sender, bad signature, or a time outside the accepted window."""
+
+    code = "message_refused"
+
+
+class MessageReplayed(Conflict):
+    code = "message_replayed"
+
+
+class MessageInvalid(InvalidInput):
+    code = "message_invalid"

@@ -1,0 +1,165 @@
+"""Federation API: the node's identity and registry (public, signed at the top), signed
+messages from other nodes, and the administrators' view of the log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+
+from tongban.errors import NotFound
+from tongban.federation import service as federation_service
+from tongban.federation.applications import service as cross_region
+from tongban.federation.catalog import service as catalog_federation
+from tongban.federation.messages import PATH
+from tongban.federation.models import Direction, NodeLevel
+from tongban.federation.schemas import REGION_CODE, NodeRead, SignedRegistry
+from tongban.web.deps import ApiSubject, SessionDep, public
+from tongban.web.node_auth import CurrentNode
+
+router = APIRouter(tags=["federation"])
+
+
+class LocalNodeRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    code: str
+    name: str
+    level: NodeLevel
+    parent_code: str | None
+    url: str
+    suite: str
+    public_key: str
+    national_code: str
+
+
+@router.get(public("/api/v1/federation/node"), response_model=LocalNodeRead)
+def this_node(session: SessionDep) -> object:
+    """Who this node is: region code, level, parent, suite and public signing key."""
+    return federation_service.local_node(session, None)
+
+
+@router.get(public("/api/v1/federation/registry"), response_model=SignedRegistry)
+def registry(session: SessionDep) -> object:
+    """The last good registry this node holds, exactly as the national node signed it."""
+    current = federation_service.current_registry(session, None)
+    if current is None:
+        raise NotFound("This node holds no registry yet.")
+    return SignedRegistry(document=current.document, signature=current.signature)
+
+
+@router.get(public("/api/v1/federation/nodes"), response_model=list[NodeRead])
+def nodes(session: SessionDep) -> object:
+    return federation_service.list_nodes(session, None)
+
+
+@router.post(
+    PATH,
+    responses={
+        401: {"description": "Unknown sender, forged signature, or a time out of range"},
+        409: {"description": "A replayed request"},
+        422: {"description": "Not a message this node takes"},
+    },
+)
+def receive_message(session: SessionDep, signed: CurrentNode) -> dict[str, Any]:
+    """A message from another node, signed by it (X-Tongban-Fed-* headers). A retry of an
+    accepted message (same id, fresh nonce) is answered ``duplicate: true`` and not acted on."""
+    result = federation_service.receive(session, signed.node, message=signed.message)
+    return {"message_id": result.message_id, "duplicate": result.duplicate}
+
+
+class LoggedMessageRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    message_id: str
+    direction: Direction
+    sender: str
+    recipient: str
+    message_type: str
+    sent_at: datetime
+    body_hash: str
+    body_size: int
+    signature: str
+    logged_at: datetime
+
+
+@router.get("/api/v1/federation/log", response_model=list[LoggedMessageRead])
+def message_log(session: SessionDep, subject: ApiSubject) -> object:
+    return federation_service.message_log(session, subject)
+
+
+class CatalogHitRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    node_code: str
+    item_code: str
+    origin_code: str
+    name_zh: str
+    name_en: str
+    department_code: str
+    promised_days: int
+    online: bool
+    counters: list[str]
+
+
+@router.get(public("/api/v1/federation/catalog"), response_model=list[CatalogHitRead])
+def search_catalog(session: SessionDep, q: str | None = None) -> object:
+    """Items of this node and of every node below it (at the national node: every region's),
+    with the node offering each, the node that defined it, and local time limits and counters."""
+    return catalog_federation.search(session, None, text=q)
+
+
+class ApplyElsewhere(BaseModel):
+    """An application to file with another region's node. A counter clerk filing for someone
+    names the person (resident ID number and name); a person filing their own leaves them out."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    node: str = Field(pattern=REGION_CODE)
+    item_code: str = Field(max_length=20)
+    form: dict[str, Any] = {}
+    id_number: str | None = Field(default=None, max_length=18)
+    name: str | None = Field(default=None, max_length=50)
+    phone: str | None = Field(default=None, max_length=20)
+
+
+class RemoteApplicationRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    ref: str
+    node_code: str
+    item_code: str
+    item_name_zh: str
+    item_name_en: str
+    status: str
+    number: str | None
+    reason: str
+    result_number: str | None
+    history: list[dict[str, Any]]
+    created_at: datetime
+    updated_at: datetime
+
+
+@router.post(
+    "/api/v1/federation/applications", response_model=RemoteApplicationRead, status_code=201
+)
+def apply_elsewhere(body: ApplyElsewhere, session: SessionDep, subject: ApiSubject) -> object:
+    """File an application handled by another region's node (跨省通办); its progress comes back
+    here. Counter clerks file for the person in front of them (收件地与办理地分离)."""
+    return cross_region.apply_elsewhere(
+        session,
+        subject,
+        node=body.node,
+        item_code=body.item_code,
+        form=body.form,
+        id_number=body.id_number,
+        name=body.name,
+        phone=body.phone,
+    )
+
+
+@router.get("/api/v1/federation/applications", response_model=list[RemoteApplicationRead])
+def my_remote_applications(session: SessionDep, subject: ApiSubject) -> object:
+    return cross_region.my_remote_applications(session, subject)
