@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import secrets
+from importlib import resources
+from pathlib import Path
+
 from sqlalchemy.orm import Session
 
 from tongban.catalog import service as catalog_service
+from tongban.connectors import service as connectors_service
+from tongban.connectors.schemas import SystemSpec
+from tongban.exchange import files as exchange_files
+from tongban.exchange import service as exchange_service
 from tongban.identity import service as identity_service
 from tongban.identity.companies import service as companies_service
 from tongban.identity.models import AccountKind
@@ -48,6 +56,7 @@ def load(session: Session) -> catalog_service.LoadReport:
         identity_service.create_account(
             session, None, password=DEMO_PASSWORD, kind=AccountKind.ADMIN, **admin.model_dump()
         )
+    _exchange(session)
     for company in accounts.legal_persons:
         companies_service.register_legal_person(
             session,
@@ -59,3 +68,19 @@ def load(session: Session) -> catalog_service.LoadReport:
         for agent in company.agents:
             companies_service.grant_agent(session, None, uscc=company.uscc, username=agent)
     return report
+
+
+# The housing department's system, so the exchange has a requester out of the box; its client
+# credentials are issued with `tongban exchange credentials HOUSING-BZ`.
+DEMO_SYSTEM = {"code": "HOUSING-BZ", "name": "住房保障业务系统", "department": "HOUSING"}
+
+
+def _exchange(session: Session) -> None:
+    connectors_service.register_system(
+        session, None, SystemSpec(**DEMO_SYSTEM, secret=secrets.token_urlsafe(32))
+    )
+    exchange_service.register_resources(session, None, exchange_files.read(demo_resources_file()))
+
+
+def demo_resources_file() -> Path:
+    return Path(str(resources.files("tongban.exchange").joinpath("data/demo/resources.yaml")))

@@ -235,3 +235,19 @@ class TestTheCommandLine:
         )
         assert token.status_code == 200, token.text
         assert token.json()["scope"] == "exchange"
+
+
+def test_the_demo_has_a_resource_served_from_master_data(
+    client: TestClient, housing: dict[str, str]
+) -> None:
+    body = client.get("/api/v1/exchange/resources/PSB-POPULATION", headers=housing).json()
+    assert body["store"] == "persons"
+    sharing = {i["code"]: i["sharing"] for i in body["items"]}
+    assert sharing == {
+        "id_number": "unconditional",
+        "name": "unconditional",
+        "sex": "unconditional",
+        "birth_date": "conditional",
+        "address": "conditional",
+        "phone": "not_shared",
+    }
