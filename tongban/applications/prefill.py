@@ -13,23 +13,33 @@ from sqlalchemy.orm import Session
 
 from tongban.catalog.schemas import FieldSpec
 from tongban.connectors import lookup
+from tongban.exchange import service as exchange_service
 from tongban.identity.models import Account
 
 IDENTITY = "applicant"
 
 
-def gather(session: Session, fields: list[FieldSpec], applicant: Account) -> dict[str, Any]:
-    """``{field: {"source", "origin", "value"}}`` for every field a source could fill."""
+def gather(
+    session: Session, fields: list[FieldSpec], applicant: Account, *, department_id: int
+) -> dict[str, Any]:
+    """``{field: {"source", "origin", "value"}}`` for every field a source could fill: the
+    person's verified identity, a department system's lookup, or a resource of the exchange that
+    the handling department (``department_id``) holds a grant for."""
     identity = {
         "applicant.name": applicant.display_name,
         "applicant.id_number": applicant.id_number,
         "applicant.phone": applicant.phone,
     }
-    remote = lookup.lookup_values(
+    others = [f.source for f in fields if f.source and not f.source.startswith(f"{IDENTITY}.")]
+    remote: dict[str, Any] = dict(lookup.lookup_values(session, others, applicant.id_number or ""))
+    shared = exchange_service.prefill_values(
         session,
-        [f.source for f in fields if f.source and not f.source.startswith(f"{IDENTITY}.")],
-        applicant.id_number or "",
+        applicant,
+        department_id=department_id,
+        sources=[s for s in others if s not in remote],
+        id_number=applicant.id_number or "",
     )
+    remote.update(shared)
     found: dict[str, Any] = {}
     for field in fields:
         if not field.source:

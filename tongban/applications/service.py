@@ -100,7 +100,7 @@ def start(
     cleaned = forms.clean(specs, form or {}, complete=False)
     # Once-only: what the government holds fills the fields the applicant left empty; a source
     # whose value does not pass the field's checks is ignored rather than blocking the start.
-    known = prefill.gather(session, specs, applicant)
+    known = prefill.gather(session, specs, applicant, department_id=item.department_id)
     for name, entry in list(known.items()):
         if cleaned.get(name) in (None, ""):
             try:

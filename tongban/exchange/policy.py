@@ -85,3 +85,9 @@ def require_manage_credentials(subject: Account | None) -> None:
     """Administrators and the operator issue a system's client credentials."""
     if subject is not None and not _is_admin(subject):
         raise Forbidden("Only an administrator may issue client credentials.")
+
+
+def require_prefill(subject: Account | None) -> None:
+    """Prefill runs for an applicant starting an application (or the operator)."""
+    if subject is not None and subject.kind is not AccountKind.APPLICANT:
+        raise Forbidden("Prefill is for applicants.")

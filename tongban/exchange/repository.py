@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from tongban.connectors.models import DepartmentSystem
 from tongban.exchange.models import (
     GatewayCall,
     Grant,
@@ -138,3 +139,23 @@ def calls_since(
     if resource_ids is not None:
         stmt = stmt.where(GatewayCall.resource_id.in_(resource_ids))
     return session.execute(stmt.order_by(GatewayCall.at)).scalars().all()
+
+
+def live_grants_of_department(
+    session: Session, department_id: int, resource_id: int
+) -> Sequence[Grant]:
+    """Unrevoked, unexpired grants on a resource held by any system of a department."""
+    now = datetime.now(tz=UTC)
+    stmt = (
+        select(Grant)
+        .join(DepartmentSystem, DepartmentSystem.id == Grant.system_id)
+        .where(
+            DepartmentSystem.department_id == department_id,
+            DepartmentSystem.active.is_(True),
+            Grant.resource_id == resource_id,
+            Grant.revoked_at.is_(None),
+            Grant.expires_at > now,
+        )
+        .order_by(Grant.id)
+    )
+    return session.execute(stmt).scalars().all()

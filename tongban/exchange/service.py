@@ -488,6 +488,8 @@ class Answer:
     purpose: str
     items: list[str]
     records: list[dict[str, Any]] = field(default_factory=list)
+    # The items the caller's clearance reads as they are (the others came back masked).
+    readable: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -536,7 +538,9 @@ def query(
     clearance = access.clearance_for(session, account)
     schema = _schema(tuple(chosen))
     plan = mac.plan(clearance, schema, masker=deployment.masker())
-    answer = Answer(found_resource.code, purpose, wanted)
+    answer = Answer(
+        found_resource.code, purpose, wanted, readable=[c for c in wanted if c in plan.readable]
+    )
     raw = _fetch(session, found_resource, keys, chosen)
     present = [r for r in raw if r is not None]
     masked = iter(plan.apply(present))
@@ -837,3 +841,60 @@ def my_systems(session: Session, subject: Account | None) -> list[DepartmentSyst
     if viewer.department_id is None:
         return []
     return connector_lookup.systems_of_department(session, viewer.department_id)
+
+
+# -- once-only prefill through the exchange ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Prefilled:
+    value: Any
+    # What the applicant is shown as the value's origin.
+    origin: str
+
+
+def prefill_values(
+    session: Session,
+    subject: Account | None,
+    *,
+    department_id: int,
+    sources: Sequence[str],
+    id_number: str,
+) -> dict[str, Prefilled]:
+    """Values for ``<RESOURCE>.<item>`` sources that a system of the handling department holds
+    a live grant for, fetched through the gateway as that system (so the call is checked,
+    masked and audited like any other). Masked values are never offered; a refused or failed
+    call leaves its fields to the applicant."""
+    policy.require_prefill(subject)
+    wanted: dict[str, list[str]] = defaultdict(list)
+    for source in sources:
+        code, _, item = source.partition(".")
+        wanted[code].append(item)
+    found: dict[str, Prefilled] = {}
+    for code, items in wanted.items():
+        resource = repository.resource_by_code(session, code)
+        if resource is None or not id_number:
+            continue
+        for grant in repository.live_grants_of_department(session, department_id, resource.id):
+            covered = [i for i in items if i in grant.items]
+            system = session.get(DepartmentSystem, grant.system_id)
+            if not covered or system is None:
+                continue
+            try:
+                with session.begin_nested():
+                    answer = query(
+                        session,
+                        system,
+                        resource=code,
+                        purpose=grant.purpose,
+                        keys=[id_number],
+                        items=covered,
+                    )
+            except TongbanError:
+                continue
+            record = answer.records[0]["record"] or {}
+            origin = f"{resource.title_zh}（{system.name}）"
+            for item in answer.readable:
+                if record.get(item) not in (None, ""):
+                    found.setdefault(f"{code}.{item}", Prefilled(record[item], origin))
+    return found
