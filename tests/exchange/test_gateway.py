@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -15,7 +16,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select, update
 
-from tests.fixtures.exchange import OTHER_ID, PERSON_ID, Exchange, ask, call
+from tests.applications.factories import application_in, create_applicant
+from tests.fixtures.exchange import OTHER_ID, PERSON_ID, Exchange, ask, call, machine_token
+from tongban.applications.states import Status
 from tongban.audit.models import AuditEntry
 from tongban.db.session import unit_of_work
 from tongban.exchange.models import GatewayCall, Grant
@@ -249,3 +252,33 @@ class TestRefusals:
         grants = client.get("/api/v1/exchange/grants", headers=mca).json()
         mine = [g for g in grants if g["resource"] == exchange.resource and g["calls"]]
         assert mine
+
+
+class TestTheSameCredentialsReportBack:
+    def test_a_system_reports_a_decision_with_its_client_credentials_token(
+        self, client: TestClient, exchange: Exchange, engine: Engine
+    ) -> None:
+        applicant = create_applicant(engine)
+        number = application_in(
+            engine, applicant=applicant, status=Status.SUBMITTED, item_code="HOUSING-0001"
+        )
+        token = machine_token(client, exchange, scope="connectors")
+        headers = {
+            "Authorization": f"Bearer {token}",
+            "X-Tongban-Idempotency-Key": uuid.uuid4().hex,
+        }
+        body = {"application": number, "action": "accept"}
+        first = client.post("/api/v1/connectors/callbacks", json=body, headers=headers)
+        assert first.status_code == 200, first.text
+        assert first.json()["status"] == "accepted"
+        # A token for the exchange alone does not report back.
+        exchange_only = machine_token(client, exchange, scope="exchange")
+        refused = client.post(
+            "/api/v1/connectors/callbacks",
+            json=body,
+            headers={
+                "Authorization": f"Bearer {exchange_only}",
+                "X-Tongban-Idempotency-Key": uuid.uuid4().hex,
+            },
+        )
+        assert refused.status_code == 401

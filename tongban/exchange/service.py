@@ -823,7 +823,8 @@ def table_schema(session: Session, subject: Account | None, code: str) -> dict[s
 def issue_credentials(
     session: Session, subject: Account | None, *, system_code: str
 ) -> oidc_service.Registration:
-    """Client credentials for a department system to call the gateway (secret shown once)."""
+    """Client credentials for a department system (secret shown once): its tokens call the
+    exchange gateway (scope ``exchange``) and report back on cases (scope ``connectors``)."""
     policy.require_manage_credentials(subject)
     system = connector_lookup.system_by_code(session, system_code)
     if system is None or system.account_id is None:
@@ -831,7 +832,11 @@ def issue_credentials(
             "No department system has the code {code}.", field="system", code=system_code
         )
     return oidc_service.register_machine_client(
-        session, subject, name=f"{system.name} (data exchange)", account=_account(session, system)
+        session,
+        subject,
+        name=f"{system.name} (machine client)",
+        account=_account(session, system),
+        scopes=("exchange", "connectors"),
     )
 
 

@@ -20,9 +20,26 @@ async def raw_body(request: Request) -> bytes:
     return await request.body()
 
 
+_machine_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="clientCredentials",
+    description="Access token from POST /oidc/token with grant_type=client_credentials",
+)
+
+
 def system_required(
-    request: Request, session: SessionDep, body: Annotated[bytes, Depends(raw_body)]
+    request: Request,
+    session: SessionDep,
+    body: Annotated[bytes, Depends(raw_body)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_machine_bearer)],
 ) -> DepartmentSystem:
+    """A department system: by its client-credentials token (scope ``connectors``) from the
+    identity provider, or by the request signed with its shared secret."""
+    if credentials is not None:
+        system = _system_for_token(session, credentials.credentials, scope="connectors")
+        if system is None:
+            raise Unauthenticated("The access token is not a department system's.")
+        return system
     system = connectors_service.system_for_request(
         session, request.headers.get(signing.SYSTEM_HEADER)
     )
@@ -35,11 +52,9 @@ def system_required(
 CurrentDepartmentSystem = Annotated[DepartmentSystem, Depends(system_required)]
 
 
-_machine_bearer = HTTPBearer(
-    auto_error=False,
-    scheme_name="clientCredentials",
-    description="Access token from POST /oidc/token with grant_type=client_credentials",
-)
+def _system_for_token(session: SessionDep, token: str, *, scope: str) -> DepartmentSystem | None:
+    account = oidc_service.machine_account_for_token(session, token, scope=scope)
+    return lookup.system_of_account(session, account.id) if account is not None else None
 
 
 def exchange_client_required(
@@ -47,12 +62,11 @@ def exchange_client_required(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_machine_bearer)],
 ) -> DepartmentSystem:
     """A department system calling the data exchange with its client-credentials token."""
-    account = (
-        oidc_service.machine_account_for_token(session, credentials.credentials, scope="exchange")
+    system = (
+        _system_for_token(session, credentials.credentials, scope="exchange")
         if credentials is not None
         else None
     )
-    system = lookup.system_of_account(session, account.id) if account is not None else None
     if system is None:
         raise Unauthenticated(
             "Call the exchange with an access token from the client credentials grant."

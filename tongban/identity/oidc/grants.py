@@ -271,7 +271,7 @@ class RefreshGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
 
 
 # Scopes a machine client (a department system) may hold; none of them is OpenID Connect's.
-MACHINE_SCOPES = ("exchange",)
+MACHINE_SCOPES = ("exchange", "connectors")
 
 
 class ClientCredentialsGrant(grants.ClientCredentialsGrant):  # type: ignore[misc]
