@@ -30,6 +30,7 @@ ROLE_NAMES = {
     OfficialRole.CLERK: LocalText("受理员", "clerk"),
     OfficialRole.REVIEWER: LocalText("审查员", "reviewer"),
     OfficialRole.APPROVER: LocalText("审批员", "approver"),
+    OfficialRole.COUNTER_CLERK: LocalText("综合窗口受理员", "counter clerk"),
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from datetime import date
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 from tongban.applications.models import Application
 from tongban.applications.states import Status
 from tongban.catalog.models import ServiceItem
+from tongban.identity.models import Account, AccountKind
 
 
 def _applications() -> Select[Application]:
@@ -69,3 +71,25 @@ def batch_after(session: Session, after_id: int, size: int) -> Sequence[Applicat
 
 def count_all(session: Session) -> int:
     return session.execute(select(func.count(Application.id))).scalar_one()
+
+
+def due_by(session: Session, day: date, statuses: Collection[Status]) -> Sequence[Application]:
+    """Open cases whose promised time limit falls on or before ``day``."""
+    stmt = _applications().where(
+        Application.status.in_(list(statuses)),
+        Application.promised_due_on.is_not(None),
+        Application.promised_due_on <= day,
+    )
+    return session.execute(stmt.order_by(Application.promised_due_on)).scalars().all()
+
+
+def officials_of(session: Session, department_id: int) -> Sequence[Account]:
+    """A department's active officials (who hear of its cases' deadlines)."""
+    stmt = select(Account).where(
+        Account.kind == AccountKind.OFFICIAL,
+        Account.department_id == department_id,
+        Account.active.is_(True),
+        # A department system's account is not a person to warn.
+        Account.username.not_like("system.%"),
+    )
+    return session.execute(stmt.order_by(Account.id)).scalars().all()

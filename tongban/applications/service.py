@@ -51,6 +51,8 @@ from tongban.kit import ids
 from tongban.kit.clock import local_date, local_today, utcnow
 from tongban.kit.i18n import LocalText
 from tongban.kit.workdays import get_calendar
+from tongban.notifications import events as notifications
+from tongban.notifications import templates as notification_templates
 
 NUMBER_PREFIX = "TB"
 MAX_REASON = 2000
@@ -419,8 +421,89 @@ def act(
         **{"from": previous.value, "to": transition.target.value},
     )
     _publish(session, application, action, reason)
+    _notify(session, application, action, reason)
     session.flush()
     return application
+
+
+# Which actions the applicant hears about, as which notification template.
+NOTIFIED: dict[Action, str] = {
+    Action.ACCEPT: "accepted",
+    Action.RETURN: "correction_needed",
+    Action.APPROVE: "approved",
+    Action.COMPLETE: "result_ready",
+}
+
+
+def _notify(session: Session, application: Application, action: Action, reason: str) -> None:
+    """Tell the applicant by SMS, e-mail and in-app message. Only the number, the item, dates
+    and names go into a message, never form values (they may be classified)."""
+    event = NOTIFIED.get(action)
+    if event is None:
+        return
+    applicant = session.get(Account, application.applicant_id)
+    assert applicant is not None
+    item = application.item
+    values: dict[str, str | LocalText] = {
+        "name": application.legal_person.name
+        if application.legal_person
+        else applicant.display_name,
+        "number": application.number,
+        "item": LocalText(item.name_zh, item.name_en),
+        "due_on": application.promised_due_on.isoformat() if application.promised_due_on else "",
+        "reason": reason,
+        "result_number": application.result_number or "",
+    }
+    fields = notification_templates.event(event).fields
+    notifications.notify(
+        session,
+        event=event,
+        recipient=applicant,
+        reference=application.number,
+        personalisation={k: v for k, v in values.items() if k in fields},
+    )
+
+
+def warn_due_soon(session: Session, subject: Account | None, *, within_days: int = 2) -> int:
+    """Warn each handling department's officials of open cases due within ``within_days``
+    working days (once per case and official); the number of messages queued. Run by the
+    operator or a scheduler (``tongban notify due-soon``)."""
+    policy.require_maintain(subject)
+    today = local_today()
+    calendar = get_calendar()
+    horizon = calendar.add_workdays(today, within_days)
+    queued = 0
+    for application in repository.due_by(session, horizon, OPEN_FOR_DEPARTMENT):
+        assert application.promised_due_on is not None
+        left = calendar.workdays_between(today, application.promised_due_on)
+        item = application.item
+        for official in repository.officials_of(session, application.department_id):
+            queued += len(
+                notifications.notify(
+                    session,
+                    event="time_limit_near",
+                    recipient=official,
+                    reference=application.number,
+                    personalisation={
+                        "name": official.display_name,
+                        "number": application.number,
+                        "item": LocalText(item.name_zh, item.name_en),
+                        "due_on": application.promised_due_on.isoformat(),
+                        "days_left": str(max(left, 0)),
+                    },
+                    once=True,
+                )
+            )
+    if queued:
+        audit.record(
+            session,
+            actor=subject,
+            action="application.due_soon_warned",
+            target_type="applications",
+            target_id=horizon.isoformat(),
+            details={"messages": queued},
+        )
+    return queued
 
 
 def _apply_effects(

@@ -7,6 +7,7 @@ from tongban.connectors import models as connectors_models
 from tongban.db.base import Base
 from tongban.identity import models as identity_models
 from tongban.identity.oidc import models as oidc_models
+from tongban.notifications import models as notifications_models
 from tongban.resources import models as resources_models
 from tongban.security import models as security_models
 
@@ -17,6 +18,7 @@ __all__ = [
     "catalog_models",
     "connectors_models",
     "identity_models",
+    "notifications_models",
     "oidc_models",
     "security_models",
     "resources_models",

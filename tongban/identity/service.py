@@ -476,6 +476,7 @@ def create_account(
     department_id: int | None = None,
     id_number: str | None = None,
     phone: str | None = None,
+    email: str | None = None,
     roles: Sequence[str] = (),
     totp_secret: str | None = None,
 ) -> Account:
@@ -508,6 +509,7 @@ def create_account(
         department_id=department_id if kind is AccountKind.OFFICIAL else None,
         id_number=id_number,
         phone=phone,
+        email=email,
         roles=cleaned_roles,
         totp_secret=totp_secret,
         totp_enabled=totp_secret is not None,

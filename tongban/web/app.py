@@ -21,6 +21,7 @@ from tongban.web.api import applications as applications_api
 from tongban.web.api import catalog as catalog_api
 from tongban.web.api import connectors as connectors_api
 from tongban.web.api import identity as identity_api
+from tongban.web.api import notifications as notifications_api
 from tongban.web.api import oidc as oidc_api
 from tongban.web.api import resources as resources_api
 from tongban.web.api import security as security_api
@@ -30,6 +31,7 @@ from tongban.web.pages import applications as application_pages
 from tongban.web.pages import catalog as catalog_pages
 from tongban.web.pages import connectors as connector_pages
 from tongban.web.pages import identity as identity_pages
+from tongban.web.pages import notifications as notification_pages
 from tongban.web.pages import oidc as oidc_pages
 from tongban.web.pages import queue as queue_pages
 from tongban.web.pages import resources as resource_pages
@@ -63,6 +65,7 @@ def create_app(engine: Engine | None = None, public_url: str | None = None) -> F
         connectors_api.router,
         security_api.router,
         resources_api.router,
+        notifications_api.router,
         identity_pages.router,
         catalog_pages.router,
         connector_pages.router,
@@ -70,6 +73,7 @@ def create_app(engine: Engine | None = None, public_url: str | None = None) -> F
         queue_pages.router,
         security_pages.router,
         resource_pages.router,
+        notification_pages.router,
     ):
         app.include_router(router)
     for path in ("/docs", "/docs/oauth2-redirect", "/redoc"):

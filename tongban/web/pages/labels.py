@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tongban.applications.states import Action, Status
 from tongban.kit.i18n import N_
+from tongban.notifications.models import Channel, DeliveryStatus
 
 STATUS = {
     Status.DRAFT: N_("Draft"),
@@ -34,4 +35,17 @@ MATERIAL_FORM = {
     "original": N_("Original"),
     "copy": N_("Copy"),
     "electronic": N_("Electronic"),
+}
+
+CHANNEL = {
+    Channel.SMS: N_("SMS"),
+    Channel.EMAIL: N_("E-mail"),
+    Channel.IN_APP: N_("In-app message"),
+}
+
+DELIVERY = {
+    DeliveryStatus.QUEUED: N_("Queued"),
+    DeliveryStatus.RETRYING: N_("Retrying"),
+    DeliveryStatus.DELIVERED: N_("Delivered"),
+    DeliveryStatus.FAILED: N_("Failed"),
 }
