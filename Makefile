@@ -10,7 +10,8 @@ KEYWORDS = -k _ -k N_ -k translate -k TongbanError -k NotFound -k Forbidden -k U
 	-k AccountNotFound -k SessionNotFound -k LegalPersonNotFound -k NotAuthorisedFor \
 	-k PersonNotFound -k CompanyNotFound -k RecordNotFound -k ReviewNotFound -k LinkEventNotFound \
 	-k AlreadyDecided -k RecordFileInvalid -k IdentifierInvalid \
-	-k TemplateFileInvalid -k UnknownTemplate -k PersonalisationInvalid -k NotificationNotFound
+	-k TemplateFileInvalid -k UnknownTemplate -k PersonalisationInvalid -k NotificationNotFound \
+	-k CodeInvalid -k TooManyCodes
 PO = tongban/web/locale/zh_CN/LC_MESSAGES/messages.po
 
 help: ## list the targets

@@ -7,6 +7,8 @@ allow: ``ROLES_FOR`` maps each official action to the roles that may take it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from tongban.applications.errors import ApplicationNotFound
 from tongban.applications.models import Application
 from tongban.applications.states import TRANSITIONS, Action, Role
@@ -132,3 +134,24 @@ def require_maintain(subject: Account | None) -> None:
     """Whole-table maintenance (re-encrypting stored forms): the operator at the command line."""
     if subject is not None:
         raise Forbidden("Only the operator at the command line may do this.")
+
+
+def require_request_tracking_code(subject: Account | None) -> None:
+    """Anyone may ask for a tracking code: it goes to the applicant's own phone or e-mail, and
+    the answer is the same whether the number exists or not."""
+
+
+def require_tracking_pass(subject: TrackingPass | None, application: Application) -> None:
+    """Progress without an account: only with a pass for this very application, which the
+    tracking domain issues once a one-time code sent to the applicant was typed in."""
+    if subject is None or subject.number != application.number:
+        raise ApplicationNotFound(
+            "No application {number} is open to you.", number=application.number
+        )
+
+
+@dataclass(frozen=True)
+class TrackingPass:
+    """Proof that its holder typed the one-time code sent to the applicant of ``number``."""
+
+    number: str

@@ -30,6 +30,7 @@ from tongban.applications.errors import (
     NotEditable,
 )
 from tongban.applications.models import Application, Material, StatusChange
+from tongban.applications.policy import TrackingPass
 from tongban.applications.states import (
     EDITABLE,
     OPEN_FOR_DEPARTMENT,
@@ -229,6 +230,28 @@ def disclose(session: Session, subject: Account | None, application: Application
     allows for an official (the rest masked or absent)."""
     reader = policy.require_read(subject, application)
     return disclosure.disclose(session, reader, application)
+
+
+def for_tracking(
+    session: Session, subject: Account | None, number: str
+) -> tuple[Application, Account] | None:
+    """The application and its applicant, so a tracking code can be sent to the applicant's
+    phone or e-mail; None when there is no such application. Never shown to the asker."""
+    policy.require_request_tracking_code(subject)
+    application = repository.by_number(session, number)
+    if application is None:
+        return None
+    applicant = session.get(Account, application.applicant_id)
+    assert applicant is not None
+    return application, applicant
+
+
+def progress(session: Session, subject: TrackingPass | None, number: str) -> Application:
+    """An application's progress for the holder of a tracking pass: status, history and time
+    limit (the caller shows no form values and no officials' names)."""
+    application = _load(session, number)
+    policy.require_tracking_pass(subject, application)
+    return application
 
 
 def decision_document(session: Session, subject: Account | None, number: str) -> tuple[str, bytes]:

@@ -10,6 +10,7 @@ from tongban.identity.oidc import models as oidc_models
 from tongban.notifications import models as notifications_models
 from tongban.resources import models as resources_models
 from tongban.security import models as security_models
+from tongban.tracking import models as tracking_models
 
 __all__ = [
     "Base",
@@ -22,4 +23,5 @@ __all__ = [
     "oidc_models",
     "security_models",
     "resources_models",
+    "tracking_models",
 ]

@@ -25,6 +25,7 @@ from tongban.web.api import notifications as notifications_api
 from tongban.web.api import oidc as oidc_api
 from tongban.web.api import resources as resources_api
 from tongban.web.api import security as security_api
+from tongban.web.api import tracking as tracking_api
 from tongban.web.csp import content_security_policy
 from tongban.web.deps import public
 from tongban.web.pages import applications as application_pages
@@ -37,6 +38,7 @@ from tongban.web.pages import queue as queue_pages
 from tongban.web.pages import resources as resource_pages
 from tongban.web.pages import security as security_pages
 from tongban.web.pages import templating
+from tongban.web.pages import tracking as tracking_pages
 
 WEB_DIR = Path(str(resources.files("tongban.web")))
 
@@ -66,6 +68,7 @@ def create_app(engine: Engine | None = None, public_url: str | None = None) -> F
         security_api.router,
         resources_api.router,
         notifications_api.router,
+        tracking_api.router,
         identity_pages.router,
         catalog_pages.router,
         connector_pages.router,
@@ -74,6 +77,7 @@ def create_app(engine: Engine | None = None, public_url: str | None = None) -> F
         security_pages.router,
         resource_pages.router,
         notification_pages.router,
+        tracking_pages.router,
     ):
         app.include_router(router)
     for path in ("/docs", "/docs/oauth2-redirect", "/redoc"):
