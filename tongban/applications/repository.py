@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session, selectinload
 from tongban.applications.models import Application
 from tongban.applications.states import Status
 from tongban.catalog.models import ServiceItem
-from tongban.identity.models import Account, AccountKind
 
 
 def _applications() -> Select[Application]:
@@ -81,15 +80,3 @@ def due_by(session: Session, day: date, statuses: Collection[Status]) -> Sequenc
         Application.promised_due_on <= day,
     )
     return session.execute(stmt.order_by(Application.promised_due_on)).scalars().all()
-
-
-def officials_of(session: Session, department_id: int) -> Sequence[Account]:
-    """A department's active officials (who hear of its cases' deadlines)."""
-    stmt = select(Account).where(
-        Account.kind == AccountKind.OFFICIAL,
-        Account.department_id == department_id,
-        Account.active.is_(True),
-        # A department system's account is not a person to warn.
-        Account.username.not_like("system.%"),
-    )
-    return session.execute(stmt.order_by(Account.id)).scalars().all()

@@ -46,6 +46,7 @@ from tongban.catalog.models import Department, MaterialRequirement, ServiceItem
 from tongban.config import get_settings
 from tongban.connectors import outbox
 from tongban.errors import InvalidInput, NotFound
+from tongban.identity import service as identity_service
 from tongban.identity.companies import service as companies_service
 from tongban.identity.models import Account, AccountKind
 from tongban.kit import ids
@@ -500,7 +501,9 @@ def warn_due_soon(session: Session, subject: Account | None, *, within_days: int
         assert application.promised_due_on is not None
         left = calendar.workdays_between(today, application.promised_due_on)
         item = application.item
-        for official in repository.officials_of(session, application.department_id):
+        for official in identity_service.department_officials(
+            session, subject, application.department_id
+        ):
             queued += len(
                 notifications.notify(
                     session,

@@ -5,6 +5,7 @@ from tongban.audit import models as audit_models
 from tongban.catalog import models as catalog_models
 from tongban.connectors import models as connectors_models
 from tongban.db.base import Base
+from tongban.evaluations import models as evaluations_models
 from tongban.identity import models as identity_models
 from tongban.identity.oidc import models as oidc_models
 from tongban.notifications import models as notifications_models
@@ -18,6 +19,7 @@ __all__ = [
     "audit_models",
     "catalog_models",
     "connectors_models",
+    "evaluations_models",
     "identity_models",
     "notifications_models",
     "oidc_models",

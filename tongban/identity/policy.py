@@ -123,3 +123,10 @@ def require_act_for(
             "You are not authorised to act for {name}.", field="uscc", name=legal_person.name
         )
     return person
+
+
+def require_list_officials(subject: Account | None) -> None:
+    """Who works in a department (to tell them of deadlines): officials, administrators and the
+    operator; not applicants."""
+    if subject is not None and subject.kind is AccountKind.APPLICANT:
+        raise Forbidden("Only officials and administrators may list a department's officials.")

@@ -569,3 +569,12 @@ def register_applicant(
 
 def get_by_username(session: Session, username: str) -> Account | None:
     return repository.account_by_username(session, username)
+
+
+def department_officials(
+    session: Session, subject: Account | None, department_id: int, *, role: str | None = None
+) -> list[Account]:
+    """A department's officials (with ``role``, only those who have it)."""
+    policy.require_list_officials(subject)
+    found = repository.officials_of(session, department_id)
+    return [a for a in found if role is None or role in (a.roles or [])]

@@ -20,6 +20,7 @@ from tongban.web import oidc as oidc_protocol
 from tongban.web.api import applications as applications_api
 from tongban.web.api import catalog as catalog_api
 from tongban.web.api import connectors as connectors_api
+from tongban.web.api import evaluations as evaluations_api
 from tongban.web.api import identity as identity_api
 from tongban.web.api import notifications as notifications_api
 from tongban.web.api import oidc as oidc_api
@@ -31,6 +32,7 @@ from tongban.web.deps import public
 from tongban.web.pages import applications as application_pages
 from tongban.web.pages import catalog as catalog_pages
 from tongban.web.pages import connectors as connector_pages
+from tongban.web.pages import evaluations as evaluation_pages
 from tongban.web.pages import identity as identity_pages
 from tongban.web.pages import notifications as notification_pages
 from tongban.web.pages import oidc as oidc_pages
@@ -69,6 +71,7 @@ def create_app(engine: Engine | None = None, public_url: str | None = None) -> F
         resources_api.router,
         notifications_api.router,
         tracking_api.router,
+        evaluations_api.router,
         identity_pages.router,
         catalog_pages.router,
         connector_pages.router,
@@ -78,6 +81,7 @@ def create_app(engine: Engine | None = None, public_url: str | None = None) -> F
         resource_pages.router,
         notification_pages.router,
         tracking_pages.router,
+        evaluation_pages.router,
     ):
         app.include_router(router)
     for path in ("/docs", "/docs/oauth2-redirect", "/redoc"):

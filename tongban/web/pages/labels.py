@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tongban.applications.states import Action, Status
+from tongban.evaluations.models import RectificationStatus
 from tongban.kit.i18n import N_
 from tongban.notifications.models import Channel, DeliveryStatus
 
@@ -48,4 +49,12 @@ DELIVERY = {
     DeliveryStatus.RETRYING: N_("Retrying"),
     DeliveryStatus.DELIVERED: N_("Delivered"),
     DeliveryStatus.FAILED: N_("Failed"),
+}
+
+STATUS_BY_VALUE = {status.value: label for status, label in STATUS.items()}
+
+RECTIFICATION = {
+    RectificationStatus.OPEN: N_("Awaiting reply"),
+    RectificationStatus.REPLIED: N_("Replied, call-back due"),
+    RectificationStatus.CLOSED: N_("Closed"),
 }

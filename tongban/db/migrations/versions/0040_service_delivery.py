@@ -4,7 +4,7 @@ cases, counter (single window) filing
 
 Revision ID: 0040
 Revises: 0007
-Create Date: 2026-11-26 15:50:23.093501
+Create Date: 2026-11-26 15:55:39.664334
 """
 
 from collections.abc import Sequence
@@ -39,6 +39,112 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_tracking_codes_number_created", ["number", "created_at"], unique=False
         )
+
+    op.create_table(
+        "evaluations",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("application_id", sa.Integer(), nullable=False),
+        sa.Column("number", sa.String(length=24), nullable=False),
+        sa.Column("applicant_id", sa.Integer(), nullable=False),
+        sa.Column("department_id", sa.Integer(), nullable=False),
+        sa.Column("item_id", sa.Integer(), nullable=False),
+        sa.Column(
+            "channel",
+            sa.Enum("online", "counter", name="evaluationchannel", native_enum=False, length=20),
+            nullable=False,
+        ),
+        sa.Column("level", sa.Integer(), nullable=False),
+        sa.Column("indicators", sa.JSON(), nullable=False),
+        sa.Column("comment", sa.Text(), nullable=False),
+        sa.Column("created_at", tongban.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["applicant_id"], ["accounts.id"], name=op.f("fk_evaluations_applicant_id_accounts")
+        ),
+        sa.ForeignKeyConstraint(
+            ["application_id"],
+            ["applications.id"],
+            name=op.f("fk_evaluations_application_id_applications"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["department_id"],
+            ["departments.id"],
+            name=op.f("fk_evaluations_department_id_departments"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["item_id"], ["service_items.id"], name=op.f("fk_evaluations_item_id_service_items")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_evaluations")),
+        sa.UniqueConstraint(
+            "application_id", "applicant_id", name=op.f("uq_evaluations_application_id")
+        ),
+    )
+    with op.batch_alter_table("evaluations", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_evaluations_application_id"), ["application_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_evaluations_department_id"), ["department_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_evaluations_item_id"), ["item_id"], unique=False)
+
+    op.create_table(
+        "rectifications",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("evaluation_id", sa.Integer(), nullable=False),
+        sa.Column("number", sa.String(length=24), nullable=False),
+        sa.Column("department_id", sa.Integer(), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "open",
+                "replied",
+                "closed",
+                name="rectificationstatus",
+                native_enum=False,
+                length=20,
+            ),
+            nullable=False,
+        ),
+        sa.Column("trace", sa.JSON(), nullable=False),
+        sa.Column("due_on", sa.Date(), nullable=False),
+        sa.Column("created_at", tongban.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("reply", sa.Text(), nullable=False),
+        sa.Column("replied_by_id", sa.Integer(), nullable=True),
+        sa.Column("replied_at", tongban.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("callback_by_id", sa.Integer(), nullable=True),
+        sa.Column("callback_at", tongban.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("callback_satisfied", sa.Boolean(), nullable=True),
+        sa.Column("callback_note", sa.Text(), nullable=False),
+        sa.Column("escalated_at", tongban.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["callback_by_id"],
+            ["accounts.id"],
+            name=op.f("fk_rectifications_callback_by_id_accounts"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["department_id"],
+            ["departments.id"],
+            name=op.f("fk_rectifications_department_id_departments"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["evaluation_id"],
+            ["evaluations.id"],
+            name=op.f("fk_rectifications_evaluation_id_evaluations"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["replied_by_id"],
+            ["accounts.id"],
+            name=op.f("fk_rectifications_replied_by_id_accounts"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_rectifications")),
+        sa.UniqueConstraint("evaluation_id", name=op.f("uq_rectifications_evaluation_id")),
+    )
+    with op.batch_alter_table("rectifications", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_rectifications_department_id"), ["department_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_rectifications_number"), ["number"], unique=False)
+        batch_op.create_index(batch_op.f("ix_rectifications_status"), ["status"], unique=False)
 
     op.create_table(
         "notifications",
@@ -105,6 +211,15 @@ def upgrade() -> None:
     with op.batch_alter_table("accounts", schema=None) as batch_op:
         batch_op.add_column(sa.Column("email", sa.String(length=254), nullable=True))
 
+    with op.batch_alter_table("applications", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("counter_clerk_id", sa.Integer(), nullable=True))
+        batch_op.create_foreign_key(
+            batch_op.f("fk_applications_counter_clerk_id_accounts"),
+            "accounts",
+            ["counter_clerk_id"],
+            ["id"],
+        )
+
     with op.batch_alter_table("outbox_messages", schema=None) as batch_op:
         batch_op.add_column(sa.Column("target", sa.String(length=20), nullable=True))
         batch_op.alter_column("connector_id", existing_type=sa.INTEGER(), nullable=True)
@@ -122,6 +237,12 @@ def downgrade() -> None:
         batch_op.alter_column("connector_id", existing_type=sa.INTEGER(), nullable=False)
         batch_op.drop_column("target")
 
+    with op.batch_alter_table("applications", schema=None) as batch_op:
+        batch_op.drop_constraint(
+            batch_op.f("fk_applications_counter_clerk_id_accounts"), type_="foreignkey"
+        )
+        batch_op.drop_column("counter_clerk_id")
+
     with op.batch_alter_table("accounts", schema=None) as batch_op:
         batch_op.drop_column("email")
 
@@ -132,6 +253,18 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_notifications_batch"))
 
     op.drop_table("notifications")
+    with op.batch_alter_table("rectifications", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_rectifications_status"))
+        batch_op.drop_index(batch_op.f("ix_rectifications_number"))
+        batch_op.drop_index(batch_op.f("ix_rectifications_department_id"))
+
+    op.drop_table("rectifications")
+    with op.batch_alter_table("evaluations", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_evaluations_item_id"))
+        batch_op.drop_index(batch_op.f("ix_evaluations_department_id"))
+        batch_op.drop_index(batch_op.f("ix_evaluations_application_id"))
+
+    op.drop_table("evaluations")
     with op.batch_alter_table("tracking_codes", schema=None) as batch_op:
         batch_op.drop_index("ix_tracking_codes_number_created")
 
