@@ -11,7 +11,8 @@ KEYWORDS = -k _ -k N_ -k translate -k TongbanError -k NotFound -k Forbidden -k U
 	-k PersonNotFound -k CompanyNotFound -k RecordNotFound -k ReviewNotFound -k LinkEventNotFound \
 	-k AlreadyDecided -k RecordFileInvalid -k IdentifierInvalid \
 	-k TemplateFileInvalid -k UnknownTemplate -k PersonalisationInvalid -k NotificationNotFound \
-	-k CodeInvalid -k TooManyCodes -k AlreadyRated -k NotRateable -k RectificationNotFound -k RectificationClosed
+	-k CodeInvalid -k TooManyCodes -k AlreadyRated -k NotRateable -k RectificationNotFound -k RectificationClosed \
+	-k VisitNotFound -k StillMissing -k NothingMissing
 PO = tongban/web/locale/zh_CN/LC_MESSAGES/messages.po
 
 help: ## list the targets

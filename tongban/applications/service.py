@@ -100,6 +100,34 @@ def start(
             a.legal_person.id for a in companies_service.my_authorisations(session, applicant)
         }
         policy.require_apply_for(item, acting_for, authorised)
+    return _open(session, item, applicant, applicant, form=form, acting_for=acting_for)
+
+
+def start_at_counter(
+    session: Session,
+    subject: Account | None,
+    *,
+    item_code: str,
+    applicant: Account,
+    form: dict[str, Any] | None = None,
+) -> Application:
+    """Open a draft at the single window: a counter clerk files any department's item for a
+    walk-in applicant (found by ID number), who owns it and sees it online like their own."""
+    item = catalog_service.get_item(session, subject, item_code)
+    clerk = policy.require_file_at_counter(subject, item, applicant)
+    return _open(session, item, applicant, clerk, form=form, acting_for=None)
+
+
+def _open(
+    session: Session,
+    item: ServiceItem,
+    applicant: Account,
+    actor: Account,
+    *,
+    form: dict[str, Any] | None,
+    acting_for: int | None,
+) -> Application:
+    """The draft, with what the government already holds on the applicant filled in."""
     specs = field_specs(item)
     cleaned = forms.clean(specs, form or {}, complete=False)
     # Once-only: what the government holds fills the fields the applicant left empty; a source
@@ -124,6 +152,7 @@ def start(
         department_id=item.department_id,
         applicant_id=applicant.id,
         legal_person_id=acting_for,
+        counter_clerk_id=actor.id if actor.id != applicant.id else None,
         status=Status.DRAFT,
         sealed_form=disclosure.seal(schema, number, cleaned),
         prefill=disclosure.seal_prefill(schema, number, known),
@@ -132,17 +161,29 @@ def start(
     )
     session.add(application)
     session.flush()
-    _record_change(session, application, applicant, None, Status.DRAFT, "")
-    _audit(session, applicant, "created", application, item=item.code)
+    _record_change(session, application, actor, None, Status.DRAFT, "")
+    if actor.id != applicant.id:
+        _audit(session, actor, "created", application, item=item.code, at_counter=True)
+    else:
+        _audit(session, actor, "created", application, item=item.code)
     return _load(session, number)
 
 
 def update_form(
-    session: Session, subject: Account | None, number: str, form: dict[str, Any]
+    session: Session,
+    subject: Account | None,
+    number: str,
+    form: dict[str, Any],
+    *,
+    merge: bool = False,
 ) -> Application:
+    """Replace the form with ``form``; with ``merge``, change only the fields given (a counter
+    clerk posts only the fields their clearance shows, and must not blank the others)."""
     application = _load(session, number)
     editor = policy.require_edit(subject, application)
     _require_editable(application)
+    if merge:
+        form = {**disclosure.unseal(application.number, application.sealed_form), **form}
     cleaned = forms.clean(field_specs(application.item), form, complete=False)
     _store_form(session, application, cleaned)
     _audit(session, editor, "form_saved", application)
@@ -231,6 +272,16 @@ def disclose(session: Session, subject: Account | None, application: Application
     allows for an official (the rest masked or absent)."""
     reader = policy.require_read(subject, application)
     return disclosure.disclose(session, reader, application)
+
+
+def applicant_name(session: Session, subject: Account | None, application: Application) -> str:
+    """Whom the case is for, as shown to someone who may read it (a counter clerk's page)."""
+    policy.require_read(subject, application)
+    if application.legal_person is not None:
+        return str(application.legal_person.name)
+    applicant = session.get(Account, application.applicant_id)
+    assert applicant is not None
+    return applicant.display_name
 
 
 def for_tracking(
@@ -376,13 +427,37 @@ def next_actions(subject: Account, application: Application) -> list[Action]:
     """The actions this subject could take on the application now."""
     if policy.is_owner(subject, application):
         return actions_from(application.status, Role.APPLICANT)
-    if policy.is_handler(subject, application):
+    if policy.is_handler(subject, application) or policy.is_counter_case(subject, application):
         return [
             action
             for action in actions_from(application.status, Role.OFFICIAL)
             if policy.has_role_for(subject, action)
         ]
     return []
+
+
+@dataclass(frozen=True)
+class Gaps:
+    """What still stops submission, in detail (the one-time notice lists it all at once)."""
+
+    fields: list[LocalText]
+    materials: list[MaterialRequirement]
+
+    def __bool__(self) -> bool:
+        return bool(self.fields or self.materials)
+
+
+def gaps(application: Application) -> Gaps:
+    values = disclosure.unseal(application.number, application.sealed_form)
+    have = {m.requirement_code for m in application.materials}
+    return Gaps(
+        [
+            LocalText(f.label_zh, f.label_en)
+            for f in field_specs(application.item)
+            if f.required and values.get(f.name) in (None, "", False)
+        ],
+        [r for r in application.item.materials if r.required and r.code not in have],
+    )
 
 
 def missing(application: Application, form: dict[str, Any] | None = None) -> list[LocalText]:

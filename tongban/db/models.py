@@ -4,6 +4,7 @@ from tongban.applications import models as applications_models
 from tongban.audit import models as audit_models
 from tongban.catalog import models as catalog_models
 from tongban.connectors import models as connectors_models
+from tongban.counter import models as counter_models
 from tongban.db.base import Base
 from tongban.evaluations import models as evaluations_models
 from tongban.identity import models as identity_models
@@ -19,6 +20,7 @@ __all__ = [
     "audit_models",
     "catalog_models",
     "connectors_models",
+    "counter_models",
     "evaluations_models",
     "identity_models",
     "notifications_models",

@@ -180,3 +180,9 @@ def officials_of(session: Session, department_id: int) -> Sequence[Account]:
         Account.username.not_like("system.%"),
     )
     return session.execute(stmt.order_by(Account.id)).scalars().all()
+
+
+def applicant_by_id_number(session: Session, id_number: str) -> Account | None:
+    return session.execute(
+        select(Account).where(Account.id_number == id_number, Account.kind == AccountKind.APPLICANT)
+    ).scalar_one_or_none()

@@ -578,3 +578,29 @@ def department_officials(
     policy.require_list_officials(subject)
     found = repository.officials_of(session, department_id)
     return [a for a in found if role is None or role in (a.roles or [])]
+
+
+def find_applicant(session: Session, subject: Account | None, id_number: str) -> Account:
+    """The applicant with this resident ID number (a walk-in at the single window). Every
+    lookup is audited with the number's last four characters only."""
+    policy.require_look_up_person(subject)
+    cleaned = id_number.strip().upper()
+    problem = resident_id_problem(cleaned)
+    if problem is not None:
+        raise InvalidInput(problem, field="id_number")
+    account = repository.applicant_by_id_number(session, cleaned)
+    audit.record(
+        session,
+        actor=subject,
+        action="identity.person_looked_up",
+        target_type="id_number",
+        target_id=f"***{cleaned[-4:]}",
+        details={"found": account is not None},
+    )
+    if account is None or not account.active:
+        raise AccountNotFound(
+            "Nobody with this ID number has an account yet; they can register online or at "
+            "the self-service terminal.",
+            field="id_number",
+        )
+    return account

@@ -20,6 +20,7 @@ from tongban.web import oidc as oidc_protocol
 from tongban.web.api import applications as applications_api
 from tongban.web.api import catalog as catalog_api
 from tongban.web.api import connectors as connectors_api
+from tongban.web.api import counter as counter_api
 from tongban.web.api import evaluations as evaluations_api
 from tongban.web.api import identity as identity_api
 from tongban.web.api import notifications as notifications_api
@@ -32,6 +33,7 @@ from tongban.web.deps import public
 from tongban.web.pages import applications as application_pages
 from tongban.web.pages import catalog as catalog_pages
 from tongban.web.pages import connectors as connector_pages
+from tongban.web.pages import counter as counter_pages
 from tongban.web.pages import evaluations as evaluation_pages
 from tongban.web.pages import identity as identity_pages
 from tongban.web.pages import notifications as notification_pages
@@ -72,6 +74,7 @@ def create_app(engine: Engine | None = None, public_url: str | None = None) -> F
         notifications_api.router,
         tracking_api.router,
         evaluations_api.router,
+        counter_api.router,
         identity_pages.router,
         catalog_pages.router,
         connector_pages.router,
@@ -82,6 +85,7 @@ def create_app(engine: Engine | None = None, public_url: str | None = None) -> F
         notification_pages.router,
         tracking_pages.router,
         evaluation_pages.router,
+        counter_pages.router,
     ):
         app.include_router(router)
     for path in ("/docs", "/docs/oauth2-redirect", "/redoc"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tongban.applications.states import Action, Status
+from tongban.counter.models import Outcome
 from tongban.evaluations.models import RectificationStatus
 from tongban.kit.i18n import N_
 from tongban.notifications.models import Channel, DeliveryStatus
@@ -57,4 +58,9 @@ RECTIFICATION = {
     RectificationStatus.OPEN: N_("Awaiting reply"),
     RectificationStatus.REPLIED: N_("Replied, call-back due"),
     RectificationStatus.CLOSED: N_("Closed"),
+}
+
+COUNTER_OUTCOME = {
+    Outcome.RECEIPT: N_("Acceptance receipt"),
+    Outcome.NOTICE: N_("One-time notice of what is missing"),
 }

@@ -4,7 +4,7 @@ cases, counter (single window) filing
 
 Revision ID: 0040
 Revises: 0007
-Create Date: 2026-11-26 15:55:39.664334
+Create Date: 2026-11-26 16:08:12.210548
 """
 
 from collections.abc import Sequence
@@ -39,6 +39,43 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_tracking_codes_number_created", ["number", "created_at"], unique=False
         )
+
+    op.create_table(
+        "counter_visits",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("application_id", sa.Integer(), nullable=False),
+        sa.Column("number", sa.String(length=24), nullable=False),
+        sa.Column("clerk_id", sa.Integer(), nullable=False),
+        sa.Column("clerk_name", sa.String(length=100), nullable=False),
+        sa.Column("applicant_id", sa.Integer(), nullable=False),
+        sa.Column(
+            "outcome",
+            sa.Enum("receipt", "notice", name="outcome", native_enum=False, length=20),
+            nullable=False,
+        ),
+        sa.Column("document_number", sa.String(length=40), nullable=False),
+        sa.Column("missing", sa.JSON(), nullable=False),
+        sa.Column("issued_at", tongban.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["applicant_id"], ["accounts.id"], name=op.f("fk_counter_visits_applicant_id_accounts")
+        ),
+        sa.ForeignKeyConstraint(
+            ["application_id"],
+            ["applications.id"],
+            name=op.f("fk_counter_visits_application_id_applications"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["clerk_id"], ["accounts.id"], name=op.f("fk_counter_visits_clerk_id_accounts")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_counter_visits")),
+        sa.UniqueConstraint("document_number", name=op.f("uq_counter_visits_document_number")),
+    )
+    with op.batch_alter_table("counter_visits", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_counter_visits_application_id"), ["application_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_counter_visits_clerk_id"), ["clerk_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_counter_visits_number"), ["number"], unique=False)
 
     op.create_table(
         "evaluations",
@@ -265,6 +302,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_evaluations_application_id"))
 
     op.drop_table("evaluations")
+    with op.batch_alter_table("counter_visits", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_counter_visits_number"))
+        batch_op.drop_index(batch_op.f("ix_counter_visits_clerk_id"))
+        batch_op.drop_index(batch_op.f("ix_counter_visits_application_id"))
+
+    op.drop_table("counter_visits")
     with op.batch_alter_table("tracking_codes", schema=None) as batch_op:
         batch_op.drop_index("ix_tracking_codes_number_created")
 
