@@ -12,7 +12,8 @@ KEYWORDS = -k _ -k N_ -k translate -k TongbanError -k NotFound -k Forbidden -k U
 	-k AlreadyDecided -k RecordFileInvalid -k IdentifierInvalid \
 	-k TemplateFileInvalid -k UnknownTemplate -k PersonalisationInvalid -k NotificationNotFound \
 	-k CodeInvalid -k TooManyCodes -k AlreadyRated -k NotRateable -k RectificationNotFound -k RectificationClosed \
-	-k VisitNotFound -k StillMissing -k NothingMissing
+	-k VisitNotFound -k StillMissing -k NothingMissing -k BundleFileInvalid -k BundleNotFound \
+	-k BundleCaseNotFound -k NotEligible
 PO = tongban/web/locale/zh_CN/LC_MESSAGES/messages.po
 
 help: ## list the targets

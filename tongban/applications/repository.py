@@ -80,3 +80,8 @@ def due_by(session: Session, day: date, statuses: Collection[Status]) -> Sequenc
         Application.promised_due_on <= day,
     )
     return session.execute(stmt.order_by(Application.promised_due_on)).scalars().all()
+
+
+def of_bundle_case(session: Session, bundle_case_id: int) -> Sequence[Application]:
+    stmt = _applications().where(Application.bundle_case_id == bundle_case_id)
+    return session.execute(stmt.order_by(Application.id)).scalars().all()

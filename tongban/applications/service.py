@@ -522,7 +522,61 @@ def act(
     _publish(session, application, action, reason)
     _notify(session, application, action, reason)
     session.flush()
+    if action is Action.APPROVE and application.bundle_case_id is not None:
+        _start_waiting(session, application)
     return application
+
+
+def link_to_bundle(
+    session: Session,
+    subject: Account | None,
+    number: str,
+    *,
+    bundle_case_id: int,
+    waiting_for: list[str],
+) -> Application:
+    """Make a draft one item of the applicant's bundle case; it starts once the applications
+    ``waiting_for`` are approved."""
+    application = _load(session, number)
+    editor = policy.require_edit(subject, application)
+    _require_editable(application)
+    application.bundle_case_id = bundle_case_id
+    application.waiting_for = list(waiting_for)
+    _audit(session, editor, "linked", application, bundle_case=bundle_case_id, after=waiting_for)
+    return application
+
+
+def bundle_applications(
+    session: Session, subject: Account | None, bundle_case_id: int
+) -> Sequence[Application]:
+    """The applications of one of the applicant's bundle cases."""
+    applicant = policy.require_list_own(subject)
+    return [
+        a
+        for a in repository.of_bundle_case(session, bundle_case_id)
+        if policy.is_owner(applicant, a)
+    ]
+
+
+# Approved is enough for the next item to start; a completed one was approved first.
+_DONE_FOR_DEPENDANTS = frozenset({Status.APPROVED, Status.COMPLETED})
+
+
+def _start_waiting(session: Session, approved: Application) -> None:
+    """Submit, for the applicant, the bundle's drafts that waited for this approval and now
+    wait for nothing more (they were checked complete when the bundle was submitted)."""
+    assert approved.bundle_case_id is not None
+    linked = repository.of_bundle_case(session, approved.bundle_case_id)
+    status = {a.number: a.status for a in linked}
+    applicant = session.get(Account, approved.applicant_id)
+    assert applicant is not None
+    for dependant in linked:
+        if (
+            dependant.status is Status.DRAFT
+            and approved.number in dependant.waiting_for
+            and all(status.get(n) in _DONE_FOR_DEPENDANTS for n in dependant.waiting_for)
+        ):
+            act(session, applicant, dependant.number, Action.SUBMIT)
 
 
 # Which actions the applicant hears about, as which notification template.

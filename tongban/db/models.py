@@ -2,6 +2,7 @@
 
 from tongban.applications import models as applications_models
 from tongban.audit import models as audit_models
+from tongban.bundles import models as bundles_models
 from tongban.catalog import models as catalog_models
 from tongban.connectors import models as connectors_models
 from tongban.counter import models as counter_models
@@ -18,6 +19,7 @@ __all__ = [
     "Base",
     "applications_models",
     "audit_models",
+    "bundles_models",
     "catalog_models",
     "connectors_models",
     "counter_models",

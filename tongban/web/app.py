@@ -18,6 +18,7 @@ from tongban.db.engine import get_engine
 from tongban.web import errors
 from tongban.web import oidc as oidc_protocol
 from tongban.web.api import applications as applications_api
+from tongban.web.api import bundles as bundles_api
 from tongban.web.api import catalog as catalog_api
 from tongban.web.api import connectors as connectors_api
 from tongban.web.api import counter as counter_api
@@ -31,6 +32,7 @@ from tongban.web.api import tracking as tracking_api
 from tongban.web.csp import content_security_policy
 from tongban.web.deps import public
 from tongban.web.pages import applications as application_pages
+from tongban.web.pages import bundles as bundle_pages
 from tongban.web.pages import catalog as catalog_pages
 from tongban.web.pages import connectors as connector_pages
 from tongban.web.pages import counter as counter_pages
@@ -75,6 +77,7 @@ def create_app(engine: Engine | None = None, public_url: str | None = None) -> F
         tracking_api.router,
         evaluations_api.router,
         counter_api.router,
+        bundles_api.router,
         identity_pages.router,
         catalog_pages.router,
         connector_pages.router,
@@ -86,6 +89,7 @@ def create_app(engine: Engine | None = None, public_url: str | None = None) -> F
         tracking_pages.router,
         evaluation_pages.router,
         counter_pages.router,
+        bundle_pages.router,
     ):
         app.include_router(router)
     for path in ("/docs", "/docs/oauth2-redirect", "/redoc"):

@@ -4,7 +4,7 @@ cases, counter (single window) filing
 
 Revision ID: 0040
 Revises: 0007
-Create Date: 2026-11-26 16:08:12.210548
+Create Date: 2026-11-26 16:19:14.075797
 """
 
 from collections.abc import Sequence
@@ -38,6 +38,25 @@ def upgrade() -> None:
     with op.batch_alter_table("tracking_codes", schema=None) as batch_op:
         batch_op.create_index(
             "ix_tracking_codes_number_created", ["number", "created_at"], unique=False
+        )
+
+    op.create_table(
+        "bundle_cases",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("code", sa.String(length=40), nullable=False),
+        sa.Column("applicant_id", sa.Integer(), nullable=False),
+        sa.Column("answers", sa.JSON(), nullable=False),
+        sa.Column("numbers", sa.JSON(), nullable=False),
+        sa.Column("created_at", tongban.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("submitted_at", tongban.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["applicant_id"], ["accounts.id"], name=op.f("fk_bundle_cases_applicant_id_accounts")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_bundle_cases")),
+    )
+    with op.batch_alter_table("bundle_cases", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_bundle_cases_applicant_id"), ["applicant_id"], unique=False
         )
 
     op.create_table(
@@ -125,65 +144,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_evaluations_item_id"), ["item_id"], unique=False)
 
     op.create_table(
-        "rectifications",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("evaluation_id", sa.Integer(), nullable=False),
-        sa.Column("number", sa.String(length=24), nullable=False),
-        sa.Column("department_id", sa.Integer(), nullable=False),
-        sa.Column(
-            "status",
-            sa.Enum(
-                "open",
-                "replied",
-                "closed",
-                name="rectificationstatus",
-                native_enum=False,
-                length=20,
-            ),
-            nullable=False,
-        ),
-        sa.Column("trace", sa.JSON(), nullable=False),
-        sa.Column("due_on", sa.Date(), nullable=False),
-        sa.Column("created_at", tongban.db.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("reply", sa.Text(), nullable=False),
-        sa.Column("replied_by_id", sa.Integer(), nullable=True),
-        sa.Column("replied_at", tongban.db.types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("callback_by_id", sa.Integer(), nullable=True),
-        sa.Column("callback_at", tongban.db.types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("callback_satisfied", sa.Boolean(), nullable=True),
-        sa.Column("callback_note", sa.Text(), nullable=False),
-        sa.Column("escalated_at", tongban.db.types.UTCDateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["callback_by_id"],
-            ["accounts.id"],
-            name=op.f("fk_rectifications_callback_by_id_accounts"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["department_id"],
-            ["departments.id"],
-            name=op.f("fk_rectifications_department_id_departments"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["evaluation_id"],
-            ["evaluations.id"],
-            name=op.f("fk_rectifications_evaluation_id_evaluations"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["replied_by_id"],
-            ["accounts.id"],
-            name=op.f("fk_rectifications_replied_by_id_accounts"),
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_rectifications")),
-        sa.UniqueConstraint("evaluation_id", name=op.f("uq_rectifications_evaluation_id")),
-    )
-    with op.batch_alter_table("rectifications", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_rectifications_department_id"), ["department_id"], unique=False
-        )
-        batch_op.create_index(batch_op.f("ix_rectifications_number"), ["number"], unique=False)
-        batch_op.create_index(batch_op.f("ix_rectifications_status"), ["status"], unique=False)
-
-    op.create_table(
         "notifications",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("event", sa.String(length=40), nullable=False),
@@ -245,15 +205,87 @@ def upgrade() -> None:
         )
         batch_op.create_index(batch_op.f("ix_notifications_status"), ["status"], unique=False)
 
+    op.create_table(
+        "rectifications",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("evaluation_id", sa.Integer(), nullable=False),
+        sa.Column("number", sa.String(length=24), nullable=False),
+        sa.Column("department_id", sa.Integer(), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "open",
+                "replied",
+                "closed",
+                name="rectificationstatus",
+                native_enum=False,
+                length=20,
+            ),
+            nullable=False,
+        ),
+        sa.Column("trace", sa.JSON(), nullable=False),
+        sa.Column("due_on", sa.Date(), nullable=False),
+        sa.Column("created_at", tongban.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("reply", sa.Text(), nullable=False),
+        sa.Column("replied_by_id", sa.Integer(), nullable=True),
+        sa.Column("replied_at", tongban.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("callback_by_id", sa.Integer(), nullable=True),
+        sa.Column("callback_at", tongban.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("callback_satisfied", sa.Boolean(), nullable=True),
+        sa.Column("callback_note", sa.Text(), nullable=False),
+        sa.Column("escalated_at", tongban.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["callback_by_id"],
+            ["accounts.id"],
+            name=op.f("fk_rectifications_callback_by_id_accounts"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["department_id"],
+            ["departments.id"],
+            name=op.f("fk_rectifications_department_id_departments"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["evaluation_id"],
+            ["evaluations.id"],
+            name=op.f("fk_rectifications_evaluation_id_evaluations"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["replied_by_id"],
+            ["accounts.id"],
+            name=op.f("fk_rectifications_replied_by_id_accounts"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_rectifications")),
+        sa.UniqueConstraint("evaluation_id", name=op.f("uq_rectifications_evaluation_id")),
+    )
+    with op.batch_alter_table("rectifications", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_rectifications_department_id"), ["department_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_rectifications_number"), ["number"], unique=False)
+        batch_op.create_index(batch_op.f("ix_rectifications_status"), ["status"], unique=False)
+
     with op.batch_alter_table("accounts", schema=None) as batch_op:
         batch_op.add_column(sa.Column("email", sa.String(length=254), nullable=True))
 
     with op.batch_alter_table("applications", schema=None) as batch_op:
         batch_op.add_column(sa.Column("counter_clerk_id", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("bundle_case_id", sa.Integer(), nullable=True))
+        batch_op.add_column(
+            sa.Column("waiting_for", sa.JSON(), nullable=False, server_default="[]")
+        )
+        batch_op.create_index(
+            batch_op.f("ix_applications_bundle_case_id"), ["bundle_case_id"], unique=False
+        )
         batch_op.create_foreign_key(
             batch_op.f("fk_applications_counter_clerk_id_accounts"),
             "accounts",
             ["counter_clerk_id"],
+            ["id"],
+        )
+        batch_op.create_foreign_key(
+            batch_op.f("fk_applications_bundle_case_id_bundle_cases"),
+            "bundle_cases",
+            ["bundle_case_id"],
             ["id"],
         )
 
@@ -276,13 +308,25 @@ def downgrade() -> None:
 
     with op.batch_alter_table("applications", schema=None) as batch_op:
         batch_op.drop_constraint(
+            batch_op.f("fk_applications_bundle_case_id_bundle_cases"), type_="foreignkey"
+        )
+        batch_op.drop_constraint(
             batch_op.f("fk_applications_counter_clerk_id_accounts"), type_="foreignkey"
         )
+        batch_op.drop_index(batch_op.f("ix_applications_bundle_case_id"))
+        batch_op.drop_column("waiting_for")
+        batch_op.drop_column("bundle_case_id")
         batch_op.drop_column("counter_clerk_id")
 
     with op.batch_alter_table("accounts", schema=None) as batch_op:
         batch_op.drop_column("email")
 
+    with op.batch_alter_table("rectifications", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_rectifications_status"))
+        batch_op.drop_index(batch_op.f("ix_rectifications_number"))
+        batch_op.drop_index(batch_op.f("ix_rectifications_department_id"))
+
+    op.drop_table("rectifications")
     with op.batch_alter_table("notifications", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_notifications_status"))
         batch_op.drop_index(batch_op.f("ix_notifications_recipient_id"))
@@ -290,12 +334,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_notifications_batch"))
 
     op.drop_table("notifications")
-    with op.batch_alter_table("rectifications", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_rectifications_status"))
-        batch_op.drop_index(batch_op.f("ix_rectifications_number"))
-        batch_op.drop_index(batch_op.f("ix_rectifications_department_id"))
-
-    op.drop_table("rectifications")
     with op.batch_alter_table("evaluations", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_evaluations_item_id"))
         batch_op.drop_index(batch_op.f("ix_evaluations_department_id"))
@@ -308,6 +346,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_counter_visits_application_id"))
 
     op.drop_table("counter_visits")
+    with op.batch_alter_table("bundle_cases", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_bundle_cases_applicant_id"))
+
+    op.drop_table("bundle_cases")
     with op.batch_alter_table("tracking_codes", schema=None) as batch_op:
         batch_op.drop_index("ix_tracking_codes_number_created")
 
