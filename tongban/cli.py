@@ -49,6 +49,13 @@ def serve(
     ] = False,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    notifications: Annotated[
+        bool | None,
+        typer.Option(
+            help="Also deliver notifications in this process (default: with --demo only; "
+            "in production run `tongban dispatch` beside it)."
+        ),
+    ] = None,
 ) -> None:
     """Migrate the database, optionally load the demo, and serve the platform."""
     import uvicorn
@@ -78,6 +85,19 @@ def serve(
     console.print(
         f"tongban on {get_settings().public_url}/  (database {get_settings().database_url})"
     )
+    if demo if notifications is None else notifications:
+        import threading
+
+        from tongban.connectors import dispatcher
+        from tongban.db.engine import get_engine
+
+        # In-app messages and tracking codes then work in a one-process demo; the recording
+        # senders write what SMS and e-mail would carry to sent-messages.jsonl in the data dir.
+        threading.Thread(
+            target=dispatcher.run,
+            kwargs={"engine": get_engine(), "stop": threading.Event(), "targets_only": True},
+            daemon=True,
+        ).start()
     uvicorn.run(create_app(), host=host, port=port, log_level="info")
 
 

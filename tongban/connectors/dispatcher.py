@@ -257,7 +257,9 @@ def run(
             report = DispatchReport()
         if report.claimed == 0:
             try:
-                inbox.import_inboxes(engine)
+                # Department inboxes are the department dispatchers' business.
+                if not targets_only:
+                    inbox.import_inboxes(engine)
             except Exception:
                 log.exception("reading department inboxes failed; trying again")
             stop.wait(interval)
