@@ -93,6 +93,7 @@ def ask(
     session: Session, subject: Account | None, code: str, answers: Mapping[str, str]
 ) -> tuple[Bundle, Walk]:
     """Where the answers so far lead: the next question, the items that apply, or an exit."""
+    policy.require_read_bundles(subject)
     bundle = get_bundle(session, subject, code)
     return bundle, walk(bundle.spec, answers)
 
@@ -146,11 +147,11 @@ def _audit(session: Session, actor: Account, action: str, case: BundleCase, **de
     )
 
 
-def _case(session: Session, subject: Account | None, case_id: int) -> tuple[BundleCase, Account]:
+def _case(session: Session, case_id: int) -> BundleCase:
     case = repository.by_id(session, case_id)
     if case is None:
         raise BundleCaseNotFound("No bundle case {id} is open to you.", id=case_id)
-    return case, policy.require_own(subject, case)
+    return case
 
 
 @dataclass
@@ -190,7 +191,8 @@ class Merged:
 
 def merged(session: Session, subject: Account | None, case_id: int) -> Merged:
     """The case as one form and one material list, with the linked applications."""
-    case, _ = _case(session, subject, case_id)
+    case = _case(session, case_id)
+    policy.require_own(subject, case)
     bundle = get_bundle(session, subject, case.code)
     by_number = {
         a.number: a for a in applications_service.bundle_applications(session, subject, case.id)
@@ -234,7 +236,8 @@ def save_form(
     session: Session, subject: Account | None, case_id: int, values: Mapping[str, Any]
 ) -> None:
     """Each linked application gets the fields its item has (a field several need, once)."""
-    case, applicant = _case(session, subject, case_id)
+    case = _case(session, case_id)
+    applicant = policy.require_own(subject, case)
     known: set[str] = set()
     for number in case.numbers.values():
         application = applications_service.get(session, subject, number)
@@ -258,7 +261,8 @@ def add_material(
     stream: BinaryIO,
 ) -> int:
     """One upload for every linked application that asks for this material; how many took it."""
-    case, applicant = _case(session, subject, case_id)
+    case = _case(session, case_id)
+    applicant = policy.require_own(subject, case)
     taken = 0
     for number in case.numbers.values():
         application = applications_service.get(session, subject, number)
@@ -286,7 +290,8 @@ def add_material(
 def submit(session: Session, subject: Account | None, case_id: int) -> Merged:
     """One submission: everything must be complete (also for the items that start later); the
     items that wait for nothing are submitted now."""
-    case, applicant = _case(session, subject, case_id)
+    case = _case(session, case_id)
+    applicant = policy.require_own(subject, case)
     whole = merged(session, subject, case_id)
     if whole.submitted:
         raise NotEligible("This bundle case has already been submitted.", code=case.code)
