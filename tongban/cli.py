@@ -49,6 +49,13 @@ def serve(
     ] = False,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    notifications: Annotated[
+        bool | None,
+        typer.Option(
+            help="Also deliver notifications in this process (default: with --demo only; "
+            "in production run `tongban dispatch` beside it)."
+        ),
+    ] = None,
 ) -> None:
     """Migrate the database, optionally load the demo, and serve the platform."""
     import uvicorn
@@ -78,6 +85,19 @@ def serve(
     console.print(
         f"tongban on {get_settings().public_url}/  (database {get_settings().database_url})"
     )
+    if demo if notifications is None else notifications:
+        import threading
+
+        from tongban.connectors import dispatcher
+        from tongban.db.engine import get_engine
+
+        # In-app messages and tracking codes then work in a one-process demo; the recording
+        # senders write what SMS and e-mail would carry to sent-messages.jsonl in the data dir.
+        threading.Thread(
+            target=dispatcher.run,
+            kwargs={"engine": get_engine(), "stop": threading.Event(), "targets_only": True},
+            daemon=True,
+        ).start()
     uvicorn.run(create_app(), host=host, port=port, log_level="info")
 
 
@@ -361,8 +381,12 @@ def dispatch(
     system: Annotated[
         list[str] | None, typer.Option(help="Serve only these system codes (repeatable).")
     ] = None,
+    notifications_only: Annotated[
+        bool, typer.Option(help="Deliver only notifications (SMS, e-mail, in-app).")
+    ] = False,
 ) -> None:
-    """Deliver outbox messages to department systems (run one or more of these next to serve)."""
+    """Deliver outbox messages to department systems and notifications to people (run one or
+    more of these next to serve)."""
     import signal
     import threading
 
@@ -377,14 +401,54 @@ def dispatch(
         with unit_of_work() as session:
             systems = [connectors_service.get_system(session, None, code).id for code in system]
     if once:
-        report = dispatcher.dispatch_once(get_engine(), systems=systems)
+        report = dispatcher.dispatch_once(
+            get_engine(), systems=systems, targets_only=notifications_only
+        )
         console.print(vars(report))
         return
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     console.print("dispatching; Ctrl-C stops after the current round")
-    dispatcher.run(get_engine(), stop=stop, interval=interval, systems=systems)
+    dispatcher.run(
+        get_engine(),
+        stop=stop,
+        interval=interval,
+        systems=systems,
+        targets_only=notifications_only,
+    )
+
+
+notify_app = typer.Typer(help="Notifications to applicants and officials.", no_args_is_help=True)
+app.add_typer(notify_app, name="notify")
+
+
+@notify_app.command("due-soon")
+def notify_due_soon(
+    within: Annotated[int, typer.Option(help="Working days ahead to look.")] = 2,
+) -> None:
+    """Warn officials of open cases whose promised time limit is near (once per case)."""
+    from tongban.applications import service as applications_service
+    from tongban.db.session import unit_of_work
+
+    with unit_of_work() as session:
+        queued = applications_service.warn_due_soon(session, None, within_days=within)
+    console.print(f"{queued} warning(s) queued")
+
+
+@notify_app.command("counts")
+def notify_counts() -> None:
+    """Messages per event, channel and delivery status."""
+    from rich.table import Table
+
+    from tongban.db.session import unit_of_work
+    from tongban.notifications import service as notifications_service
+
+    table = Table("event", "channel", "status", "messages")
+    with unit_of_work() as session:
+        for row in notifications_service.counts(session, None):
+            table.add_row(row.event, row.channel.value, row.status.value, str(row.count))
+    console.print(table)
 
 
 # --- the sign-on provider (OpenID Connect) ----------------------------------------------------

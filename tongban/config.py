@@ -73,6 +73,20 @@ class Settings(BaseSettings):
     # The clearance of an official nobody has given one: the lowest grade reads only public data.
     default_clearance: str = "public"
 
+    # Notifications: e-mail is recorded ("record", development) or sent by SMTP ("smtp"); SMS
+    # goes to a gateway, "record" or "package.module:factory" returning an SmsGateway.
+    notify_email: Literal["record", "smtp"] = "record"
+    notify_sms_gateway: str = "record"
+    # Where the recording sender writes (default: sent-messages.jsonl in data_dir).
+    notify_record_file: Path | None = None
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_from: str = "noreply@tongban.localhost"
+    smtp_starttls: bool = False
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0)
+
     @property
     def materials_dir(self) -> Path:
         return self.data_dir / "materials"

@@ -34,6 +34,7 @@ ROLE_WORDS = {
     OfficialRole.CLERK: "clerk",
     OfficialRole.REVIEWER: "reviewer",
     OfficialRole.APPROVER: "approver",
+    OfficialRole.COUNTER_CLERK: "counter clerk",
 }
 OTHER_DEPARTMENTS = [
     "psb_officer",
@@ -43,7 +44,9 @@ OTHER_DEPARTMENTS = [
     "tax_officer",
     "health_officer",
 ]
-CASES = [(role, action) for role in OfficialRole for action in OFFICIAL_ACTIONS]
+# Department roles; the counter clerk acts on the cases filed at the single window only
+# (tests/counter).
+CASES = [(role, action) for role in SINGLE_ROLE for action in OFFICIAL_ACTIONS]
 
 
 def page_client(app: FastAPI, username: str) -> TestClient:

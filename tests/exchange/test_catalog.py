@@ -234,7 +234,7 @@ class TestTheCommandLine:
             auth=(fields["client_id"], fields["client_secret"]),
         )
         assert token.status_code == 200, token.text
-        assert token.json()["scope"] == "exchange"
+        assert set(token.json()["scope"].split()) == {"exchange", "connectors"}
 
 
 def test_the_demo_has_a_resource_served_from_master_data(

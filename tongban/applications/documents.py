@@ -151,3 +151,71 @@ def _draw_qr(pdf: canvas.Canvas, data: str, *, x: float, y: float, size: float) 
                     stroke=0,
                     fill=1,
                 )
+
+
+def tracking_link(number: str) -> str:
+    """Where a QR code on a counter document leads: progress by number and one-time code."""
+    return f"{get_settings().public_url.rstrip('/')}/track?number={number}"
+
+
+def counter_document_pdf(
+    application: Application,
+    *,
+    title: str,
+    document_number: str,
+    applicant_name: str,
+    clerk_name: str,
+    issued_at: datetime,
+    body: list[str],
+    listed: list[str],
+) -> bytes:
+    """A document the single window prints for a walk-in applicant (受理回执, 一次性告知书):
+    the application number, what was decided or what is missing, and a QR code to follow it."""
+    font = _font()
+    item, department = application.item, application.item.department
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer, pagesize=A4, pageCompression=1)
+    pdf.setTitle(f"{title} {application.number}")
+    pdf.setAuthor("综合窗口")
+    width, height = A4
+    left, right = 25 * mm, width - 25 * mm
+    y = height - 30 * mm
+    pdf.setFont(font, 18)
+    pdf.drawCentredString(width / 2, y, title)
+    y -= 8 * mm
+    pdf.setFont(font, 10)
+    pdf.drawCentredString(width / 2, y, f"编号：{document_number}")
+    y -= 12 * mm
+    pdf.setFont(font, 12)
+    facts = [
+        f"申请人：{applicant_name}",
+        f"申请编号：{application.number}",
+        f"办理事项：{item.name_zh}（{item.code}）",
+        f"承办部门：{department.name_zh}",
+    ]
+    for line in facts:
+        pdf.drawString(left, y, line)
+        y -= 7 * mm
+    y -= 3 * mm
+    for paragraph in body:
+        for line in _wrap(paragraph, font, 12, right - left):
+            pdf.drawString(left, y, line)
+            y -= 7 * mm
+        y -= 2 * mm
+    for index, entry in enumerate(listed, start=1):
+        for number, line in enumerate(_wrap(f"{index}. {entry}", font, 12, right - left - 5 * mm)):
+            pdf.drawString(left + (5 * mm if number else 0), y, line)
+            y -= 7 * mm
+    y -= 8 * mm
+    pdf.drawRightString(right, y, f"综合窗口受理人：{clerk_name}")
+    y -= 7 * mm
+    pdf.drawRightString(right, y, _date(issued_at))
+    link = tracking_link(application.number)
+    _draw_qr(pdf, link, x=left, y=25 * mm, size=28 * mm)
+    pdf.setFont(font, 9)
+    pdf.drawString(left + 32 * mm, 44 * mm, f"申请编号 {application.number}")
+    pdf.drawString(left + 32 * mm, 38 * mm, "扫码或登录查询办理进度（验证码发送至申请人手机）")
+    pdf.drawString(left + 32 * mm, 32 * mm, link)
+    pdf.showPage()
+    pdf.save()
+    return buffer.getvalue()

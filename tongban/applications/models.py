@@ -29,7 +29,14 @@ class Application(TimestampMixin, Base):
     # Set when the applicant filed while acting for a legal person: the company applies, the
     # person is its agent for this case.
     legal_person_id: Mapped[int | None] = mapped_column(ForeignKey("legal_persons.id"), index=True)
+    # The counter clerk who filed it for a walk-in applicant at the single window (综合窗口);
+    # None for an application made online.
+    counter_clerk_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
     status: Mapped[Status] = mapped_column(_enum(Status), index=True)
+    # Filed as one item of a bundle ("one thing, one go"); it starts (is submitted) once the
+    # applications in ``waiting_for`` (numbers) are approved.
+    bundle_case_id: Mapped[int | None] = mapped_column(ForeignKey("bundle_cases.id"), index=True)
+    waiting_for: Mapped[list[str]] = mapped_column(JSON, default=list)
     # The form as stored, high-grade values encrypted: read it through ``disclosure`` only.
     sealed_form: Mapped[dict[str, Any]] = mapped_column("form_data", JSON)
     # Values the government already held, by field: {"source": ..., "value": ...} (the value

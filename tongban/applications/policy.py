@@ -7,6 +7,8 @@ allow: ``ROLES_FOR`` maps each official action to the roles that may take it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from tongban.applications.errors import ApplicationNotFound
 from tongban.applications.models import Application
 from tongban.applications.states import TRANSITIONS, Action, Role
@@ -18,7 +20,8 @@ from tongban.kit.i18n import LocalText
 # Which official roles may take which action: intake by clerks, review by reviewers, the decision
 # and the result by approvers. Every official action of ``states.TRANSITIONS`` is listed.
 ROLES_FOR: dict[Action, frozenset[OfficialRole]] = {
-    Action.ACCEPT: frozenset({OfficialRole.CLERK}),
+    # The single window accepts any department's item filed there.
+    Action.ACCEPT: frozenset({OfficialRole.CLERK, OfficialRole.COUNTER_CLERK}),
     Action.RETURN: frozenset({OfficialRole.CLERK}),
     Action.REJECT: frozenset({OfficialRole.CLERK}),
     Action.START_REVIEW: frozenset({OfficialRole.REVIEWER}),
@@ -30,6 +33,7 @@ ROLE_NAMES = {
     OfficialRole.CLERK: LocalText("受理员", "clerk"),
     OfficialRole.REVIEWER: LocalText("审查员", "reviewer"),
     OfficialRole.APPROVER: LocalText("审批员", "approver"),
+    OfficialRole.COUNTER_CLERK: LocalText("综合窗口受理员", "counter clerk"),
 }
 
 
@@ -69,9 +73,35 @@ def is_handler(subject: Account, application: Application) -> bool:
     )
 
 
+def is_counter_clerk(subject: Account) -> bool:
+    return subject.kind is AccountKind.OFFICIAL and OfficialRole.COUNTER_CLERK in subject.roles
+
+
+def is_counter_case(subject: Account, application: Application) -> bool:
+    """A case filed at the single window, and a counter clerk (any window's) handling it."""
+    return application.counter_clerk_id is not None and is_counter_clerk(subject)
+
+
+def require_file_at_counter(
+    subject: Account | None, item: ServiceItem, applicant: Account
+) -> Account:
+    clerk = _signed_in(subject)
+    if not is_counter_clerk(clerk):
+        raise Forbidden("Only a counter clerk files applications at the single window.")
+    if not item.offline:
+        raise Forbidden("This item cannot be applied for at a counter; it is online only.")
+    if applicant.kind is not AccountKind.APPLICANT:
+        raise Forbidden("Only applicants can apply; officials act on applications.")
+    return clerk
+
+
 def require_read(subject: Account | None, application: Application) -> Account:
     reader = _signed_in(subject)
-    if not (is_owner(reader, application) or is_handler(reader, application)):
+    if not (
+        is_owner(reader, application)
+        or is_handler(reader, application)
+        or is_counter_case(reader, application)
+    ):
         raise ApplicationNotFound(
             "No application {number} is open to you.", number=application.number
         )
@@ -79,8 +109,9 @@ def require_read(subject: Account | None, application: Application) -> Account:
 
 
 def require_edit(subject: Account | None, application: Application) -> Account:
+    """The applicant, or at the single window the counter clerk filling it in for them."""
     editor = _signed_in(subject)
-    if not is_owner(editor, application):
+    if not (is_owner(editor, application) or is_counter_case(editor, application)):
         raise ApplicationNotFound(
             "No application {number} is open to you.", number=application.number
         )
@@ -90,9 +121,10 @@ def require_edit(subject: Account | None, application: Application) -> Account:
 def require_act(subject: Account | None, application: Application, action: Action) -> Account:
     actor = require_read(subject, application)
     role = TRANSITIONS[action].by
-    if role is Role.APPLICANT and not is_owner(actor, application):
+    counter = is_counter_case(actor, application)
+    if role is Role.APPLICANT and not (is_owner(actor, application) or counter):
         raise Forbidden("Only the applicant can {action} this application.", action=action.value)
-    if role is Role.OFFICIAL and not is_handler(actor, application):
+    if role is Role.OFFICIAL and not (is_handler(actor, application) or counter):
         raise Forbidden(
             "Only an official of the handling department can {action} this application.",
             action=action.value,
@@ -131,3 +163,24 @@ def require_maintain(subject: Account | None) -> None:
     """Whole-table maintenance (re-encrypting stored forms): the operator at the command line."""
     if subject is not None:
         raise Forbidden("Only the operator at the command line may do this.")
+
+
+def require_request_tracking_code(subject: Account | None) -> None:
+    """Anyone may ask for a tracking code: it goes to the applicant's own phone or e-mail, and
+    the answer is the same whether the number exists or not."""
+
+
+def require_tracking_pass(subject: TrackingPass | None, application: Application) -> None:
+    """Progress without an account: only with a pass for this very application, which the
+    tracking domain issues once a one-time code sent to the applicant was typed in."""
+    if subject is None or subject.number != application.number:
+        raise ApplicationNotFound(
+            "No application {number} is open to you.", number=application.number
+        )
+
+
+@dataclass(frozen=True)
+class TrackingPass:
+    """Proof that its holder typed the one-time code sent to the applicant of ``number``."""
+
+    number: str

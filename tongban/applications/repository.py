@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from datetime import date
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
@@ -69,3 +70,18 @@ def batch_after(session: Session, after_id: int, size: int) -> Sequence[Applicat
 
 def count_all(session: Session) -> int:
     return session.execute(select(func.count(Application.id))).scalar_one()
+
+
+def due_by(session: Session, day: date, statuses: Collection[Status]) -> Sequence[Application]:
+    """Open cases whose promised time limit falls on or before ``day``."""
+    stmt = _applications().where(
+        Application.status.in_(list(statuses)),
+        Application.promised_due_on.is_not(None),
+        Application.promised_due_on <= day,
+    )
+    return session.execute(stmt.order_by(Application.promised_due_on)).scalars().all()
+
+
+def of_bundle_case(session: Session, bundle_case_id: int) -> Sequence[Application]:
+    stmt = _applications().where(Application.bundle_case_id == bundle_case_id)
+    return session.execute(stmt.order_by(Application.id)).scalars().all()

@@ -30,6 +30,7 @@ from tongban.applications.errors import (
     NotEditable,
 )
 from tongban.applications.models import Application, Material, StatusChange
+from tongban.applications.policy import TrackingPass
 from tongban.applications.states import (
     EDITABLE,
     OPEN_FOR_DEPARTMENT,
@@ -45,12 +46,15 @@ from tongban.catalog.models import Department, MaterialRequirement, ServiceItem
 from tongban.config import get_settings
 from tongban.connectors import outbox
 from tongban.errors import InvalidInput, NotFound
+from tongban.identity import service as identity_service
 from tongban.identity.companies import service as companies_service
 from tongban.identity.models import Account, AccountKind
 from tongban.kit import ids
 from tongban.kit.clock import local_date, local_today, utcnow
 from tongban.kit.i18n import LocalText
 from tongban.kit.workdays import get_calendar
+from tongban.notifications import events as notifications
+from tongban.notifications import templates as notification_templates
 
 NUMBER_PREFIX = "TB"
 MAX_REASON = 2000
@@ -96,6 +100,34 @@ def start(
             a.legal_person.id for a in companies_service.my_authorisations(session, applicant)
         }
         policy.require_apply_for(item, acting_for, authorised)
+    return _open(session, item, applicant, applicant, form=form, acting_for=acting_for)
+
+
+def start_at_counter(
+    session: Session,
+    subject: Account | None,
+    *,
+    item_code: str,
+    applicant: Account,
+    form: dict[str, Any] | None = None,
+) -> Application:
+    """Open a draft at the single window: a counter clerk files any department's item for a
+    walk-in applicant (found by ID number), who owns it and sees it online like their own."""
+    item = catalog_service.get_item(session, subject, item_code)
+    clerk = policy.require_file_at_counter(subject, item, applicant)
+    return _open(session, item, applicant, clerk, form=form, acting_for=None)
+
+
+def _open(
+    session: Session,
+    item: ServiceItem,
+    applicant: Account,
+    actor: Account,
+    *,
+    form: dict[str, Any] | None,
+    acting_for: int | None,
+) -> Application:
+    """The draft, with what the government already holds on the applicant filled in."""
     specs = field_specs(item)
     cleaned = forms.clean(specs, form or {}, complete=False)
     # Once-only: what the government holds fills the fields the applicant left empty; a source
@@ -120,6 +152,7 @@ def start(
         department_id=item.department_id,
         applicant_id=applicant.id,
         legal_person_id=acting_for,
+        counter_clerk_id=actor.id if actor.id != applicant.id else None,
         status=Status.DRAFT,
         sealed_form=disclosure.seal(schema, number, cleaned),
         prefill=disclosure.seal_prefill(schema, number, known),
@@ -128,17 +161,29 @@ def start(
     )
     session.add(application)
     session.flush()
-    _record_change(session, application, applicant, None, Status.DRAFT, "")
-    _audit(session, applicant, "created", application, item=item.code)
+    _record_change(session, application, actor, None, Status.DRAFT, "")
+    if actor.id != applicant.id:
+        _audit(session, actor, "created", application, item=item.code, at_counter=True)
+    else:
+        _audit(session, actor, "created", application, item=item.code)
     return _load(session, number)
 
 
 def update_form(
-    session: Session, subject: Account | None, number: str, form: dict[str, Any]
+    session: Session,
+    subject: Account | None,
+    number: str,
+    form: dict[str, Any],
+    *,
+    merge: bool = False,
 ) -> Application:
+    """Replace the form with ``form``; with ``merge``, change only the fields given (a counter
+    clerk posts only the fields their clearance shows, and must not blank the others)."""
     application = _load(session, number)
     editor = policy.require_edit(subject, application)
     _require_editable(application)
+    if merge:
+        form = {**disclosure.unseal(application.number, application.sealed_form), **form}
     cleaned = forms.clean(field_specs(application.item), form, complete=False)
     _store_form(session, application, cleaned)
     _audit(session, editor, "form_saved", application)
@@ -227,6 +272,38 @@ def disclose(session: Session, subject: Account | None, application: Application
     allows for an official (the rest masked or absent)."""
     reader = policy.require_read(subject, application)
     return disclosure.disclose(session, reader, application)
+
+
+def applicant_name(session: Session, subject: Account | None, application: Application) -> str:
+    """Whom the case is for, as shown to someone who may read it (a counter clerk's page)."""
+    policy.require_read(subject, application)
+    if application.legal_person is not None:
+        return str(application.legal_person.name)
+    applicant = session.get(Account, application.applicant_id)
+    assert applicant is not None
+    return applicant.display_name
+
+
+def for_tracking(
+    session: Session, subject: Account | None, number: str
+) -> tuple[Application, Account] | None:
+    """The application and its applicant, so a tracking code can be sent to the applicant's
+    phone or e-mail; None when there is no such application. Never shown to the asker."""
+    policy.require_request_tracking_code(subject)
+    application = repository.by_number(session, number)
+    if application is None:
+        return None
+    applicant = session.get(Account, application.applicant_id)
+    assert applicant is not None
+    return application, applicant
+
+
+def progress(session: Session, subject: TrackingPass | None, number: str) -> Application:
+    """An application's progress for the holder of a tracking pass: status, history and time
+    limit (the caller shows no form values and no officials' names)."""
+    application = _load(session, number)
+    policy.require_tracking_pass(subject, application)
+    return application
 
 
 def decision_document(session: Session, subject: Account | None, number: str) -> tuple[str, bytes]:
@@ -350,13 +427,37 @@ def next_actions(subject: Account, application: Application) -> list[Action]:
     """The actions this subject could take on the application now."""
     if policy.is_owner(subject, application):
         return actions_from(application.status, Role.APPLICANT)
-    if policy.is_handler(subject, application):
+    if policy.is_handler(subject, application) or policy.is_counter_case(subject, application):
         return [
             action
             for action in actions_from(application.status, Role.OFFICIAL)
             if policy.has_role_for(subject, action)
         ]
     return []
+
+
+@dataclass(frozen=True)
+class Gaps:
+    """What still stops submission, in detail (the one-time notice lists it all at once)."""
+
+    fields: list[LocalText]
+    materials: list[MaterialRequirement]
+
+    def __bool__(self) -> bool:
+        return bool(self.fields or self.materials)
+
+
+def gaps(application: Application) -> Gaps:
+    values = disclosure.unseal(application.number, application.sealed_form)
+    have = {m.requirement_code for m in application.materials}
+    return Gaps(
+        [
+            LocalText(f.label_zh, f.label_en)
+            for f in field_specs(application.item)
+            if f.required and values.get(f.name) in (None, "", False)
+        ],
+        [r for r in application.item.materials if r.required and r.code not in have],
+    )
 
 
 def missing(application: Application, form: dict[str, Any] | None = None) -> list[LocalText]:
@@ -419,8 +520,145 @@ def act(
         **{"from": previous.value, "to": transition.target.value},
     )
     _publish(session, application, action, reason)
+    _notify(session, application, action, reason)
     session.flush()
+    if action is Action.APPROVE and application.bundle_case_id is not None:
+        _start_waiting(session, application)
     return application
+
+
+def link_to_bundle(
+    session: Session,
+    subject: Account | None,
+    number: str,
+    *,
+    bundle_case_id: int,
+    waiting_for: list[str],
+) -> Application:
+    """Make a draft one item of the applicant's bundle case; it starts once the applications
+    ``waiting_for`` are approved."""
+    application = _load(session, number)
+    editor = policy.require_edit(subject, application)
+    _require_editable(application)
+    application.bundle_case_id = bundle_case_id
+    application.waiting_for = list(waiting_for)
+    _audit(session, editor, "linked", application, bundle_case=bundle_case_id, after=waiting_for)
+    return application
+
+
+def bundle_applications(
+    session: Session, subject: Account | None, bundle_case_id: int
+) -> Sequence[Application]:
+    """The applications of one of the applicant's bundle cases."""
+    applicant = policy.require_list_own(subject)
+    return [
+        a
+        for a in repository.of_bundle_case(session, bundle_case_id)
+        if policy.is_owner(applicant, a)
+    ]
+
+
+# Approved is enough for the next item to start; a completed one was approved first.
+_DONE_FOR_DEPENDANTS = frozenset({Status.APPROVED, Status.COMPLETED})
+
+
+def _start_waiting(session: Session, approved: Application) -> None:
+    """Submit, for the applicant, the bundle's drafts that waited for this approval and now
+    wait for nothing more (they were checked complete when the bundle was submitted)."""
+    assert approved.bundle_case_id is not None
+    linked = repository.of_bundle_case(session, approved.bundle_case_id)
+    status = {a.number: a.status for a in linked}
+    applicant = session.get(Account, approved.applicant_id)
+    assert applicant is not None
+    for dependant in linked:
+        if (
+            dependant.status is Status.DRAFT
+            and approved.number in dependant.waiting_for
+            and all(status.get(n) in _DONE_FOR_DEPENDANTS for n in dependant.waiting_for)
+        ):
+            act(session, applicant, dependant.number, Action.SUBMIT)
+
+
+# Which actions the applicant hears about, as which notification template.
+NOTIFIED: dict[Action, str] = {
+    Action.ACCEPT: "accepted",
+    Action.RETURN: "correction_needed",
+    Action.APPROVE: "approved",
+    Action.COMPLETE: "result_ready",
+}
+
+
+def _notify(session: Session, application: Application, action: Action, reason: str) -> None:
+    """Tell the applicant by SMS, e-mail and in-app message. Only the number, the item, dates
+    and names go into a message, never form values (they may be classified)."""
+    event = NOTIFIED.get(action)
+    if event is None:
+        return
+    applicant = session.get(Account, application.applicant_id)
+    assert applicant is not None
+    item = application.item
+    values: dict[str, str | LocalText] = {
+        "name": application.legal_person.name
+        if application.legal_person
+        else applicant.display_name,
+        "number": application.number,
+        "item": LocalText(item.name_zh, item.name_en),
+        "due_on": application.promised_due_on.isoformat() if application.promised_due_on else "",
+        "reason": reason,
+        "result_number": application.result_number or "",
+    }
+    fields = notification_templates.event(event).fields
+    notifications.notify(
+        session,
+        event=event,
+        recipient=applicant,
+        reference=application.number,
+        personalisation={k: v for k, v in values.items() if k in fields},
+    )
+
+
+def warn_due_soon(session: Session, subject: Account | None, *, within_days: int = 2) -> int:
+    """Warn each handling department's officials of open cases due within ``within_days``
+    working days (once per case and official); the number of messages queued. Run by the
+    operator or a scheduler (``tongban notify due-soon``)."""
+    policy.require_maintain(subject)
+    today = local_today()
+    calendar = get_calendar()
+    horizon = calendar.add_workdays(today, within_days)
+    queued = 0
+    for application in repository.due_by(session, horizon, OPEN_FOR_DEPARTMENT):
+        assert application.promised_due_on is not None
+        left = calendar.workdays_between(today, application.promised_due_on)
+        item = application.item
+        for official in identity_service.department_officials(
+            session, subject, application.department_id
+        ):
+            queued += len(
+                notifications.notify(
+                    session,
+                    event="time_limit_near",
+                    recipient=official,
+                    reference=application.number,
+                    personalisation={
+                        "name": official.display_name,
+                        "number": application.number,
+                        "item": LocalText(item.name_zh, item.name_en),
+                        "due_on": application.promised_due_on.isoformat(),
+                        "days_left": str(max(left, 0)),
+                    },
+                    once=True,
+                )
+            )
+    if queued:
+        audit.record(
+            session,
+            actor=subject,
+            action="application.due_soon_warned",
+            target_type="applications",
+            target_id=horizon.isoformat(),
+            details={"messages": queued},
+        )
+    return queued
 
 
 def _apply_effects(

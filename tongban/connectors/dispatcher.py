@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from tongban.connectors.kinds import DeliveryError, Outgoing, Transport, mapped_body
+from tongban.connectors.kinds import DeliveryError, Outgoing, Target, Transport, mapped_body
 from tongban.connectors.kinds.api import ApiTransport
 from tongban.connectors.kinds.database import DatabaseTransport
 from tongban.connectors.kinds.file import FileTransport
@@ -40,6 +40,14 @@ def default_transports() -> dict[ConnectorKind, Transport]:
     }
 
 
+def default_targets() -> dict[str, Target]:
+    """Platform delivery targets by name. Imported here, not at the top: the notifications
+    domain publishes into this outbox, so it must not be needed to load the connectors."""
+    from tongban.notifications.delivery import TARGET, NotifyTarget
+
+    return {TARGET: NotifyTarget.from_settings()}
+
+
 @dataclass
 class DispatchReport:
     claimed: int = 0
@@ -50,11 +58,16 @@ class DispatchReport:
 
 
 def claim(
-    session: Session, *, limit: int, systems: list[int] | None = None
+    session: Session, *, limit: int, systems: list[int] | None = None, targets_only: bool = False
 ) -> tuple[str, list[OutboxMessage]]:
     """Lease up to ``limit`` due messages; an earlier pending message of the same record for the
-    same connector holds later ones back, so a department sees a record's events in order."""
+    same connector holds later ones back, so a department sees a record's events in order.
+
+    ``systems``: only those department systems' messages; ``targets_only``: only messages for
+    platform targets (notifications), so they can have dispatchers of their own."""
     where = []
+    if targets_only:
+        where.append(OutboxMessage.target.is_not(None))
     if systems is not None:
         # A dispatcher may serve only some systems, so a slow department cannot delay others.
         where.append(
@@ -77,6 +90,7 @@ def _settle(
     message_id: int,
     error: DeliveryError | None,
     report: DispatchReport,
+    targets: dict[str, Target],
 ) -> None:
     settled = delivery.settle(
         session,
@@ -89,7 +103,10 @@ def _settle(
     if settled is None:
         return  # the lease ran out and someone else owns the message now
     message, outcome = settled
-    connector = session.get(Connector, message.connector_id)
+    if message.target is not None and message.target in targets:
+        # The target keeps its own delivery status (e.g. a notification's) in step.
+        targets[message.target].settled(session, message, error)
+    connector = session.get(Connector, message.connector_id) if message.connector_id else None
     if outcome is Settled.DELIVERED:
         if connector is not None:
             connector.last_success_at = message.delivered_at
@@ -111,15 +128,23 @@ def dispatch_once(
     limit: int = 100,
     systems: list[int] | None = None,
     transports: dict[ConnectorKind, Transport] | None = None,
+    targets: dict[str, Target] | None = None,
+    targets_only: bool = False,
 ) -> DispatchReport:
     transports = transports or default_transports()
+    targets = default_targets() if targets is None else targets
     report = DispatchReport()
     with unit_of_work(engine) as session:
-        token, messages = claim(session, limit=limit, systems=systems)
+        token, messages = claim(session, limit=limit, systems=systems, targets_only=targets_only)
         report.claimed = len(messages)
         batches: dict[int, list[OutboxMessage]] = defaultdict(list)
+        for_targets: dict[str, list[OutboxMessage]] = defaultdict(list)
         for message in messages:
-            batches[message.connector_id].append(message)
+            if message.connector_id is not None:
+                batches[message.connector_id].append(message)
+            else:
+                assert message.target is not None  # the table's check constraint
+                for_targets[message.target].append(message)
         work = []
         for connector_id, batch in batches.items():
             connector = session.get(Connector, connector_id)
@@ -138,9 +163,20 @@ def dispatch_once(
             log.exception("transport %s failed", connector.kind)
             failure = DeliveryError(f"{type(exc).__name__}: {exc}")
             outcomes.update({o.message.id: failure for o in outgoing})
+    for name, batch in for_targets.items():
+        target = targets.get(name)
+        if target is None:
+            # Another dispatcher may know it; this one leaves the lease to run out.
+            continue
+        try:
+            outcomes.update(target.deliver(batch))
+        except Exception as exc:
+            log.exception("delivery target %s failed", name)
+            failure = DeliveryError(f"{type(exc).__name__}: {exc}")
+            outcomes.update({m.id: failure for m in batch})
     for message_id, outcome in outcomes.items():
         with unit_of_work(engine) as session:
-            _settle(session, token, message_id, outcome, report)
+            _settle(session, token, message_id, outcome, report, targets)
     return report
 
 
@@ -152,21 +188,33 @@ def run(
     limit: int = 100,
     systems: list[int] | None = None,
     transports: dict[ConnectorKind, Transport] | None = None,
+    targets: dict[str, Target] | None = None,
+    targets_only: bool = False,
 ) -> None:
     """Deliver until ``stop`` is set; when a round found work, go again without waiting, and
     when idle, read the batches departments left in their file connectors' inboxes."""
     from tongban.connectors import inbox  # reads back; only the long-running loop needs it
 
     transports = transports or default_transports()
+    targets = default_targets() if targets is None else targets
     while not stop.is_set():
         try:
-            report = dispatch_once(engine, limit=limit, systems=systems, transports=transports)
+            report = dispatch_once(
+                engine,
+                limit=limit,
+                systems=systems,
+                transports=transports,
+                targets=targets,
+                targets_only=targets_only,
+            )
         except Exception:
             log.exception("dispatch round failed; trying again")
             report = DispatchReport()
         if report.claimed == 0:
             try:
-                inbox.import_inboxes(engine)
+                # Department inboxes are the department dispatchers' business.
+                if not targets_only:
+                    inbox.import_inboxes(engine)
             except Exception:
                 log.exception("reading department inboxes failed; trying again")
             stop.wait(interval)

@@ -6,7 +6,16 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Enum,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tongban.db.base import Base, TimestampMixin
@@ -66,12 +75,20 @@ class Connector(TimestampMixin, Base):
 
 class OutboxMessage(LeasedDelivery, Base):
     """An event for one connector, written in the same transaction as the change it reports.
-    Delivered through ``db.delivery`` (lease, retries with backoff, dead letters)."""
+
+    A message goes either to a department's connector or to a platform delivery ``target`` (the
+    notifications sender): one outbox, one dispatcher, delivered through ``db.delivery`` (lease,
+    retries with backoff, dead letters).
+    """
 
     __tablename__ = "outbox_messages"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        CheckConstraint("(connector_id IS NULL) <> (target IS NULL)", name="connector_or_target"),
+    )
 
-    connector_id: Mapped[int] = mapped_column(ForeignKey("connectors.id"), index=True)
+    connector_id: Mapped[int | None] = mapped_column(ForeignKey("connectors.id"), index=True)
+    target: Mapped[str | None] = mapped_column(String(20))
     event_type: Mapped[str] = mapped_column(String(80))
     aggregate_id: Mapped[str] = mapped_column(String(80), index=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)

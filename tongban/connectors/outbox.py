@@ -58,3 +58,26 @@ def publish(
     ]
     session.add_all(messages)
     return messages
+
+
+def publish_to_target(
+    session: Session,
+    *,
+    target: str,
+    event_type: str,
+    aggregate_id: str,
+    payload: dict[str, Any],
+) -> OutboxMessage:
+    """Queue ``payload`` for a platform delivery target (``dispatcher.default_targets``)."""
+    now = utcnow()
+    message = OutboxMessage(
+        target=target,
+        event_type=event_type,
+        aggregate_id=aggregate_id,
+        payload=payload,
+        idempotency_key=uuid.uuid4().hex,
+        created_at=now,
+        next_attempt_at=now,
+    )
+    session.add(message)
+    return message

@@ -233,9 +233,14 @@ def health(session: Session, subject: Account | None) -> list[ConnectorHealth]:
             func.count(),
             func.min(OutboxMessage.created_at),
         )
-        .where(OutboxMessage.status != MessageStatus.DELIVERED)
+        # Messages for platform targets (notifications) have their own status page.
+        .where(
+            OutboxMessage.status != MessageStatus.DELIVERED,
+            OutboxMessage.connector_id.is_not(None),
+        )
         .group_by(OutboxMessage.connector_id, OutboxMessage.status)
     ):
+        assert connector_id is not None
         counts[(connector_id, status)] = count
         if status is MessageStatus.PENDING:
             oldest[connector_id] = first

@@ -23,6 +23,9 @@ class OfficialRole(enum.StrEnum):
     CLERK = "clerk"  # intake: accept, return for correction, reject
     REVIEWER = "reviewer"  # review
     APPROVER = "approver"  # decide and issue the result
+    # The single window (综合窗口): files any department's item for a walk-in applicant and
+    # accepts it when the materials are complete, then routes it to the department.
+    COUNTER_CLERK = "counter_clerk"
 
 
 class AdminRole(enum.StrEnum):
@@ -52,6 +55,8 @@ class Account(TimestampMixin, Base):
     # One account per resident: the ID number is the person's key until master data exists.
     id_number: Mapped[str | None] = mapped_column(String(18), unique=True)
     phone: Mapped[str | None] = mapped_column(String(20))
+    # Where e-mail notifications go (none are sent without one).
+    email: Mapped[str | None] = mapped_column(String(254))
     active: Mapped[bool] = mapped_column(default=True)
     # Roles of an official within their department (e.g. clerk, reviewer, approver).
     roles: Mapped[list[str]] = mapped_column(JSON, default=list)

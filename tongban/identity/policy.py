@@ -123,3 +123,19 @@ def require_act_for(
             "You are not authorised to act for {name}.", field="uscc", name=legal_person.name
         )
     return person
+
+
+def require_list_officials(subject: Account | None) -> None:
+    """Who works in a department (to tell them of deadlines): officials, administrators and the
+    operator; not applicants."""
+    if subject is not None and subject.kind is AccountKind.APPLICANT:
+        raise Forbidden("Only officials and administrators may list a department's officials.")
+
+
+def require_look_up_person(subject: Account | None) -> Account | None:
+    """Finding a person by ID number: counter clerks serving walk-in applicants."""
+    if subject is None:
+        return None
+    if subject.kind is not AccountKind.OFFICIAL or "counter_clerk" not in (subject.roles or []):
+        raise Forbidden("Only a counter clerk may look people up by ID number.")
+    return subject

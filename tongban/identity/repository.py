@@ -9,7 +9,14 @@ from datetime import datetime
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from tongban.identity.models import Account, AgentRole, LegalPerson, LegalPersonAgent, WebSession
+from tongban.identity.models import (
+    Account,
+    AccountKind,
+    AgentRole,
+    LegalPerson,
+    LegalPersonAgent,
+    WebSession,
+)
 
 
 def token_hash(token: str) -> str:
@@ -168,3 +175,20 @@ def stop_acting_for(session: Session, account_id: int, legal_person_id: int) -> 
         .values(acting_for_id=None)
         .execution_options(synchronize_session="fetch")
     )
+
+
+def officials_of(session: Session, department_id: int) -> Sequence[Account]:
+    """A department's active officials who are people (not a department system's account)."""
+    stmt = select(Account).where(
+        Account.kind == AccountKind.OFFICIAL,
+        Account.department_id == department_id,
+        Account.active.is_(True),
+        Account.username.not_like("system.%"),
+    )
+    return session.execute(stmt.order_by(Account.id)).scalars().all()
+
+
+def applicant_by_id_number(session: Session, id_number: str) -> Account | None:
+    return session.execute(
+        select(Account).where(Account.id_number == id_number, Account.kind == AccountKind.APPLICANT)
+    ).scalar_one_or_none()

@@ -22,6 +22,7 @@ class ApplicantSpec(_Strict):
     display_name: str = Field(min_length=1, max_length=50)
     id_number: str = Field(min_length=18, max_length=18)
     phone: str | None = None
+    email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+$")
 
 
 class OfficialSpec(_Strict):
@@ -32,6 +33,7 @@ class OfficialSpec(_Strict):
     totp_secret: str = Field(pattern=TOTP_SECRET)
     # Set by the operator loading the demo, as `tongban security clearance` would.
     clearance: str | None = None
+    email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+$")
 
 
 class AdminSpec(_Strict):

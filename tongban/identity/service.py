@@ -477,6 +477,7 @@ def create_account(
     department_id: int | None = None,
     id_number: str | None = None,
     phone: str | None = None,
+    email: str | None = None,
     roles: Sequence[str] = (),
     totp_secret: str | None = None,
 ) -> Account:
@@ -509,6 +510,7 @@ def create_account(
         department_id=department_id if kind is AccountKind.OFFICIAL else None,
         id_number=id_number,
         phone=phone,
+        email=email,
         roles=cleaned_roles,
         totp_secret=totp_secret,
         totp_enabled=totp_secret is not None,
@@ -601,3 +603,38 @@ def person_for_resident(
 
 def get_by_username(session: Session, username: str) -> Account | None:
     return repository.account_by_username(session, username)
+
+
+def department_officials(
+    session: Session, subject: Account | None, department_id: int, *, role: str | None = None
+) -> list[Account]:
+    """A department's officials (with ``role``, only those who have it)."""
+    policy.require_list_officials(subject)
+    found = repository.officials_of(session, department_id)
+    return [a for a in found if role is None or role in (a.roles or [])]
+
+
+def find_applicant(session: Session, subject: Account | None, id_number: str) -> Account:
+    """The applicant with this resident ID number (a walk-in at the single window). Every
+    lookup is audited with the number's last four characters only."""
+    policy.require_look_up_person(subject)
+    cleaned = id_number.strip().upper()
+    problem = resident_id_problem(cleaned)
+    if problem is not None:
+        raise InvalidInput(problem, field="id_number")
+    account = repository.applicant_by_id_number(session, cleaned)
+    audit.record(
+        session,
+        actor=subject,
+        action="identity.person_looked_up",
+        target_type="id_number",
+        target_id=f"***{cleaned[-4:]}",
+        details={"found": account is not None},
+    )
+    if account is None or not account.active:
+        raise AccountNotFound(
+            "Nobody with this ID number has an account yet; they can register online or at "
+            "the self-service terminal.",
+            field="id_number",
+        )
+    return account

@@ -18,27 +18,37 @@ from tongban.db.engine import get_engine
 from tongban.web import errors
 from tongban.web import oidc as oidc_protocol
 from tongban.web.api import applications as applications_api
+from tongban.web.api import bundles as bundles_api
 from tongban.web.api import catalog as catalog_api
 from tongban.web.api import connectors as connectors_api
+from tongban.web.api import counter as counter_api
+from tongban.web.api import evaluations as evaluations_api
 from tongban.web.api import exchange as exchange_api
 from tongban.web.api import federation as federation_api
 from tongban.web.api import identity as identity_api
+from tongban.web.api import notifications as notifications_api
 from tongban.web.api import oidc as oidc_api
 from tongban.web.api import resources as resources_api
 from tongban.web.api import security as security_api
+from tongban.web.api import tracking as tracking_api
 from tongban.web.csp import content_security_policy
 from tongban.web.deps import public
 from tongban.web.pages import applications as application_pages
+from tongban.web.pages import bundles as bundle_pages
 from tongban.web.pages import catalog as catalog_pages
 from tongban.web.pages import connectors as connector_pages
+from tongban.web.pages import counter as counter_pages
+from tongban.web.pages import evaluations as evaluation_pages
 from tongban.web.pages import exchange as exchange_pages
 from tongban.web.pages import federation as federation_pages
 from tongban.web.pages import identity as identity_pages
+from tongban.web.pages import notifications as notification_pages
 from tongban.web.pages import oidc as oidc_pages
 from tongban.web.pages import queue as queue_pages
 from tongban.web.pages import resources as resource_pages
 from tongban.web.pages import security as security_pages
 from tongban.web.pages import templating
+from tongban.web.pages import tracking as tracking_pages
 
 WEB_DIR = Path(str(resources.files("tongban.web")))
 
@@ -68,6 +78,11 @@ def create_app(engine: Engine | None = None, public_url: str | None = None) -> F
         exchange_api.router,
         security_api.router,
         resources_api.router,
+        notifications_api.router,
+        tracking_api.router,
+        evaluations_api.router,
+        counter_api.router,
+        bundles_api.router,
         identity_pages.router,
         catalog_pages.router,
         connector_pages.router,
@@ -81,6 +96,11 @@ def create_app(engine: Engine | None = None, public_url: str | None = None) -> F
         queue_pages.router,
         security_pages.router,
         resource_pages.router,
+        notification_pages.router,
+        tracking_pages.router,
+        evaluation_pages.router,
+        counter_pages.router,
+        bundle_pages.router,
     ):
         app.include_router(router)
     for path in ("/docs", "/docs/oauth2-redirect", "/redoc"):

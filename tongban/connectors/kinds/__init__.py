@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from sqlalchemy.orm import Session
+
 from tongban.connectors.models import Connector, DepartmentSystem, OutboxMessage
 
 
@@ -28,6 +30,20 @@ class Transport(Protocol):
         self, system: DepartmentSystem, connector: Connector, batch: list[Outgoing]
     ) -> dict[int, DeliveryError | None]:
         """Deliver a batch for one connector; the outcome per message id (None = delivered)."""
+
+
+class Target(Protocol):
+    """A platform delivery target (not a department's connector), e.g. the notification
+    senders: messages whose ``target`` names it are delivered by it."""
+
+    def deliver(self, batch: list[OutboxMessage]) -> dict[int, DeliveryError | None]:
+        """Deliver the messages (outside any transaction); the outcome per message id."""
+
+    def settled(
+        self, session: Session, message: OutboxMessage, error: DeliveryError | None
+    ) -> None:
+        """Called in the transaction that records the attempt's outcome on ``message``
+        (delivered, to be retried, or dead), to keep the target's own records in step."""
 
 
 def mapped_body(connector: Connector, message: OutboxMessage) -> dict[str, Any]:

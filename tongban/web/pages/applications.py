@@ -13,6 +13,8 @@ from tongban.applications import service
 from tongban.applications.errors import Incomplete
 from tongban.applications.states import Action
 from tongban.errors import InvalidInput, TongbanError
+from tongban.evaluations import service as evaluations_service
+from tongban.evaluations.indicators import LEVELS
 from tongban.identity.models import Account
 from tongban.kit.i18n import translate
 from tongban.web import responses
@@ -190,6 +192,8 @@ def withdraw(number: str, session: SessionDep, subject: PageUser, form: PostedFo
 @router.get("/applications/{number}", response_class=HTMLResponse)
 def detail(number: str, request: Request, session: SessionDep, subject: PageUser) -> Response:
     application = service.get(session, subject, number)
+    # The applicant's own rating of the case (officials see ratings as rectifications).
+    own = subject.is_applicant and application.applicant_id == subject.id
     return render(
         request,
         "applications/detail.html",
@@ -201,6 +205,8 @@ def detail(number: str, request: Request, session: SessionDep, subject: PageUser
         prefill=service.prefill_states(application),
         actions=service.next_actions(subject, application),
         submitted=request.query_params.get("submitted") == "1",
+        rating=evaluations_service.of_application(session, subject, number) if own else None,
+        levels=LEVELS,
     )
 
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from tongban.applications.states import Action, Status
+from tongban.counter.models import Outcome
+from tongban.evaluations.models import RectificationStatus
 from tongban.kit.i18n import N_
+from tongban.notifications.models import Channel, DeliveryStatus
 
 STATUS = {
     Status.DRAFT: N_("Draft"),
@@ -34,4 +37,30 @@ MATERIAL_FORM = {
     "original": N_("Original"),
     "copy": N_("Copy"),
     "electronic": N_("Electronic"),
+}
+
+CHANNEL = {
+    Channel.SMS: N_("SMS"),
+    Channel.EMAIL: N_("E-mail"),
+    Channel.IN_APP: N_("In-app message"),
+}
+
+DELIVERY = {
+    DeliveryStatus.QUEUED: N_("Queued"),
+    DeliveryStatus.RETRYING: N_("Retrying"),
+    DeliveryStatus.DELIVERED: N_("Delivered"),
+    DeliveryStatus.FAILED: N_("Failed"),
+}
+
+STATUS_BY_VALUE = {status.value: label for status, label in STATUS.items()}
+
+RECTIFICATION = {
+    RectificationStatus.OPEN: N_("Awaiting reply"),
+    RectificationStatus.REPLIED: N_("Replied, call-back due"),
+    RectificationStatus.CLOSED: N_("Closed"),
+}
+
+COUNTER_OUTCOME = {
+    Outcome.RECEIPT: N_("Acceptance receipt"),
+    Outcome.NOTICE: N_("One-time notice of what is missing"),
 }

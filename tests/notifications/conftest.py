@@ -1,0 +1,69 @@
+"""Applicants reachable on every channel, and a dispatcher round with recording senders."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy import Engine
+
+from tests.applications.factories import PASSWORD
+from tongban.connectors import dispatcher
+from tongban.connectors.dispatcher import DispatchReport
+from tongban.db.session import unit_of_work
+from tongban.identity import service as identity_service
+from tongban.identity.models import Account, AccountKind
+from tongban.notifications.delivery import TARGET, NotifyTarget
+from tongban.notifications.models import Channel
+from tongban.notifications.senders import InAppSender, RecordingSender, Sender
+
+
+def make_applicant(engine: Engine, *, email: bool = True, phone: bool = True) -> Account:
+    with unit_of_work(engine) as session:
+        return identity_service.create_account(
+            session,
+            None,
+            username=f"nt_{uuid.uuid4().hex[:10]}",
+            password=PASSWORD,
+            display_name="通知测试人",
+            kind=AccountKind.APPLICANT,
+            phone="13700137000" if phone else None,
+            email=f"{uuid.uuid4().hex[:8]}@example.cn" if email else None,
+        )
+
+
+@pytest.fixture
+def reachable(engine: Engine) -> Account:
+    return make_applicant(engine)
+
+
+class Recorders:
+    def __init__(self) -> None:
+        self.email = RecordingSender()
+        self.sms = RecordingSender()
+
+    def senders(self) -> dict[Channel, Sender]:
+        return {Channel.EMAIL: self.email, Channel.SMS: self.sms, Channel.IN_APP: InAppSender()}
+
+
+@pytest.fixture
+def recorders() -> Recorders:
+    return Recorders()
+
+
+Deliver = Callable[..., DispatchReport]
+
+
+@pytest.fixture
+def deliver(engine: Engine, recorders: Recorders) -> Deliver:
+    """One dispatcher round for notifications only, through the recording senders (or the
+    senders given)."""
+
+    def run(senders: dict[Channel, Sender] | None = None) -> DispatchReport:
+        target = NotifyTarget(senders or recorders.senders())
+        return dispatcher.dispatch_once(
+            engine, targets={TARGET: target}, targets_only=True, limit=1000
+        )
+
+    return run

@@ -1,0 +1,3 @@
+from tests.notifications.conftest import deliver, recorders
+
+__all__ = ["deliver", "recorders"]

@@ -1,0 +1,315 @@
+"""Bundles ("one thing, one go", 一件事一次办): answer a few questions, fill one merged form
+and one merged material list, submit once; one linked application per item goes to each
+department, dependent items start when their predecessors are approved, and the progress is
+shown as one.
+
+The merged form is not stored here: its values go straight into the linked applications
+(sealed there, read back through their disclosure), each getting the fields its item has.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from sqlalchemy.orm import Session
+
+from tongban.applications import service as applications_service
+from tongban.applications.errors import Incomplete
+from tongban.applications.models import Application
+from tongban.applications.states import Action, Status
+from tongban.audit import service as audit
+from tongban.bundles import files, policy, repository
+from tongban.bundles.errors import BundleCaseNotFound, BundleNotFound, NotEligible
+from tongban.bundles.models import BundleCase
+from tongban.bundles.questionnaire import Walk, walk
+from tongban.bundles.schemas import BundleSpec
+from tongban.catalog import service as catalog_service
+from tongban.catalog.models import ServiceItem
+from tongban.catalog.schemas import FieldSpec
+from tongban.errors import InvalidInput
+from tongban.identity.models import Account
+from tongban.kit.clock import utcnow
+from tongban.kit.i18n import LocalText
+
+
+def bundles_dir() -> Path:
+    return Path(str(resources.files("tongban.bundles").joinpath("data")))
+
+
+Signature = tuple[str, tuple[str, ...]]
+Catalog = tuple[tuple[str, tuple[tuple[str, Signature], ...]], ...]
+
+
+@lru_cache(maxsize=8)
+def _read(directory: Path, catalog: Catalog) -> tuple[BundleSpec, ...]:
+    fields = {code: dict(signatures) for code, signatures in catalog}
+    return tuple(files.load(path, fields.get) for path in sorted(directory.glob("*.yaml")))
+
+
+def catalogue(
+    session: Session, subject: Account | None, directory: Path | None = None
+) -> list[BundleSpec]:
+    """Every bundle in the data files, each checked against the catalog's items (read again
+    when the catalog changes)."""
+    policy.require_read_bundles(subject)
+    catalog: Catalog = tuple(
+        (
+            item.code,
+            tuple(
+                (s.name, (s.type, tuple(o.value for o in s.options or [])))
+                for s in applications_service.field_specs(item)
+            ),
+        )
+        for item in catalog_service.search(session, subject)
+    )
+    return list(_read(directory or bundles_dir(), catalog))
+
+
+@dataclass(frozen=True)
+class Bundle:
+    spec: BundleSpec
+    items: dict[str, ServiceItem]  # by key
+
+    def departments(self) -> list[str]:
+        return sorted({i.department.code for i in self.items.values()})
+
+
+def get_bundle(session: Session, subject: Account | None, code: str) -> Bundle:
+    policy.require_read_bundles(subject)
+    spec = next((b for b in catalogue(session, subject) if b.code == code), None)
+    if spec is None:
+        raise BundleNotFound("There is no bundle {code}.", code=code)
+    return Bundle(
+        spec, {i.key: catalog_service.get_item(session, subject, i.item) for i in spec.items}
+    )
+
+
+def ask(
+    session: Session, subject: Account | None, code: str, answers: Mapping[str, str]
+) -> tuple[Bundle, Walk]:
+    """Where the answers so far lead: the next question, the items that apply, or an exit."""
+    policy.require_read_bundles(subject)
+    bundle = get_bundle(session, subject, code)
+    return bundle, walk(bundle.spec, answers)
+
+
+def start(
+    session: Session, subject: Account | None, *, code: str, answers: Mapping[str, str]
+) -> BundleCase:
+    """Open the bundle case: a linked draft per item that applies."""
+    applicant = policy.require_file(subject)
+    bundle, result = ask(session, subject, code, answers)
+    if not result.done:
+        raise NotEligible(
+            "The answers do not lead to this bundle's items; see the questionnaire.",
+            code=code,
+        )
+    case = BundleCase(
+        code=code,
+        applicant_id=applicant.id,
+        answers=dict(result.answered),
+        numbers={},
+        created_at=utcnow(),
+    )
+    session.add(case)
+    session.flush()
+    numbers: dict[str, str] = {}
+    for key in result.keys:
+        draft = applications_service.start(session, subject, item_code=bundle.items[key].code)
+        numbers[key] = draft.number
+    entries = {i.key: i for i in bundle.spec.items}
+    for key, number in numbers.items():
+        applications_service.link_to_bundle(
+            session,
+            subject,
+            number,
+            bundle_case_id=case.id,
+            waiting_for=[numbers[k] for k in entries[key].after if k in numbers],
+        )
+    case.numbers = numbers
+    _audit(session, applicant, "started", case, items=list(numbers))
+    return case
+
+
+def _audit(session: Session, actor: Account, action: str, case: BundleCase, **details: Any) -> None:
+    audit.record(
+        session,
+        actor=actor,
+        action=f"bundle.{action}",
+        target_type="bundle_case",
+        target_id=str(case.id),
+        details={"bundle": case.code, **details},
+    )
+
+
+def _case(session: Session, case_id: int) -> BundleCase:
+    case = repository.by_id(session, case_id)
+    if case is None:
+        raise BundleCaseNotFound("No bundle case {id} is open to you.", id=case_id)
+    return case
+
+
+@dataclass
+class MergedMaterial:
+    code: str
+    name: LocalText
+    required: bool
+    # Acceptable to every item that asks for it.
+    types: list[str]
+    keys: list[str] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Merged:
+    case: BundleCase
+    bundle: Bundle
+    applications: dict[str, Application]  # by key
+    fields: list[FieldSpec]  # each asked once
+    values: dict[str, Any]
+    materials: list[MergedMaterial]
+    missing: list[LocalText]
+
+    @property
+    def submitted(self) -> bool:
+        return self.case.submitted_at is not None
+
+    @property
+    def completed(self) -> bool:
+        return all(a.status is Status.COMPLETED for a in self.applications.values())
+
+    def waiting(self, key: str) -> list[str]:
+        """Keys of the items this one still waits for."""
+        numbers = set(self.applications[key].waiting_for)
+        return [k for k, a in self.applications.items() if a.number in numbers]
+
+
+def merged(session: Session, subject: Account | None, case_id: int) -> Merged:
+    """The case as one form and one material list, with the linked applications."""
+    case = _case(session, case_id)
+    policy.require_own(subject, case)
+    bundle = get_bundle(session, subject, case.code)
+    by_number = {
+        a.number: a for a in applications_service.bundle_applications(session, subject, case.id)
+    }
+    apps = {key: by_number[number] for key, number in case.numbers.items()}
+    specs: dict[str, FieldSpec] = {}
+    values: dict[str, Any] = {}
+    materials: dict[str, MergedMaterial] = {}
+    missing: list[LocalText] = []
+    for key, application in apps.items():
+        shown = applications_service.disclose(session, subject, application).values
+        for spec in applications_service.field_specs(application.item):
+            specs.setdefault(spec.name, spec)
+            if values.get(spec.name) in (None, "") and shown.get(spec.name) not in (None, ""):
+                values[spec.name] = shown[spec.name]
+        uploaded = {m.requirement_code: m.filename for m in application.materials}
+        for requirement in application.item.materials:
+            entry = materials.get(requirement.code)
+            if entry is None:
+                entry = materials[requirement.code] = MergedMaterial(
+                    requirement.code,
+                    LocalText(requirement.name_zh, requirement.name_en),
+                    requirement.required,
+                    list(requirement.types),
+                )
+            else:
+                entry.required = entry.required or requirement.required
+                entry.types = [t for t in entry.types if t in requirement.types]
+            entry.keys.append(key)
+            if requirement.code in uploaded and uploaded[requirement.code] not in entry.files:
+                entry.files.append(uploaded[requirement.code])
+        for gap in applications_service.missing(application):
+            if gap not in missing:
+                missing.append(gap)
+    return Merged(
+        case, bundle, apps, list(specs.values()), values, list(materials.values()), missing
+    )
+
+
+def save_form(
+    session: Session, subject: Account | None, case_id: int, values: Mapping[str, Any]
+) -> None:
+    """Each linked application gets the fields its item has (a field several need, once)."""
+    case = _case(session, case_id)
+    applicant = policy.require_own(subject, case)
+    known: set[str] = set()
+    for number in case.numbers.values():
+        application = applications_service.get(session, subject, number)
+        names = {s.name for s in applications_service.field_specs(application.item)}
+        known |= names
+        part = {k: v for k, v in values.items() if k in names}
+        applications_service.update_form(session, subject, number, part, merge=True)
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise InvalidInput("The form has no field named {name}.", field=unknown[0], name=unknown[0])
+    _audit(session, applicant, "form_saved", case)
+
+
+def add_material(
+    session: Session,
+    subject: Account | None,
+    case_id: int,
+    *,
+    requirement_code: str,
+    filename: str,
+    stream: BinaryIO,
+) -> int:
+    """One upload for every linked application that asks for this material; how many took it."""
+    case = _case(session, case_id)
+    applicant = policy.require_own(subject, case)
+    taken = 0
+    for number in case.numbers.values():
+        application = applications_service.get(session, subject, number)
+        if requirement_code in {r.code for r in application.item.materials}:
+            stream.seek(0)
+            applications_service.add_material(
+                session,
+                subject,
+                number,
+                requirement_code=requirement_code,
+                filename=filename,
+                stream=stream,
+            )
+            taken += 1
+    if not taken:
+        raise InvalidInput(
+            "This item asks for no material called {code}.",
+            field="requirement_code",
+            code=requirement_code,
+        )
+    _audit(session, applicant, "material_added", case, material=requirement_code)
+    return taken
+
+
+def submit(session: Session, subject: Account | None, case_id: int) -> Merged:
+    """One submission: everything must be complete (also for the items that start later); the
+    items that wait for nothing are submitted now."""
+    case = _case(session, case_id)
+    applicant = policy.require_own(subject, case)
+    whole = merged(session, subject, case_id)
+    if whole.submitted:
+        raise NotEligible("This bundle case has already been submitted.", code=case.code)
+    if whole.missing:
+        raise Incomplete(
+            "Not yet complete: {what}.",
+            what=LocalText(
+                "、".join(m.zh for m in whole.missing), ", ".join(m.en for m in whole.missing)
+            ),
+        )
+    for application in whole.applications.values():
+        if not application.waiting_for:
+            applications_service.act(session, subject, application.number, Action.SUBMIT)
+    case.submitted_at = utcnow()
+    _audit(session, applicant, "submitted", case)
+    return merged(session, subject, case_id)
+
+
+def my_cases(session: Session, subject: Account | None) -> Sequence[BundleCase]:
+    applicant = policy.require_file(subject)
+    return repository.of_applicant(session, applicant.id)

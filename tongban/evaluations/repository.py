@@ -1,0 +1,60 @@
+"""Evaluation and rectification queries."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tongban.evaluations.models import Evaluation, Rectification, RectificationStatus
+
+
+def evaluation_of(session: Session, application_id: int, applicant_id: int) -> Evaluation | None:
+    return session.execute(
+        select(Evaluation).where(
+            Evaluation.application_id == application_id,
+            Evaluation.applicant_id == applicant_id,
+        )
+    ).scalar_one_or_none()
+
+
+def rectification_of(session: Session, evaluation_id: int) -> Rectification | None:
+    return session.execute(
+        select(Rectification).where(Rectification.evaluation_id == evaluation_id)
+    ).scalar_one_or_none()
+
+
+def rectification(session: Session, rectification_id: int) -> Rectification | None:
+    return session.get(Rectification, rectification_id)
+
+
+def evaluation(session: Session, evaluation_id: int) -> Evaluation | None:
+    return session.get(Evaluation, evaluation_id)
+
+
+def of_department(
+    session: Session, department_id: int, status: RectificationStatus | None
+) -> Sequence[Rectification]:
+    stmt = select(Rectification).where(Rectification.department_id == department_id)
+    if status is not None:
+        stmt = stmt.where(Rectification.status == status)
+    return session.execute(stmt.order_by(Rectification.due_on, Rectification.id)).scalars().all()
+
+
+def overdue(session: Session, today: date) -> Sequence[Rectification]:
+    stmt = select(Rectification).where(
+        Rectification.status == RectificationStatus.OPEN,
+        Rectification.due_on < today,
+        Rectification.escalated_at.is_(None),
+    )
+    return session.execute(stmt.order_by(Rectification.id)).scalars().all()
+
+
+def level_counts(session: Session) -> list[tuple[int, int, int, int]]:
+    """(department id, item id, level, count) over all evaluations."""
+    stmt = select(
+        Evaluation.department_id, Evaluation.item_id, Evaluation.level, func.count()
+    ).group_by(Evaluation.department_id, Evaluation.item_id, Evaluation.level)
+    return [(d, i, lvl, n) for d, i, lvl, n in session.execute(stmt)]

@@ -1,0 +1,136 @@
+"""Following an application without an account: a one-time code goes to the phone or e-mail
+the applicant gave (through the notifications), and whoever types it in sees the progress.
+
+The answers never tell whether a number exists: a code request is answered alike, and rows are
+kept (and rate-limited) for unknown numbers too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import timedelta
+from typing import Literal
+
+from sqlalchemy.orm import Session
+
+from tongban.applications import service as applications_service
+from tongban.applications.models import Application
+from tongban.applications.policy import TrackingPass
+from tongban.audit import service as audit
+from tongban.errors import InvalidInput
+from tongban.identity.models import Account
+from tongban.kit import ids
+from tongban.kit.clock import utcnow
+from tongban.notifications import events as notifications
+from tongban.notifications.models import Channel
+from tongban.tracking import policy, repository
+from tongban.tracking.errors import CodeInvalid, TooManyCodes
+from tongban.tracking.models import TrackingCode
+
+CODE_MINUTES = 10
+MAX_ATTEMPTS = 5
+# Codes per application number in the window: enough for a lost SMS, too few to flood a phone.
+MAX_CODES = 3
+WINDOW = timedelta(minutes=15)
+TrackChannel = Literal["sms", "email"]
+
+
+def _hash(salt: str, code: str) -> str:
+    return hmac.new(salt.encode(), code.encode(), hashlib.sha256).hexdigest()
+
+
+def _number(number: str) -> str:
+    cleaned = number.strip().upper()
+    if not ids.is_valid(cleaned):
+        raise InvalidInput(
+            "{number} is not an application number: check it against your receipt.",
+            field="number",
+            number=number.strip()[:30],
+        )
+    return cleaned
+
+
+def request_code(
+    session: Session, subject: Account | None, *, number: str, channel: TrackChannel
+) -> None:
+    """Send a one-time code to the applicant of ``number`` by SMS or e-mail, if there is such
+    an application and the applicant gave that contact; the caller is told the same anyway."""
+    policy.require_track(subject)
+    number = _number(number)
+    now = utcnow()
+    if repository.issued_since(session, number, now - WINDOW) >= MAX_CODES:
+        raise TooManyCodes(
+            "Too many codes were asked for this number; please wait {minutes} minutes.",
+            minutes=int(WINDOW.total_seconds() // 60),
+        )
+    code = f"{secrets.randbelow(10**6):06d}"
+    salt = secrets.token_hex(16)
+    session.add(
+        TrackingCode(
+            number=number,
+            channel=channel,
+            code_hash=_hash(salt, code),
+            salt=salt,
+            created_at=now,
+            expires_at=now + timedelta(minutes=CODE_MINUTES),
+        )
+    )
+    found = applications_service.for_tracking(session, subject, number)
+    sent = 0
+    if found is not None:
+        _, applicant = found
+        sent = len(
+            notifications.notify(
+                session,
+                event="tracking_code",
+                recipient=applicant,
+                reference=number,
+                personalisation={"number": number, "code": code, "minutes": str(CODE_MINUTES)},
+                channels=[Channel(channel)],
+            )
+        )
+    audit.record(
+        session,
+        actor=subject,
+        action="tracking.code_requested",
+        target_type="application",
+        target_id=number,
+        details={"channel": channel, "sent": bool(sent)},
+    )
+    session.flush()
+
+
+def track(session: Session, subject: Account | None, *, number: str, code: str) -> Application:
+    """The application's progress, once the code sent for it is typed in (good once)."""
+    policy.require_track(subject)
+    number = _number(number)
+    now = utcnow()
+    live = repository.latest_live(session, number, now)
+    wrong = CodeInvalid("The code is wrong or has expired; ask for a new one.", field="code")
+    if live is None or live.attempts >= MAX_ATTEMPTS:
+        raise wrong
+    live.attempts += 1
+    if not hmac.compare_digest(live.code_hash, _hash(live.salt, code.strip())):
+        audit.record(
+            session,
+            actor=subject,
+            action="tracking.code_refused",
+            target_type="application",
+            target_id=number,
+            details={"attempts": live.attempts},
+        )
+        # The attempt counts even though the caller gets an error: commit it.
+        session.flush()
+        raise wrong
+    live.used_at = now
+    application = applications_service.progress(session, TrackingPass(number), number)
+    audit.record(
+        session,
+        actor=subject,
+        action="tracking.viewed",
+        target_type="application",
+        target_id=number,
+    )
+    return application

@@ -1,0 +1,156 @@
+"""The single window's pages for counter clerks, and the printable receipt and notice."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import UploadFile
+
+from tongban.applications import service as applications_service
+from tongban.catalog import service as catalog_service
+from tongban.counter import service
+from tongban.errors import InvalidInput, TongbanError
+from tongban.identity.models import Account
+from tongban.kit.i18n import translate
+from tongban.web import responses
+from tongban.web.deps import PageUser, PostedForm, SessionDep, locale
+from tongban.web.pages.applications import form_values
+from tongban.web.pages.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+
+def _error(request: Request, exc: TongbanError) -> str:
+    return translate(exc.message, locale(request), **exc.params)
+
+
+@router.get("/counter", response_class=HTMLResponse)
+def start(
+    request: Request, session: SessionDep, subject: PageUser, id_number: str = ""
+) -> Response:
+    visits = service.recent_visits(session, subject)
+    person, error = None, None
+    if id_number:
+        try:
+            person = service.find_person(session, subject, id_number=id_number)
+        except TongbanError as exc:
+            error = exc
+    return render(
+        request,
+        "counter/start.html",
+        subject,
+        status_code=error.status_code if error else 200,
+        id_number=id_number[:18],
+        person=person,
+        items=[i for i in catalog_service.search(session, subject) if i.offline],
+        visits=visits,
+        error=_error(request, error) if error else None,
+    )
+
+
+@router.post("/counter/cases")
+def open_case(session: SessionDep, subject: PageUser, form: PostedForm) -> Response:
+    application = service.open_case(
+        session,
+        subject,
+        id_number=str(form.get("id_number") or ""),
+        item_code=str(form.get("item_code") or ""),
+    )
+    return RedirectResponse(f"/counter/cases/{application.number}", status_code=303)
+
+
+def _case_page(
+    request: Request,
+    session: SessionDep,
+    subject: Account,
+    number: str,
+    *,
+    error: TongbanError | None = None,
+) -> Response:
+    checked = service.check(session, subject, number)
+    application = checked.application
+    applicant = applications_service.applicant_name(session, subject, application)
+    return render(
+        request,
+        "counter/case.html",
+        subject,
+        status_code=error.status_code if error else 200,
+        page_path=f"/counter/cases/{number}",
+        application=application,
+        applicant=applicant,
+        fields=applications_service.field_specs(application.item),
+        form=applications_service.disclose(session, subject, application),
+        gaps=checked.gaps,
+        error=_error(request, error) if error else None,
+    )
+
+
+@router.get("/counter/cases/{number}", response_class=HTMLResponse)
+def case(number: str, request: Request, session: SessionDep, subject: PageUser) -> Response:
+    return _case_page(request, session, subject, number)
+
+
+@router.post("/counter/cases/{number}/form")
+def save_form(
+    number: str, request: Request, session: SessionDep, subject: PageUser, form: PostedForm
+) -> Response:
+    try:
+        service.save_form(session, subject, number, form_values(form))
+    except TongbanError as exc:
+        return _case_page(request, session, subject, number, error=exc)
+    return RedirectResponse(f"/counter/cases/{number}#materials", status_code=303)
+
+
+@router.post("/counter/cases/{number}/materials")
+def upload(
+    number: str, request: Request, session: SessionDep, subject: PageUser, form: PostedForm
+) -> Response:
+    upload = form.get("file")
+    try:
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            raise InvalidInput("Please choose a file to upload.", field="file")
+        service.add_material(
+            session,
+            subject,
+            number,
+            requirement_code=str(form.get("requirement_code") or ""),
+            filename=upload.filename,
+            stream=upload.file,
+        )
+    except TongbanError as exc:
+        return _case_page(request, session, subject, number, error=exc)
+    return RedirectResponse(f"/counter/cases/{number}#materials", status_code=303)
+
+
+@router.post("/counter/cases/{number}/finish")
+def finish(
+    number: str, request: Request, session: SessionDep, subject: PageUser, form: PostedForm
+) -> Response:
+    try:
+        if form.get("outcome") == "receipt":
+            visit = service.issue_receipt(session, subject, number)
+        else:
+            visit = service.issue_notice(session, subject, number)
+    except TongbanError as exc:
+        return _case_page(request, session, subject, number, error=exc)
+    return RedirectResponse(f"/counter/visits/{visit.id}", status_code=303)
+
+
+# Before the page's route: "/counter/visits/{visit_id}" would match "7.pdf" too.
+@router.get("/counter/visits/{visit_id}.pdf")
+def visit_pdf(visit_id: int, session: SessionDep, subject: PageUser) -> Response:
+    return responses.pdf(*service.document_pdf(session, subject, visit_id))
+
+
+@router.get("/counter/visits/{visit_id}", response_class=HTMLResponse)
+def visit(visit_id: int, request: Request, session: SessionDep, subject: PageUser) -> Response:
+    found, application = service.get_visit(session, subject, visit_id)
+    return render(
+        request,
+        "counter/document.html",
+        subject,
+        visit=found,
+        application=application,
+        limit=applications_service.time_limit(application),
+        tracking_link=service.tracking_link(application.number),
+    )
