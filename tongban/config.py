@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -47,10 +48,19 @@ class Settings(BaseSettings):
     outbox_lease_seconds: float = Field(default=60.0, gt=0)
     # Working-day calendar (holidays and adjusted working days) as a data file.
     calendar_file: Path | None = None
+    # Analytics: where the Parquet export lives (default: <data_dir>/analytics), and which source
+    # the dashboard reads: "live" (the database itself, right for small deployments) or
+    # "parquet" (the export, refreshed by `tongban analytics export` from cron).
+    analytics_dir: Path | None = None
+    analytics_source: Literal["live", "parquet"] = "live"
 
     @property
     def materials_dir(self) -> Path:
         return self.data_dir / "materials"
+
+    @property
+    def analytics_path(self) -> Path:
+        return self.analytics_dir or self.data_dir / "analytics"
 
 
 @lru_cache

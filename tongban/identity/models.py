@@ -23,6 +23,9 @@ class OfficialRole(enum.StrEnum):
     CLERK = "clerk"  # intake: accept, return for correction, reject
     REVIEWER = "reviewer"  # review
     APPROVER = "approver"  # decide and issue the result
+    # Oversees service across departments (政务服务督查): every department's statistics and early
+    # warnings; takes no action on cases.
+    SUPERVISOR = "supervisor"
 
 
 class Account(TimestampMixin, Base):

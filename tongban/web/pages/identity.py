@@ -289,6 +289,7 @@ ROLE_LABELS = {
     OfficialRole.CLERK: N_("Clerk (accept, return, reject)"),
     OfficialRole.REVIEWER: N_("Reviewer (review)"),
     OfficialRole.APPROVER: N_("Approver (approve, deny, issue the result)"),
+    OfficialRole.SUPERVISOR: N_("Supervisor (service statistics of every department)"),
 }
 AGENT_ROLE_LABELS = {
     AgentRole.LEGAL_REPRESENTATIVE: N_("Legal representative"),
