@@ -7,7 +7,8 @@ KEYWORDS = -k _ -k N_ -k translate -k TongbanError -k NotFound -k Forbidden -k U
 	-k LabelInvalid -k KeyInvalid -k UnlabelledField -k FieldNotUsable -k WriteDownRefused \
 	-k DecryptionFailed \
 	-k SignInFailed -k TotpRequired -k TotpInvalid -k TotpEnrolmentRequired -k TotpAlreadyEnabled \
-	-k AccountNotFound -k SessionNotFound -k LegalPersonNotFound -k NotAuthorisedFor
+	-k AccountNotFound -k SessionNotFound -k LegalPersonNotFound -k NotAuthorisedFor \
+	-k FigureNotFound -k InvalidFilter -k NoExportYet
 PO = tongban/web/locale/zh_CN/LC_MESSAGES/messages.po
 
 help: ## list the targets

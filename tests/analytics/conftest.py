@@ -4,6 +4,7 @@ the Parquet export of it."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -11,9 +12,13 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import Engine
 
+from tests.conftest import PASSWORD, totp_now
 from tests.fixtures.db import fresh_database
+from tests.fixtures.live import serve
+from tests.web.conftest import TIMEOUT_MS, artifacts, browser, playwright_instance
 from tongban import demo
 from tongban.analytics import service
 from tongban.db.session import unit_of_work
@@ -24,6 +29,8 @@ END = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
 TODAY = date(2026, 11, 20)
 CASES = 900
 SEED = 7
+# The browser fixtures of tests/web, shared (pytest finds fixtures imported into a conftest).
+__all__ = ["artifacts", "browser", "playwright_instance"]
 
 
 @pytest.fixture(scope="session")
@@ -51,3 +58,33 @@ def analytics_app(analytics_engine: Engine) -> FastAPI:
 @pytest.fixture
 def analytics_client(analytics_app: FastAPI) -> TestClient:
     return TestClient(analytics_app)
+
+
+@pytest.fixture(scope="session")
+def analytics_server(analytics_app: FastAPI) -> Iterator[str]:
+    with serve(analytics_app) as base_url:
+        yield base_url
+
+
+@pytest.fixture
+def analytics_page(browser: Browser, analytics_server: str) -> Iterator[Page]:
+    """A Chinese-speaking visitor's page on the analytics app, in a context of its own."""
+    context = browser.new_context(
+        base_url=analytics_server, locale="zh-CN", viewport={"width": 1280, "height": 900}
+    )
+    context.set_default_timeout(TIMEOUT_MS)
+    yield context.new_page()
+    context.close()
+
+
+def official_login(app: FastAPI, page: Page, username: str) -> None:
+    """Sign in at the pages with password and authenticator code."""
+    page.goto("/login")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    expect(page).to_have_url(re.compile(r"/login/code"))
+    code = totp_now(app.state.session_factory, username)
+    assert code is not None
+    page.get_by_label("身份验证器应用中的验证码").fill(code)
+    page.get_by_role("button", name="确认").click()

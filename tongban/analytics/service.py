@@ -105,12 +105,17 @@ class FigureView:
     title: str
     source: str
     # When the data was read: now for the live database, the last export for Parquet.
-    as_of: str | None
+    as_of: datetime | None
     filters: queries.Filters
     result: queries.Result
 
 
 FIGURE_NAMES = tuple(queries.FIGURES)
+
+
+def sees_every_department(session: Session, subject: Account | None) -> bool:
+    """Whether the reader's figures cover every department (a supervisor) or one (an official)."""
+    return policy.require_view_figures(subject).everything
 
 
 def figures(
@@ -170,18 +175,19 @@ def _scoped(
 
 def _backend(
     session: Session, source: str | None, directory: Path | None
-) -> tuple[queries.Backend, str | None]:
+) -> tuple[queries.Backend, datetime | None]:
     settings = get_settings()
     source = source or settings.analytics_source
     if source == "live":
-        return queries.live_backend(session, settings.timezone), utcnow().isoformat()
+        return queries.live_backend(session, settings.timezone), utcnow()
     if source != "parquet":
         raise InvalidFilter("The source is live or parquet.", field="source")
     folder = directory or settings.analytics_path
     state = export.read_manifest(folder).get(APPLICATION_EVENTS.name)
     if state is None or state.rows == 0:
         raise NoExportYet("Nothing has been exported yet: run `tongban analytics export` first.")
-    return queries.parquet_backend(folder), state.exported_at
+    exported_at = datetime.fromisoformat(state.exported_at) if state.exported_at else None
+    return queries.parquet_backend(folder), exported_at
 
 
 def early_warnings(

@@ -4,7 +4,7 @@ past it), and departments whose figures got worse from last week to the week bef
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from tongban.analytics import queries
 from tongban.kit.i18n import N_
@@ -51,7 +51,7 @@ class Worsening:
 @dataclass
 class Warnings:
     today: date
-    as_of: str | None
+    as_of: datetime | None
     at_risk: list[AtRisk] = field(default_factory=list)
     worsening: list[Worsening] = field(default_factory=list)
 
@@ -63,7 +63,7 @@ def compute(
     calendar: WorkCalendar,
     department: str | None,
     within_working_days: int,
-    as_of: str | None,
+    as_of: datetime | None,
     horizon: date,
 ) -> Warnings:
     filters = queries.Filters(today=today, department=department, by="department")

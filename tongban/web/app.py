@@ -17,6 +17,7 @@ from tongban.config import get_settings
 from tongban.db.engine import get_engine
 from tongban.web import errors
 from tongban.web import oidc as oidc_protocol
+from tongban.web.api import analytics as analytics_api
 from tongban.web.api import applications as applications_api
 from tongban.web.api import catalog as catalog_api
 from tongban.web.api import connectors as connectors_api
@@ -24,6 +25,7 @@ from tongban.web.api import identity as identity_api
 from tongban.web.api import oidc as oidc_api
 from tongban.web.csp import content_security_policy
 from tongban.web.deps import public
+from tongban.web.pages import analytics as analytics_pages
 from tongban.web.pages import applications as application_pages
 from tongban.web.pages import catalog as catalog_pages
 from tongban.web.pages import connectors as connector_pages
@@ -57,11 +59,13 @@ def create_app(engine: Engine | None = None, public_url: str | None = None) -> F
         catalog_api.router,
         applications_api.router,
         connectors_api.router,
+        analytics_api.router,
         identity_pages.router,
         catalog_pages.router,
         connector_pages.router,
         application_pages.router,
         queue_pages.router,
+        analytics_pages.router,
     ):
         app.include_router(router)
     for path in ("/docs", "/docs/oauth2-redirect", "/redoc"):
