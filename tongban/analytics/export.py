@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pyarrow.parquet as pq
 from sqlalchemy.orm import Session
@@ -88,11 +88,19 @@ def run(
     for source in SOURCES.values():
         state = states.setdefault(source.name, SourceState())
         new = _export_source(
-            session, directory, source, state, timezone, batch_size, settled, progress, states
+            session,
+            directory,
+            source,
+            state,
+            timezone,
+            batch_size,
+            settled,
+            progress,
+            states,
+            report,
         )
         report.new_rows[source.name] = new
         report.total_rows[source.name] = state.rows
-        report.files_written += 0 if new == 0 else -(-new // batch_size)
     _write_manifest(directory, states)
     return report
 
@@ -107,27 +115,31 @@ def _export_source(
     settled: datetime,
     progress: Progress | None,
     states: dict[str, SourceState],
+    report: ExportReport,
 ) -> int:
     folder = directory / source.name
     folder.mkdir(exist_ok=True)
     stop = source.first_since(session, state.last_id, settled)
+    top = source.last_before(session, state.last_id, stop)
     todo = source.count(session, state.last_id, stop)
     done = 0
     if progress:
         progress(source.name, 0, todo)
-    while done < todo:
-        rows = source.fetch(session, state.last_id, stop, batch_size)
-        if not rows:
-            break
-        table = source.to_arrow(rows, timezone)
-        first, last = int(str(rows[0][0])), int(str(rows[-1][0]))
-        name = f"part-{first:012d}-{last:012d}.parquet"
-        tmp = folder / f".{name}.tmp"
-        pq.write_table(table, tmp, compression="zstd")
-        os.replace(tmp, folder / name)
-        state.last_id = last
-        state.rows += len(rows)
-        state.files.append(name)
+    # Windows of ids rather than LIMIT: each is an index range on the source's own table, so
+    # a run over millions of events does not sort the whole join once per file.
+    while top is not None and state.last_id < top:
+        upper = min(state.last_id + batch_size, top)
+        rows = source.fetch(session, state.last_id, upper + 1, None)
+        if rows:
+            first, last = int(cast(int, rows[0][0])), int(cast(int, rows[-1][0]))
+            name = f"part-{first:012d}-{last:012d}.parquet"
+            tmp = folder / f".{name}.tmp"
+            pq.write_table(source.to_arrow(rows, timezone), tmp, compression="zstd")
+            os.replace(tmp, folder / name)
+            state.rows += len(rows)
+            state.files.append(name)
+            report.files_written += 1
+        state.last_id = upper
         state.exported_at = utcnow().isoformat()
         _write_manifest(directory, states)
         done += len(rows)

@@ -337,7 +337,7 @@ def live_backend(session: Session, timezone: str) -> Backend:
     if session.get_bind().dialect.name == "postgresql":
         return PostgresBackend(session, timezone)
     # SQLite has no percentiles: read the live rows once and let DuckDB run the same SQL.
-    rows = APPLICATION_EVENTS.fetch(session, 0, None, 2**62)
+    rows = APPLICATION_EVENTS.fetch(session, 0, None, None)
     return ArrowBackend(APPLICATION_EVENTS.to_arrow(rows, timezone))
 
 

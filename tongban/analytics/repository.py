@@ -58,12 +58,21 @@ def application_events() -> Select[tuple[object, ...]]:
 
 
 def events_between(
-    session: Session, after_id: int, before_id: int | None, limit: int
+    session: Session, after_id: int, before_id: int | None, limit: int | None
 ) -> Sequence[tuple[object, ...]]:
     stmt = application_events().where(StatusChange.id > after_id)
     if before_id is not None:
         stmt = stmt.where(StatusChange.id < before_id)
-    return [tuple(row) for row in session.execute(stmt.limit(limit)).all()]
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return [tuple(row) for row in session.execute(stmt).all()]
+
+
+def last_event_before(session: Session, after_id: int, before_id: int | None) -> int | None:
+    stmt = select(func.max(StatusChange.id)).where(StatusChange.id > after_id)
+    if before_id is not None:
+        stmt = stmt.where(StatusChange.id < before_id)
+    return session.execute(stmt).scalar_one_or_none()
 
 
 def count_events_between(session: Session, after_id: int, before_id: int | None) -> int:

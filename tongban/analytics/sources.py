@@ -30,8 +30,10 @@ class EventSource:
     # Columns holding UTC instants: stored as naive UTC, each with a local-time twin "<c>_local".
     instants: tuple[str, ...]
     select: Callable[[], Select[tuple[object, ...]]]
-    fetch: Callable[[Session, int, int | None, int], Sequence[tuple[object, ...]]]
+    # (session, after id, before id or None, limit or None): rows in id order.
+    fetch: Callable[[Session, int, int | None, int | None], Sequence[tuple[object, ...]]]
     count: Callable[[Session, int, int | None], int]
+    last_before: Callable[[Session, int, int | None], int | None]
     first_since: Callable[[Session, int, datetime], int | None]
 
     @property
@@ -85,6 +87,7 @@ APPLICATION_EVENTS = EventSource(
     select=repository.application_events,
     fetch=repository.events_between,
     count=repository.count_events_between,
+    last_before=repository.last_event_before,
     first_since=repository.first_event_since,
 )
 
