@@ -29,6 +29,7 @@ from sqlalchemy import Engine, create_engine, text
 
 from tongban import demo
 from tongban.analytics import export, queries, service
+from tongban.analytics.sources import APPLICATION_EVENTS
 from tongban.config import get_settings
 from tongban.db.engine import make_engine
 from tongban.db.migrate import upgrade
@@ -143,9 +144,12 @@ def main() -> None:
             store = Path(tmp)
             start = time.perf_counter()
             with unit_of_work(engine) as session:
-                export.run(session, store, timezone=get_settings().timezone, now=utcnow())
+                report = export.run(session, store, timezone=get_settings().timezone, now=utcnow())
             export_s = time.perf_counter() - start
-            print(f"exported {total} events in {export_s:.1f} s")
+            exported = report.total_rows[APPLICATION_EVENTS.name]
+            print(f"exported {exported} events in {export_s:.1f} s")
+            if exported != total:
+                raise SystemExit(f"the export holds {exported} events, the database {total}")
 
             filters = queries.Filters(
                 today=local_today(), start=local_today() - timedelta(days=365)
@@ -154,6 +158,11 @@ def main() -> None:
             duck_total = pg_total = duck_max = 0.0
             with unit_of_work(engine) as session:
                 pg = queries.PostgresBackend(session, get_settings().timezone)
+                # Both engines answer alike before either is timed.
+                a = queries.run(duck, "summary", filters).records()[0]
+                b = queries.run(pg, "summary", filters).records()[0]
+                if (a["submitted"], a["decided"]) != (b["submitted"], b["decided"]):
+                    raise SystemExit(f"the engines disagree: {a} against {b}")
                 for label, figure, extra in dashboard_queries():
                     d = best(
                         lambda f=figure, e=extra: queries.run_figure(duck, f, filters, e),

@@ -37,6 +37,7 @@ class TestGenerateDemoCases:
         for case in cases:
             first, *rest = case.changes
             assert (first.action, first.from_status, first.to_status) == (None, None, Status.DRAFT)
+            assert first.at <= END, "nothing happens after the end"
             previous = first
             for change in rest:
                 assert change.action is not None

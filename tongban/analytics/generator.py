@@ -246,6 +246,9 @@ def _simulate(
     else:
         hour = min(23.9, max(0.0, rng.gauss(14, 4)))
         created = datetime.combine(day, time(0), clock.zone).astimezone(UTC) + timedelta(hours=hour)
+    if created > end:
+        # Today's later hours have not come yet: the case was opened a little before ``end``.
+        created = end - timedelta(minutes=rng.uniform(1, 120))
     case = _Case(item, applicant, created, [], counter)
     events = case.events
     events.append(_Event(None, None, Status.DRAFT, created, opener))
