@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from playwright.sync_api import ConsoleMessage, Page, Response, expect
 
 from tests.analytics.conftest import official_login
-
-pytestmark = pytest.mark.browser
+from tests.applications.test_roles import page_client
+from tests.conftest import PASSWORD
 
 
 def watch_console(page: Page) -> list[str]:
@@ -34,6 +35,7 @@ def watch_console(page: Page) -> list[str]:
     return errors
 
 
+@pytest.mark.browser
 class TestDashboard:
     def test_a_supervisor_sees_every_department_with_charts(
         self, analytics_app: FastAPI, analytics_page: Page, artifacts: Path
@@ -87,6 +89,7 @@ class TestDashboard:
         expect(page.locator("select[name=department]")).to_have_count(0)
 
 
+@pytest.mark.browser
 class TestWarnings:
     def test_a_supervisor_sees_cases_close_to_their_limit(
         self, analytics_app: FastAPI, analytics_page: Page, artifacts: Path
@@ -98,3 +101,26 @@ class TestWarnings:
         expect(page.get_by_role("heading", name="预警", exact=True)).to_be_visible()
         expect(page.get_by_test_id("at-risk")).to_be_visible()
         page.screenshot(path=str(artifacts / "analytics-warnings.png"), full_page=True)
+
+
+class TestPagesOverHttp:
+    def test_the_dashboard_in_english(self, analytics_app: FastAPI) -> None:
+        client = page_client(analytics_app, "supervisor")
+        response = client.get("/analytics?lang=en&by=channel&period=week")
+        assert response.status_code == 200
+        assert "Service statistics" in response.text
+        assert "Applied online" in response.text
+        assert "<script" not in response.text
+
+    def test_an_applicant_gets_the_error_page(self, analytics_app: FastAPI) -> None:
+        client = TestClient(analytics_app, follow_redirects=False)
+        client.post("/login", data={"username": "lisi", "password": PASSWORD})
+        response = client.get("/analytics", headers={"Accept": "text/html"})
+        assert response.status_code == 403
+        assert "政务服务统计仅供工作人员和督查人员查看。" in response.text
+
+    def test_a_bad_date_is_named(self, analytics_app: FastAPI) -> None:
+        client = page_client(analytics_app, "supervisor")
+        response = client.get("/analytics?start=soon", headers={"Accept": "text/html"})
+        assert response.status_code == 422
+        assert "soon 不是有效日期" in response.text
