@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 from sqlalchemy import Engine
 
 from tests.conftest import PASSWORD, totp_now
 from tests.fixtures.db import fresh_database
 from tests.fixtures.live import serve
-from tests.web.conftest import TIMEOUT_MS, artifacts, browser, playwright_instance
+from tests.web.conftest import ARTIFACTS, CHROMIUM_ARGS, TIMEOUT_MS
 from tongban import demo
 from tongban.analytics import service
 from tongban.db.session import unit_of_work
@@ -29,8 +29,6 @@ END = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
 TODAY = date(2026, 11, 20)
 CASES = 900
 SEED = 7
-# The browser fixtures of tests/web, shared (pytest finds fixtures imported into a conftest).
-__all__ = ["artifacts", "browser", "playwright_instance"]
 
 
 @pytest.fixture(scope="session")
@@ -60,21 +58,34 @@ def analytics_client(analytics_app: FastAPI) -> TestClient:
     return TestClient(analytics_app)
 
 
-@pytest.fixture(scope="session")
-def analytics_server(analytics_app: FastAPI) -> Iterator[str]:
-    with serve(analytics_app) as base_url:
-        yield base_url
+@pytest.fixture(scope="module")
+def chromium(chromium_path: str, analytics_app: FastAPI) -> Iterator[tuple[Browser, str]]:
+    """The analytics app over real HTTP and a headless Chromium, for one test module: a
+    Playwright instance lives no longer, so other modules can start their own."""
+    with serve(analytics_app) as base_url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser, base_url
+        browser.close()
 
 
 @pytest.fixture
-def analytics_page(browser: Browser, analytics_server: str) -> Iterator[Page]:
+def analytics_page(chromium: tuple[Browser, str]) -> Iterator[Page]:
     """A Chinese-speaking visitor's page on the analytics app, in a context of its own."""
+    browser, base_url = chromium
     context = browser.new_context(
-        base_url=analytics_server, locale="zh-CN", viewport={"width": 1280, "height": 900}
+        base_url=base_url, locale="zh-CN", viewport={"width": 1280, "height": 900}
     )
     context.set_default_timeout(TIMEOUT_MS)
     yield context.new_page()
     context.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
 
 
 def official_login(app: FastAPI, page: Page, username: str) -> None:
