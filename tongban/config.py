@@ -86,6 +86,11 @@ class Settings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: str | None = None
     smtp_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Analytics: where the Parquet export lives (default: <data_dir>/analytics), and which source
+    # the dashboard reads: "live" (the database itself, right for small deployments) or
+    # "parquet" (the export, refreshed by `tongban analytics export` from cron).
+    analytics_dir: Path | None = None
+    analytics_source: Literal["live", "parquet"] = "live"
 
     @property
     def materials_dir(self) -> Path:
@@ -94,6 +99,10 @@ class Settings(BaseSettings):
     @property
     def generated_master_keys_file(self) -> Path:
         return self.data_dir / "master-keys.json"
+
+    @property
+    def analytics_path(self) -> Path:
+        return self.analytics_dir or self.data_dir / "analytics"
 
 
 @lru_cache

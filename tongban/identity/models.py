@@ -26,6 +26,9 @@ class OfficialRole(enum.StrEnum):
     # The single window (综合窗口): files any department's item for a walk-in applicant and
     # accepts it when the materials are complete, then routes it to the department.
     COUNTER_CLERK = "counter_clerk"
+    # Oversees service across departments (政务服务督查): every department's statistics and early
+    # warnings; takes no action on cases.
+    SUPERVISOR = "supervisor"
 
 
 class AdminRole(enum.StrEnum):

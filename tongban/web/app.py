@@ -17,6 +17,7 @@ from tongban.config import get_settings
 from tongban.db.engine import get_engine
 from tongban.web import errors
 from tongban.web import oidc as oidc_protocol
+from tongban.web.api import analytics as analytics_api
 from tongban.web.api import applications as applications_api
 from tongban.web.api import bundles as bundles_api
 from tongban.web.api import catalog as catalog_api
@@ -33,6 +34,7 @@ from tongban.web.api import security as security_api
 from tongban.web.api import tracking as tracking_api
 from tongban.web.csp import content_security_policy
 from tongban.web.deps import public
+from tongban.web.pages import analytics as analytics_pages
 from tongban.web.pages import applications as application_pages
 from tongban.web.pages import bundles as bundle_pages
 from tongban.web.pages import catalog as catalog_pages
@@ -83,6 +85,7 @@ def create_app(engine: Engine | None = None, public_url: str | None = None) -> F
         evaluations_api.router,
         counter_api.router,
         bundles_api.router,
+        analytics_api.router,
         identity_pages.router,
         catalog_pages.router,
         connector_pages.router,
@@ -101,6 +104,7 @@ def create_app(engine: Engine | None = None, public_url: str | None = None) -> F
         evaluation_pages.router,
         counter_pages.router,
         bundle_pages.router,
+        analytics_pages.router,
     ):
         app.include_router(router)
     for path in ("/docs", "/docs/oauth2-redirect", "/redoc"):

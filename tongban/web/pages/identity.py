@@ -290,6 +290,7 @@ ROLE_LABELS = {
     OfficialRole.REVIEWER: N_("Reviewer (review)"),
     OfficialRole.APPROVER: N_("Approver (approve, deny, issue the result)"),
     OfficialRole.COUNTER_CLERK: N_("Counter clerk (single window for every department)"),
+    OfficialRole.SUPERVISOR: N_("Supervisor (service statistics of every department)"),
 }
 AGENT_ROLE_LABELS = {
     AgentRole.LEGAL_REPRESENTATIVE: N_("Legal representative"),

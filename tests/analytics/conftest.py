@@ -1,0 +1,101 @@
+"""A database of its own for the analytics tests: the demo catalog and accounts plus a year of
+generated cases (fixed seed and end, so the history is the same every run), the app over it and
+the Parquet export of it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+from sqlalchemy import Engine
+
+from tests.conftest import PASSWORD, totp_now
+from tests.fixtures.db import fresh_database
+from tests.fixtures.live import serve
+from tests.web.conftest import ARTIFACTS, CHROMIUM_ARGS, TIMEOUT_MS
+from tongban import demo
+from tongban.analytics import service
+from tongban.db.session import unit_of_work
+from tongban.web.app import create_app
+
+# Friday 20 November 2026, 10:00 in Linjiang: the generated history ends here.
+END = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
+TODAY = date(2026, 11, 20)
+CASES = 900
+SEED = 7
+
+
+@pytest.fixture(scope="session")
+def analytics_engine(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    with fresh_database(tmp_path_factory.mktemp("analytics-db")) as engine:
+        with unit_of_work(engine) as session:
+            demo.load(session)
+            service.generate_demo_cases(session, None, cases=CASES, seed=SEED, end=END)
+        yield engine
+
+
+@pytest.fixture(scope="session")
+def exported(analytics_engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("analytics-store")
+    with unit_of_work(analytics_engine) as session:
+        service.export_events(session, None, directory=directory)
+    return directory
+
+
+@pytest.fixture(scope="session")
+def analytics_app(analytics_engine: Engine) -> FastAPI:
+    return create_app(analytics_engine)
+
+
+@pytest.fixture
+def analytics_client(analytics_app: FastAPI) -> TestClient:
+    return TestClient(analytics_app)
+
+
+@pytest.fixture(scope="module")
+def chromium(chromium_path: str, analytics_app: FastAPI) -> Iterator[tuple[Browser, str]]:
+    """The analytics app over real HTTP and a headless Chromium, for one test module: a
+    Playwright instance lives no longer, so other modules can start their own."""
+    with serve(analytics_app) as base_url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser, base_url
+        browser.close()
+
+
+@pytest.fixture
+def analytics_page(chromium: tuple[Browser, str]) -> Iterator[Page]:
+    """A Chinese-speaking visitor's page on the analytics app, in a context of its own."""
+    browser, base_url = chromium
+    context = browser.new_context(
+        base_url=base_url, locale="zh-CN", viewport={"width": 1280, "height": 900}
+    )
+    context.set_default_timeout(TIMEOUT_MS)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+def official_login(app: FastAPI, page: Page, username: str) -> None:
+    """Sign in at the pages with password and authenticator code."""
+    page.goto("/login")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    expect(page).to_have_url(re.compile(r"/login/code"))
+    code = totp_now(app.state.session_factory, username)
+    assert code is not None
+    page.get_by_label("身份验证器应用中的验证码").fill(code)
+    page.get_by_role("button", name="确认").click()

@@ -1,0 +1,362 @@
+"""The dashboard's figures as SQL over one relation, ``events`` (``sources.APPLICATION_EVENTS``).
+
+One text per figure runs unchanged on three engines:
+
+- DuckDB over the Parquet export (``ParquetBackend``): large deployments;
+- PostgreSQL over the live tables (``PostgresBackend``): ``events`` is then a CTE over
+  ``application_status_changes`` and the tables it joins;
+- DuckDB over the live rows (``ArrowBackend``): small deployments on SQLite, which has no
+  percentiles; the rows are read once per request.
+
+So the SQL keeps to what DuckDB and PostgreSQL share: ``percentile_cont ... WITHIN GROUP``,
+``FILTER``, ``date_trunc``, ``extract(epoch ...)``, ``CAST``. Parameters are ``:name``; the
+grouping column and the period come from fixed tables below, never from the request.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal, Protocol
+from zoneinfo import ZoneInfo
+
+import duckdb
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from tongban.analytics.sources import APPLICATION_EVENTS
+from tongban.kit.i18n import N_
+
+By = Literal["item", "department", "channel"]
+Period = Literal["week", "month"]
+KEYS: dict[str, str] = {"item": "item_code", "department": "department_code", "channel": "channel"}
+PERIODS = ("week", "month")
+# States in which the department, not the applicant, has the next move.
+DEPARTMENT_STATES = ("submitted", "accepted", "in_review", "approved")
+
+
+@dataclass(frozen=True)
+class Filters:
+    today: date
+    start: date | None = None  # cases submitted on or after (local date)
+    end: date | None = None  # ... and before
+    department: str | None = None
+    item: str | None = None
+    channel: str | None = None
+    by: By = "department"
+    period: Period = "month"
+
+
+@dataclass(frozen=True)
+class Result:
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+
+    def records(self) -> list[dict[str, Any]]:
+        return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
+
+
+# --- the SQL ------------------------------------------------------------------------------------
+
+_CASES = """cases AS (
+  SELECT application_id,
+    min(number) AS number,
+    min(item_code) AS item_code,
+    min(department_code) AS department_code,
+    min(channel) AS channel,
+    min(at_local) FILTER (WHERE action = 'submit') AS submitted_local,
+    min("at") FILTER (WHERE action = 'accept') AS accepted_at,
+    min("at") FILTER (WHERE action IN ('approve', 'deny')) AS decided_at,
+    min(at_local) FILTER (WHERE action IN ('approve', 'deny')) AS decided_local,
+    max(promised_due_on) AS promised_due_on,
+    max(statutory_due_on) AS statutory_due_on,
+    max(promised_days) AS promised_days,
+    max(statutory_days) AS statutory_days,
+    count(*) FILTER (WHERE action = 'return') AS returns,
+    max(event_id) AS last_event_id
+  FROM events
+  GROUP BY application_id
+)"""
+
+_SCOPED = """scoped AS (
+  SELECT c.*, e.to_status AS status, c.{key} AS key
+  FROM cases c JOIN events e ON e.event_id = c.last_event_id
+  WHERE c.submitted_local IS NOT NULL{conditions}
+)"""
+
+_DECIDED = """decided AS (
+  SELECT *,
+    CAST(extract(epoch FROM decided_at) - extract(epoch FROM accepted_at) AS DOUBLE PRECISION)
+      / 86400.0 AS days
+  FROM scoped
+  WHERE decided_at IS NOT NULL AND accepted_at IS NOT NULL
+)"""
+
+_STEPS = """steps AS (
+  SELECT application_id, to_status AS state,
+    CAST(extract(epoch FROM lead("at") OVER (PARTITION BY application_id ORDER BY event_id))
+      - extract(epoch FROM "at") AS DOUBLE PRECISION) AS seconds
+  FROM events
+)"""
+
+_OPEN = "('submitted', 'accepted', 'in_review', 'approved')"
+
+
+@dataclass(frozen=True)
+class Figure:
+    name: str
+    title: str  # English msgid
+    ctes: tuple[str, ...]
+    body: str
+    keyed: bool = True  # grouped by the chosen dimension
+
+
+FIGURES: dict[str, Figure] = {
+    f.name: f
+    for f in (
+        Figure(
+            "summary",
+            N_("Summary"),
+            (_CASES, _SCOPED, _DECIDED),
+            """SELECT
+  (SELECT count(*) FROM scoped) AS submitted,
+  (SELECT count(*) FROM decided) AS decided,
+  (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY days) FROM decided) AS median_days,
+  (SELECT percentile_cont(0.9) WITHIN GROUP (ORDER BY days) FROM decided) AS p90_days,
+  (SELECT avg(CASE WHEN CAST(decided_local AS DATE) <= promised_due_on THEN 1.0 ELSE 0.0 END)
+     FROM decided) AS within_promised,
+  (SELECT count(*) FROM scoped WHERE status IN {open} AND promised_due_on < :today)
+    AS overdue_now,
+  (SELECT avg(CASE WHEN returns > 0 THEN 1.0 ELSE 0.0 END) FROM scoped) AS return_share""",
+            keyed=False,
+        ),
+        Figure(
+            "demand",
+            N_("Demand"),
+            (_CASES, _SCOPED),
+            """SELECT CAST(date_trunc('{period}', submitted_local) AS DATE) AS period, key,
+  count(*) AS submitted
+FROM scoped GROUP BY 1, 2 ORDER BY 1, 2""",
+        ),
+        Figure(
+            "processing_time",
+            N_("Processing time"),
+            (_CASES, _SCOPED, _DECIDED),
+            """SELECT key, count(*) AS decided,
+  percentile_cont(0.5) WITHIN GROUP (ORDER BY days) AS median_days,
+  percentile_cont(0.9) WITHIN GROUP (ORDER BY days) AS p90_days,
+  min(promised_days) AS promised_days_min, max(promised_days) AS promised_days_max,
+  min(statutory_days) AS statutory_days_min, max(statutory_days) AS statutory_days_max,
+  avg(CASE WHEN CAST(decided_local AS DATE) <= promised_due_on THEN 1.0 ELSE 0.0 END)
+    AS within_promised,
+  avg(CASE WHEN CAST(decided_local AS DATE) <= statutory_due_on THEN 1.0 ELSE 0.0 END)
+    AS within_statutory
+FROM decided GROUP BY key ORDER BY key""",
+        ),
+        Figure(
+            "overdue",
+            N_("Overdue now"),
+            (_CASES, _SCOPED),
+            """SELECT key, count(*) AS open_cases,
+  count(*) FILTER (WHERE promised_due_on < :today) AS overdue_promised,
+  count(*) FILTER (WHERE statutory_due_on < :today) AS overdue_statutory
+FROM scoped WHERE status IN {open} GROUP BY key ORDER BY key""",
+        ),
+        Figure(
+            "time_in_state",
+            N_("Time in each state"),
+            (_CASES, _SCOPED, _STEPS),
+            """SELECT s.key AS key, st.state AS state, count(*) AS spells,
+  percentile_cont(0.5) WITHIN GROUP (ORDER BY st.seconds / 3600.0) AS median_hours,
+  avg(st.seconds / 3600.0) AS mean_hours,
+  sum(st.seconds) / 3600.0 AS total_hours
+FROM steps st JOIN scoped s ON s.application_id = st.application_id
+WHERE st.seconds IS NOT NULL AND st.state <> 'draft'
+GROUP BY s.key, st.state ORDER BY 1, 2""",
+        ),
+        Figure(
+            "returns",
+            N_("Returns for correction"),
+            (_CASES, _SCOPED),
+            """SELECT key, count(*) AS submitted,
+  count(*) FILTER (WHERE returns > 0) AS returned,
+  avg(CASE WHEN returns > 0 THEN 1.0 ELSE 0.0 END) AS return_share,
+  count(*) FILTER (WHERE status = 'returned') AS not_resubmitted
+FROM scoped GROUP BY key ORDER BY key""",
+        ),
+        Figure(
+            "return_reasons",
+            N_("Most common reasons for returns"),
+            (_CASES, _SCOPED),
+            """SELECT e.reason AS reason, count(*) AS returns
+FROM events e JOIN scoped s ON s.application_id = e.application_id
+WHERE e.action = 'return'
+GROUP BY e.reason ORDER BY returns DESC, reason LIMIT 10""",
+            keyed=False,
+        ),
+    )
+}
+
+
+# Queries behind the early warnings (not figures of their own).
+AT_RISK = Figure(
+    "at_risk",
+    N_("Cases close to their time limit"),
+    (_CASES, _SCOPED),
+    """SELECT number, item_code, department_code, status, promised_due_on, statutory_due_on
+FROM scoped
+WHERE status IN {open} AND promised_due_on IS NOT NULL AND promised_due_on <= :horizon
+ORDER BY promised_due_on, number""",
+)
+WEEKLY = Figure(
+    "weekly",
+    N_("Week by week"),
+    (_CASES, _SCOPED, _DECIDED),
+    """SELECT CAST(date_trunc('week', decided_local) AS DATE) AS week, key, count(*) AS decided,
+  percentile_cont(0.5) WITHIN GROUP (ORDER BY days) AS median_days,
+  avg(CASE WHEN CAST(decided_local AS DATE) <= promised_due_on THEN 1.0 ELSE 0.0 END)
+    AS within_promised
+FROM decided
+WHERE decided_local >= :weeks_from AND decided_local < :weeks_to
+GROUP BY 1, 2 ORDER BY 1, 2""",
+)
+
+
+def sql_for(
+    figure: Figure, filters: Filters, extra: dict[str, Any] | None = None
+) -> tuple[str, dict[str, Any]]:
+    """The figure's CTEs (without ``events``) and final SELECT, and its parameters."""
+    conditions = ""
+    params: dict[str, Any] = {"today": filters.today, **(extra or {})}
+    for column, value in (
+        ("department_code", filters.department),
+        ("item_code", filters.item),
+        ("channel", filters.channel),
+    ):
+        if value is not None:
+            conditions += f" AND c.{column} = :{column}"
+            params[column] = value
+    if filters.start is not None:
+        conditions += " AND c.submitted_local >= :start"
+        params["start"] = filters.start
+    if filters.end is not None:
+        conditions += " AND c.submitted_local < :end"
+        params["end"] = filters.end
+    ctes = [
+        cte.format(key=KEYS[filters.by], conditions=conditions) if cte is _SCOPED else cte
+        for cte in figure.ctes
+    ]
+    body = figure.body.format(period=filters.period, open=_OPEN)
+    sql = ",\n".join(ctes) + "\n" + body
+    used = set(re.findall(r"(?<![:\w]):(\w+)", sql))
+    return sql, {k: v for k, v in params.items() if k in used}
+
+
+# --- where the SQL runs ---------------------------------------------------------------------------
+
+
+class Backend(Protocol):
+    name: str
+
+    def run(self, sql: str, params: dict[str, Any]) -> Result: ...
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
+
+
+def _duck_result(cursor: duckdb.DuckDBPyConnection) -> Result:
+    columns = [d[0] for d in cursor.description or []]
+    return Result(columns, [tuple(_plain(v) for v in row) for row in cursor.fetchall()])
+
+
+def _duck_sql(sql: str) -> str:
+    return re.sub(r"(?<![:\w]):(\w+)", r"$\1", sql)
+
+
+class ParquetBackend:
+    """DuckDB over the exported Parquet files."""
+
+    name = "parquet"
+
+    def __init__(self, pattern: str) -> None:
+        self.connection = duckdb.connect()
+        quoted = pattern.replace("'", "''")
+        self.connection.execute(f"CREATE VIEW events AS SELECT * FROM read_parquet('{quoted}')")
+
+    def run(self, sql: str, params: dict[str, Any]) -> Result:
+        return _duck_result(self.connection.execute("WITH " + _duck_sql(sql), params))
+
+
+class ArrowBackend:
+    """DuckDB over events already in memory as an Arrow table."""
+
+    name = "live"
+
+    def __init__(self, table: Any) -> None:
+        self.table = table
+        self.connection = duckdb.connect()
+        self.connection.register("events", table)
+
+    def run(self, sql: str, params: dict[str, Any]) -> Result:
+        return _duck_result(self.connection.execute("WITH " + _duck_sql(sql), params))
+
+
+class PostgresBackend:
+    """The same SQL run by PostgreSQL, ``events`` built over the live tables."""
+
+    name = "live"
+
+    def __init__(self, session: Session, timezone: str) -> None:
+        ZoneInfo(timezone)  # a real zone name, so quoting it below is safe
+        self.session = session
+        live = APPLICATION_EVENTS.select().order_by(None)
+        compiled = live.compile(
+            dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True}
+        )
+        instant = (
+            f"""live."at" AT TIME ZONE 'UTC' AS "at", """
+            f"""live."at" AT TIME ZONE '{timezone}' AS at_local"""
+        )
+        columns = [instant if c == "at" else c for c in APPLICATION_EVENTS.raw_columns]
+        self.events = f"events AS (SELECT {', '.join(columns)} FROM ({compiled}) AS live)"
+
+    def run(self, sql: str, params: dict[str, Any]) -> Result:
+        result = self.session.execute(text(f"WITH {self.events},\n{sql}"), params)
+        columns = list(result.keys())
+        return Result(columns, [tuple(_plain(v) for v in row) for row in result.all()])
+
+
+def live_backend(session: Session, timezone: str) -> Backend:
+    if session.get_bind().dialect.name == "postgresql":
+        return PostgresBackend(session, timezone)
+    # SQLite has no percentiles: read the live rows once and let DuckDB run the same SQL.
+    rows = APPLICATION_EVENTS.fetch(session, 0, None, None)
+    return ArrowBackend(APPLICATION_EVENTS.to_arrow(rows, timezone))
+
+
+def parquet_backend(directory: Path) -> Backend:
+    from tongban.analytics.export import parquet_glob
+
+    return ParquetBackend(parquet_glob(directory, APPLICATION_EVENTS.name))
+
+
+def run(backend: Backend, name: str, filters: Filters) -> Result:
+    return run_figure(backend, FIGURES[name], filters)
+
+
+def run_figure(
+    backend: Backend, figure: Figure, filters: Filters, extra: dict[str, Any] | None = None
+) -> Result:
+    sql, params = sql_for(figure, filters, extra)
+    return backend.run(sql, params)
+
+
+def run_all(backend: Backend, names: Sequence[str], filters: Filters) -> dict[str, Result]:
+    return {name: run(backend, name, filters) for name in names}

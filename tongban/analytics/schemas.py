@@ -1,0 +1,119 @@
+"""API read models of the analytics domain."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from tongban.analytics import queries, warnings
+
+
+class FigureInfo(BaseModel):
+    name: str
+    title: str
+
+
+class FiltersRead(BaseModel):
+    today: date
+    start: date | None
+    end: date | None
+    department: str | None
+    item: str | None
+    channel: str | None
+    by: str
+    period: str
+
+
+class FigureRead(BaseModel):
+    name: str
+    title: str
+    source: str
+    as_of: datetime | None
+    filters: FiltersRead
+    columns: list[str]
+    rows: list[dict[str, Any]]
+
+
+class AtRiskRead(BaseModel):
+    number: str
+    item_code: str
+    department_code: str
+    status: str
+    promised_due_on: date
+    statutory_due_on: date | None
+    working_days_left: int
+    overdue: bool
+
+
+class WeekRead(BaseModel):
+    week: date
+    decided: int
+    median_days: float | None
+    within_promised: float | None
+
+
+class WorseningRead(BaseModel):
+    department_code: str
+    last_week: WeekRead
+    week_before: WeekRead
+    reasons: list[str]
+
+
+class WarningsRead(BaseModel):
+    today: date
+    as_of: datetime | None
+    at_risk: list[AtRiskRead]
+    worsening: list[WorseningRead]
+
+
+def figure_read(
+    name: str,
+    title: str,
+    source: str,
+    as_of: datetime | None,
+    filters: queries.Filters,
+    result: queries.Result,
+) -> FigureRead:
+    return FigureRead(
+        name=name,
+        title=title,
+        source=source,
+        as_of=as_of,
+        filters=FiltersRead(**vars(filters)),
+        columns=result.columns,
+        rows=result.records(),
+    )
+
+
+def warnings_read(found: warnings.Warnings, reason_text: Any = str) -> WarningsRead:
+    return WarningsRead(
+        today=found.today,
+        as_of=found.as_of,
+        at_risk=[AtRiskRead(**vars(r), overdue=r.overdue) for r in found.at_risk],
+        worsening=[
+            WorseningRead(
+                department_code=w.department_code,
+                last_week=WeekRead(**vars(w.last_week)),
+                week_before=WeekRead(**vars(w.week_before)),
+                reasons=[reason_text(r) for r in w.reasons],
+            )
+            for w in found.worsening
+        ],
+    )
+
+
+def csv_text(result: queries.Result) -> str:
+    """The figure as CSV, with a byte-order mark so spreadsheet programs read Chinese right."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    writer.writerow(result.columns)
+    for row in result.rows:
+        writer.writerow(
+            ["" if v is None else (round(v, 4) if isinstance(v, float) else v) for v in row]
+        )
+    return out.getvalue()

@@ -1,0 +1,114 @@
+"""Analytics API: every figure of the dashboard, as JSON or CSV, and the early warnings."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
+
+from tongban.analytics import queries, service
+from tongban.analytics.schemas import (
+    FigureInfo,
+    FigureRead,
+    WarningsRead,
+    csv_text,
+    figure_read,
+    warnings_read,
+)
+from tongban.kit.clock import local_today
+from tongban.kit.i18n import translate
+from tongban.web.deps import ApiSubject, Locale, SessionDep
+
+router = APIRouter(tags=["analytics"])
+_ERRORS: dict[int | str, dict[str, str]] = {
+    401: {"description": "Not signed in"},
+    403: {"description": "Not an official, or another department's figures"},
+    404: {"description": "No such figure"},
+    409: {"description": "The Parquet source was asked for before any export"},
+    422: {"description": "Invalid filter; the body names the field"},
+}
+
+
+def filters(
+    start: Annotated[date | None, Query(description="Cases submitted on or after")] = None,
+    end: Annotated[date | None, Query(description="... and before")] = None,
+    department: Annotated[str | None, Query(description="Department code")] = None,
+    item: Annotated[str | None, Query(description="Service item code")] = None,
+    channel: Annotated[Literal["online", "counter"] | None, Query()] = None,
+    by: Annotated[Literal["item", "department", "channel"], Query()] = "department",
+    period: Annotated[Literal["week", "month"], Query()] = "month",
+) -> queries.Filters:
+    return queries.Filters(
+        today=local_today(),
+        start=start,
+        end=end,
+        department=department or None,
+        item=item or None,
+        channel=channel,
+        by=by,
+        period=period,
+    )
+
+
+FiltersDep = Annotated[queries.Filters, Depends(filters)]
+Source = Annotated[
+    Literal["live", "parquet"] | None,
+    Query(description="live database or the Parquet export (default: the deployment's)"),
+]
+
+
+@router.get("/api/v1/analytics/figures", response_model=list[FigureInfo])
+def list_figures(subject: ApiSubject, lang: Locale) -> list[FigureInfo]:
+    return [
+        FigureInfo(name=name, title=translate(figure.title, lang))
+        for name, figure in queries.FIGURES.items()
+    ]
+
+
+@router.get(
+    "/api/v1/analytics/figures/{name}",
+    response_model=FigureRead,
+    responses={**_ERRORS, 200: {"content": {"text/csv": {}}}},
+)
+def get_figure(
+    name: str,
+    session: SessionDep,
+    subject: ApiSubject,
+    lang: Locale,
+    chosen: FiltersDep,
+    source: Source = None,
+    format: Annotated[Literal["json", "csv"], Query()] = "json",
+) -> FigureRead | Response:
+    """One figure for the signed-in reader's departments (an official's own, a supervisor's
+    all), grouped ``by`` item, department or channel; ``format=csv`` for a spreadsheet."""
+    (view,) = service.figures(session, subject, names=(name,), filters=chosen, source=source)
+    if format == "csv":
+        return Response(
+            csv_text(view.result),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        )
+    return figure_read(
+        view.name,
+        translate(view.title, lang),
+        view.source,
+        view.as_of,
+        view.filters,
+        view.result,
+    )
+
+
+@router.get("/api/v1/analytics/warnings", response_model=WarningsRead, responses=_ERRORS)
+def get_warnings(
+    session: SessionDep,
+    subject: ApiSubject,
+    lang: Locale,
+    source: Source = None,
+    within: Annotated[int, Query(ge=0, le=20, description="Working days left")] = 2,
+) -> WarningsRead:
+    """Open cases due within ``within`` working days or overdue, and departments whose figures
+    got worse from the week before last to last week."""
+    found = service.early_warnings(session, subject, within_working_days=within, source=source)
+    return warnings_read(found, lambda msg: translate(msg, lang))
