@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import copy
 import csv
-import os
 import secrets
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +17,10 @@ from rdflib.namespace import DCAT, DCTERMS, RDF
 from sqlalchemy import Engine
 
 from tests.conftest import sign_in
+from tests.fixtures.cli import tongban
 from tests.fixtures.exchange import Exchange, resource_spec
 from tongban.db.session import unit_of_work
 from tongban.exchange import service as exchange_service
-
-TONGBAN = Path(sys.executable).with_name("tongban")
 
 
 def fresh_spec(exchange: Exchange, **changes: Any) -> dict[str, Any]:
@@ -156,23 +152,6 @@ class TestSearchAndExports:
         assert descriptor["fields"][2]["securityLabel"] == "important:marriage"
 
 
-def run_cli(engine: Engine, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "TONGBAN_DATABASE_URL": engine.url.render_as_string(hide_password=False),
-        "COLUMNS": "200",
-    }
-    return subprocess.run(
-        [str(TONGBAN), *args],
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
 def write_csv(path: Path, spec: dict[str, Any], *, break_line: int | None = None) -> Path:
     rows = []
     for index, item in enumerate(spec["items"]):
@@ -196,7 +175,7 @@ class TestTheCommandLine:
         self, engine: Engine, exchange: Exchange, tmp_path: Path
     ) -> None:
         spec = fresh_spec(exchange)
-        result = run_cli(
+        result = tongban(
             engine, tmp_path, "exchange", "load", str(write_csv(tmp_path / "r.csv", spec))
         )
         assert result.returncode == 0, result.stdout + result.stderr
@@ -215,7 +194,7 @@ class TestTheCommandLine:
         write_csv(tmp_path / "bad.csv", bad, break_line=2)
         rows += (tmp_path / "bad.csv").read_text(encoding="utf-8").splitlines()[1:]
         path.write_text("\n".join(rows) + "\n", encoding="utf-8")
-        result = run_cli(engine, tmp_path, "exchange", "load", str(path))
+        result = tongban(engine, tmp_path, "exchange", "load", str(path))
         assert result.returncode == 1
         # Line 1 is the header, 2-5 the good resource, 6-9 the bad one: its third item.
         assert "line 8" in result.stdout, result.stdout
@@ -225,7 +204,7 @@ class TestTheCommandLine:
     def test_credentials_are_issued_once_and_work(
         self, engine: Engine, exchange: Exchange, tmp_path: Path, client: TestClient
     ) -> None:
-        result = run_cli(engine, tmp_path, "exchange", "credentials", exchange.requester_system)
+        result = tongban(engine, tmp_path, "exchange", "credentials", exchange.requester_system)
         assert result.returncode == 0, result.stdout + result.stderr
         fields = dict(line.split(": ", 1) for line in result.stdout.splitlines() if ": " in line)
         token = client.post(

@@ -3,38 +3,16 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pyotp
 from sqlalchemy import Engine
 
+from tests.fixtures.cli import tongban
 from tests.identity.factories import fresh_uscc, load, new_citizen, new_official, unique
 from tongban.db.session import unit_of_work
 from tongban.identity import repository
-
-TONGBAN = Path(sys.executable).with_name("tongban")
-
-
-def tongban(engine: Engine, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    assert TONGBAN.exists(), f"{TONGBAN} is missing: install tongban into the venv"
-    env = {
-        **os.environ,
-        "TONGBAN_DATABASE_URL": engine.url.render_as_string(hide_password=False),
-        "COLUMNS": "200",
-    }
-    return subprocess.run(
-        [str(TONGBAN), *args],
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 class TestAccountsCreate:

@@ -5,9 +5,7 @@ stored ciphertext is detected; the audit chain uses the deployment's suite hash.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
 from tests.conftest import sign_in
+from tests.fixtures.cli import tongban
 from tests.fixtures.db import fresh_database
 from tests.security.test_read_paths import SECRET_DATE, file_case
 from tongban.applications.models import Application
@@ -27,25 +26,11 @@ from tongban.security import deployment
 from tongban.security.crypto import get_suite
 from tongban.security.errors import SecurityConfigInvalid
 
-TONGBAN = Path(sys.executable).with_name("tongban")
 TABLE = Application.__table__
 
 
 def cli(engine: Engine, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "TONGBAN_DATABASE_URL": engine.url.render_as_string(hide_password=False),
-        "COLUMNS": "200",
-    }
-    result = subprocess.run(
-        [str(TONGBAN), *args],
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    result = tongban(engine, cwd, *args)
     assert result.returncode == 0, result.stdout + result.stderr
     return result
 
