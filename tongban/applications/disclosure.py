@@ -112,19 +112,33 @@ def prefill_states(
     }
 
 
-def require_usable(
-    session: Session, reader: Account, item: ServiceItem, names: Iterable[str]
-) -> None:
-    """Refuse a filter or sort on a field the reader may not read, or that does not exist."""
+@dataclass(frozen=True)
+class CaseReading:
+    """How one reader reads one item's cases, decided once per search: the schema with the
+    case columns, the reader's clearance and the plan MAC made of them."""
+
+    schema: Schema
+    clearance: Clearance
+    plan: mac.ReadPlan
+
+    def require_usable(self, names: Iterable[str]) -> None:
+        """Refuse a filter or sort on a field the reader may not read, or that does not exist."""
+        mac.require_readable(self.clearance, self.schema, names, masker=deployment.masker())
+
+    @property
+    def usable(self) -> list[str]:
+        """The fields (case columns first) the reader may filter and sort by, in form order."""
+        return [name for name, _ in self.schema.fields if name in self.plan.readable]
+
+
+def case_reading(session: Session, reader: Account, item: ServiceItem) -> CaseReading:
     schema = form_schema(session, item).with_case_columns()
     clearance = access.clearance_for(session, reader)
-    mac.require_readable(clearance, schema, names, masker=deployment.masker())
+    return CaseReading(schema, clearance, mac.plan(clearance, schema, masker=deployment.masker()))
 
 
 def disclose_many(
-    session: Session,
-    reader: Account,
-    item: ServiceItem,
+    reading: CaseReading,
     applications: Sequence[Application],
     *,
     where: Mapping[str, object] | None = None,
@@ -138,11 +152,7 @@ def disclose_many(
     Returns the columns (in order) and the rows; values that failed their integrity check are
     named in ``broken``.
     """
-    schema = form_schema(session, item).with_case_columns()
-    clearance = access.clearance_for(session, reader)
-    masker = deployment.masker()
-    mac.require_readable(clearance, schema, [*(where or {}), *order_by], masker=masker)
-    form_names = schema.names - set(CASE_COLUMNS)
+    form_names = reading.schema.names - set(CASE_COLUMNS)
     records = [
         {
             "number": a.number,
@@ -156,24 +166,17 @@ def disclose_many(
         }
         for a in applications
     ]
+    # mac.query checks the filter and sort fields again: the result never depends on a hidden one.
     rows = mac.query(
-        clearance,
+        reading.clearance,
         records,
-        schema,
+        reading.schema,
         where=where,
         order_by=order_by,
         descending=descending,
-        masker=masker,
+        masker=deployment.masker(),
     )
-    return list(mac.plan(clearance, schema, masker=masker).columns), rows
-
-
-def readable_fields(session: Session, reader: Account, item: ServiceItem) -> list[str]:
-    """The fields (case columns first) the reader may filter and sort by, in form order."""
-    schema = form_schema(session, item).with_case_columns()
-    clearance = access.clearance_for(session, reader)
-    readable = mac.readable_fields(clearance, schema, masker=deployment.masker())
-    return [name for name, _ in schema.fields if name in readable]
+    return list(reading.plan.columns), rows
 
 
 # -- at rest -----------------------------------------------------------------------------------

@@ -377,15 +377,14 @@ def search_cases(
     if item.department_id != official.department_id:
         raise NotFound("No service item has the code {code}.", field="item", code=item_code)
     where = where or {}
-    disclosure.require_usable(session, official, item, [*where, *order_by])
+    reading = disclosure.case_reading(session, official, item)
+    reading.require_usable([*where, *order_by])
     specs = [f for f in field_specs(item) if f.name in where]
     wanted: dict[str, object] = dict(where)
     wanted.update(forms.clean(specs, {f.name: where[f.name] for f in specs}, complete=False))
     broken: list[str] = []
     columns, rows = disclosure.disclose_many(
-        session,
-        official,
-        item,
+        reading,
         repository.of_item(session, item.department_id, item.id),
         where=wanted,
         order_by=order_by,
@@ -411,8 +410,7 @@ def search_cases(
         target_id=item.code,
         details={"filters": sorted(where), "sort": list(order_by), "results": len(rows)},
     )
-    usable = disclosure.readable_fields(session, official, item)
-    return CaseSearch(item, columns, rows[:limit] if limit else rows, len(rows), usable)
+    return CaseSearch(item, columns, rows[:limit] if limit else rows, len(rows), reading.usable)
 
 
 def department_items(session: Session, subject: Account | None) -> Sequence[ServiceItem]:
