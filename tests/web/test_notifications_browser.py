@@ -10,12 +10,10 @@ from playwright.sync_api import expect
 from sqlalchemy import Engine
 
 from tests.applications.factories import application_in
-from tests.notifications.conftest import make_applicant
+from tests.notifications.conftest import deliver_all, make_applicant
 from tests.web.conftest import NewPage, TotpCode
 from tests.web.test_browser import assert_real_png, log_in, screenshot
 from tongban.applications.states import Status
-from tongban.connectors import dispatcher
-from tongban.notifications.delivery import TARGET, NotifyTarget
 from tongban.notifications.models import Channel
 from tongban.notifications.senders import InAppSender, RecordingSender
 
@@ -29,9 +27,7 @@ def test_an_accepted_case_shows_in_the_inbox_and_the_overview(
     number = application_in(engine, applicant=applicant.username, status=Status.ACCEPTED)
     recorder = RecordingSender()
     senders = {Channel.SMS: recorder, Channel.EMAIL: recorder, Channel.IN_APP: InAppSender()}
-    dispatcher.dispatch_once(
-        engine, targets={TARGET: NotifyTarget(senders)}, targets_only=True, limit=1000
-    )
+    deliver_all(engine, senders)
 
     page = new_page()
     log_in(page, applicant.username)
