@@ -1,5 +1,4 @@
-"""`tongban federation ...`: a thin layer over the federation domain (kept apart from cli.py,
-which is long enough already)."""
+"""`tongban federation ...`: a thin layer over the federation domain."""
 
 from __future__ import annotations
 
@@ -8,6 +7,8 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+
+from tongban.cli.common import fail, migrate
 
 federation_app = typer.Typer(
     help="Federation with the national, provincial and city nodes above and below.",
@@ -19,18 +20,6 @@ federation_app.add_typer(nodes_app, name="nodes")
 federation_app.add_typer(log_app, name="log")
 # No wrapping: message ids and keys stay whole for copying and grep.
 console = Console(soft_wrap=True)
-
-
-def _migrate() -> None:
-    from tongban.db.engine import get_engine
-    from tongban.db.migrate import upgrade
-
-    upgrade(get_engine())
-
-
-def _fail(exc: Exception) -> typer.Exit:
-    console.print(f"[red]{exc}[/red]")
-    return typer.Exit(1)
 
 
 @federation_app.command("init")
@@ -60,7 +49,7 @@ def init(
     from tongban.federation import service as federation_service
     from tongban.federation.schemas import NodeSpec
 
-    _migrate()
+    migrate()
     # The node signs in the deployment's suite unless told otherwise.
     suite = suite or get_settings().crypto_suite
     try:
@@ -89,7 +78,7 @@ def init(
             console.print(f"suite:      {local.suite}")
             console.print(f"public key: {local.public_key}")
     except (TongbanError, ValidationError) as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
 
 
 @federation_app.command("identity")
@@ -105,7 +94,7 @@ def identity(
         with unit_of_work() as session:
             local = federation_service.local_node(session, None)
     except TongbanError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     data = {
         "code": local.code,
         "name": local.name,
@@ -157,7 +146,7 @@ def nodes_add(
             f"[green]{code} added; registry version {version.version if version else '?'}[/green]"
         )
     except (TongbanError, ValidationError) as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
 
 
 @nodes_app.command("list")
@@ -189,7 +178,7 @@ def refresh(
     try:
         report = delivery.refresh_registry(get_engine(), source=source)
     except TongbanError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     colour = "green" if report.outcome in ("updated", "unchanged") else "yellow"
     console.print(f"[{colour}]registry {report.outcome}[/{colour}]: version {report.version}")
     if report.detail:
@@ -218,7 +207,7 @@ def send(
                 session, None, to=to, message_type=message_type, body=data
             )
     except (TongbanError, ValueError) as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     console.print(f"queued {message.message_id}")
 
 
@@ -234,7 +223,7 @@ def run(
     from tongban.db.engine import get_engine
     from tongban.federation import delivery
 
-    _migrate()
+    migrate()
     if once:
         console.print(vars(delivery.deliver_once(get_engine())))
         return
@@ -256,7 +245,7 @@ def status() -> None:
         with unit_of_work() as session:
             result = federation_service.status(session, None)
     except TongbanError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     console.print(f"node {result.node.code} ({result.node.level.value}, {result.node.suite})")
     console.print(
         f"registry version {result.registry_version} ({result.registry_received_at or '-'})"
@@ -298,7 +287,7 @@ def catalog_sync() -> None:
         with unit_of_work() as session:
             report = catalog_federation.sync(session, None)
     except TongbanError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     for peer, count in sorted(report.sent.items()):
         console.print(f"to {peer}: {count} item(s), {report.withdrawn.get(peer, 0)} withdrawn")
     if not report.sent:
@@ -326,7 +315,7 @@ def catalog_local(
                 session, None, item_code=item, promised_days=promised_days, counters=counter or []
             )
     except TongbanError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     console.print(f"[green]local additions to {item} set[/green]")
 
 
@@ -341,7 +330,7 @@ def catalog_search(text: Annotated[str, typer.Argument(help="Code or name")] = "
         with unit_of_work() as session:
             hits = catalog_federation.search(session, None, text=text or None)
     except TongbanError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     for hit in hits:
         console.print(
             f"{hit.node_code}\t{hit.item_code}\tfrom {hit.origin_code}\t"
@@ -374,5 +363,5 @@ def retry(message_id: Annotated[str, typer.Argument(help="Id of a dead message")
         with unit_of_work() as session:
             federation_service.retry_message(session, None, message_id)
     except TongbanError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     console.print(f"[green]{message_id} will be sent again[/green]")

@@ -1,0 +1,141 @@
+"""`tongban serve`, `dispatch`, `db` and `audit`: running the platform and checking it."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+
+from tongban.cli.common import console, migrate
+from tongban.config import get_settings
+
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the database schema up to date."""
+    migrate()
+    console.print("[green]database is up to date[/green]")
+
+
+def serve(
+    demo: Annotated[
+        bool, typer.Option(help="Load demo catalog and accounts into an empty database.")
+    ] = False,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    notifications: Annotated[
+        bool | None,
+        typer.Option(
+            help="Also deliver notifications in this process (default: with --demo only; "
+            "in production run `tongban dispatch` beside it)."
+        ),
+    ] = None,
+) -> None:
+    """Migrate the database, optionally load the demo, and serve the platform."""
+    import uvicorn
+
+    from tongban import demo as demo_data
+    from tongban.db.session import unit_of_work
+    from tongban.web.app import create_app
+
+    migrate()
+    if demo:
+        with unit_of_work() as session:
+            if demo_data.is_empty(session):
+                report = demo_data.load(session)
+                console.print(
+                    f"demo loaded: {report.departments_created} departments, "
+                    f"{report.items_created} items; accounts use the password "
+                    f"[bold]{demo_data.DEMO_PASSWORD}[/bold]"
+                )
+            else:
+                console.print("the database already has data; demo not loaded again")
+    if "public_url" not in get_settings().model_fields_set:
+        # Unset, the address served is the public one: QR codes and the OIDC issuer follow
+        # --host/--port. Behind a proxy or on another name, set TONGBAN_PUBLIC_URL.
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        os.environ["TONGBAN_PUBLIC_URL"] = f"http://{shown}:{port}"
+        get_settings.cache_clear()
+    console.print(
+        f"tongban on {get_settings().public_url}/  (database {get_settings().database_url})"
+    )
+    if demo if notifications is None else notifications:
+        import threading
+
+        from tongban.connectors import dispatcher
+        from tongban.db.engine import get_engine
+
+        # In-app messages and tracking codes then work in a one-process demo; the recording
+        # senders write what SMS and e-mail would carry to sent-messages.jsonl in the data dir.
+        threading.Thread(
+            target=dispatcher.run,
+            kwargs={"engine": get_engine(), "stop": threading.Event(), "targets_only": True},
+            daemon=True,
+        ).start()
+    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the whole hash chain; name the first entry that was edited, deleted or moved."""
+    from tongban.audit import service as audit_service
+    from tongban.db.session import unit_of_work
+
+    with unit_of_work() as session:
+        result = audit_service.verify(session)
+    if result.ok:
+        console.print(f"[green]audit log intact[/green]: {result.checked} entries verified")
+        return
+    console.print(
+        f"[red]audit log broken at entry {result.first_bad_seq}[/red]: {result.problem} "
+        f"({result.checked} entries before it verified)"
+    )
+    raise typer.Exit(2)
+
+
+def dispatch(
+    once: Annotated[bool, typer.Option(help="Deliver what is due now, then stop.")] = False,
+    interval: Annotated[float, typer.Option(help="Seconds to wait when nothing is due.")] = 1.0,
+    system: Annotated[
+        list[str] | None, typer.Option(help="Serve only these system codes (repeatable).")
+    ] = None,
+    notifications_only: Annotated[
+        bool, typer.Option(help="Deliver only notifications (SMS, e-mail, in-app).")
+    ] = False,
+) -> None:
+    """Deliver outbox messages to department systems and notifications to people (run one or
+    more of these next to serve)."""
+    import signal
+    import threading
+
+    from tongban.connectors import dispatcher
+    from tongban.connectors import service as connectors_service
+    from tongban.db.engine import get_engine
+    from tongban.db.session import unit_of_work
+
+    migrate()
+    systems = None
+    if system:
+        with unit_of_work() as session:
+            systems = [connectors_service.get_system(session, None, code).id for code in system]
+    if once:
+        report = dispatcher.dispatch_once(
+            get_engine(), systems=systems, targets_only=notifications_only
+        )
+        console.print(vars(report))
+        return
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    console.print("dispatching; Ctrl-C stops after the current round")
+    dispatcher.run(
+        get_engine(),
+        stop=stop,
+        interval=interval,
+        systems=systems,
+        targets_only=notifications_only,
+    )
