@@ -970,3 +970,10 @@ def analytics_warnings(
         why = "; ".join(translate(r, "en") for r in dept.reasons)
         console.print(f"[yellow]{dept.department_code} worsening[/yellow]: {why}")
     console.print(f"{len(found.at_risk)} case(s) at risk, {len(found.worsening)} department(s)")
+
+
+# --- proactive service (commands in cli_proactive.py) -------------------------------------------
+
+from tongban.cli_proactive import proactive_app  # noqa: E402
+
+app.add_typer(proactive_app, name="proactive")
