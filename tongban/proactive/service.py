@@ -337,6 +337,14 @@ def list_runs(session: Session, subject: Account | None, *, limit: int = 50) -> 
     return list(session.execute(stmt).scalars())
 
 
+def get_run(session: Session, subject: Account | None, run_id: int) -> ProactiveRun:
+    policy.require_read_runs(subject)
+    found = session.get(ProactiveRun, run_id)
+    if found is None:
+        raise RunNotFound("There is no run {id}.", id=run_id)
+    return found
+
+
 def _rule(session: Session, code: str, directory: Path | None) -> Rule:
     for rule in load_rules(session, directory):
         if rule.code == code:
