@@ -972,6 +972,25 @@ def analytics_warnings(
     console.print(f"{len(found.at_risk)} case(s) at risk, {len(found.worsening)} department(s)")
 
 
+@analytics_app.command("notify-warnings")
+def analytics_notify_warnings(
+    source: Annotated[str | None, typer.Option(help="live or parquet (default: settings).")] = None,
+) -> None:
+    """Tell every supervisor of today's early warnings (each at most once a day): for cron."""
+    from tongban.analytics import service as analytics_service
+    from tongban.db.session import unit_of_work
+    from tongban.errors import TongbanError
+
+    _migrate()
+    try:
+        with unit_of_work() as session:
+            told = analytics_service.notify_supervisors(session, None, source=source)
+    except TongbanError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    console.print(f"{told.messages} message(s) to {told.supervisors} supervisor(s)")
+
+
 # --- proactive service (commands in cli_proactive.py) -------------------------------------------
 
 from tongban.cli_proactive import proactive_app  # noqa: E402

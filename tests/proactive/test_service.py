@@ -197,9 +197,9 @@ class TestCompanies:
             assert taken.application.legal_person_id == firm.legal_person_id
             form = applications_service.disclose(session, account, taken.application).values
             assert form["credit_code"] == firm.uscc
-            assert form["current_term_ends"] == ends
+            assert form["operator_name"] == "临江测试科技有限公司"
 
-    def test_the_first_employee_grants_the_subsidy_once(self, engine: Engine) -> None:
+    def test_the_first_employee_is_offered_once(self, engine: Engine) -> None:
         firm = company(engine)
         with unit_of_work(engine) as session:
             for count in ("0", "1", "2"):
@@ -209,13 +209,18 @@ class TestCompanies:
         _run(engine, "first-employee")
         _run(engine, "first-employee")
         (offer,) = _offers(engine, "first-employee", firm.cid)
-        assert offer.status is OfferStatus.GRANTED
+        assert offer.status is OfferStatus.OFFERED
+        assert offer.recipient_id == firm.representative.account_id
+        assert offer.occasion == "insured_employees>=1"
+
+    def test_a_company_without_employees_is_not_offered(self, engine: Engine) -> None:
+        firm = company(engine)
         with unit_of_work(engine) as session:
-            application = session.execute(
-                select(Application).where(Application.number == offer.application_number)
-            ).scalar_one()
-            assert application.status is Status.APPROVED
-            assert application.legal_person_id == firm.legal_person_id
+            life_events.set_company_value(
+                session, None, firm.cid, element="insured_employees", value="0"
+            )
+        _run(engine, "first-employee")
+        assert _offers(engine, "first-employee", firm.cid) == []
 
     def test_a_value_of_the_wrong_form_is_refused(self, engine: Engine) -> None:
         firm = company(engine)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from tongban.analytics import export, generator, policy, queries, repository, warnings
+from tongban.analytics import alerts, export, generator, policy, queries, repository, warnings
 from tongban.analytics.errors import FigureNotFound, InvalidFilter, NoExportYet
 from tongban.analytics.sources import APPLICATION_EVENTS
 from tongban.audit import service as audit
@@ -220,3 +220,42 @@ def early_warnings(
         as_of=as_of,
         horizon=today + timedelta(days=3 * within_working_days + 14),
     )
+
+
+def may_notify_supervisors(subject: Account | None) -> bool:
+    try:
+        policy.require_notify_warnings(subject)
+    except Forbidden:
+        return False
+    return True
+
+
+def notify_supervisors(
+    session: Session,
+    subject: Account | None,
+    *,
+    today: date | None = None,
+    source: str | None = None,
+    directory: Path | None = None,
+) -> alerts.Told:
+    """Tell every supervisor of today's early warnings across all departments, each warning
+    at most once a day (``tongban analytics notify-warnings`` from cron, or the page's
+    button)."""
+    policy.require_notify_warnings(subject)
+    today = today or local_today()
+    found = early_warnings(session, subject, today=today, source=source, directory=directory)
+    told = alerts.tell(session, subject, found, today)
+    audit.record(
+        session,
+        actor=subject,
+        action="analytics.warnings_sent",
+        target_type="analytics",
+        target_id=today.isoformat(),
+        details={
+            "cases": len(found.at_risk),
+            "departments": len(found.worsening),
+            "supervisors": told.supervisors,
+            "messages": told.messages,
+        },
+    )
+    return told

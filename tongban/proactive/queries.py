@@ -169,17 +169,23 @@ def _count_reached(trigger: CountReached, now: datetime) -> Select[Any, Any, Any
     )
 
 
-def candidates(spec: RuleSpec, *, today: date, now: datetime) -> CTE:
-    """Who the rule reaches now and has not been offered this on this occasion yet."""
+def candidates(
+    spec: RuleSpec, *, today: date, now: datetime, only_subject: int | None = None
+) -> CTE:
+    """Who the rule reaches now and has not been offered this on this occasion yet;
+    ``only_subject``: for one person or company (by id) only, the benchmark's baseline."""
     trigger = spec.trigger
     if isinstance(trigger, BirthRegistered):
         found = _birth(trigger, now)
+        subject_id: Any = MasterPerson.id
     elif isinstance(trigger, AgeReached):
-        found = _age(trigger, today)
+        found, subject_id = _age(trigger, today), MasterPerson.id
     elif isinstance(trigger, DateWithin):
-        found = _date_within(trigger, today, now)
+        found, subject_id = _date_within(trigger, today, now), MasterCompany.id
     else:
-        found = _count_reached(trigger, now)
+        found, subject_id = _count_reached(trigger, now), MasterCompany.id
+    if only_subject is not None:
+        found = found.where(subject_id == only_subject)
     cte = found.distinct().cte("found")
     new = (
         select(cte)
@@ -206,3 +212,7 @@ def population(subject: str) -> Select[int]:
     if subject == "company":
         return select(func.count()).select_from(MasterCompany)
     return select(func.count()).select_from(MasterPerson).where(MasterPerson.active.is_(True))
+
+
+def offers_of(run_id: int) -> Select[int]:
+    return select(func.count()).select_from(Offer).where(Offer.run_id == run_id)

@@ -59,9 +59,12 @@ def run(
     max_share: float | None = None,
     guard_minimum: int | None = None,
     progress: Progress | None = None,
+    send: bool = True,
 ) -> list[RunOutcome]:
     """Evaluate every active rule (or those in ``only``) once over the whole population:
-    make the new offers, grant those granted without application, tell the people."""
+    make the new offers, grant those granted without application, tell the people.
+    ``send`` False only makes the offers (the benchmark of the rules' evaluation): they stay
+    unsent, ``notified_at`` empty."""
     policy.require_run(subject)
     settings = get_settings()
     share = settings.proactive_max_share if max_share is None else max_share
@@ -81,6 +84,7 @@ def run(
                 share=share,
                 minimum=minimum,
                 progress=progress,
+                send=send,
             )
         )
     return outcomes
@@ -96,6 +100,7 @@ def _run_rule(
     share: float,
     minimum: int,
     progress: Progress | None,
+    send: bool = True,
 ) -> RunOutcome:
     now = utcnow()
     found = queries.candidates(rule.spec, today=today, now=now)
@@ -157,7 +162,10 @@ def _run_rule(
             ),
         )
     )
-    made = _deliver(session, subject, rule, record, progress)
+    if send:
+        made = _deliver(session, subject, rule, record, progress)
+    else:
+        made = session.execute(queries.offers_of(record.id)).scalar_one()
     record.offers, record.finished_at = made, utcnow()
     audit.record(
         session,
@@ -167,7 +175,7 @@ def _run_rule(
         target_id=str(record.id),
         details={"rule": rule.code, "offers": made, "status": record.status.value},
     )
-    granted = made if rule.spec.grant else 0
+    granted = made if rule.spec.grant and send else 0
     return RunOutcome(rule.code, record.id, record.status, population, candidates, made, granted)
 
 
