@@ -6,10 +6,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
 from tests.analytics.conftest import TODAY
+from tests.applications.test_roles import csrf, page_client
 from tests.conftest import sign_in
 from tests.identity.factories import load
 from tongban.analytics import service
@@ -73,3 +75,16 @@ def test_a_supervisor_sends_them_by_api(analytics_client: TestClient) -> None:
         "/api/v1/analytics/warnings/notify", headers=sign_in(analytics_client, "housing_officer")
     )
     assert refused.status_code == 403
+
+
+def test_the_warnings_page_button_sends_them(analytics_app: FastAPI) -> None:
+    client = page_client(analytics_app, "supervisor")
+    page = client.get("/analytics/warnings")
+    assert 'data-testid="notify-supervisors"' in page.text
+    sent = client.post("/analytics/warnings/notify", data={"csrf": csrf(page.text)})
+    assert sent.status_code == 303
+    assert sent.headers["location"].startswith("/analytics/warnings?sent=")
+    shown = client.get(sent.headers["location"])
+    assert 'data-testid="warnings-sent"' in shown.text
+    official = page_client(analytics_app, "housing_officer").get("/analytics/warnings")
+    assert 'data-testid="notify-supervisors"' not in official.text

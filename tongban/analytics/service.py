@@ -16,6 +16,7 @@ from tongban.audit import service as audit
 from tongban.catalog import service as catalog_service
 from tongban.config import get_settings
 from tongban.errors import Forbidden
+from tongban.evaluations import service as evaluations_service
 from tongban.identity.models import Account
 from tongban.kit.clock import local_today, utcnow
 from tongban.kit.workdays import get_calendar
@@ -259,3 +260,30 @@ def notify_supervisors(
         },
     )
     return told
+
+
+@dataclass(frozen=True)
+class Ratings:
+    """Satisfaction from the good/bad evaluations and the rectification of bad ones, read live
+    from the evaluations domain (they are few: one per finished case at most)."""
+
+    departments: list[evaluations_service.Figures]
+    items: list[evaluations_service.Figures]
+    rectifications: list[evaluations_service.RectificationFigures]
+
+
+def ratings(session: Session, subject: Account | None) -> Ratings:
+    """Satisfaction per department and item and rectification status: an official's own
+    department's, a supervisor's every one."""
+    scope = policy.require_view_figures(subject)
+    found = evaluations_service.satisfaction(session, subject)
+    rectifications = evaluations_service.rectification_figures(session, subject)
+    if scope.department_id is None:
+        return Ratings(found.departments, found.items, rectifications)
+    own = catalog_service.get_department_by_id(session, subject, scope.department_id)
+    own_items = {i.code for i in catalog_service.search(session, subject, department=own.code)}
+    return Ratings(
+        [f for f in found.departments if f.code == own.code],
+        [f for f in found.items if f.code in own_items],
+        [r for r in rectifications if r.code == own.code],
+    )

@@ -13,9 +13,11 @@ from tongban.analytics import queries, service
 from tongban.analytics.schemas import (
     FigureInfo,
     FigureRead,
+    RatingsRead,
     WarningsRead,
     csv_text,
     figure_read,
+    ratings_read,
     warnings_read,
 )
 from tongban.kit.clock import local_today
@@ -130,3 +132,10 @@ def notify_warnings(session: SessionDep, subject: ApiSubject) -> WarningsSent:
     today is not sent again."""
     told = service.notify_supervisors(session, subject)
     return WarningsSent(supervisors=told.supervisors, messages=told.messages)
+
+
+@router.get("/api/v1/analytics/ratings", response_model=RatingsRead)
+def get_ratings(session: SessionDep, subject: ApiSubject, lang: Locale) -> RatingsRead:
+    """Satisfaction from the good/bad evaluations per department and item, and the
+    rectification of bad ratings by status: an official's own department, a supervisor's all."""
+    return ratings_read(service.ratings(session, subject), lang)

@@ -121,10 +121,23 @@ def dashboard(
         ):
             bottleneck[row["key"]] = (row["state"], row["total_hours"])
     query = request.url.query
+    ratings = service.ratings(session, subject)
     return render(
         request,
         "analytics/dashboard.html",
         subject,
+        ratings=ratings,
+        rectified={r.code: r for r in ratings.rectifications},
+        satisfaction_chart=charts.hbars(
+            [
+                (r.name_zh if lang == "zh_CN" else r.name_en, [float(r.satisfaction_rate)])
+                for r in ratings.departments
+            ],
+            [translate("Satisfied", lang)],
+            title=translate("Share of ratings satisfied or better", lang),
+            fmt=lambda v: f"{v:.0f}%",
+            maximum=100,
+        ),
         filters=chosen,
         views=views,
         summary=summary,
