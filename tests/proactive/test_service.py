@@ -17,11 +17,14 @@ from tongban.applications.models import Application
 from tongban.applications.states import Status
 from tongban.audit.models import AuditEntry
 from tongban.db.session import unit_of_work
+from tongban.identity.models import Account
 from tongban.kit.clock import local_today
 from tongban.notifications.models import Notification
 from tongban.proactive import service
+from tongban.proactive.errors import OfferClosed, RunNotPending
 from tongban.proactive.models import Offer, OfferStatus, ProactiveRun, RunStatus
 from tongban.resources import life_events
+from tongban.resources.errors import RecordFileInvalid
 
 
 def _birth(engine: Engine) -> tuple[Resident, Resident, str, str]:
@@ -82,12 +85,12 @@ class TestBirth:
             if o.recipient_id == father.account_id
         ]
         with unit_of_work(engine) as session:
-            account = session.get(service.Account, father.account_id)
+            account = session.get(Account, father.account_id)
             taken = service.accept(session, account, offer.id)
             assert taken.application is not None
             number = taken.application.number
         with unit_of_work(engine) as session:
-            account = session.get(service.Account, father.account_id)
+            account = session.get(Account, father.account_id)
             application = applications_service.get(session, account, number)
             form = applications_service.disclose(session, account, application).values
             assert application.item.code == "PSB-0003"
@@ -108,11 +111,11 @@ class TestBirth:
             if o.recipient_id == mother.account_id
         ]
         with unit_of_work(engine) as session:
-            account = session.get(service.Account, mother.account_id)
+            account = session.get(Account, mother.account_id)
             service.decline(session, account, offer.id)
         with unit_of_work(engine) as session:
-            account = session.get(service.Account, mother.account_id)
-            with pytest.raises(service.OfferClosed):
+            account = session.get(Account, mother.account_id)
+            with pytest.raises(OfferClosed):
                 service.accept(session, account, offer.id)
 
 
@@ -172,7 +175,7 @@ class TestMassOfferGuard:
             run = session.get(ProactiveRun, held.run_id)
             assert run is not None
             assert run.status is RunStatus.CONFIRMED
-            with pytest.raises(service.RunNotPending):
+            with pytest.raises(RunNotPending):
                 service.confirm(session, None, held.run_id)
 
 
@@ -191,7 +194,7 @@ class TestCompanies:
         assert offer.legal_person_id == firm.legal_person_id
         assert offer.occasion == ends
         with unit_of_work(engine) as session:
-            account = session.get(service.Account, firm.representative.account_id)
+            account = session.get(Account, firm.representative.account_id)
             taken = service.accept(session, account, offer.id)
             assert taken.application is not None
             assert taken.application.legal_person_id == firm.legal_person_id
@@ -226,7 +229,7 @@ class TestCompanies:
         firm = company(engine)
         with (
             unit_of_work(engine) as session,
-            pytest.raises(life_events.RecordFileInvalid, match="insured_employees"),
+            pytest.raises(RecordFileInvalid, match="insured_employees"),
         ):
             life_events.set_company_value(
                 session, None, firm.cid, element="insured_employees", value="many"
