@@ -34,6 +34,7 @@ def test_a_parent_confirms_the_offer_and_gets_an_application(
     card = page.locator(f'[data-offer="{offer.id}"]')
     expect(card).to_contain_text("新生儿入户提醒")
     expect(card.get_by_test_id("offer-prefill")).to_contain_text(name)
+    expect(card.get_by_test_id("offer-prefill")).to_contain_text("新生儿姓名")
     assert_real_png(screenshot(page, artifacts, "60-proactive-offer"))
     card.get_by_test_id("offer-accept").click()
     expect(page).to_have_url(re.compile(r"/applications/TB\w+\?from_offer=1"))

@@ -375,6 +375,18 @@ class OfferView:
             return LocalText(self.offer.rule, self.offer.rule)
         return LocalText(self.rule.spec.name_zh, self.rule.spec.name_en)
 
+    def labelled(self) -> list[tuple[LocalText, str]]:
+        """The prefilled values with their form labels, as the person will see the form."""
+        if self.rule is None or self.rule.item is None:
+            return []
+        labels = {
+            f.name: LocalText(f.label_zh, f.label_en)
+            for f in applications_service.field_specs(self.rule.item)
+        }
+        return [
+            (labels.get(name, LocalText(name, name)), value) for name, value in self.prefill.items()
+        ]
+
 
 def my_offers(
     session: Session, subject: Account | None, *, directory: Path | None = None
