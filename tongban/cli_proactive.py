@@ -159,3 +159,24 @@ def proactive_check(rules: RulesDir = None) -> None:
         offered = rule.spec.offer.item or rule.spec.offer.bundle
         kind = "grant" if rule.spec.grant else "offer"
         console.print(f"{rule.code}\t{rule.spec.trigger.kind}\t{kind} {offered}\t{rule.path.name}")
+
+
+@proactive_app.command("demo")
+def proactive_demo() -> None:
+    """Register master data for the demo accounts (a demo database only): 张三 and 李四 with a
+    newborn child, 张三's shop with a licence ending soon and its first employee. Then run
+    `tongban proactive run` and sign in as zhangsan to see the offers at /me/offers."""
+    from tongban.db.session import unit_of_work
+    from tongban.errors import TongbanError
+    from tongban.proactive import demo
+
+    _migrate()
+    try:
+        with unit_of_work() as session:
+            report = demo.load(session, None)
+    except TongbanError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    console.print(
+        f"{report.persons} person(s), {report.births} birth(s), {report.companies} company(ies)"
+    )

@@ -29,3 +29,9 @@ def require_own_offers(subject: Account | None) -> Account:
     if subject.kind is not AccountKind.APPLICANT:
         raise Forbidden("Only applicants receive service offers.")
     return subject
+
+
+def require_demo(subject: Account | None) -> None:
+    # Example master data goes into the real registers: the operator of a demo database only.
+    if subject is not None:
+        raise Forbidden("Only the operator at the command line may load demo data.")
