@@ -17,6 +17,7 @@ KEYWORDS = -k _ -k N_ -k translate -k TongbanError -k NotFound -k Forbidden -k U
 	-k MessageReplayed -k MessageInvalid \
 	-k TemplateFileInvalid -k UnknownTemplate -k PersonalisationInvalid -k NotificationNotFound \
 	-k CodeInvalid -k TooManyCodes -k AlreadyRated -k NotRateable -k RectificationNotFound -k RectificationClosed \
+	-k RuleFileInvalid -k RuleNotFound -k OfferNotFound -k RunNotFound -k OfferClosed -k RunNotPending \
 	-k VisitNotFound -k StillMissing -k NothingMissing -k BundleFileInvalid -k BundleNotFound \
 	-k BundleCaseNotFound -k NotEligible \
 	-k FigureNotFound -k InvalidFilter -k NoExportYet

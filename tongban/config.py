@@ -91,6 +91,13 @@ class Settings(BaseSettings):
     # "parquet" (the export, refreshed by `tongban analytics export` from cron).
     analytics_dir: Path | None = None
     analytics_source: Literal["live", "parquet"] = "live"
+    # Proactive service: the rule files (the packaged examples if unset), and the share of the
+    # population (persons or companies) above which a rule's run is held for an administrator
+    # to confirm instead of sending (a wrong rule must not message a whole city).
+    proactive_rules_dir: Path | None = None
+    proactive_max_share: float = Field(default=0.01, gt=0, le=1)
+    # ... but a run of at most this many offers is never held (a small town's daily births).
+    proactive_guard_minimum: int = Field(default=100, ge=0)
 
     @property
     def materials_dir(self) -> Path:

@@ -55,3 +55,12 @@ def require_generate_demo(subject: Account | None) -> None:
     # Synthetic history goes into the real tables: a demo or benchmark database only.
     if subject is not None:
         raise Forbidden("Only the operator at the command line may generate demo cases.")
+
+
+def require_notify_warnings(subject: Account | None) -> None:
+    """Sending the early warnings to every supervisor: the operator's scheduled job, an
+    administrator, or a supervisor from the warnings page."""
+    if subject is None:
+        return
+    if not is_supervisor(subject):
+        raise Forbidden("Only supervisors and administrators may send the early warnings.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel
@@ -117,3 +118,60 @@ def csv_text(result: queries.Result) -> str:
             ["" if v is None else (round(v, 4) if isinstance(v, float) else v) for v in row]
         )
     return out.getvalue()
+
+
+class SatisfactionRow(BaseModel):
+    code: str
+    name: str
+    ratings: int
+    average: Decimal
+    satisfaction_rate: Decimal  # percent rated 基本满意 or better
+    by_level: dict[int, int]
+
+
+class RectificationRow(BaseModel):
+    code: str
+    name: str
+    open: int
+    replied: int
+    closed: int
+    escalated: int
+
+
+class RatingsRead(BaseModel):
+    departments: list[SatisfactionRow]
+    items: list[SatisfactionRow]
+    rectifications: list[RectificationRow]
+
+
+def ratings_read(found: Any, lang: str) -> RatingsRead:
+    """``found``: ``analytics.service.Ratings``; names in the reader's language."""
+
+    def name(row: Any) -> str:
+        return str(row.name_zh if lang == "zh_CN" else row.name_en)
+
+    def satisfaction(row: Any) -> SatisfactionRow:
+        return SatisfactionRow(
+            code=row.code,
+            name=name(row),
+            ratings=row.count,
+            average=row.average,
+            satisfaction_rate=row.satisfaction_rate,
+            by_level=dict(row.by_level),
+        )
+
+    return RatingsRead(
+        departments=[satisfaction(r) for r in found.departments],
+        items=[satisfaction(r) for r in found.items],
+        rectifications=[
+            RectificationRow(
+                code=r.code,
+                name=name(r),
+                open=r.open,
+                replied=r.replied,
+                closed=r.closed,
+                escalated=r.escalated,
+            )
+            for r in found.rectifications
+        ],
+    )

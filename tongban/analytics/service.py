@@ -9,13 +9,14 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from tongban.analytics import export, generator, policy, queries, repository, warnings
+from tongban.analytics import alerts, export, generator, policy, queries, repository, warnings
 from tongban.analytics.errors import FigureNotFound, InvalidFilter, NoExportYet
 from tongban.analytics.sources import APPLICATION_EVENTS
 from tongban.audit import service as audit
 from tongban.catalog import service as catalog_service
 from tongban.config import get_settings
 from tongban.errors import Forbidden
+from tongban.evaluations import service as evaluations_service
 from tongban.identity.models import Account
 from tongban.kit.clock import local_today, utcnow
 from tongban.kit.workdays import get_calendar
@@ -219,4 +220,70 @@ def early_warnings(
         within_working_days=within_working_days,
         as_of=as_of,
         horizon=today + timedelta(days=3 * within_working_days + 14),
+    )
+
+
+def may_notify_supervisors(subject: Account | None) -> bool:
+    try:
+        policy.require_notify_warnings(subject)
+    except Forbidden:
+        return False
+    return True
+
+
+def notify_supervisors(
+    session: Session,
+    subject: Account | None,
+    *,
+    today: date | None = None,
+    source: str | None = None,
+    directory: Path | None = None,
+) -> alerts.Told:
+    """Tell every supervisor of today's early warnings across all departments, each warning
+    at most once a day (``tongban analytics notify-warnings`` from cron, or the page's
+    button)."""
+    policy.require_notify_warnings(subject)
+    today = today or local_today()
+    found = early_warnings(session, subject, today=today, source=source, directory=directory)
+    told = alerts.tell(session, subject, found, today)
+    audit.record(
+        session,
+        actor=subject,
+        action="analytics.warnings_sent",
+        target_type="analytics",
+        target_id=today.isoformat(),
+        details={
+            "cases": len(found.at_risk),
+            "departments": len(found.worsening),
+            "supervisors": told.supervisors,
+            "messages": told.messages,
+        },
+    )
+    return told
+
+
+@dataclass(frozen=True)
+class Ratings:
+    """Satisfaction from the good/bad evaluations and the rectification of bad ones, read live
+    from the evaluations domain (they are few: one per finished case at most)."""
+
+    departments: list[evaluations_service.Figures]
+    items: list[evaluations_service.Figures]
+    rectifications: list[evaluations_service.RectificationFigures]
+
+
+def ratings(session: Session, subject: Account | None) -> Ratings:
+    """Satisfaction per department and item and rectification status: an official's own
+    department's, a supervisor's every one."""
+    scope = policy.require_view_figures(subject)
+    found = evaluations_service.satisfaction(session, subject)
+    rectifications = evaluations_service.rectification_figures(session, subject)
+    if scope.department_id is None:
+        return Ratings(found.departments, found.items, rectifications)
+    own = catalog_service.get_department_by_id(session, subject, scope.department_id)
+    own_items = {i.code for i in catalog_service.search(session, subject, department=own.code)}
+    return Ratings(
+        [f for f in found.departments if f.code == own.code],
+        [f for f in found.items if f.code in own_items],
+        [r for r in rectifications if r.code == own.code],
     )

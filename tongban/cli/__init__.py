@@ -12,6 +12,7 @@ from tongban.cli.exchange import exchange_app
 from tongban.cli.federation import federation_app
 from tongban.cli.identity import accounts_app, companies_app, oidc_app
 from tongban.cli.notify import notify_app
+from tongban.cli.proactive import proactive_app
 from tongban.cli.resources import resources_app
 from tongban.cli.security import security_app
 
@@ -34,5 +35,6 @@ for group, name in (
     (exchange_app, "exchange"),
     (federation_app, "federation"),
     (analytics_app, "analytics"),
+    (proactive_app, "proactive"),
 ):
     app.add_typer(group, name=name)

@@ -109,3 +109,21 @@ def analytics_warnings(
         why = "; ".join(translate(r, "en") for r in dept.reasons)
         console.print(f"[yellow]{dept.department_code} worsening[/yellow]: {why}")
     console.print(f"{len(found.at_risk)} case(s) at risk, {len(found.worsening)} department(s)")
+
+
+@analytics_app.command("notify-warnings")
+def analytics_notify_warnings(
+    source: Annotated[str | None, typer.Option(help="live or parquet (default: settings).")] = None,
+) -> None:
+    """Tell every supervisor of today's early warnings (each at most once a day): for cron."""
+    from tongban.analytics import service as analytics_service
+    from tongban.db.session import unit_of_work
+    from tongban.errors import TongbanError
+
+    migrate()
+    try:
+        with unit_of_work() as session:
+            told = analytics_service.notify_supervisors(session, None, source=source)
+    except TongbanError as exc:
+        raise fail(exc) from None
+    console.print(f"{told.messages} message(s) to {told.supervisors} supervisor(s)")

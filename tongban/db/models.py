@@ -13,6 +13,7 @@ from tongban.federation import models as federation_models
 from tongban.identity import models as identity_models
 from tongban.identity.oidc import models as oidc_models
 from tongban.notifications import models as notifications_models
+from tongban.proactive import models as proactive_models
 from tongban.resources import models as resources_models
 from tongban.security import models as security_models
 from tongban.tracking import models as tracking_models
@@ -31,6 +32,7 @@ __all__ = [
     "identity_models",
     "notifications_models",
     "oidc_models",
+    "proactive_models",
     "security_models",
     "resources_models",
     "tracking_models",

@@ -58,3 +58,14 @@ def level_counts(session: Session) -> list[tuple[int, int, int, int]]:
         Evaluation.department_id, Evaluation.item_id, Evaluation.level, func.count()
     ).group_by(Evaluation.department_id, Evaluation.item_id, Evaluation.level)
     return [(d, i, lvl, n) for d, i, lvl, n in session.execute(stmt)]
+
+
+def rectification_counts(session: Session) -> list[tuple[int, str, int, int]]:
+    """(department id, status, cases, of them escalated) over all rectifications."""
+    stmt = select(
+        Rectification.department_id,
+        Rectification.status,
+        func.count(),
+        func.count(Rectification.escalated_at),
+    ).group_by(Rectification.department_id, Rectification.status)
+    return [(d, RectificationStatus(s).value, n, e) for d, s, n, e in session.execute(stmt)]

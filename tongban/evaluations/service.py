@@ -445,3 +445,33 @@ def satisfaction(session: Session, subject: Account | None) -> Satisfaction:
         sorted(by_department.values(), key=lambda f: f.code),
         sorted(by_item.values(), key=lambda f: f.code),
     )
+
+
+@dataclass
+class RectificationFigures:
+    code: str
+    name_zh: str
+    name_en: str
+    open: int = 0
+    replied: int = 0
+    closed: int = 0
+    escalated: int = 0
+
+
+def rectification_figures(session: Session, subject: Account | None) -> list[RectificationFigures]:
+    """Rectification cases per department by status (open, replied, closed) and how many were
+    escalated for missing the 15 working days."""
+    policy.require_view_figures(subject)
+    departments = {d.id: d for d in catalog_service.list_departments(session, subject)}
+    found: dict[int, RectificationFigures] = {}
+    for department_id, status, count, escalated in repository.rectification_counts(session):
+        department = departments.get(department_id)
+        if department is None:
+            continue
+        row = found.setdefault(
+            department_id,
+            RectificationFigures(department.code, department.name_zh, department.name_en),
+        )
+        setattr(row, status, getattr(row, status) + count)
+        row.escalated += escalated
+    return sorted(found.values(), key=lambda r: r.code)

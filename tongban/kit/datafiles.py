@@ -38,3 +38,21 @@ def load_yaml(path: Path, shape: Any, error: type[TongbanError]) -> Any:
             problem=first["msg"],
             count=exc.error_count(),
         ) from exc
+
+
+def line_of(node: Any, loc: tuple[str | int, ...]) -> int:
+    """The line (1-based) of the deepest node of ``loc`` a composed YAML document has (from
+    ``yaml.compose``): where a data file's problem is, for the person who fixes it."""
+    line = node.start_mark.line + 1 if node is not None else 1
+    for part in loc:
+        child = None
+        if isinstance(node, yaml.MappingNode):
+            child = next((v for k, v in node.value if k.value == part), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            child = node.value[part] if part < len(node.value) else None
+        if child is None:
+            # Not in the file: a missing key, or a part Pydantic adds (a union's tag).
+            continue
+        node = child
+        line = node.start_mark.line + 1
+    return line

@@ -60,7 +60,8 @@ class MasterPerson(TimestampMixin, Base):
     pid: Mapped[str] = mapped_column(String(20), unique=True)
     name: Mapped[str] = mapped_column(String(100))
     sex: Mapped[str | None] = mapped_column(String(1))
-    birth_date: Mapped[str | None] = mapped_column(String(10))
+    # Indexed: proactive service rules select people by age (a person turns 60) over everyone.
+    birth_date: Mapped[str | None] = mapped_column(String(10), index=True)
     # False once every record has been moved to other persons (kept: its pid stays explainable).
     active: Mapped[bool] = mapped_column(default=True)
 
@@ -230,3 +231,48 @@ class Conflict(Base):
     )
     created_at: Mapped[datetime]
     resolved_at: Mapped[datetime | None]
+
+
+class PersonRelation(Base):
+    """A family tie the registry holds (a child's father and mother, from the birth
+    registration): who a life event of one person concerns among the others."""
+
+    __tablename__ = "person_relations"
+    __table_args__ = (UniqueConstraint("person_id", "relation"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("master_persons.id"))
+    relation: Mapped[str] = mapped_column(String(20))  # father, mother
+    relative_id: Mapped[int] = mapped_column(ForeignKey("master_persons.id"), index=True)
+    source: Mapped[str] = mapped_column(String(40))
+    registered_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class CompanyValue(Base):
+    """The authoritative current value of one company data element (company_elements.yaml)."""
+
+    __tablename__ = "company_values"
+    __table_args__ = (
+        UniqueConstraint("company_id", "element"),
+        Index("ix_company_values_element_value", "element", "value"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("master_companies.id"))
+    element: Mapped[str] = mapped_column(String(40))
+    value: Mapped[str | None] = mapped_column(String(300))
+    source: Mapped[str] = mapped_column(String(40))
+    updated_at: Mapped[datetime]
+
+
+class CompanyValueChange(Base):
+    __tablename__ = "company_value_changes"
+    __table_args__ = (Index("ix_company_value_changes_element", "element", "company_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("master_companies.id"))
+    element: Mapped[str] = mapped_column(String(40))
+    old_value: Mapped[str | None] = mapped_column(String(300))
+    new_value: Mapped[str | None] = mapped_column(String(300))
+    source: Mapped[str] = mapped_column(String(40))
+    at: Mapped[datetime]

@@ -29,6 +29,7 @@ from tongban.web.api import federation as federation_api
 from tongban.web.api import identity as identity_api
 from tongban.web.api import notifications as notifications_api
 from tongban.web.api import oidc as oidc_api
+from tongban.web.api import proactive as proactive_api
 from tongban.web.api import resources as resources_api
 from tongban.web.api import security as security_api
 from tongban.web.api import tracking as tracking_api
@@ -46,6 +47,7 @@ from tongban.web.pages import federation as federation_pages
 from tongban.web.pages import identity as identity_pages
 from tongban.web.pages import notifications as notification_pages
 from tongban.web.pages import oidc as oidc_pages
+from tongban.web.pages import proactive as proactive_pages
 from tongban.web.pages import queue as queue_pages
 from tongban.web.pages import resources as resource_pages
 from tongban.web.pages import security as security_pages
@@ -86,6 +88,7 @@ def create_app(engine: Engine | None = None, public_url: str | None = None) -> F
         counter_api.router,
         bundles_api.router,
         analytics_api.router,
+        proactive_api.router,
         identity_pages.router,
         catalog_pages.router,
         connector_pages.router,
@@ -105,6 +108,7 @@ def create_app(engine: Engine | None = None, public_url: str | None = None) -> F
         counter_pages.router,
         bundle_pages.router,
         analytics_pages.router,
+        proactive_pages.router,
     ):
         app.include_router(router)
     for path in ("/docs", "/docs/oauth2-redirect", "/redoc"):

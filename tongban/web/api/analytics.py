@@ -7,14 +7,17 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
+from pydantic import BaseModel
 
 from tongban.analytics import queries, service
 from tongban.analytics.schemas import (
     FigureInfo,
     FigureRead,
+    RatingsRead,
     WarningsRead,
     csv_text,
     figure_read,
+    ratings_read,
     warnings_read,
 )
 from tongban.kit.clock import local_today
@@ -112,3 +115,27 @@ def get_warnings(
     got worse from the week before last to last week."""
     found = service.early_warnings(session, subject, within_working_days=within, source=source)
     return warnings_read(found, lambda msg: translate(msg, lang))
+
+
+class WarningsSent(BaseModel):
+    supervisors: int
+    messages: int
+
+
+@router.post(
+    "/api/v1/analytics/warnings/notify",
+    response_model=WarningsSent,
+    responses={403: {"description": "Not a supervisor or administrator"}},
+)
+def notify_warnings(session: SessionDep, subject: ApiSubject) -> WarningsSent:
+    """Tell every supervisor of today's early warnings; a warning already sent to a supervisor
+    today is not sent again."""
+    told = service.notify_supervisors(session, subject)
+    return WarningsSent(supervisors=told.supervisors, messages=told.messages)
+
+
+@router.get("/api/v1/analytics/ratings", response_model=RatingsRead)
+def get_ratings(session: SessionDep, subject: ApiSubject, lang: Locale) -> RatingsRead:
+    """Satisfaction from the good/bad evaluations per department and item, and the
+    rectification of bad ratings by status: an official's own department, a supervisor's all."""
+    return ratings_read(service.ratings(session, subject), lang)

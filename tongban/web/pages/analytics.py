@@ -6,17 +6,18 @@ from datetime import date, timedelta
 from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from tongban.analytics import queries, service
 from tongban.analytics.errors import InvalidFilter
 from tongban.analytics.schemas import csv_text
 from tongban.applications.states import Status
 from tongban.catalog import service as catalog_service
+from tongban.errors import TongbanError
 from tongban.identity.models import Account
 from tongban.kit.clock import local_today
 from tongban.kit.i18n import N_, pick, translate
-from tongban.web.deps import PageUser, SessionDep, locale
+from tongban.web.deps import PageUser, PostedForm, SessionDep, locale
 from tongban.web.pages import charts, labels
 from tongban.web.pages.templating import render
 
@@ -120,10 +121,23 @@ def dashboard(
         ):
             bottleneck[row["key"]] = (row["state"], row["total_hours"])
     query = request.url.query
+    ratings = service.ratings(session, subject)
     return render(
         request,
         "analytics/dashboard.html",
         subject,
+        ratings=ratings,
+        rectified={r.code: r for r in ratings.rectifications},
+        satisfaction_chart=charts.hbars(
+            [
+                (r.name_zh if lang == "zh_CN" else r.name_en, [float(r.satisfaction_rate)])
+                for r in ratings.departments
+            ],
+            [translate("Satisfied", lang)],
+            title=translate("Share of ratings satisfied or better", lang),
+            fmt=lambda v: f"{v:.0f}%",
+            maximum=100,
+        ),
         filters=chosen,
         views=views,
         summary=summary,
@@ -184,6 +198,30 @@ def figure_csv(name: str, session: SessionDep, subject: PageUser, chosen: PageFi
 
 @router.get("/analytics/warnings", response_class=HTMLResponse)
 def warnings_page(request: Request, session: SessionDep, subject: PageUser) -> Response:
+    return _warnings_page(request, session, subject)
+
+
+@router.post("/analytics/warnings/notify")
+def notify_warnings(
+    request: Request, session: SessionDep, subject: PageUser, form: PostedForm
+) -> Response:
+    """The page's button: tell every supervisor of today's warnings (once a day each)."""
+    try:
+        told = service.notify_supervisors(session, subject)
+    except TongbanError as exc:
+        return _warnings_page(request, session, subject, error=exc)
+    return RedirectResponse(
+        f"/analytics/warnings?sent={told.messages}&to={told.supervisors}", status_code=303
+    )
+
+
+def _warnings_page(
+    request: Request,
+    session: SessionDep,
+    subject: PageUser,
+    *,
+    error: TongbanError | None = None,
+) -> Response:
     found = service.early_warnings(session, subject)
     lang = locale(request)
     names = _names(session, subject, lang)
@@ -195,4 +233,9 @@ def warnings_page(request: Request, session: SessionDep, subject: PageUser) -> R
         names=names,
         state_name=lambda s: _state_name(s, lang),
         everything=service.sees_every_department(session, subject),
+        may_notify=service.may_notify_supervisors(subject),
+        sent=request.query_params.get("sent"),
+        sent_to=request.query_params.get("to"),
+        status_code=error.status_code if error else 200,
+        error=translate(error.message, lang, **error.params) if error else None,
     )
