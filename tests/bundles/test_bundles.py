@@ -1,5 +1,5 @@
 """Bundles ("one thing, one go"): bad files refused with the line at fault; the questionnaire;
-one merged form and material list; one submission making one linked application per item;
+one merged form and material list; one submission making one linked application per department;
 dependent items starting on their predecessor's approval; combined progress."""
 
 from __future__ import annotations
@@ -197,7 +197,8 @@ class TestBundleJourney:
             data={"requirement_code": "application_form"},
             files={"file": ("form.pdf", pdf_bytes(), "application/pdf")},
         )
-        assert taken.json() == {"applications": 2}
+        # Both items are the market regulator's: one application takes the file for both.
+        assert taken.json() == {"applications": 1}
 
     def test_someone_elses_bundle_case_is_not_found(
         self, engine: Engine, client: TestClient

@@ -191,7 +191,7 @@ def document_pdf(session: Session, subject: Account | None, visit_id: int) -> tu
         limit = applications_service.time_limit(application)
         body = [
             "你提交的申请材料齐全、符合法定形式，现予受理，已转承办部门办理。",
-            f"承诺办结时限：{application.item.promised_days}个工作日"
+            f"承诺办结时限：{applications_service.promised_days(application)}个工作日"
             + (f"，于{limit.due_on.isoformat()}前办结。" if limit else "。"),
         ]
         listed = [
@@ -228,7 +228,7 @@ def document_pdf(session: Session, subject: Account | None, visit_id: int) -> tu
 
 
 def _requirement_name(application: Application, code: str) -> str:
-    for requirement in application.item.materials:
+    for requirement in applications_service.requirements(application):
         if requirement.code == code:
             return str(requirement.name_zh)
     return code
