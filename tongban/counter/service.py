@@ -23,6 +23,7 @@ from tongban.counter import policy, repository
 from tongban.counter.errors import NothingMissing, StillMissing, VisitNotFound
 from tongban.counter.models import CounterVisit, Outcome
 from tongban.identity import service as identity_service
+from tongban.identity import walk_ins
 from tongban.identity.models import Account
 from tongban.kit.clock import utcnow
 
@@ -32,6 +33,23 @@ TITLES = {Outcome.RECEIPT: "受理回执", Outcome.NOTICE: "一次性告知书"}
 def find_person(session: Session, subject: Account | None, *, id_number: str) -> Account:
     policy.require_counter(subject)
     return identity_service.find_applicant(session, subject, id_number)
+
+
+def register_person(
+    session: Session,
+    subject: Account | None,
+    *,
+    name: str,
+    id_number: str,
+    phone: str,
+    email: str = "",
+) -> Account:
+    """A walk-in with no account: registered on the spot, with no password; they claim the
+    account online later (``identity.walk_ins``) and find the counter's cases in it."""
+    policy.require_counter(subject)
+    return walk_ins.register_walk_in(
+        session, subject, display_name=name, id_number=id_number, phone=phone, email=email
+    )
 
 
 def open_case(
