@@ -7,9 +7,11 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from tests.applications.factories import PASSWORD
+from tests.conftest import sign_in
 from tests.counter.factories import walk_in
 from tests.notifications.conftest import Deliver, Recorders
 from tests.tracking.test_tracking import code_sent
@@ -169,3 +171,16 @@ def test_registering_online_points_a_counter_registered_person_to_claiming(
             id_number=id_number,
         )
     assert "claim it" in caught.value.message
+
+
+def test_the_api_registers_a_walk_in_and_refuses_a_duplicate(client: TestClient) -> None:
+    clerk = sign_in(client, "counter_clerk")
+    body = {"name": "钱小窗", "id_number": resident_id(), "phone": "13600136001"}
+    created = client.post("/api/v1/counter/people", headers=clerk, json=body)
+    assert created.status_code == 201, created.text
+    assert created.json() == {"display_name": "钱小窗", "phone_last4": "6001"}
+    again = client.post("/api/v1/counter/people", headers=clerk, json=body)
+    assert again.status_code == 409
+    assert again.json()["error"]["field"] == "id_number"
+    found = client.get(f"/api/v1/counter/people/{body['id_number']}", headers=clerk)
+    assert found.json()["display_name"] == "钱小窗"
