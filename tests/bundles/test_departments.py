@@ -13,8 +13,7 @@ from fastapi.testclient import TestClient
 from pypdf import PdfReader
 from sqlalchemy import Engine
 
-from tests.applications.factories import _file_for
-from tests.bundles.test_bundles import GOOD, applicant, approve, complete, merged_values
+from tests.bundles.test_bundles import GOOD, applicant, approve, complete, fill_everything
 from tests.conftest import sign_in
 from tongban.applications import repository
 from tongban.applications import service as applications_service
@@ -57,21 +56,7 @@ def _submitted_shop(
     )
     assert case.status_code == 201, case.text
     case_id = case.json()["id"]
-    saved = client.put(
-        f"/api/v1/bundle-cases/{case_id}/form",
-        headers=headers,
-        json={"form": merged_values(engine, ITEMS)},
-    )
-    assert saved.status_code == 200, saved.text
-    for code, types in saved.json()["material_types"].items():
-        name, content = _file_for(types)
-        uploaded = client.post(
-            f"/api/v1/bundle-cases/{case_id}/materials",
-            headers=headers,
-            data={"requirement_code": code},
-            files={"file": (name, content)},
-        )
-        assert uploaded.status_code == 201, uploaded.text
+    fill_everything(engine, client, headers, case_id, ITEMS)
     submitted = client.post(f"/api/v1/bundle-cases/{case_id}/submit", headers=headers)
     assert submitted.status_code == 200, submitted.text
     return headers, case_id, submitted.json()

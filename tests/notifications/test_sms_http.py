@@ -6,23 +6,20 @@ failure dead-lettered."""
 from __future__ import annotations
 
 import secrets
-import uuid
 from collections.abc import Iterator
 from typing import Literal
 
 import pytest
 from sqlalchemy import Engine
 
-from tests.applications.factories import PASSWORD, application_in
-from tests.notifications.conftest import Deliver, Recorders
+from tests.applications.factories import application_in
+from tests.notifications.conftest import Deliver, Recorders, make_applicant
 from tests.notifications.sms_platform import APP_KEY, APP_SECRET, TEMPLATE, Platform, sms_platform
 from tests.notifications.test_service import notifications_for
 from tongban.applications.states import Status
 from tongban.config import get_settings
 from tongban.connectors.models import MessageStatus, OutboxMessage
 from tongban.db.session import unit_of_work
-from tongban.identity import service as identity_service
-from tongban.identity.models import Account, AccountKind
 from tongban.notifications import senders
 from tongban.notifications.models import Channel, DeliveryStatus
 from tongban.notifications.senders import SendError, SmsSender
@@ -126,19 +123,6 @@ class TestGateway:
             HttpSmsGateway(HttpSmsConfig(url="", app_key="k", app_secret="s", template_code="T"))
 
 
-def reachable_at(engine: Engine, number: str) -> Account:
-    with unit_of_work(engine) as session:
-        return identity_service.create_account(
-            session,
-            None,
-            username=f"sms_{uuid.uuid4().hex[:10]}",
-            password=PASSWORD,
-            display_name="短信测试人",
-            kind=AccountKind.APPLICANT,
-            phone=number,
-        )
-
-
 def sms_of(engine: Engine, number: str):  # type: ignore[no-untyped-def]
     [sms] = [n for n in notifications_for(engine, number) if n.channel is Channel.SMS]
     return sms
@@ -153,7 +137,7 @@ class TestThroughTheOutbox:
         platform.refused.add(refused)
         cases = {
             p: application_in(
-                engine, applicant=reachable_at(engine, p).username, status=Status.ACCEPTED
+                engine, applicant=make_applicant(engine, phone=p).username, status=Status.ACCEPTED
             )
             for p in (fine, busy, refused)
         }

@@ -10,7 +10,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import FilePayload, expect
+from playwright.sync_api import FilePayload, Page, expect
 from pypdf import PdfReader
 from sqlalchemy import Engine
 
@@ -36,6 +36,25 @@ __all__ = ["deliver", "recorders"]
 pytestmark = pytest.mark.browser
 
 
+def fill_and_scan(clerk: Page) -> None:
+    """Fill the form of SAMR-0001 and upload a scan of every required material."""
+    fill_form(clerk, valid_form())
+    clerk.get_by_role("button", name="保存表单").click()
+    required = clerk.eval_on_selector_all(
+        "#materials .material[data-required='1']", "els => els.map(e => e.dataset.code)"
+    )
+    for code in required:
+        form = clerk.locator(f".material[data-code='{code}'] form.upload")
+        payload: FilePayload = {
+            "name": "scan.pdf",
+            "mimeType": "application/pdf",
+            "buffer": pdf_bytes(),
+        }
+        form.locator("input[name=file]").set_input_files(files=payload)
+        with clerk.expect_navigation():
+            form.get_by_role("button", name="上传扫描件").click()
+
+
 def test_a_walk_in_leaves_with_a_printed_receipt_and_sees_the_case_online(
     engine: Engine, new_page: NewPage, totp_code: TotpCode, artifacts: Path
 ) -> None:
@@ -55,21 +74,7 @@ def test_a_walk_in_leaves_with_a_printed_receipt_and_sees_the_case_online(
 
     # First the person has nothing with them: the one-time notice lists it all.
     expect(clerk.get_by_test_id("missing")).to_be_visible()
-    fill_form(clerk, valid_form())
-    clerk.get_by_role("button", name="保存表单").click()
-    required = clerk.eval_on_selector_all(
-        "#materials .material[data-required='1']", "els => els.map(e => e.dataset.code)"
-    )
-    for code in required:
-        form = clerk.locator(f".material[data-code='{code}'] form.upload")
-        payload: FilePayload = {
-            "name": "scan.pdf",
-            "mimeType": "application/pdf",
-            "buffer": pdf_bytes(),
-        }
-        form.locator("input[name=file]").set_input_files(files=payload)
-        with clerk.expect_navigation():
-            form.get_by_role("button", name="上传扫描件").click()
+    fill_and_scan(clerk)
     expect(clerk.get_by_test_id("complete")).to_be_visible()
     assert_real_png(screenshot(clerk, artifacts, "47-counter-case"))
     clerk.get_by_role("button", name="受理并出具受理回执").click()
@@ -149,21 +154,7 @@ def test_a_walk_in_without_an_account_gets_a_receipt_then_claims_the_account(
     clerk.get_by_role("button", name="开始申请").click()
     expect(clerk).to_have_url(re.compile(r"/counter/cases/TB\w+$"))
     number = clerk.get_by_test_id("number").inner_text()
-    fill_form(clerk, valid_form())
-    clerk.get_by_role("button", name="保存表单").click()
-    required = clerk.eval_on_selector_all(
-        "#materials .material[data-required='1']", "els => els.map(e => e.dataset.code)"
-    )
-    for code in required:
-        form = clerk.locator(f".material[data-code='{code}'] form.upload")
-        payload: FilePayload = {
-            "name": "scan.pdf",
-            "mimeType": "application/pdf",
-            "buffer": pdf_bytes(),
-        }
-        form.locator("input[name=file]").set_input_files(files=payload)
-        with clerk.expect_navigation():
-            form.get_by_role("button", name="上传扫描件").click()
+    fill_and_scan(clerk)
     clerk.get_by_role("button", name="受理并出具受理回执").click()
     expect(clerk.get_by_test_id("counter-document")).to_contain_text("受理回执")
     pdf_url = clerk.get_by_test_id("pdf").get_attribute("href")

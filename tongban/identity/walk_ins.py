@@ -11,9 +11,7 @@ not tell who has one), and are rate-limited per account.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import re
-import secrets
 from datetime import timedelta
 
 from sqlalchemy.orm import Session
@@ -24,6 +22,7 @@ from tongban.identity import credentials, policy, repository
 from tongban.identity.errors import ClaimCodeInvalid, TooManyClaimCodes
 from tongban.identity.models import Account, AccountKind, ClaimCode
 from tongban.identity.numbers import resident_id_problem
+from tongban.kit import onetime
 from tongban.kit.clock import utcnow
 from tongban.notifications import events as notifications
 from tongban.notifications.models import Channel
@@ -113,10 +112,6 @@ def register_walk_in(
     return account
 
 
-def _hash(salt: str, code: str) -> str:
-    return hmac.new(salt.encode(), code.encode(), hashlib.sha256).hexdigest()
-
-
 def _claimable(session: Session, id_number: str) -> Account | None:
     account = repository.applicant_by_id_number(session, id_number)
     if account is None or not account.active or not is_unclaimed(account) or not account.phone:
@@ -146,13 +141,12 @@ def request_claim_code(session: Session, subject: Account | None, *, id_number: 
             "Too many codes were asked for; please wait {minutes} minutes.",
             minutes=int(WINDOW.total_seconds() // 60),
         )
-    code = f"{secrets.randbelow(10**6):06d}"
-    salt = secrets.token_hex(16)
+    issued = onetime.issue()
     session.add(
         ClaimCode(
             account_id=account.id,
-            code_hash=_hash(salt, code),
-            salt=salt,
+            code_hash=issued.code_hash,
+            salt=issued.salt,
             created_at=now,
             expires_at=now + timedelta(minutes=CODE_MINUTES),
         )
@@ -162,7 +156,7 @@ def request_claim_code(session: Session, subject: Account | None, *, id_number: 
         event="claim_code",
         recipient=account,
         reference=f"account:{account.id}",
-        personalisation={"code": code, "minutes": str(CODE_MINUTES)},
+        personalisation={"code": issued.code, "minutes": str(CODE_MINUTES)},
         channels=[Channel.SMS],
     )
     _audit(session, None, "claim_code_requested", account)
@@ -188,7 +182,7 @@ def claim(
     if account is None or live is None or live.attempts >= MAX_ATTEMPTS:
         raise wrong
     live.attempts += 1
-    if not hmac.compare_digest(live.code_hash, _hash(live.salt, code.strip())):
+    if not onetime.matches(live.salt, live.code_hash, code):
         _audit(session, None, "claim_code_refused", account)
         # The attempt counts even though the caller gets an error: commit it.
         session.flush()
