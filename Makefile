@@ -19,7 +19,7 @@ KEYWORDS = -k _ -k N_ -k translate -k TongbanError -k NotFound -k Forbidden -k U
 	-k CodeInvalid -k TooManyCodes -k AlreadyRated -k NotRateable -k RectificationNotFound -k RectificationClosed \
 	-k RuleFileInvalid -k RuleNotFound -k OfferNotFound -k RunNotFound -k OfferClosed -k RunNotPending \
 	-k VisitNotFound -k StillMissing -k NothingMissing -k BundleFileInvalid -k BundleNotFound \
-	-k BundleCaseNotFound -k NotEligible \
+	-k BundleCaseNotFound -k NotEligible -k ClaimCodeInvalid -k TooManyClaimCodes \
 	-k FigureNotFound -k InvalidFilter -k NoExportYet
 PO = tongban/web/locale/zh_CN/LC_MESSAGES/messages.po
 

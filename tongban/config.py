@@ -74,9 +74,21 @@ class Settings(BaseSettings):
     default_clearance: str = "public"
 
     # Notifications: e-mail is recorded ("record", development) or sent by SMTP ("smtp"); SMS
-    # goes to a gateway, "record" or "package.module:factory" returning an SmsGateway.
+    # goes to a gateway: "record", "http" (a signed HTTP SMS API, the sms_* settings below) or
+    # "package.module:factory" returning an SmsGateway.
     notify_email: Literal["record", "smtp"] = "record"
     notify_sms_gateway: str = "record"
+    # The signed HTTP SMS API (notifications/sms_http.py): the platform's endpoint, the app
+    # key and secret it issued, the registered template (one parameter carries the text) and
+    # signature name (短信签名), and the signature algorithm it checks.
+    sms_http_url: str = ""
+    sms_app_key: str = ""
+    sms_app_secret: str = ""
+    sms_template_code: str = ""
+    sms_template_param: str = "content"
+    sms_sign_name: str = ""
+    sms_signature: Literal["hmac-sha256", "hmac-sm3"] = "hmac-sha256"
+    sms_timeout_seconds: float = Field(default=10.0, gt=0)
     # Where the recording sender writes (default: sent-messages.jsonl in data_dir).
     notify_record_file: Path | None = None
     smtp_host: str = "127.0.0.1"

@@ -19,7 +19,8 @@ from tongban.notifications.models import Channel
 from tongban.notifications.senders import InAppSender, RecordingSender, Sender
 
 
-def make_applicant(engine: Engine, *, email: bool = True, phone: bool = True) -> Account:
+def make_applicant(engine: Engine, *, email: bool = True, phone: bool | str = True) -> Account:
+    """An applicant reachable by e-mail and SMS (``phone``: a number of its own, or none)."""
     with unit_of_work(engine) as session:
         return identity_service.create_account(
             session,
@@ -28,7 +29,7 @@ def make_applicant(engine: Engine, *, email: bool = True, phone: bool = True) ->
             password=PASSWORD,
             display_name="通知测试人",
             kind=AccountKind.APPLICANT,
-            phone="13700137000" if phone else None,
+            phone=phone if isinstance(phone, str) else "13700137000" if phone else None,
             email=f"{uuid.uuid4().hex[:8]}@example.cn" if email else None,
         )
 

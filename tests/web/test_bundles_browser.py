@@ -1,5 +1,6 @@
 """A full bundle journey in a real Chromium: questions, one form, one material list, one
-submission; the next department's item starts when the first is approved."""
+submission; a department's items are one application (the reviewer sees them together), the
+other departments' start when it is approved, and the bundle completes."""
 
 from __future__ import annotations
 
@@ -11,13 +12,13 @@ from playwright.sync_api import FilePayload, Page, expect
 from sqlalchemy import Engine
 
 from tests.applications.factories import _file_for
-from tests.bundles.test_bundles import approve, merged_values
+from tests.bundles.test_bundles import approve, complete, merged_values
 from tests.notifications.conftest import make_applicant
-from tests.web.conftest import NewPage
+from tests.web.conftest import NewPage, TotpCode
 from tests.web.test_browser import assert_real_png, log_in, screenshot
 
 pytestmark = pytest.mark.browser
-ITEMS = ["HEALTH-0003", "PSB-0003", "HRSS-0002"]
+ITEMS = ["SAMR-0001", "SAMR-0003", "TAX-0002", "HRSS-0003"]
 MIME = {"pdf": "application/pdf", "png": "image/png", "jpg": "image/jpeg"}
 
 
@@ -32,18 +33,24 @@ def fill(page: Page, values: dict[str, object]) -> None:
             field.fill(str(value))
 
 
-def test_a_baby_is_born_in_one_go(engine: Engine, new_page: NewPage, artifacts: Path) -> None:
+def test_opening_a_shop_in_one_go(
+    engine: Engine, new_page: NewPage, artifacts: Path, totp_code: TotpCode
+) -> None:
     person = make_applicant(engine)
     page = new_page()
     log_in(page, person.username)
     expect(page.get_by_test_id("who")).to_be_visible()
     page.get_by_role("link", name="一件事一次办").click()
-    page.get_by_test_id("bundle-BABY-BORN").click()
-    page.get_by_role("group", name="孩子是否在临江市出生？").get_by_label("是").check()
+    page.get_by_test_id("bundle-OPEN-SHOP").click()
+    page.get_by_role("group", name="是否经营食品（含预包装食品、餐饮）？").get_by_label(
+        "是"
+    ).check()
     page.get_by_role("button", name="下一步").click()
-    page.get_by_role("group", name="是否同时为孩子申领社会保障卡？").get_by_label("是").check()
+    page.get_by_role("group", name="是否以灵活就业人员身份参加社会保险？").get_by_label(
+        "是"
+    ).check()
     page.get_by_role("button", name="下一步").click()
-    expect(page.get_by_test_id("result").locator("li")).to_have_count(3)
+    expect(page.get_by_test_id("result").locator("li")).to_have_count(4)
     assert_real_png(screenshot(page, artifacts, "50-bundle-items"))
     page.get_by_role("button", name="一次申请以上全部事项").click()
     expect(page).to_have_url(re.compile(r"/bundle-cases/\d+$"))
@@ -69,12 +76,40 @@ def test_a_baby_is_born_in_one_go(engine: Engine, new_page: NewPage, artifacts: 
     assert_real_png(screenshot(page, artifacts, "51-bundle-form"))
     page.get_by_role("button", name="一次提交全部申请").click()
 
-    expect(page.get_by_test_id("status-HEALTH-0003")).to_have_text("已提交")
-    expect(page.get_by_test_id("status-PSB-0003")).to_have_text("前序事项批准后自动开始办理")
-    health_number = page.get_by_test_id("linked-HEALTH-0003").locator("a").inner_text()
-    approve(engine, "health_officer", health_number)
+    # The market regulator's two items are one application, handled together.
+    expect(page.get_by_test_id("status-SAMR-0001")).to_have_text("已提交")
+    expect(page.get_by_test_id("status-SAMR-0003")).to_have_text("已提交")
+    number = {
+        code: page.get_by_test_id(f"linked-{code}").locator("a").inner_text() for code in ITEMS
+    }
+    assert number["SAMR-0001"] == number["SAMR-0003"]
+    assert len(set(number.values())) == 3
+    for waiting in ("TAX-0002", "HRSS-0003"):
+        expect(page.get_by_test_id(f"status-{waiting}")).to_have_text("前序事项批准后自动开始办理")
+
+    # The reviewer's page shows both items, and the fields of both.
+    officer = new_page()
+    log_in(officer, "samr_officer", code=totp_code("samr_officer"))
+    expect(officer.get_by_test_id("who")).to_be_visible()
+    officer.goto(f"/queue/{number['SAMR-0001']}")
+    expect(officer.locator("h1")).to_contain_text("个体工商户设立登记")
+    expect(officer.locator("h1")).to_contain_text("食品经营许可")
+
+    approve(engine, "samr_officer", number["SAMR-0001"])
     page.reload()
-    expect(page.get_by_test_id("status-HEALTH-0003")).to_have_text("已批准")
-    expect(page.get_by_test_id("status-PSB-0003")).to_have_text("已提交")
-    expect(page.get_by_test_id("status-HRSS-0002")).to_have_text("前序事项批准后自动开始办理")
+    expect(page.get_by_test_id("status-SAMR-0003")).to_have_text("已批准")
+    expect(page.get_by_test_id("status-TAX-0002")).to_have_text("已提交")
+    expect(page.get_by_test_id("status-HRSS-0003")).to_have_text("已提交")
     assert_real_png(screenshot(page, artifacts, "52-bundle-progress"))
+
+    approve(engine, "tax_officer", number["TAX-0002"])
+    approve(engine, "hrss_officer", number["HRSS-0003"])
+    for officer_name, code in (
+        ("samr_officer", "SAMR-0001"),
+        ("tax_officer", "TAX-0002"),
+        ("hrss_officer", "HRSS-0003"),
+    ):
+        complete(engine, officer_name, number[code])
+    page.reload()
+    expect(page.get_by_test_id("bundle-done")).to_be_visible()
+    assert_real_png(screenshot(page, artifacts, "53-bundle-done"))

@@ -29,7 +29,7 @@ from tongban.catalog.schemas import FieldSpec
 from tongban.identity.models import Account
 from tongban.security import access, deployment, mac
 from tongban.security.errors import DecryptionFailed
-from tongban.security.labels import Clearance, Label
+from tongban.security.labels import Clearance, Label, join
 from tongban.security.mac import LabelledField, Schema
 
 SEALED = "sealed"
@@ -85,6 +85,30 @@ def form_schema(session: Session, item: ServiceItem) -> FormSchema:
     return _schema(tuple((s.name, labels[s.name], s.semantic_type) for s in specs))
 
 
+def case_fields(application: Application) -> list[FieldSpec]:
+    """The form of an application: its item's fields, then those of the items it covers
+    (a field several items share is asked once; bundle files guarantee it means the same)."""
+    specs: dict[str, FieldSpec] = {}
+    for item in application.items:
+        for spec in field_specs(item):
+            specs.setdefault(spec.name, spec)
+    return list(specs.values())
+
+
+def case_schema(session: Session, application: Application) -> FormSchema:
+    """The labelled form of an application; a field several covered items share carries the
+    join of their labels, so it is never protected less than any one item asks."""
+    if not application.covered:
+        return form_schema(session, application.item)
+    fields: dict[str, tuple[Label, str]] = {}
+    for item in application.items:
+        for name, field in form_schema(session, item).fields:
+            earlier = fields.get(name)
+            label = field.label if earlier is None else join(earlier[0], field.label)
+            fields[name] = (label, field.semantic)
+    return _schema(tuple((name, label, semantic) for name, (label, semantic) in fields.items()))
+
+
 def clearance_of(session: Session, reader: Account, application: Application) -> Clearance:
     """The applicant reads their own application whole; anyone else by their clearance."""
     if is_owner(reader, application):
@@ -93,7 +117,7 @@ def clearance_of(session: Session, reader: Account, application: Application) ->
 
 
 def disclose(session: Session, reader: Account, application: Application) -> Disclosed:
-    schema = form_schema(session, application.item)
+    schema = case_schema(session, application)
     clearance = clearance_of(session, reader, application)
     plan = mac.plan(clearance, schema.labelled(), masker=deployment.masker())
     values = _known(schema, unseal(application.number, application.sealed_form))

@@ -66,9 +66,13 @@ def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
 
 
 def decision_pdf(application: Application, applicant_name: str) -> bytes:
-    """Render the decision; the application must have its item and department loaded."""
+    """Render the decision; the application must have its items and department loaded (one
+    decision for every item a bundle's department application covers)."""
     font = _font()
-    item, department = application.item, application.item.department
+    items, department = application.items, application.item.department
+    names = "、".join(i.name_zh for i in items)
+    results = "；".join(i.result_zh for i in items)
+    basis = list(dict.fromkeys(b for i in items for b in i.legal_basis_zh))
     buffer = io.BytesIO()
     pdf = canvas.Canvas(buffer, pagesize=A4, pageCompression=1)
     pdf.setTitle(f"{TITLES[application.status]} {application.number}")
@@ -90,11 +94,11 @@ def decision_pdf(application: Application, applicant_name: str) -> bytes:
 
     decided = application.completed_at or application.decided_at or application.submitted_at
     opening = (
-        f"你于{_date(application.submitted_at)}提交的“{item.name_zh}”申请"
+        f"你于{_date(application.submitted_at)}提交的“{names}”申请"
         f"（申请编号 {application.number}），经审查，"
     )
     if application.status in (Status.APPROVED, Status.COMPLETED):
-        body = [f"{opening}符合规定条件，决定准予办理。办理结果：{item.result_zh}。"]
+        body = [f"{opening}符合规定条件，决定准予办理。办理结果：{results}。"]
         if application.result_note:
             body.append(f"说明：{application.result_note}")
     else:
@@ -105,7 +109,7 @@ def decision_pdf(application: Application, applicant_name: str) -> bytes:
             "或者在六个月内依法向人民法院提起行政诉讼。",
         ]
     body.insert(0, f"{applicant_name}：")
-    body.append("设定依据：" + "；".join(item.legal_basis_zh))
+    body.append("设定依据：" + "；".join(basis))
     pdf.setFont(font, 12)
     for paragraph in body:
         for line in _wrap(paragraph, font, 12, right - left):
@@ -172,7 +176,7 @@ def counter_document_pdf(
     """A document the single window prints for a walk-in applicant (受理回执, 一次性告知书):
     the application number, what was decided or what is missing, and a QR code to follow it."""
     font = _font()
-    item, department = application.item, application.item.department
+    department = application.item.department
     buffer = io.BytesIO()
     pdf = canvas.Canvas(buffer, pagesize=A4, pageCompression=1)
     pdf.setTitle(f"{title} {application.number}")
@@ -190,7 +194,7 @@ def counter_document_pdf(
     facts = [
         f"申请人：{applicant_name}",
         f"申请编号：{application.number}",
-        f"办理事项：{item.name_zh}（{item.code}）",
+        "办理事项：" + "、".join(f"{i.name_zh}（{i.code}）" for i in application.items),
         f"承办部门：{department.name_zh}",
     ]
     for line in facts:

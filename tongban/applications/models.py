@@ -64,6 +64,32 @@ class Application(TimestampMixin, Base):
         lazy="raise", order_by="Material.id", cascade="all, delete-orphan"
     )
     history: Mapped[list[StatusChange]] = relationship(lazy="raise", order_by="StatusChange.id")
+    # A bundle's department application also covers that department's other items of the
+    # bundle (handled together by its back office); ``item`` is the first of them.
+    covered: Mapped[list[CoveredItem]] = relationship(
+        lazy="raise", order_by="CoveredItem.position", cascade="all, delete-orphan"
+    )
+
+    @property
+    def items(self) -> list[Any]:
+        """Every item the application is for: its own first, then the covered ones."""
+        return [self.item, *(c.item for c in self.covered)]
+
+
+class CoveredItem(Base):
+    """One more item an application covers (see ``Application.covered``)."""
+
+    __tablename__ = "application_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
+    item_id: Mapped[int] = mapped_column(ForeignKey("service_items.id"))
+    item_version: Mapped[int]
+    position: Mapped[int]
+
+    item: Mapped[Any] = relationship("ServiceItem", lazy="raise")
 
 
 class Material(Base):

@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from tongban.applications.models import Application
+from tongban.applications.models import Application, CoveredItem
 from tongban.applications.states import Status
 from tongban.catalog.models import ServiceItem
 
@@ -17,6 +17,12 @@ def _applications() -> Select[Application]:
     return select(Application).options(
         selectinload(Application.item).selectinload(ServiceItem.department),
         selectinload(Application.item).selectinload(ServiceItem.materials),
+        selectinload(Application.covered)
+        .selectinload(CoveredItem.item)
+        .selectinload(ServiceItem.department),
+        selectinload(Application.covered)
+        .selectinload(CoveredItem.item)
+        .selectinload(ServiceItem.materials),
         selectinload(Application.materials),
         selectinload(Application.legal_person),
         selectinload(Application.history),

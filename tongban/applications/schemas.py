@@ -78,6 +78,8 @@ class ApplicationSummary(_Read):
     item_code: str
     item_name_zh: str
     item_name_en: str
+    # A bundle's department application: the department's other items it also covers.
+    covered_item_codes: list[str] = []
     department_code: str
     # The company that applies, when the applicant filed as its representative or agent.
     legal_person: str | None
@@ -114,6 +116,7 @@ def summary(application: Any) -> dict[str, Any]:
         "item_code": application.item.code,
         "item_name_zh": application.item.name_zh,
         "item_name_en": application.item.name_en,
+        "covered_item_codes": [c.item.code for c in application.covered],
         "department_code": application.item.department.code,
         "legal_person": application.legal_person.name if application.legal_person else None,
         "legal_person_uscc": application.legal_person.uscc if application.legal_person else None,

@@ -11,6 +11,7 @@ from typing import Any, BinaryIO
 from sqlalchemy.orm import Session
 
 from tongban.applications import (
+    coverage,
     disclosure,
     documents,
     forms,
@@ -19,7 +20,11 @@ from tongban.applications import (
     repository,
     storage,
 )
+from tongban.applications.coverage import names as names
+from tongban.applications.coverage import promised_days as promised_days
+from tongban.applications.coverage import requirements as requirements
 from tongban.applications.disclosure import Disclosed
+from tongban.applications.disclosure import case_fields as case_fields
 from tongban.applications.disclosure import field_specs as field_specs
 from tongban.applications.disclosure import prefill_states as prefill_states
 from tongban.applications.errors import (
@@ -29,7 +34,7 @@ from tongban.applications.errors import (
     NoDecisionYet,
     NotEditable,
 )
-from tongban.applications.models import Application, Material, StatusChange
+from tongban.applications.models import Application, CoveredItem, Material, StatusChange
 from tongban.applications.policy import TrackingPass
 from tongban.applications.states import (
     EDITABLE,
@@ -42,7 +47,7 @@ from tongban.applications.states import (
 )
 from tongban.audit import service as audit
 from tongban.catalog import service as catalog_service
-from tongban.catalog.models import Department, MaterialRequirement, ServiceItem
+from tongban.catalog.models import Department, ServiceItem
 from tongban.config import get_settings
 from tongban.connectors import outbox
 from tongban.errors import InvalidInput, NotFound
@@ -184,7 +189,7 @@ def update_form(
     _require_editable(application)
     if merge:
         form = {**disclosure.unseal(application.number, application.sealed_form), **form}
-    cleaned = forms.clean(field_specs(application.item), form, complete=False)
+    cleaned = forms.clean(case_fields(application), form, complete=False)
     _store_form(session, application, cleaned)
     _audit(session, editor, "form_saved", application)
     return application
@@ -202,7 +207,7 @@ def add_material(
     application = _load(session, number)
     editor = policy.require_edit(subject, application)
     _require_editable(application)
-    requirement = _requirement(application.item, requirement_code)
+    requirement = _requirement(application, requirement_code)
     limit = min(requirement.max_mb, get_settings().max_upload_mb) * 1024 * 1024
     stored = storage.store(stream, allowed=requirement.types, max_bytes=limit)
     material = Material(
@@ -439,7 +444,7 @@ class Gaps:
     """What still stops submission, in detail (the one-time notice lists it all at once)."""
 
     fields: list[LocalText]
-    materials: list[MaterialRequirement]
+    materials: list[coverage.Requirement]
 
     def __bool__(self) -> bool:
         return bool(self.fields or self.materials)
@@ -451,10 +456,10 @@ def gaps(application: Application) -> Gaps:
     return Gaps(
         [
             LocalText(f.label_zh, f.label_en)
-            for f in field_specs(application.item)
+            for f in case_fields(application)
             if f.required and values.get(f.name) in (None, "", False)
         ],
-        [r for r in application.item.materials if r.required and r.code not in have],
+        [r for r in coverage.requirements(application) if r.required and r.code not in have],
     )
 
 
@@ -468,13 +473,13 @@ def missing(application: Application, form: dict[str, Any] | None = None) -> lis
     )
     gaps = [
         LocalText(f.label_zh, f.label_en)
-        for f in field_specs(application.item)
+        for f in case_fields(application)
         if f.required and values.get(f.name) in (None, "", False)
     ]
     have = {m.requirement_code for m in application.materials}
     gaps += [
         LocalText(r.name_zh, r.name_en)
-        for r in application.item.materials
+        for r in coverage.requirements(application)
         if r.required and r.code not in have
     ]
     return gaps
@@ -532,16 +537,41 @@ def link_to_bundle(
     *,
     bundle_case_id: int,
     waiting_for: list[str],
+    covering: Sequence[str] = (),
 ) -> Application:
-    """Make a draft one item of the applicant's bundle case; it starts once the applications
-    ``waiting_for`` are approved."""
+    """Make a draft the application of one department in the applicant's bundle case, for its
+    own item and the department's other items of the bundle (``covering``, item codes); it
+    starts once the applications ``waiting_for`` are approved."""
     application = _load(session, number)
     editor = policy.require_edit(subject, application)
     _require_editable(application)
+    for code in covering:
+        item = catalog_service.get_item(session, subject, code)
+        policy.require_apply(subject, item)
+        if item.department_id != application.department_id or item.id in {
+            i.id for i in application.items
+        }:
+            raise InvalidInput(
+                "Service item {code} cannot be handled in this application.",
+                field="covering",
+                code=code,
+            )
+        application.covered.append(
+            CoveredItem(item=item, item_version=item.version, position=len(application.covered))
+        )
     application.bundle_case_id = bundle_case_id
     application.waiting_for = list(waiting_for)
-    _audit(session, editor, "linked", application, bundle_case=bundle_case_id, after=waiting_for)
-    return application
+    session.flush()
+    _audit(
+        session,
+        editor,
+        "linked",
+        application,
+        bundle_case=bundle_case_id,
+        after=waiting_for,
+        covering=list(covering),
+    )
+    return _load(session, number)
 
 
 def bundle_applications(
@@ -594,13 +624,12 @@ def _notify(session: Session, application: Application, action: Action, reason: 
         return
     applicant = session.get(Account, application.applicant_id)
     assert applicant is not None
-    item = application.item
     values: dict[str, str | LocalText] = {
         "name": application.legal_person.name
         if application.legal_person
         else applicant.display_name,
         "number": application.number,
-        "item": LocalText(item.name_zh, item.name_en),
+        "item": coverage.names(application),
         "due_on": application.promised_due_on.isoformat() if application.promised_due_on else "",
         "reason": reason,
         "result_number": application.result_number or "",
@@ -627,7 +656,6 @@ def warn_due_soon(session: Session, subject: Account | None, *, within_days: int
     for application in repository.due_by(session, horizon, OPEN_FOR_DEPARTMENT):
         assert application.promised_due_on is not None
         left = calendar.workdays_between(today, application.promised_due_on)
-        item = application.item
         for official in identity_service.department_officials(
             session, subject, application.department_id
         ):
@@ -640,7 +668,7 @@ def warn_due_soon(session: Session, subject: Account | None, *, within_days: int
                     personalisation={
                         "name": official.display_name,
                         "number": application.number,
-                        "item": LocalText(item.name_zh, item.name_en),
+                        "item": coverage.names(application),
                         "due_on": application.promised_due_on.isoformat(),
                         "days_left": str(max(left, 0)),
                     },
@@ -665,17 +693,21 @@ def _apply_effects(
     now = utcnow()
     if action is Action.SUBMIT:
         stored = disclosure.unseal(application.number, application.sealed_form)
-        cleaned = forms.clean(field_specs(application.item), stored, complete=True)
+        cleaned = forms.clean(case_fields(application), stored, complete=True)
         gaps = missing(application, stored)
         if gaps:
             raise Incomplete("Not yet complete: {what}.", what=_join(gaps))
         _store_form(session, application, cleaned)
         application.submitted_at = now
     elif action is Action.ACCEPT:
-        item, calendar, today = application.item, get_calendar(), local_date(now)
+        calendar, today = get_calendar(), local_date(now)
         application.accepted_at = now
-        application.promised_due_on = calendar.add_workdays(today, item.promised_days)
-        application.statutory_due_on = calendar.add_workdays(today, item.statutory_days)
+        promised, statutory = (
+            coverage.promised_days(application),
+            coverage.statutory_days(application),
+        )
+        application.promised_due_on = calendar.add_workdays(today, promised)
+        application.statutory_due_on = calendar.add_workdays(today, statutory)
     elif action in (Action.APPROVE, Action.DENY):
         application.decided_at = now
     elif action is Action.COMPLETE:
@@ -701,6 +733,8 @@ def _publish(session: Session, application: Application, action: Action, reason:
             "number": application.number,
             "item_code": application.item.code,
             "item_name": application.item.name_zh,
+            # The department's other items of a bundle, handled together with this one.
+            "covered_items": [c.item.code for c in application.covered],
             "status": application.status.value,
             "action": action.value,
             "reason": reason,
@@ -727,7 +761,7 @@ def _publish(session: Session, application: Application, action: Action, reason:
 
 
 def _store_form(session: Session, application: Application, form: dict[str, Any]) -> None:
-    schema = disclosure.form_schema(session, application.item)
+    schema = disclosure.case_schema(session, application)
     application.sealed_form = disclosure.seal(schema, application.number, form)
 
 
@@ -771,8 +805,8 @@ def _require_editable(application: Application) -> None:
         )
 
 
-def _requirement(item: ServiceItem, code: str) -> MaterialRequirement:
-    for requirement in item.materials:
+def _requirement(application: Application, code: str) -> coverage.Requirement:
+    for requirement in coverage.requirements(application):
         if requirement.code == code:
             return requirement
     raise InvalidInput(

@@ -29,11 +29,13 @@ class _Problem(Exception):
 # A catalog item's fields as name -> (type, options): fields several items share are asked
 # once, so they must mean the same in each.
 FieldsOf = Callable[[str], dict[str, tuple[str, tuple[str, ...]]] | None]
+# A catalog item's department code: a department's items of a bundle are one application.
+DepartmentOf = Callable[[str], str | None]
 
 
-def load(path: Path, fields_of: FieldsOf) -> BundleSpec:
+def load(path: Path, fields_of: FieldsOf, department_of: DepartmentOf | None = None) -> BundleSpec:
     """The bundle in ``path``; ``fields_of`` gives a catalog item's fields (None: no such
-    item)."""
+    item), ``department_of`` its department."""
     try:
         text = path.read_text(encoding="utf-8")
         root = yaml.compose(text)
@@ -48,7 +50,7 @@ def load(path: Path, fields_of: FieldsOf) -> BundleSpec:
         ) from exc
     try:
         spec = BundleSpec.model_validate(raw)
-        check(spec, fields_of)
+        check(spec, fields_of, department_of)
     except ValidationError as exc:
         first = exc.errors()[0]
         raise _refusal(path, root, tuple(first["loc"]), first["msg"]) from exc
@@ -66,7 +68,7 @@ def _refusal(path: Path, root: Any, loc: Loc, message: str) -> BundleFileInvalid
     )
 
 
-def check(spec: BundleSpec, fields_of: FieldsOf) -> None:
+def check(spec: BundleSpec, fields_of: FieldsOf, department_of: DepartmentOf | None = None) -> None:
     keys = {i.key: index for index, i in enumerate(spec.items)}
     seen: dict[str, tuple[tuple[str, tuple[str, ...]], str]] = {}
     for index, entry in enumerate(spec.items):
@@ -91,6 +93,8 @@ def check(spec: BundleSpec, fields_of: FieldsOf) -> None:
             ("items", index, "after"),
             "the items depend on each other in a cycle: " + " -> ".join(cycle),
         )
+    if department_of is not None:
+        _check_departments(spec, department_of)
     questions = {q.id: index for index, q in enumerate(spec.questions)}
     for q_index, question in enumerate(spec.questions):
         for o_index, option in enumerate(question.options):
@@ -111,6 +115,30 @@ def check(spec: BundleSpec, fields_of: FieldsOf) -> None:
         )
     if not spec.questions and not all(i.always for i in spec.items):
         raise _Problem(("items",), "items that are not always needed need a question to add them")
+
+
+def _check_departments(spec: BundleSpec, department_of: DepartmentOf) -> None:
+    """A department's items are handled as one application, which starts when the other
+    departments' items it waits for are approved: departments waiting for each other (A's
+    item after B's, B's after another of A's) would never start."""
+    department = {i.key: department_of(i.item) or i.item for i in spec.items}
+    edges: dict[str, set[str]] = {}
+    for entry in spec.items:
+        for before in entry.after:
+            if department[before] != department[entry.key]:
+                edges.setdefault(department[entry.key], set()).add(department[before])
+    cycle = _cycle({d: sorted(targets) for d, targets in sorted(edges.items())})
+    if cycle:
+        index = next(
+            n
+            for n, i in enumerate(spec.items)
+            if department[i.key] == cycle[0] and any(department[b] == cycle[1] for b in i.after)
+        )
+        raise _Problem(
+            ("items", index, "after"),
+            "a department's items are one application, and the departments would wait for "
+            "each other: " + " -> ".join(cycle),
+        )
 
 
 def _cycle(edges: dict[str, Iterable[str]]) -> list[str]:

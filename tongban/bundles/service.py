@@ -1,10 +1,11 @@
 """Bundles ("one thing, one go", 一件事一次办): answer a few questions, fill one merged form
-and one merged material list, submit once; one linked application per item goes to each
-department, dependent items start when their predecessors are approved, and the progress is
-shown as one.
+and one merged material list, submit once; one linked application goes to each department,
+covering that department's items of the bundle (its back office handles them together), an
+application starts when the other departments' items it waits for are approved, and the
+progress is shown as one.
 
 The merged form is not stored here: its values go straight into the linked applications
-(sealed there, read back through their disclosure), each getting the fields its item has.
+(sealed there, read back through their disclosure), each getting the fields its items have.
 """
 
 from __future__ import annotations
@@ -42,13 +43,17 @@ def bundles_dir() -> Path:
 
 
 Signature = tuple[str, tuple[str, ...]]
-Catalog = tuple[tuple[str, tuple[tuple[str, Signature], ...]], ...]
+# Per item: code, department code, fields.
+Catalog = tuple[tuple[str, str, tuple[tuple[str, Signature], ...]], ...]
 
 
 @lru_cache(maxsize=8)
 def _read(directory: Path, catalog: Catalog) -> tuple[BundleSpec, ...]:
-    fields = {code: dict(signatures) for code, signatures in catalog}
-    return tuple(files.load(path, fields.get) for path in sorted(directory.glob("*.yaml")))
+    fields = {code: dict(signatures) for code, _, signatures in catalog}
+    departments = {code: department for code, department, _ in catalog}
+    return tuple(
+        files.load(path, fields.get, departments.get) for path in sorted(directory.glob("*.yaml"))
+    )
 
 
 def catalogue(
@@ -60,6 +65,7 @@ def catalogue(
     catalog: Catalog = tuple(
         (
             item.code,
+            item.department.code,
             tuple(
                 (s.name, (s.type, tuple(o.value for o in s.options or [])))
                 for s in applications_service.field_specs(item)
@@ -77,6 +83,15 @@ class Bundle:
 
     def departments(self) -> list[str]:
         return sorted({i.department.code for i in self.items.values()})
+
+    def by_department(self, keys: Sequence[str]) -> dict[str, list[str]]:
+        """``keys`` grouped by their item's department, in the bundle's order: each group is
+        one application, for its first item and covering the others."""
+        groups: dict[str, list[str]] = {}
+        for entry in self.spec.items:
+            if entry.key in keys:
+                groups.setdefault(self.items[entry.key].department.code, []).append(entry.key)
+        return groups
 
 
 def get_bundle(session: Session, subject: Account | None, code: str) -> Bundle:
@@ -101,7 +116,7 @@ def ask(
 def start(
     session: Session, subject: Account | None, *, code: str, answers: Mapping[str, str]
 ) -> BundleCase:
-    """Open the bundle case: a linked draft per item that applies."""
+    """Open the bundle case: a linked draft per department, for its items that apply."""
     applicant = policy.require_file(subject)
     bundle, result = ask(session, subject, code, answers)
     if not result.done:
@@ -118,21 +133,34 @@ def start(
     )
     session.add(case)
     session.flush()
+    groups = bundle.by_department(result.keys)
     numbers: dict[str, str] = {}
-    for key in result.keys:
-        draft = applications_service.start(session, subject, item_code=bundle.items[key].code)
-        numbers[key] = draft.number
+    for keys in groups.values():
+        draft = applications_service.start(session, subject, item_code=bundle.items[keys[0]].code)
+        numbers.update(dict.fromkeys(keys, draft.number))
     entries = {i.key: i for i in bundle.spec.items}
-    for key, number in numbers.items():
+    for keys in groups.values():
+        number = numbers[keys[0]]
+        # Within the department its back office keeps the order; across departments the
+        # application waits (file checks keep departments from waiting for each other).
+        before = {numbers[k] for key in keys for k in entries[key].after if k in numbers}
         applications_service.link_to_bundle(
             session,
             subject,
             number,
             bundle_case_id=case.id,
-            waiting_for=[numbers[k] for k in entries[key].after if k in numbers],
+            waiting_for=sorted(before - {number}),
+            covering=[bundle.items[k].code for k in keys[1:]],
         )
-    case.numbers = numbers
-    _audit(session, applicant, "started", case, items=list(numbers))
+    case.numbers = {k: numbers[k] for k in result.keys}
+    _audit(
+        session,
+        applicant,
+        "started",
+        case,
+        items=list(case.numbers),
+        applications={d: numbers[keys[0]] for d, keys in groups.items()},
+    )
     return case
 
 
@@ -169,7 +197,7 @@ class MergedMaterial:
 class Merged:
     case: BundleCase
     bundle: Bundle
-    applications: dict[str, Application]  # by key
+    applications: dict[str, Application]  # by key; a department's keys share one
     fields: list[FieldSpec]  # each asked once
     values: dict[str, Any]
     materials: list[MergedMaterial]
@@ -182,6 +210,11 @@ class Merged:
     @property
     def completed(self) -> bool:
         return all(a.status is Status.COMPLETED for a in self.applications.values())
+
+    @property
+    def linked(self) -> list[Application]:
+        """One per department, in the bundle's order."""
+        return list({a.number: a for a in self.applications.values()}.values())
 
     def waiting(self, key: str) -> list[str]:
         """Keys of the items this one still waits for."""
@@ -203,13 +236,14 @@ def merged(session: Session, subject: Account | None, case_id: int) -> Merged:
     materials: dict[str, MergedMaterial] = {}
     missing: list[LocalText] = []
     for key, application in apps.items():
+        item = bundle.items[key]
         shown = applications_service.disclose(session, subject, application).values
-        for spec in applications_service.field_specs(application.item):
+        for spec in applications_service.field_specs(item):
             specs.setdefault(spec.name, spec)
             if values.get(spec.name) in (None, "") and shown.get(spec.name) not in (None, ""):
                 values[spec.name] = shown[spec.name]
         uploaded = {m.requirement_code: m.filename for m in application.materials}
-        for requirement in application.item.materials:
+        for requirement in item.materials:
             entry = materials.get(requirement.code)
             if entry is None:
                 entry = materials[requirement.code] = MergedMaterial(
@@ -224,6 +258,7 @@ def merged(session: Session, subject: Account | None, case_id: int) -> Merged:
             entry.keys.append(key)
             if requirement.code in uploaded and uploaded[requirement.code] not in entry.files:
                 entry.files.append(uploaded[requirement.code])
+    for application in {a.number: a for a in apps.values()}.values():
         for gap in applications_service.missing(application):
             if gap not in missing:
                 missing.append(gap)
@@ -235,13 +270,13 @@ def merged(session: Session, subject: Account | None, case_id: int) -> Merged:
 def save_form(
     session: Session, subject: Account | None, case_id: int, values: Mapping[str, Any]
 ) -> None:
-    """Each linked application gets the fields its item has (a field several need, once)."""
+    """Each linked application gets the fields its items have (a field several need, once)."""
     case = _case(session, case_id)
     applicant = policy.require_own(subject, case)
     known: set[str] = set()
-    for number in case.numbers.values():
+    for number in dict.fromkeys(case.numbers.values()):
         application = applications_service.get(session, subject, number)
-        names = {s.name for s in applications_service.field_specs(application.item)}
+        names = {s.name for s in applications_service.case_fields(application)}
         known |= names
         part = {k: v for k, v in values.items() if k in names}
         applications_service.update_form(session, subject, number, part, merge=True)
@@ -264,9 +299,9 @@ def add_material(
     case = _case(session, case_id)
     applicant = policy.require_own(subject, case)
     taken = 0
-    for number in case.numbers.values():
+    for number in dict.fromkeys(case.numbers.values()):
         application = applications_service.get(session, subject, number)
-        if requirement_code in {r.code for r in application.item.materials}:
+        if requirement_code in {r.code for r in applications_service.requirements(application)}:
             stream.seek(0)
             applications_service.add_material(
                 session,
@@ -302,7 +337,7 @@ def submit(session: Session, subject: Account | None, case_id: int) -> Merged:
                 "、".join(m.zh for m in whole.missing), ", ".join(m.en for m in whole.missing)
             ),
         )
-    for application in whole.applications.values():
+    for application in whole.linked:
         if not application.waiting_for:
             applications_service.act(session, subject, application.number, Action.SUBMIT)
     case.submitted_at = utcnow()

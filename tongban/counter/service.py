@@ -23,6 +23,7 @@ from tongban.counter import policy, repository
 from tongban.counter.errors import NothingMissing, StillMissing, VisitNotFound
 from tongban.counter.models import CounterVisit, Outcome
 from tongban.identity import service as identity_service
+from tongban.identity import walk_ins
 from tongban.identity.models import Account
 from tongban.kit.clock import utcnow
 
@@ -32,6 +33,23 @@ TITLES = {Outcome.RECEIPT: "受理回执", Outcome.NOTICE: "一次性告知书"}
 def find_person(session: Session, subject: Account | None, *, id_number: str) -> Account:
     policy.require_counter(subject)
     return identity_service.find_applicant(session, subject, id_number)
+
+
+def register_person(
+    session: Session,
+    subject: Account | None,
+    *,
+    name: str,
+    id_number: str,
+    phone: str,
+    email: str = "",
+) -> Account:
+    """A walk-in with no account: registered on the spot, with no password; they claim the
+    account online later (``identity.walk_ins``) and find the counter's cases in it."""
+    policy.require_counter(subject)
+    return walk_ins.register_walk_in(
+        session, subject, display_name=name, id_number=id_number, phone=phone, email=email
+    )
 
 
 def open_case(
@@ -191,7 +209,7 @@ def document_pdf(session: Session, subject: Account | None, visit_id: int) -> tu
         limit = applications_service.time_limit(application)
         body = [
             "你提交的申请材料齐全、符合法定形式，现予受理，已转承办部门办理。",
-            f"承诺办结时限：{application.item.promised_days}个工作日"
+            f"承诺办结时限：{applications_service.promised_days(application)}个工作日"
             + (f"，于{limit.due_on.isoformat()}前办结。" if limit else "。"),
         ]
         listed = [
@@ -228,7 +246,7 @@ def document_pdf(session: Session, subject: Account | None, visit_id: int) -> tu
 
 
 def _requirement_name(application: Application, code: str) -> str:
-    for requirement in application.item.materials:
+    for requirement in applications_service.requirements(application):
         if requirement.code == code:
             return str(requirement.name_zh)
     return code

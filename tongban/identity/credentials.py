@@ -34,6 +34,11 @@ _CODE = re.compile(r"^[0-9]{6}$")
 _BASE32 = re.compile(r"^[A-Z2-7]{16,64}$")
 
 
+# The hash of an account with no password yet (opened at the counter, not claimed): not an
+# argon2 hash, so no password ever matches it.
+NO_PASSWORD = "!"
+
+
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
 

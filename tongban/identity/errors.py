@@ -47,3 +47,11 @@ class NotAuthorisedFor(Forbidden):
     """The person is not (or no longer) authorised to act for the legal person."""
 
     code = "not_authorised_for"
+
+
+class ClaimCodeInvalid(Unauthenticated):
+    code = "claim_code_invalid"
+
+
+class TooManyClaimCodes(Conflict):
+    code = "too_many_claim_codes"

@@ -146,3 +146,21 @@ class LegalPersonAgent(Base):
     granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
     expires_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+
+
+class ClaimCode(Base):
+    """A one-time code sent to the phone of an account opened at the counter (no password yet),
+    with which the person claims it online and sets a password. Only a keyed hash is kept."""
+
+    __tablename__ = "account_claim_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    code_hash: Mapped[str] = mapped_column(String(64))
+    salt: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(default=0)
+    used_at: Mapped[datetime | None]

@@ -132,6 +132,15 @@ def require_list_officials(subject: Account | None) -> None:
         raise Forbidden("Only officials and administrators may list a department's officials.")
 
 
+def require_register_walk_in(subject: Account | None) -> Account:
+    """Registering a walk-in applicant who has no account: counter clerks, at the window."""
+    if subject is None:
+        raise Unauthenticated("Please sign in first.")
+    if subject.kind is not AccountKind.OFFICIAL or "counter_clerk" not in (subject.roles or []):
+        raise Forbidden("Only a counter clerk may register a walk-in applicant.")
+    return subject
+
+
 def require_look_up_person(subject: Account | None) -> Account | None:
     """Finding a person by ID number: counter clerks serving walk-in applicants."""
     if subject is None:

@@ -6,13 +6,14 @@ import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from tongban.identity.models import (
     Account,
     AccountKind,
     AgentRole,
+    ClaimCode,
     LegalPerson,
     LegalPersonAgent,
     WebSession,
@@ -192,3 +193,24 @@ def applicant_by_id_number(session: Session, id_number: str) -> Account | None:
     return session.execute(
         select(Account).where(Account.id_number == id_number, Account.kind == AccountKind.APPLICANT)
     ).scalar_one_or_none()
+
+
+def claim_codes_since(session: Session, account_id: int, since: datetime) -> int:
+    stmt = select(func.count(ClaimCode.id)).where(
+        ClaimCode.account_id == account_id, ClaimCode.created_at >= since
+    )
+    return int(session.execute(stmt).scalar_one())
+
+
+def live_claim_code(session: Session, account_id: int, now: datetime) -> ClaimCode | None:
+    """The latest code sent for the account, if it is unused and not expired."""
+    stmt = (
+        select(ClaimCode)
+        .where(ClaimCode.account_id == account_id)
+        .order_by(ClaimCode.id.desc())
+        .limit(1)
+    )
+    latest = session.execute(stmt).scalar_one_or_none()
+    if latest is None or latest.used_at is not None or latest.expires_at <= now:
+        return None
+    return latest

@@ -7,7 +7,6 @@ raises: callers commit it anyway (the pages render the refusal, the API returns 
 
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 from collections.abc import Sequence
@@ -19,7 +18,7 @@ from sqlalchemy.orm import Session
 from tongban.audit import service as audit
 from tongban.config import get_settings
 from tongban.errors import Conflict, InvalidInput
-from tongban.identity import credentials, policy, repository
+from tongban.identity import credentials, policy, repository, walk_ins
 from tongban.identity.credentials import AMR_PASSWORD, AMR_TWO_FACTOR
 from tongban.identity.errors import (
     AccountNotFound,
@@ -552,7 +551,14 @@ def register_applicant(
     problem = resident_id_problem(id_number)
     if problem:
         raise InvalidInput(problem, field="id_number")
-    if repository.id_number_taken(session, id_number):
+    existing = repository.account_by_id_number(session, id_number)
+    if existing is not None and walk_ins.is_unclaimed(existing):
+        raise Conflict(
+            "An account was opened for you at a service counter: claim it with a code sent to "
+            "your phone.",
+            field="id_number",
+        )
+    if existing is not None:
         raise Conflict(
             "An account with this ID number exists already; please sign in.", field="id_number"
         )
@@ -591,8 +597,8 @@ def person_for_resident(
     return create_account(
         session,
         subject,
-        # Not a name anyone picks (they are 3 to 32 characters of [a-z0-9_.-], no '+').
-        username="resident+" + hashlib.sha256(id_number.encode()).hexdigest()[:24],
+        # Not a name anyone picks: the account is claimed like one opened at the counter.
+        username=walk_ins.unclaimed_username(id_number),
         password=secrets.token_urlsafe(32),
         display_name=name.strip()[:50] or id_number[-4:],
         kind=AccountKind.APPLICANT,

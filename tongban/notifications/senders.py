@@ -4,7 +4,8 @@
   file, as one JSON line) instead of sending it.
 - ``SmtpSender``: e-mail through an SMTP server (STARTTLS and login optional).
 - ``SmsSender``: SMS through an ``SmsGateway``, the one small interface a carrier's or a
-  government SMS platform's client implements (``TONGBAN_NOTIFY_SMS_GATEWAY=module:factory``).
+  government SMS platform's client implements: ``sms_http.HttpSmsGateway`` for the signed HTTP
+  APIs (``TONGBAN_NOTIFY_SMS_GATEWAY=http``), or any other (``=module:factory``).
 - ``InAppSender``: the message is the inbox entry itself; delivering it makes it visible.
 """
 
@@ -138,10 +139,31 @@ class InAppSender:
         return f"in-app:{envelope.notification_id}"
 
 
+def _http_gateway() -> SmsGateway:
+    # Imported here: the adapter builds on this module's SendError.
+    from tongban.notifications.sms_http import HttpSmsConfig, HttpSmsGateway
+
+    settings = get_settings()
+    return HttpSmsGateway(
+        HttpSmsConfig(
+            url=settings.sms_http_url,
+            app_key=settings.sms_app_key,
+            app_secret=settings.sms_app_secret,
+            template_code=settings.sms_template_code,
+            sign_name=settings.sms_sign_name,
+            template_param=settings.sms_template_param,
+            algorithm=settings.sms_signature,
+            timeout=settings.sms_timeout_seconds,
+        )
+    )
+
+
 def _load_gateway(spec: str) -> SmsGateway:
+    if spec == "http":
+        return _http_gateway()
     module_name, _, factory = spec.partition(":")
     if not factory:
-        raise ValueError("TONGBAN_NOTIFY_SMS_GATEWAY is 'record' or 'module:factory'")
+        raise ValueError("TONGBAN_NOTIFY_SMS_GATEWAY is 'record', 'http' or 'module:factory'")
     gateway: SmsGateway = getattr(importlib.import_module(module_name), factory)()
     return gateway
 

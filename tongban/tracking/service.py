@@ -7,9 +7,6 @@ kept (and rate-limited) for unknown numbers too.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
 from datetime import timedelta
 from typing import Literal
 
@@ -21,7 +18,7 @@ from tongban.applications.policy import TrackingPass
 from tongban.audit import service as audit
 from tongban.errors import InvalidInput
 from tongban.identity.models import Account
-from tongban.kit import ids
+from tongban.kit import ids, onetime
 from tongban.kit.clock import utcnow
 from tongban.notifications import events as notifications
 from tongban.notifications.models import Channel
@@ -35,10 +32,6 @@ MAX_ATTEMPTS = 5
 MAX_CODES = 3
 WINDOW = timedelta(minutes=15)
 TrackChannel = Literal["sms", "email"]
-
-
-def _hash(salt: str, code: str) -> str:
-    return hmac.new(salt.encode(), code.encode(), hashlib.sha256).hexdigest()
 
 
 def _number(number: str) -> str:
@@ -65,14 +58,14 @@ def request_code(
             "Too many codes were asked for this number; please wait {minutes} minutes.",
             minutes=int(WINDOW.total_seconds() // 60),
         )
-    code = f"{secrets.randbelow(10**6):06d}"
-    salt = secrets.token_hex(16)
+    issued = onetime.issue()
+    code = issued.code
     session.add(
         TrackingCode(
             number=number,
             channel=channel,
-            code_hash=_hash(salt, code),
-            salt=salt,
+            code_hash=issued.code_hash,
+            salt=issued.salt,
             created_at=now,
             expires_at=now + timedelta(minutes=CODE_MINUTES),
         )
@@ -112,7 +105,7 @@ def track(session: Session, subject: Account | None, *, number: str, code: str) 
     if live is None or live.attempts >= MAX_ATTEMPTS:
         raise wrong
     live.attempts += 1
-    if not hmac.compare_digest(live.code_hash, _hash(live.salt, code.strip())):
+    if not onetime.matches(live.salt, live.code_hash, code):
         audit.record(
             session,
             actor=subject,

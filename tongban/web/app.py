@@ -39,6 +39,7 @@ from tongban.web.pages import analytics as analytics_pages
 from tongban.web.pages import applications as application_pages
 from tongban.web.pages import bundles as bundle_pages
 from tongban.web.pages import catalog as catalog_pages
+from tongban.web.pages import claims as claim_pages
 from tongban.web.pages import connectors as connector_pages
 from tongban.web.pages import counter as counter_pages
 from tongban.web.pages import evaluations as evaluation_pages
@@ -106,6 +107,7 @@ def create_app(engine: Engine | None = None, public_url: str | None = None) -> F
         tracking_pages.router,
         evaluation_pages.router,
         counter_pages.router,
+        claim_pages.router,
         bundle_pages.router,
         analytics_pages.router,
         proactive_pages.router,

@@ -83,7 +83,7 @@ def _case(merged: service.Merged) -> CaseRead:
         applications=[
             LinkedRead(
                 key=key,
-                item_code=a.item.code,
+                item_code=merged.bundle.items[key].code,
                 department_code=a.item.department.code,
                 number=a.number,
                 status=a.status,

@@ -24,6 +24,13 @@ class PersonRead(BaseModel):
     phone_last4: str | None
 
 
+class PersonCreate(BaseModel):
+    name: str = Field(max_length=50)
+    id_number: str = Field(max_length=18)
+    phone: str = Field(max_length=20)
+    email: str = Field(default="", max_length=254)
+
+
 class CaseCreate(BaseModel):
     id_number: str = Field(min_length=15, max_length=18)
     item_code: str
@@ -70,6 +77,27 @@ def _case(session: SessionDep, subject: ApiSubject, number: str) -> ApplicationR
 def find_person(id_number: str, session: SessionDep, subject: ApiSubject) -> PersonRead:
     """Look a walk-in applicant up by resident ID number (audited)."""
     person = service.find_person(session, subject, id_number=id_number)
+    return PersonRead(
+        display_name=person.display_name, phone_last4=person.phone[-4:] if person.phone else None
+    )
+
+
+@router.post(
+    "/api/v1/counter/people",
+    response_model=PersonRead,
+    status_code=status.HTTP_201_CREATED,
+    responses={409: {"description": "Someone with this ID number has an account already"}},
+)
+def register_person(body: PersonCreate, session: SessionDep, subject: ApiSubject) -> PersonRead:
+    """Register a walk-in with no account (no password: they claim it online at /claim)."""
+    person = service.register_person(
+        session,
+        subject,
+        name=body.name,
+        id_number=body.id_number,
+        phone=body.phone,
+        email=body.email,
+    )
     return PersonRead(
         display_name=person.display_name, phone_last4=person.phone[-4:] if person.phone else None
     )

@@ -43,6 +43,7 @@ class Step(BaseModel):
 class Progress(BaseModel):
     number: str
     item_code: str
+    # Every item the application covers (a bundle's department application may have several).
     item_name_zh: str
     item_name_en: str
     department_code: str
@@ -101,8 +102,8 @@ def track(
     return Progress(
         number=application.number,
         item_code=application.item.code,
-        item_name_zh=application.item.name_zh,
-        item_name_en=application.item.name_en,
+        item_name_zh=applications_service.names(application).zh,
+        item_name_en=applications_service.names(application).en,
         department_code=application.item.department.code,
         status=application.status,
         submitted_at=application.submitted_at,

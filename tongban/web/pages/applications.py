@@ -53,7 +53,7 @@ def _edit_page(
     """The form page, with an error shown both in the summary at the top and at its field
     (``error_material``: the material whose upload failed)."""
     application = service.get(session, subject, number)
-    fields = service.field_specs(application.item)
+    fields = service.case_fields(application)
     # The edit page is the applicant's own: the whole form, as saved or as just typed.
     shown = values if values is not None else service.disclose(session, subject, application).values
     have = {m.requirement_code for m in application.materials}
@@ -76,7 +76,7 @@ def _edit_page(
         error_material=error_material if error else None,
         # After a refused submission, point at each required material still to upload.
         unmet_materials={
-            r.code for r in application.item.materials if r.required and r.code not in have
+            r.code for r in service.requirements(application) if r.required and r.code not in have
         }
         if isinstance(error, Incomplete)
         else set(),
@@ -200,7 +200,7 @@ def detail(number: str, request: Request, session: SessionDep, subject: PageUser
         subject,
         application=application,
         limit=service.time_limit(application),
-        fields=service.field_specs(application.item),
+        fields=service.case_fields(application),
         form=service.disclose(session, subject, application),
         prefill=service.prefill_states(application),
         actions=service.next_actions(subject, application),

@@ -10,6 +10,7 @@ from tongban.applications import service as applications_service
 from tongban.catalog import service as catalog_service
 from tongban.counter import service
 from tongban.errors import InvalidInput, TongbanError
+from tongban.identity.errors import AccountNotFound
 from tongban.identity.models import Account
 from tongban.kit.i18n import translate
 from tongban.web import responses
@@ -28,24 +29,75 @@ def _error(request: Request, exc: TongbanError) -> str:
 def start(
     request: Request, session: SessionDep, subject: PageUser, id_number: str = ""
 ) -> Response:
-    visits = service.recent_visits(session, subject)
     person, error = None, None
     if id_number:
         try:
             person = service.find_person(session, subject, id_number=id_number)
         except TongbanError as exc:
             error = exc
+    # Nobody has this (valid) ID number yet: not an error here, the person is registered.
+    register = isinstance(error, AccountNotFound)
+    return _start_page(
+        request,
+        session,
+        subject,
+        id_number=id_number[:18],
+        person=person,
+        error=None if register else error,
+        register=register,
+        registered=request.query_params.get("registered") == "1",
+    )
+
+
+def _start_page(
+    request: Request,
+    session: SessionDep,
+    subject: Account,
+    *,
+    id_number: str,
+    person: Account | None = None,
+    error: TongbanError | None = None,
+    register: bool = False,
+    registered: bool = False,
+    values: dict[str, str] | None = None,
+) -> Response:
     return render(
         request,
         "counter/start.html",
         subject,
         status_code=error.status_code if error else 200,
-        id_number=id_number[:18],
+        page_path=f"/counter?id_number={id_number}" if id_number else "/counter",
+        id_number=id_number,
         person=person,
         items=[i for i in catalog_service.search(session, subject) if i.offline],
-        visits=visits,
+        visits=service.recent_visits(session, subject),
         error=_error(request, error) if error else None,
+        error_field=error.field if error else None,
+        register=register,
+        registered=registered,
+        values=values or {},
     )
+
+
+@router.post("/counter/people")
+def register_person(
+    request: Request, session: SessionDep, subject: PageUser, form: PostedForm
+) -> Response:
+    values = {k: str(form.get(k) or "").strip() for k in ("name", "id_number", "phone", "email")}
+    try:
+        person = service.register_person(session, subject, **values)
+    except TongbanError as exc:
+        # A refused registration (a duplicate ID number too) keeps what the clerk typed.
+        return _start_page(
+            request,
+            session,
+            subject,
+            id_number=values["id_number"][:18],
+            error=exc,
+            register=True,
+            values=values,
+        )
+    return RedirectResponse(f"/counter?id_number={person.id_number}&registered=1", status_code=303)
 
 
 @router.post("/counter/cases")
@@ -78,7 +130,7 @@ def _case_page(
         page_path=f"/counter/cases/{number}",
         application=application,
         applicant=applicant,
-        fields=applications_service.field_specs(application.item),
+        fields=applications_service.case_fields(application),
         form=applications_service.disclose(session, subject, application),
         gaps=checked.gaps,
         error=_error(request, error) if error else None,

@@ -12,6 +12,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from tongban.applications import service as applications_service
 from tongban.identity.models import Account
 from tongban.kit.clock import local_zone
 from tongban.kit.i18n import LocalText, pick, translate
@@ -25,6 +26,11 @@ def make_templates(directory: Path) -> Jinja2Templates:
     templates.env.filters["localtime"] = _localtime
     templates.env.filters["yuan"] = _yuan
     templates.env.globals["labels"] = labels
+    # An application may cover several items of one department (a bundle's): pages show the
+    # names, materials and time limit of all of them.
+    templates.env.globals["case_names"] = applications_service.names
+    templates.env.globals["case_requirements"] = applications_service.requirements
+    templates.env.globals["case_promised_days"] = applications_service.promised_days
     return templates
 
 

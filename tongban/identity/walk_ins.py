@@ -1,0 +1,209 @@
+"""Walk-in applicants without an account: the counter clerk registers the person on the spot
+(name, resident ID, phone, optionally e-mail), which opens an applicant account with no
+password; the person claims it later online with their resident ID and a one-time code sent to
+that phone, choosing a username and password. The cases filed at the counter are then in the
+account.
+
+Code requests are answered alike whether or not a claimable account exists (the answer must
+not tell who has one), and are rate-limited per account.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import timedelta
+
+from sqlalchemy.orm import Session
+
+from tongban.audit import service as audit
+from tongban.errors import Conflict, InvalidInput
+from tongban.identity import credentials, policy, repository
+from tongban.identity.errors import ClaimCodeInvalid, TooManyClaimCodes
+from tongban.identity.models import Account, AccountKind, ClaimCode
+from tongban.identity.numbers import resident_id_problem
+from tongban.kit import onetime
+from tongban.kit.clock import utcnow
+from tongban.notifications import events as notifications
+from tongban.notifications.models import Channel
+
+# An account that nobody has claimed yet: its username is not one a person picks (those are
+# 3 to 32 characters of [a-z0-9_.-], no '+'), and it has no password.
+UNCLAIMED_PREFIX = "resident+"
+CODE_MINUTES = 10
+MAX_ATTEMPTS = 5
+MAX_CODES = 3
+WINDOW = timedelta(minutes=15)
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,31}$")
+
+
+def unclaimed_username(id_number: str) -> str:
+    return UNCLAIMED_PREFIX + hashlib.sha256(id_number.encode()).hexdigest()[:24]
+
+
+def is_unclaimed(account: Account) -> bool:
+    return account.username.startswith(UNCLAIMED_PREFIX)
+
+
+def _id_number(id_number: str) -> str:
+    cleaned = id_number.strip().upper()
+    problem = resident_id_problem(cleaned)
+    if problem:
+        raise InvalidInput(problem, field="id_number")
+    return cleaned
+
+
+def _audit(session: Session, actor: Account | None, action: str, account: Account) -> None:
+    audit.record(
+        session,
+        actor=actor,
+        action=f"identity.{action}",
+        target_type="account",
+        target_id=str(account.id),
+        # The ID number only by its last four characters, as every person lookup.
+        details={"id_number": f"***{(account.id_number or '')[-4:]}"},
+    )
+
+
+def register_walk_in(
+    session: Session,
+    subject: Account | None,
+    *,
+    display_name: str,
+    id_number: str,
+    phone: str,
+    email: str = "",
+) -> Account:
+    """Register a walk-in applicant who has no account (a counter clerk, at the window)."""
+    clerk = policy.require_register_walk_in(subject)
+    display_name = display_name.strip()
+    if not 1 <= len(display_name) <= 50:
+        raise InvalidInput("Please give the person's name (at most 50 characters).", field="name")
+    cleaned = _id_number(id_number)
+    phone = phone.strip()
+    if not _MOBILE.match(phone):
+        raise InvalidInput(
+            "A mobile number has 11 digits: the code to claim the account goes there.",
+            field="phone",
+        )
+    email = email.strip()
+    if email and (not _EMAIL.match(email) or len(email) > 254):
+        raise InvalidInput("This is not an e-mail address.", field="email")
+    if repository.id_number_taken(session, cleaned):
+        raise Conflict(
+            "Someone with this ID number has an account already: look the person up instead.",
+            field="id_number",
+        )
+    account = Account(
+        username=unclaimed_username(cleaned),
+        display_name=display_name,
+        kind=AccountKind.APPLICANT,
+        password_hash=credentials.NO_PASSWORD,
+        id_number=cleaned,
+        phone=phone,
+        email=email or None,
+        roles=[],
+    )
+    session.add(account)
+    session.flush()
+    _audit(session, clerk, "walk_in_registered", account)
+    return account
+
+
+def _claimable(session: Session, id_number: str) -> Account | None:
+    account = repository.applicant_by_id_number(session, id_number)
+    if account is None or not account.active or not is_unclaimed(account) or not account.phone:
+        return None
+    return account
+
+
+def request_claim_code(session: Session, subject: Account | None, *, id_number: str) -> None:
+    """Send a one-time code to the phone of the unclaimed account with ``id_number``, if there
+    is one; the caller is told the same anyway."""
+    policy.require_register(subject)
+    cleaned = _id_number(id_number)
+    account = _claimable(session, cleaned)
+    if account is None:
+        audit.record(
+            session,
+            actor=None,
+            action="identity.claim_code_requested",
+            target_type="id_number",
+            target_id=f"***{cleaned[-4:]}",
+            details={"sent": False},
+        )
+        return
+    now = utcnow()
+    if repository.claim_codes_since(session, account.id, now - WINDOW) >= MAX_CODES:
+        raise TooManyClaimCodes(
+            "Too many codes were asked for; please wait {minutes} minutes.",
+            minutes=int(WINDOW.total_seconds() // 60),
+        )
+    issued = onetime.issue()
+    session.add(
+        ClaimCode(
+            account_id=account.id,
+            code_hash=issued.code_hash,
+            salt=issued.salt,
+            created_at=now,
+            expires_at=now + timedelta(minutes=CODE_MINUTES),
+        )
+    )
+    notifications.notify(
+        session,
+        event="claim_code",
+        recipient=account,
+        reference=f"account:{account.id}",
+        personalisation={"code": issued.code, "minutes": str(CODE_MINUTES)},
+        channels=[Channel.SMS],
+    )
+    _audit(session, None, "claim_code_requested", account)
+    session.flush()
+
+
+def claim(
+    session: Session,
+    subject: Account | None,
+    *,
+    id_number: str,
+    code: str,
+    username: str,
+    password: str,
+) -> Account:
+    """Claim the account opened at the counter: the code sent to its phone proves the person;
+    they choose a username and a password and sign in with them from now on."""
+    policy.require_register(subject)
+    cleaned = _id_number(id_number)
+    wrong = ClaimCodeInvalid("The code is wrong or has expired; ask for a new one.", field="code")
+    account = _claimable(session, cleaned)
+    live = repository.live_claim_code(session, account.id, utcnow()) if account else None
+    if account is None or live is None or live.attempts >= MAX_ATTEMPTS:
+        raise wrong
+    live.attempts += 1
+    if not onetime.matches(live.salt, live.code_hash, code):
+        _audit(session, None, "claim_code_refused", account)
+        # The attempt counts even though the caller gets an error: commit it.
+        session.flush()
+        raise wrong
+    username = username.strip().lower()
+    if not _USERNAME.match(username):
+        raise InvalidInput(
+            "A username has 3 to 32 lower-case letters, digits, dots, dashes or underscores.",
+            field="username",
+        )
+    if repository.username_taken(session, username):
+        raise Conflict("The username {username} is taken.", field="username", username=username)
+    if len(password) < credentials.MIN_PASSWORD_LENGTH:
+        raise InvalidInput(
+            "The password must have at least {n} characters.",
+            field="password",
+            n=credentials.MIN_PASSWORD_LENGTH,
+        )
+    live.used_at = utcnow()
+    account.username = username
+    account.password_hash = credentials.hash_password(password)
+    _audit(session, account, "account_claimed", account)
+    session.flush()
+    return account
