@@ -133,6 +133,9 @@ def _open(
     # Once-only: what the government holds fills the fields the applicant left empty; a source
     # whose value does not pass the field's checks is ignored rather than blocking the start.
     known = prefill.gather(session, specs, applicant, department_id=item.department_id)
+    schema = disclosure.form_schema(session, item)
+    labels = {name: field.label for name, field in schema.fields}
+    known = prefill.keep_labelled(session, actor, item.code, known, labels)
     for name, entry in list(known.items()):
         if cleaned.get(name) in (None, ""):
             try:
@@ -144,7 +147,6 @@ def _open(
     number = ids.application_number(NUMBER_PREFIX, today)
     while repository.number_taken(session, number):
         number = ids.application_number(NUMBER_PREFIX, today)
-    schema = disclosure.form_schema(session, item)
     application = Application(
         number=number,
         item_id=item.id,
