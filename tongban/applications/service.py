@@ -55,6 +55,8 @@ from tongban.kit.i18n import LocalText
 from tongban.kit.workdays import get_calendar
 from tongban.notifications import events as notifications
 from tongban.notifications import templates as notification_templates
+from tongban.resources import disclosure as master_data
+from tongban.security.labels import Clearance
 
 NUMBER_PREFIX = "TB"
 MAX_REASON = 2000
@@ -708,13 +710,6 @@ def _publish(session: Session, application: Application, action: Action, reason:
             "reason": reason,
             "at": utcnow().isoformat(),
             "result_number": application.result_number,
-            "applicant": {
-                "name": applicant.display_name,
-                "id_number": applicant.id_number,
-                "phone": applicant.phone,
-            },
-            # The handling department's own back office: it gets the case as filed.
-            "form": disclosure.unseal(application.number, application.sealed_form),
             "materials": [
                 {
                     "code": m.requirement_code,
@@ -725,7 +720,26 @@ def _publish(session: Session, application: Application, action: Action, reason:
                 for m in application.materials
             ],
         },
+        disclose=lambda clearance: _for_system(session, application, applicant, clearance),
     )
+
+
+def _for_system(
+    session: Session, application: Application, applicant: Account, clearance: Clearance
+) -> dict[str, Any]:
+    """The applicant and the form as a system cleared ``clearance`` may receive them: the
+    handling department's own system gets no more of the case than it is cleared for."""
+    reading = master_data.MasterReading(clearance, master_data.element_labels(session))
+    return {
+        "applicant": reading.values(
+            {
+                "name": ("name", applicant.display_name),
+                "id_number": ("id_number", applicant.id_number),
+                "phone": ("phone", applicant.phone),
+            }
+        ),
+        "form": disclosure.disclose_to(session, application, clearance),
+    }
 
 
 def _store_form(session: Session, application: Application, form: dict[str, Any]) -> None:

@@ -135,6 +135,12 @@ class MasterReading:
         ]
         return self._plan(schema).apply(rows)
 
+    def values(self, fields: Mapping[str, tuple[str, Any]]) -> dict[str, Any]:
+        """``{key: (element, value)}`` as the reader may see them, e.g. a payload's values."""
+        schema = Schema(tuple((key, self._field(element)) for key, (element, _) in fields.items()))
+        row = {key: value for key, (_, value) in fields.items()}
+        return self._plan(schema).apply([row])[0]
+
     def require_searchable(self, name: str, element: str) -> None:
         """Refuse a search by ``name`` (labelled as ``element``) if the reader may not read it,
         before anything is looked up: the answer is the same whether anybody holds the value."""
