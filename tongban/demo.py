@@ -54,8 +54,16 @@ def load(session: Session) -> catalog_service.LoadReport:
             )
     for admin in accounts.admins:
         identity_service.create_account(
-            session, None, password=DEMO_PASSWORD, kind=AccountKind.ADMIN, **admin.model_dump()
+            session,
+            None,
+            password=DEMO_PASSWORD,
+            kind=AccountKind.ADMIN,
+            **admin.model_dump(exclude={"clearance"}),
         )
+        if admin.clearance:
+            security_service.set_clearance(
+                session, None, username=admin.username, clearance=admin.clearance
+            )
     _exchange(session)
     for company in accounts.legal_persons:
         companies_service.register_legal_person(

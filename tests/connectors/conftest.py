@@ -23,6 +23,7 @@ from tongban.connectors.schemas import SystemSpec
 from tongban.db.session import unit_of_work
 from tongban.identity import service as identity_service
 from tongban.identity.models import Account, AccountKind
+from tongban.security import deployment
 from tongban.security import service as security_service
 
 SECRET = "s" * 40
@@ -125,6 +126,7 @@ def register_system(engine: Engine, department: str) -> Iterator[SystemFactory]:
         secret: str = SECRET,
         code: str | None = None,
         lookup: dict[str, object] | None = None,
+        clearance: str | None = None,
     ) -> int:
         spec = SystemSpec.model_validate(
             {
@@ -134,6 +136,8 @@ def register_system(engine: Engine, department: str) -> Iterator[SystemFactory]:
                 "secret": secret,
                 "connectors": connectors,
                 "lookup": lookup,
+                # Cleared for everything unless a test says otherwise: the case as filed.
+                "clearance": clearance or str(deployment.top_clearance()),
             }
         )
         with unit_of_work(engine) as session:

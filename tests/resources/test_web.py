@@ -18,6 +18,18 @@ from tests.fixtures.live import serve
 from tests.identity.factories import Person, api_sign_in, new_official
 from tests.resources.test_service import HEADER, _id_pair, _import, _name, _phone
 from tests.web.conftest import CHROMIUM_ARGS, TIMEOUT_MS
+from tongban.db.session import unit_of_work
+from tongban.security import service as security_service
+
+
+def new_steward(engine: Engine, clearance: str = "important:identity") -> Person:
+    """A data steward (an administrator) cleared as a security administrator would clear one."""
+    steward = new_admin(engine)
+    with unit_of_work(engine) as session:
+        security_service.set_clearance(
+            session, None, username=steward.username, clearance=clearance
+        )
+    return steward
 
 
 def _grey_pair(engine: Engine) -> tuple[str, str]:
@@ -33,7 +45,7 @@ class TestApi:
     def test_a_steward_resolves_reviews_and_reads_a_person(
         self, client: TestClient, engine: Engine
     ) -> None:
-        headers = api_sign_in(client, new_admin(engine))
+        headers = api_sign_in(client, new_steward(engine))
         id18, id15, born = _id_pair()
         name, tag = _name(), uuid.uuid4().hex[:8]
         body = [
@@ -139,7 +151,7 @@ class TestReviewPage:
         self, page: Page, engine: Engine, client: TestClient
     ) -> None:
         first, second = _grey_pair(engine)
-        admin = new_admin(engine)
+        admin = new_steward(engine)
         headers = sign_in(client, admin.username)
         client.post("/api/v1/resources/resolve", headers=headers)
         _sign_in(page, admin, client)

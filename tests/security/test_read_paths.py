@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import uuid
 from dataclasses import dataclass
 
 import pytest
@@ -59,7 +60,8 @@ def file_case(engine: Engine, expected_date: str) -> str:
         applicant = identity_service.create_account(
             session,
             None,
-            username=f"mac_{expected_date.replace('-', '')}_{id(session) % 100000}",
+            # Unique per call: id(session) may repeat once a session is freed.
+            username=f"mac_{expected_date.replace('-', '')}_{uuid.uuid4().hex[:8]}",
             password="demo-password",
             display_name="孙测试",
             kind=AccountKind.APPLICANT,

@@ -124,6 +124,14 @@ def disclose(session: Session, reader: Account, application: Application) -> Dis
     return Disclosed(plan.apply([values])[0], plan.readable, frozenset(plan.columns))
 
 
+def disclose_to(session: Session, application: Application, clearance: Clearance) -> dict[str, Any]:
+    """The form as a subject cleared ``clearance`` may see it: what a department system's copy
+    of the case (the outbox payload) carries."""
+    schema = form_schema(session, application.item)
+    plan = mac.plan(clearance, schema.labelled(), masker=deployment.masker())
+    return plan.apply([_known(schema, unseal(application.number, application.sealed_form))])[0]
+
+
 def prefill_states(
     application: Application, form: Mapping[str, Any] | None = None
 ) -> dict[str, PrefillState]:

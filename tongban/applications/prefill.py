@@ -13,8 +13,13 @@ from sqlalchemy.orm import Session
 
 from tongban.catalog.schemas import FieldSpec
 from tongban.connectors import lookup
+from tongban.exchange import repository as exchange_repository
 from tongban.exchange import service as exchange_service
 from tongban.identity.models import Account
+from tongban.resources import disclosure as master_data
+from tongban.security import deployment, writes
+from tongban.security.errors import WriteDownRefused
+from tongban.security.labels import Label
 
 IDENTITY = "applicant"
 
@@ -54,3 +59,47 @@ def gather(
             # ``origin`` None: the person's own verified identity.
             found[field.name] = {"source": field.source, "origin": origin, "value": value}
     return found
+
+
+def keep_labelled(
+    session: Session,
+    actor: Account,
+    item_code: str,
+    found: dict[str, Any],
+    field_labels: dict[str, Label],
+) -> dict[str, Any]:
+    """``found`` less the values whose source is labelled above the field they would fill (no
+    write down): each refusal is audited, and the applicant fills that field in themselves."""
+    elements = master_data.element_labels(session)
+    kept: dict[str, Any] = {}
+    for name, entry in found.items():
+        label = source_label(session, entry["source"], elements)
+        sources = {entry["source"]: label} if label is not None else {}
+        try:
+            writes.check(
+                session,
+                actor,
+                sources=sources,
+                target=field_labels[name],
+                place=f"form field {item_code}.{name}",
+            )
+        except WriteDownRefused:
+            continue
+        kept[name] = entry
+    return kept
+
+
+def source_label(session: Session, source: str, elements: dict[str, Label]) -> Label | None:
+    """The label of a prefill source: the person's identity and a department system's lookup
+    carry their master-data element's label, a shared resource's item its own. A lookup of
+    something that is no master-data element has no label of its own: None."""
+    code, _, name = source.partition(".")
+    if code == IDENTITY or name in elements:
+        return elements.get(name)
+    resource = exchange_repository.resource_by_code(session, code)
+    if resource is None:
+        return None
+    for item in resource.items:
+        if item.code == name:
+            return deployment.scheme().parse_label(item.security_label)
+    return None

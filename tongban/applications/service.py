@@ -60,6 +60,8 @@ from tongban.kit.i18n import LocalText
 from tongban.kit.workdays import get_calendar
 from tongban.notifications import events as notifications
 from tongban.notifications import templates as notification_templates
+from tongban.resources import disclosure as master_data
+from tongban.security.labels import Clearance
 
 NUMBER_PREFIX = "TB"
 MAX_REASON = 2000
@@ -138,6 +140,9 @@ def _open(
     # Once-only: what the government holds fills the fields the applicant left empty; a source
     # whose value does not pass the field's checks is ignored rather than blocking the start.
     known = prefill.gather(session, specs, applicant, department_id=item.department_id)
+    schema = disclosure.form_schema(session, item)
+    labels = {name: field.label for name, field in schema.fields}
+    known = prefill.keep_labelled(session, actor, item.code, known, labels)
     for name, entry in list(known.items()):
         if cleaned.get(name) in (None, ""):
             try:
@@ -149,7 +154,6 @@ def _open(
     number = ids.application_number(NUMBER_PREFIX, today)
     while repository.number_taken(session, number):
         number = ids.application_number(NUMBER_PREFIX, today)
-    schema = disclosure.form_schema(session, item)
     application = Application(
         number=number,
         item_id=item.id,
@@ -740,13 +744,6 @@ def _publish(session: Session, application: Application, action: Action, reason:
             "reason": reason,
             "at": utcnow().isoformat(),
             "result_number": application.result_number,
-            "applicant": {
-                "name": applicant.display_name,
-                "id_number": applicant.id_number,
-                "phone": applicant.phone,
-            },
-            # The handling department's own back office: it gets the case as filed.
-            "form": disclosure.unseal(application.number, application.sealed_form),
             "materials": [
                 {
                     "code": m.requirement_code,
@@ -757,7 +754,26 @@ def _publish(session: Session, application: Application, action: Action, reason:
                 for m in application.materials
             ],
         },
+        disclose=lambda clearance: _for_system(session, application, applicant, clearance),
     )
+
+
+def _for_system(
+    session: Session, application: Application, applicant: Account, clearance: Clearance
+) -> dict[str, Any]:
+    """The applicant and the form as a system cleared ``clearance`` may receive them: the
+    handling department's own system gets no more of the case than it is cleared for."""
+    reading = master_data.MasterReading(clearance, master_data.element_labels(session))
+    return {
+        "applicant": reading.values(
+            {
+                "name": ("name", applicant.display_name),
+                "id_number": ("id_number", applicant.id_number),
+                "phone": ("phone", applicant.phone),
+            }
+        ),
+        "form": disclosure.disclose_to(session, application, clearance),
+    }
 
 
 def _store_form(session: Session, application: Application, form: dict[str, Any]) -> None:

@@ -78,12 +78,13 @@ def keys_use(key_id: Annotated[str, typer.Argument()]) -> None:
 def keys_rewrap(
     batch: Annotated[int, typer.Option(help="Applications per transaction.")] = 500,
 ) -> None:
-    """Move every stored encrypted value to the current master key (only the small data keys
-    are re-encrypted). Safe to interrupt and run again."""
+    """Move every stored encrypted value and secret to the current master key (only the small
+    data keys are re-encrypted). Safe to interrupt and run again."""
     from rich.progress import Progress
 
     from tongban.applications import service as applications_service
     from tongban.db.session import unit_of_work
+    from tongban.security import service as security_service
 
     migrate()
     with unit_of_work() as session:
@@ -100,4 +101,7 @@ def keys_rewrap(
                 break
             after, moved = last, moved + done
             progress.advance(task, seen)
+    with unit_of_work() as session:
+        secrets_moved = security_service.rewrap_secrets(session, None)
+    console.print(f"{secrets_moved} stored secret(s) moved to the current master key")
     console.print(f"{moved} value(s) moved to the current master key")

@@ -44,13 +44,32 @@ class DepartmentSystem(TimestampMixin, Base):
     name: Mapped[str] = mapped_column(String(200))
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
     # Shared secret for signed requests in both directions (HMAC-SHA256).
-    secret: Mapped[str] = mapped_column(String(128))
+    # Wrapped with the key ring (security.wrapped): read and set it as ``secret``.
+    secret_wrapped: Mapped[str] = mapped_column("secret", String(1000))
     # The official account the system acts as when it reports back (a decision, a return): its
     # actions pass the same policy checks and audit as a person's. It cannot sign in.
     account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
     # Where the platform asks for data the department holds on a person (once-only prefill).
     lookup: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     active: Mapped[bool] = mapped_column(default=True)
+
+    @property
+    def secret(self) -> str:
+        from tongban.security import wrapped
+
+        return wrapped.unwrap(self.secret_wrapped, owner=self._secret_owner())
+
+    @secret.setter
+    def secret(self, secret: str) -> None:
+        from tongban.security import wrapped
+
+        self.secret_wrapped = wrapped.wrap(secret, owner=self._secret_owner())
+
+    def _secret_owner(self) -> str:
+        assert self.code, "set the code before the secret"
+        from tongban.security import wrapped
+
+        return wrapped.system_owner(self.code)
 
 
 class Connector(TimestampMixin, Base):

@@ -81,6 +81,10 @@ class SystemSpec(_Strict):
     # credentials) or only reports back needs neither.
     connectors: list[ConnectorSpec] = []
     lookup: LookupSpec | None = None
+    # What the system may receive (grade:compartments): the outbox masks each payload for it.
+    # Set from the file by the operator only; afterwards security administrators change it
+    # (dual control) on the system's account, system.<code>. None: as cleared, or the default.
+    clearance: str | None = Field(default=None, max_length=400)
 
 
 class CallbackBody(_Strict):

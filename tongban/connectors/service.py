@@ -33,6 +33,7 @@ from tongban.identity import service as identity_service
 from tongban.identity.models import Account, AccountKind
 from tongban.kit import datafiles
 from tongban.kit.clock import utcnow
+from tongban.security import service as security_service
 
 # Fields every application event carries besides the form (see applications.events).
 ENVELOPE_FIELDS = frozenset(
@@ -97,6 +98,12 @@ def register_system(
         account = session.get(Account, system.account_id)
         if account is not None:  # a system moved to another department acts for that one
             account.department_id, account.display_name = department.id, spec.name
+    if spec.clearance is not None:
+        account = session.get(Account, system.account_id)
+        assert account is not None
+        security_service.set_clearance(
+            session, subject, username=account.username, clearance=spec.clearance
+        )
     existing = {
         c.name: c
         for c in session.execute(

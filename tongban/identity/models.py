@@ -64,7 +64,9 @@ class Account(TimestampMixin, Base):
     # Roles of an official within their department (e.g. clerk, reviewer, approver).
     roles: Mapped[list[str]] = mapped_column(JSON, default=list)
     # Second factor: mandatory for officials, optional for citizens.
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # The authenticator seed, wrapped with the key ring (security.wrapped): read and set it as
+    # ``totp_secret``.
+    totp_secret_wrapped: Mapped[str | None] = mapped_column("totp_secret", String(400))
     totp_enabled: Mapped[bool] = mapped_column(default=False)
     # The time step of the last code accepted: a code is good once (RFC 6238, 5.2).
     totp_last_step: Mapped[int | None]
@@ -84,6 +86,28 @@ class Account(TimestampMixin, Base):
     def needs_second_factor(self) -> bool:
         """Officials and administrators must sign in with an authenticator code."""
         return self.kind in (AccountKind.OFFICIAL, AccountKind.ADMIN)
+
+    @property
+    def totp_secret(self) -> str | None:
+        from tongban.security import wrapped
+
+        stored = self.totp_secret_wrapped
+        return None if stored is None else wrapped.unwrap(stored, owner=self._totp_owner())
+
+    @totp_secret.setter
+    def totp_secret(self, secret: str | None) -> None:
+        from tongban.security import wrapped
+
+        self.totp_secret_wrapped = (
+            None if secret is None else wrapped.wrap(secret, owner=self._totp_owner())
+        )
+
+    def _totp_owner(self) -> str:
+        # Bound to the username, which never changes and is set before the secret.
+        assert self.username, "set the username before the authenticator secret"
+        from tongban.security import wrapped
+
+        return wrapped.totp_owner(self.username)
 
 
 class WebSession(Base):

@@ -41,6 +41,8 @@ class AdminSpec(_Strict):
     display_name: str = Field(min_length=1, max_length=100)
     totp_secret: str = Field(pattern=TOTP_SECRET)
     roles: list[AdminRole] = []
+    # The data steward reads master data by it (see resources.disclosure).
+    clearance: str | None = None
 
 
 class LegalPersonSpec(_Strict):

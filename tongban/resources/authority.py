@@ -13,12 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from tongban.catalog import service as catalog_service
 from tongban.connectors import outbox
-from tongban.resources import linkage, repository
+from tongban.resources import disclosure, linkage, repository
 from tongban.resources.models import (
     Conflict,
     ConflictStatus,
@@ -28,6 +29,7 @@ from tongban.resources.models import (
     SourceRecord,
     ValueChange,
 )
+from tongban.security.labels import Clearance
 
 EVENT_TYPE = "resources.value_changed"
 
@@ -152,11 +154,18 @@ def _change(
     payload = {
         "pid": person.pid,
         "element": element.code,
-        "old_value": old,
-        "new_value": value,
         "source": element.authority,
         "at": now.isoformat(),
     }
+    labels = disclosure.element_labels(session)
+
+    def values_for(clearance: Clearance) -> dict[str, Any]:
+        # A subscriber's system receives the values only as far as it is cleared for them.
+        reading = disclosure.MasterReading(clearance, labels)
+        return reading.values(
+            {"old_value": (element.code, old), "new_value": (element.code, value)}
+        )
+
     for code in element.subscribers:
         department = catalog_service.get_department(session, None, code)
         outcome.published += len(
@@ -166,5 +175,6 @@ def _change(
                 department_id=department.id,
                 aggregate_id=person.pid,
                 payload=payload,
+                disclose=values_for,
             )
         )

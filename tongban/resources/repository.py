@@ -140,8 +140,15 @@ def distinct_pairs(session: Session) -> set[tuple[int, int]]:
     return {(a, b) for a, b in session.execute(stmt)}
 
 
-def reviews(session: Session, status: ReviewStatus | None, limit: int) -> list[MatchReview]:
-    stmt = select(MatchReview).order_by(MatchReview.match_probability.desc(), MatchReview.id)
+def reviews(
+    session: Session, status: ReviewStatus | None, limit: int, *, by_probability: bool = True
+) -> list[MatchReview]:
+    order = (
+        (MatchReview.match_probability.desc(), MatchReview.id)
+        if by_probability
+        else (MatchReview.id.desc(),)
+    )
+    stmt = select(MatchReview).order_by(*order)
     if status is not None:
         stmt = stmt.where(MatchReview.status == status)
     return list(session.execute(stmt.limit(limit)).scalars())

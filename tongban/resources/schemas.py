@@ -175,8 +175,10 @@ class CompanyRead(_Read):
 class ReviewRead(_Read):
     id: int
     status: str
-    match_probability: float
-    match_weight: float
+    # None for a reader who may not read every compared element: they are computed from them.
+    match_probability: float | None
+    match_weight: float | None
+    # Only the elements the reader may read.
     evidence: dict[str, float]
     record_a: RecordRead
     record_b: RecordRead

@@ -21,7 +21,15 @@ from tongban.identity import numbers
 from tongban.identity.models import Account
 from tongban.kit import ids
 from tongban.kit.clock import utcnow
-from tongban.resources import authority, identifiers, linkage, policy, quality, repository
+from tongban.resources import (
+    authority,
+    disclosure,
+    identifiers,
+    linkage,
+    policy,
+    quality,
+    repository,
+)
 from tongban.resources.errors import (
     AlreadyDecided,
     CompanyNotFound,
@@ -141,6 +149,9 @@ def find_persons(
 ) -> list[MasterPerson]:
     """Persons holding the identifier; an old 15-digit ID number also finds the 18-digit one."""
     policy.require_read_master_data(subject)
+    disclosure.reading(session, subject).require_searchable(
+        scheme.value, disclosure.IDENTIFIER_ELEMENT
+    )
     found: dict[int, MasterPerson] = {}
     for s, v, _problem in identifiers.person_identifiers(scheme, value):
         for person in repository.persons_with_identifier(session, s, v):
@@ -150,9 +161,11 @@ def find_persons(
 
 @dataclass
 class PersonView:
-    person: MasterPerson
-    identifiers: list[PersonIdentifier]
-    records: list[SourceRecord]
+    """A person as the reader may see them: values masked by their elements' labels."""
+
+    person: dict[str, Any]
+    identifiers: list[dict[str, Any]]
+    records: list[dict[str, Any]]
     history: list[LinkEvent]
     pids: dict[int, str]
 
@@ -163,10 +176,11 @@ def get_person(session: Session, subject: Account | None, pid: str) -> PersonVie
     history = repository.link_events_of(session, person.id)
     involved = {e.from_person_id for e in history} | {e.to_person_id for e in history}
     persons = repository.persons_by_ids(session, {i for i in involved if i is not None})
+    reading = disclosure.reading(session, subject)
     return PersonView(
-        person=person,
-        identifiers=repository.identifiers_of(session, person.id),
-        records=repository.records_of(session, person.id),
+        person=reading.person(person),
+        identifiers=reading.identifiers(repository.identifiers_of(session, person.id)),
+        records=reading.records(repository.records_of(session, person.id)),
         history=history,
         pids={i: p.pid for i, p in persons.items()} | {person.id: person.pid},
     )
@@ -578,9 +592,16 @@ def _check_authority(
 
 @dataclass
 class ReviewView:
-    review: MatchReview
-    record_a: SourceRecord
-    record_b: SourceRecord
+    """A review as the reader may see it: the records masked, the evidence of hidden elements
+    left out, and the overall figures only for a reader of every compared element."""
+
+    id: int
+    status: ReviewStatus
+    match_probability: float | None
+    match_weight: float | None
+    evidence: dict[str, float]
+    record_a: dict[str, Any]
+    record_b: dict[str, Any]
     pids: dict[int, str]
 
 
@@ -591,9 +612,12 @@ def list_reviews(
     status: ReviewStatus | None = ReviewStatus.PENDING,
     limit: int = 100,
 ) -> list[ReviewView]:
-    """The review queue, most probable matches first."""
+    """The review queue, most probable matches first; newest first for a reader who may not
+    read every compared element (the probability is computed from them)."""
     policy.require_review(subject)
-    found = repository.reviews(session, status, limit)
+    reading = disclosure.reading(session, subject)
+    whole = reading.sees_whole_match()
+    found = repository.reviews(session, status, limit, by_probability=whole)
     records = repository.records_by_ids(
         session, {r.record_a_id for r in found} | {r.record_b_id for r in found}
     )
@@ -601,7 +625,22 @@ def list_reviews(
         session, {r.person_id for r in records.values() if r.person_id is not None}
     )
     pids = {i: p.pid for i, p in persons.items()}
-    return [ReviewView(r, records[r.record_a_id], records[r.record_b_id], pids) for r in found]
+    views = []
+    for r in found:
+        record_a, record_b = reading.records([records[r.record_a_id], records[r.record_b_id]])
+        views.append(
+            ReviewView(
+                r.id,
+                r.status,
+                r.match_probability if whole else None,
+                r.match_weight if whole else None,
+                reading.evidence(r.evidence),
+                record_a,
+                record_b,
+                pids,
+            )
+        )
+    return views
 
 
 def decide_review(
@@ -753,12 +792,26 @@ def load_elements(session: Session, subject: Account | None, specs: Sequence[Ele
 
 
 def elements_file() -> Path:
-    return Path(__file__).parent / "data" / "elements.yaml"
+    return disclosure.ELEMENTS_FILE
 
 
 def list_elements(session: Session, subject: Account | None) -> list[DataElement]:
     policy.require_read_quality(subject)
     return repository.elements(session)
+
+
+@dataclass(frozen=True)
+class ConflictView:
+    """A conflict as the reader may see it: both values masked by the element's label."""
+
+    id: int
+    element: str
+    authority: str
+    authority_value: str | None
+    other_source: str
+    other_value: str | None
+    status: ConflictStatus
+    created_at: datetime
 
 
 def list_conflicts(
@@ -768,7 +821,7 @@ def list_conflicts(
     department: str | None = None,
     status: ConflictStatus | None = ConflictStatus.OPEN,
     limit: int = 200,
-) -> list[tuple[Conflict, str]]:
+) -> list[tuple[ConflictView, str]]:
     """Conflicts routed to ``department`` (an official's own by default), with the pid."""
     if department is None and subject is not None and not policy.is_steward(subject):
         department_id = subject.department_id
@@ -786,7 +839,25 @@ def list_conflicts(
             for d in catalog_service.list_departments(session, subject)
             if d.id == department_id
         )
-    return repository.conflicts(session, authority=code, status=status, limit=limit)
+    reading = disclosure.reading(session, subject)
+    return [
+        (_conflict_view(reading, c), pid)
+        for c, pid in repository.conflicts(session, authority=code, status=status, limit=limit)
+    ]
+
+
+def _conflict_view(reading: disclosure.MasterReading, c: Conflict) -> ConflictView:
+    authority_value, other_value = reading.conflict(c)
+    return ConflictView(
+        c.id,
+        c.element,
+        c.authority,
+        authority_value,
+        c.other_source,
+        other_value,
+        c.status,
+        c.created_at,
+    )
 
 
 def may_see_conflicts(subject: Account | None) -> bool:

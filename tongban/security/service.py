@@ -18,7 +18,7 @@ from tongban.errors import InvalidInput
 from tongban.identity import service as identity_service
 from tongban.identity.models import Account
 from tongban.kit.clock import utcnow
-from tongban.security import access, deployment, policy, repository
+from tongban.security import access, deployment, policy, repository, wrapped
 from tongban.security.errors import (
     ChangeNotFound,
     ChangeNotPending,
@@ -232,3 +232,20 @@ def _audit(session: Session, admin: Account, action: str, change: SecurityChange
             "proposed_by": change.proposed_by_name,
         },
     )
+
+
+def rewrap_secrets(session: Session, subject: Account | None) -> int:
+    """Move every stored secret (authenticator seeds, shared secrets, signing keys) to the
+    current master key: the operator, after a rotation. Idempotent."""
+    policy.require_operator(subject)
+    moved = wrapped.rewrap_rows(session)
+    if moved:
+        audit.record(
+            session,
+            actor=None,
+            action="security.secrets_rewrapped",
+            target_type="secrets",
+            target_id=deployment.key_ring().current,
+            details={"secrets": moved},
+        )
+    return moved

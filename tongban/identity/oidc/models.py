@@ -124,9 +124,42 @@ class SigningKey(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     kid: Mapped[str] = mapped_column(String(64), unique=True)
     alg: Mapped[str] = mapped_column(String(20))
-    private_jwk: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # {"sealed": token}, the JWK wrapped with the key ring (security.wrapped); {} once retired.
+    # Read and set it as ``private_jwk``.
+    private_jwk_wrapped: Mapped[dict[str, Any]] = mapped_column("private_jwk", JSON)
     public_jwk: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime]
     retired_at: Mapped[datetime | None]
     # After this the key leaves the JWKS: every token it signed has expired.
     remove_after: Mapped[datetime | None]
+
+    @property
+    def private_jwk(self) -> dict[str, Any]:
+        import json
+
+        from tongban.security import wrapped
+        from tongban.security.errors import DecryptionFailed
+
+        token = self.private_jwk_wrapped.get(wrapped.SEALED)
+        if token is None:
+            if self.private_jwk_wrapped:
+                raise DecryptionFailed("A stored secret is not wrapped with the key ring.")
+            return {}
+        found: dict[str, Any] = json.loads(wrapped.unwrap(token, owner=self._owner()))
+        return found
+
+    @private_jwk.setter
+    def private_jwk(self, jwk: dict[str, Any]) -> None:
+        import json
+
+        from tongban.security import wrapped
+
+        self.private_jwk_wrapped = (
+            {wrapped.SEALED: wrapped.wrap(json.dumps(jwk), owner=self._owner())} if jwk else {}
+        )
+
+    def _owner(self) -> str:
+        assert self.kid, "set the kid before the private key"
+        from tongban.security import wrapped
+
+        return wrapped.signing_key_owner(self.kid)

@@ -3,6 +3,8 @@ review queue, conflicts between sources, data quality."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
 
@@ -13,7 +15,6 @@ from tongban.resources.models import (
     LinkEvent,
     PersonScheme,
     ReviewStatus,
-    SourceRecord,
 )
 from tongban.resources.schemas import (
     ConflictRead,
@@ -32,10 +33,12 @@ from tongban.web.deps import ApiSubject, SessionDep
 router = APIRouter(tags=["resources"])
 
 
-def record_read(record: SourceRecord, pids: dict[int, str]) -> RecordRead:
-    read = RecordRead.model_validate(record)
-    read.person_pid = pids.get(record.person_id) if record.person_id is not None else None
-    return read
+def record_read(record: dict[str, Any], pids: dict[int, str]) -> RecordRead:
+    """A record as ``resources.disclosure`` gave it: values already masked for the reader."""
+    person_id = record["person_id"]
+    return RecordRead.model_validate(
+        record | {"person_pid": pids.get(person_id) if person_id is not None else None}
+    )
 
 
 def event_read(event: LinkEvent, pids: dict[int, str]) -> LinkEventRead:
@@ -77,11 +80,11 @@ def reviews(
     """The steward's queue with the evidence: the match weight of each field."""
     return [
         ReviewRead(
-            id=v.review.id,
-            status=v.review.status.value,
-            match_probability=v.review.match_probability,
-            match_weight=v.review.match_weight,
-            evidence=v.review.evidence,
+            id=v.id,
+            status=v.status.value,
+            match_probability=v.match_probability,
+            match_weight=v.match_weight,
+            evidence=v.evidence,
             record_a=record_read(v.record_a, v.pids),
             record_b=record_read(v.record_b, v.pids),
         )
@@ -146,11 +149,7 @@ def find_persons(
 def person(pid: str, session: SessionDep, subject: ApiSubject) -> object:
     view = resources_service.get_person(session, subject, pid)
     return PersonRead(
-        pid=view.person.pid,
-        name=view.person.name,
-        sex=view.person.sex,
-        birth_date=view.person.birth_date,
-        active=view.person.active,
+        **view.person,
         identifiers=[IdentifierRead.model_validate(i) for i in view.identifiers],
         records=[record_read(r, view.pids) for r in view.records],
         history=[event_read(e, view.pids) for e in view.history],
