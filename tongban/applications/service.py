@@ -13,7 +13,9 @@ from sqlalchemy.orm import Session
 from tongban.applications import (
     disclosure,
     documents,
+    evidence,
     forms,
+    grading,
     policy,
     prefill,
     repository,
@@ -24,6 +26,7 @@ from tongban.applications.disclosure import field_specs as field_specs
 from tongban.applications.disclosure import prefill_states as prefill_states
 from tongban.applications.errors import (
     ApplicationNotFound,
+    EvidenceBelowGrade,
     Incomplete,
     InvalidTransition,
     NoDecisionYet,
@@ -33,6 +36,7 @@ from tongban.applications.models import Application, Material, StatusChange
 from tongban.applications.policy import TrackingPass
 from tongban.applications.states import (
     EDITABLE,
+    FINAL,
     OPEN_FOR_DEPARTMENT,
     TRANSITIONS,
     Action,
@@ -45,6 +49,8 @@ from tongban.catalog import service as catalog_service
 from tongban.catalog.models import Department, MaterialRequirement, ServiceItem
 from tongban.config import get_settings
 from tongban.connectors import outbox
+from tongban.datause import log as data_use
+from tongban.datause.models import Channel
 from tongban.errors import InvalidInput, NotFound
 from tongban.identity import service as identity_service
 from tongban.identity.companies import service as companies_service
@@ -213,6 +219,7 @@ def add_material(
         size=stored.size,
         sha256=stored.sha256,
         uploaded_at=utcnow(),
+        grade=evidence.UPLOADED.value,
     )
     application.materials.append(material)
     session.flush()
@@ -226,6 +233,67 @@ def add_material(
         size=stored.size,
     )
     return material
+
+
+def check_original(
+    session: Session,
+    subject: Account | None,
+    number: str,
+    material_id: int,
+    *,
+    id_number: str,
+) -> Material:
+    """A counter clerk checked an uploaded material against the original the applicant brought
+    (the applicant found by the ID number they presented): it is graded B from now on."""
+    application = _load(session, number)
+    person = identity_service.find_applicant(session, subject, id_number)
+    clerk = policy.require_check_original(subject, application, person)
+    if application.status in FINAL:
+        raise InvalidTransition(
+            "An application that is {status} cannot be given the action {action}.",
+            status=application.status.value,
+            action="check_original",
+        )
+    material = _material(application, material_id)
+    before = material.grade
+    if not evidence.meets(before, evidence.CHECKED_AT_COUNTER):
+        material.grade = evidence.CHECKED_AT_COUNTER.value
+        material.graded_by_id = clerk.id
+        material.graded_at = utcnow()
+    _audit(
+        session,
+        clerk,
+        "original_checked",
+        application,
+        material=material.requirement_code,
+        sha256=material.sha256,
+        grade={"from": before, "to": material.grade},
+    )
+    return material
+
+
+def awaiting_originals(
+    session: Session, subject: Account | None, *, id_number: str
+) -> list[tuple[Application, Material, MaterialRequirement]]:
+    """The open applications' materials of the person presenting ``id_number`` that a counter
+    check would raise to the grade their item requires."""
+    policy.require_counter_clerk(subject)
+    person = identity_service.find_applicant(session, subject, id_number)
+    found = []
+    for application in repository.of_applicant(session, person.id):
+        if application.status in FINAL:
+            continue
+        policy.require_check_original(subject, application, person)
+        requirements = {r.code: r for r in application.item.materials}
+        for material in application.materials:
+            requirement = requirements.get(material.requirement_code)
+            if (
+                requirement is not None
+                and not evidence.meets(material.grade, requirement.required_grade)
+                and evidence.meets(evidence.CHECKED_AT_COUNTER, requirement.required_grade)
+            ):
+                found.append((application, material, requirement))
+    return found
 
 
 def remove_material(
@@ -254,7 +322,14 @@ def open_material(
     reader = policy.require_read(subject, application)
     material = _material(application, material_id)
     if reader.kind is AccountKind.OFFICIAL:
-        _audit(session, reader, "material_read", application, material_id=material.id)
+        _audit_official_read(
+            session,
+            reader,
+            application,
+            Channel.MATERIAL_READ,
+            [material.requirement_code],
+            material_id=material.id,
+        )
     return material, storage.path_for(material.sha256)
 
 
@@ -263,8 +338,38 @@ def get(session: Session, subject: Account | None, number: str) -> Application:
     application = _load(session, number)
     reader = policy.require_read(subject, application)
     if reader.kind is AccountKind.OFFICIAL:
-        _audit(session, reader, "read", application)
+        shown = disclosure.shown_items(session, reader, application)
+        _audit_official_read(session, reader, application, Channel.CASE_READ, shown)
     return application
+
+
+def _audit_official_read(
+    session: Session,
+    reader: Account,
+    application: Application,
+    channel: Channel,
+    items: list[str],
+    **extra: Any,
+) -> None:
+    """An official's read, audited with whose data (keyed hashes), which items and why; the
+    data subjects see it under "who used my data"."""
+    purpose = "case_handling" if policy.is_handler(reader, application) else "counter_service"
+    refs = disclosure.subject_refs(session, application)
+    action = "read" if channel is Channel.CASE_READ else "material_read"
+    _audit(
+        session, reader, action, application, **extra, subjects=refs, items=items, purpose=purpose
+    )
+    data_use.record(
+        session,
+        subject_refs=refs,
+        channel=channel,
+        items=items,
+        purpose=purpose,
+        department_id=reader.department_id,
+        reader_id=reader.id,
+        service_item_id=application.item_id,
+        reference=application.number,
+    )
 
 
 def disclose(session: Session, subject: Account | None, application: Application) -> Disclosed:
@@ -677,6 +782,12 @@ def _apply_effects(
         application.promised_due_on = calendar.add_workdays(today, item.promised_days)
         application.statutory_due_on = calendar.add_workdays(today, item.statutory_days)
     elif action in (Action.APPROVE, Action.DENY):
+        below = grading.shortfalls(application) if action is Action.APPROVE else []
+        if below:
+            raise EvidenceBelowGrade(
+                "The evidence is below the grade this item requires: {what}.",
+                what=grading.describe(below),
+            )
         application.decided_at = now
     elif action is Action.COMPLETE:
         application.completed_at = now
@@ -803,6 +914,11 @@ class TimeLimit:
     @property
     def overdue(self) -> bool:
         return self.working_days_left < 0
+
+
+def assess_evidence(application: Application) -> list[evidence.Evidence]:
+    """Each piece of evidence with its credibility grade and the grade the item requires."""
+    return grading.assess(application)
 
 
 def time_limit(application: Application) -> TimeLimit | None:

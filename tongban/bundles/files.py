@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from tongban.bundles.errors import BundleFileInvalid
 from tongban.bundles.schemas import BundleSpec
+from tongban.kit import datafiles
 from tongban.kit.i18n import N_
 
 Loc = tuple[str | int, ...]
@@ -60,25 +61,9 @@ def _refusal(path: Path, root: Any, loc: Loc, message: str) -> BundleFileInvalid
     return BundleFileInvalid(
         N_("{path}, line {line}: {problem}"),
         path=str(path),
-        line=_line(root, loc),
+        line=datafiles.line_of(root, loc),
         problem=message,
     )
-
-
-def _line(node: Any, loc: Loc) -> int:
-    """The line (1-based) of the deepest node of ``loc`` the file has."""
-    line = node.start_mark.line + 1 if node is not None else 1
-    for part in loc:
-        child = None
-        if isinstance(node, yaml.MappingNode):
-            child = next((v for k, v in node.value if k.value == part), None)
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            child = node.value[part] if part < len(node.value) else None
-        if child is None:
-            break
-        node = child
-        line = node.start_mark.line + 1
-    return line
 
 
 def check(spec: BundleSpec, fields_of: FieldsOf) -> None:

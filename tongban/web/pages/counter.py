@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
@@ -29,10 +31,11 @@ def start(
     request: Request, session: SessionDep, subject: PageUser, id_number: str = ""
 ) -> Response:
     visits = service.recent_visits(session, subject)
-    person, error = None, None
+    person, error, originals = None, None, []
     if id_number:
         try:
             person = service.find_person(session, subject, id_number=id_number)
+            originals = service.originals_to_check(session, subject, id_number=id_number)
         except TongbanError as exc:
             error = exc
     return render(
@@ -42,10 +45,24 @@ def start(
         status_code=error.status_code if error else 200,
         id_number=id_number[:18],
         person=person,
+        originals=originals,
         items=[i for i in catalog_service.search(session, subject) if i.offline],
         visits=visits,
         error=_error(request, error) if error else None,
     )
+
+
+@router.post("/counter/originals")
+def check_original(session: SessionDep, subject: PageUser, form: PostedForm) -> Response:
+    id_number = str(form.get("id_number") or "")
+    try:
+        material_id = int(str(form.get("material_id") or ""))
+    except ValueError:
+        raise InvalidInput("Unknown material.", field="material_id") from None
+    service.check_original(
+        session, subject, str(form.get("number") or ""), material_id, id_number=id_number
+    )
+    return RedirectResponse(f"/counter?id_number={quote(id_number)}#originals", status_code=303)
 
 
 @router.post("/counter/cases")

@@ -12,6 +12,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from tongban.applications import evidence
 from tongban.identity.models import Account
 from tongban.kit.clock import local_zone
 from tongban.kit.i18n import LocalText, pick, translate
@@ -25,6 +26,7 @@ def make_templates(directory: Path) -> Jinja2Templates:
     templates.env.filters["localtime"] = _localtime
     templates.env.filters["yuan"] = _yuan
     templates.env.globals["labels"] = labels
+    templates.env.globals["grade_names"] = evidence.NAMES
     return templates
 
 
