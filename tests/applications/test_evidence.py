@@ -236,6 +236,19 @@ class TestGradesThroughTheApi:
         assert _by_code(changed.json())["field", "full_name"]["grade"] == "D"
 
 
+def grades_of(
+    client: TestClient, headers: dict[str, str], item_code: str
+) -> tuple[dict[str, int], int]:
+    """The licence's grade counts and how many were below the requirement, from analytics."""
+    response = client.get("/api/v1/analytics/evidence-grades", headers=headers)
+    assert response.status_code == 200, response.text
+    (row,) = [
+        r for r in response.json() if (r["item_code"], r["material"]) == (item_code, "licence")
+    ]
+    assert row["required_grade"] == "B"
+    return row["counts"], row["below_required"]
+
+
 class TestApprovalWaitsForTheGrade:
     def test_a_counter_check_raises_the_licence_to_b_and_lets_the_case_be_approved(
         self,
@@ -268,6 +281,9 @@ class TestApprovalWaitsForTheGrade:
         assert case["status"] == "in_review"
         assert _by_code(case)["material", "licence"]["grade"] == "C"
 
+        # Counted per item for analytics (the department is this module's own: only its cases).
+        assert grades_of(client, official, graded_item) == ({"A": 0, "B": 0, "C": 1, "D": 0}, 1)
+
         clerk = sign_in(client, "counter_clerk")
         waiting = client.get(f"/api/v1/counter/people/{id_number}/originals", headers=clerk)
         assert waiting.status_code == 200
@@ -290,6 +306,7 @@ class TestApprovalWaitsForTheGrade:
         assert approved.status_code == 200, approved.text
         assert approved.json()["status"] == "approved"
         assert _by_code(approved.json())["material", "licence"]["grade"] == "B"
+        assert grades_of(client, official, graded_item) == ({"A": 0, "B": 1, "C": 0, "D": 0}, 0)
 
     def test_a_clerk_checks_originals_only_of_the_person_presenting_their_id(
         self,
