@@ -147,6 +147,98 @@ def upgrade() -> None:
         )
 
     # ### end Alembic commands ###
+    _backfill_gateway_calls()
+
+
+def _backfill_gateway_calls() -> None:
+    """The gateway's past calls become "who used my data" entries: each served call keeps its
+    subjects as keyed hashes, the same refs the new entries use."""
+    json_column = sa.JSON()
+    at = tongban.db.types.UTCDateTime(timezone=True)
+    calls = sa.table(
+        "exchange_calls",
+        sa.column("id", sa.Integer()),
+        sa.column("at", at),
+        sa.column("system_id", sa.Integer()),
+        sa.column("resource_id", sa.Integer()),
+        sa.column("grant_id", sa.Integer()),
+        sa.column("purpose", sa.String()),
+        sa.column("items", json_column),
+        sa.column("outcome", sa.String()),
+        sa.column("subjects", json_column),
+    )
+    systems = sa.table(
+        "department_systems",
+        sa.column("id", sa.Integer()),
+        sa.column("department_id", sa.Integer()),
+        sa.column("account_id", sa.Integer()),
+    )
+    grants = sa.table(
+        "exchange_grants", sa.column("id", sa.Integer()), sa.column("request_id", sa.Integer())
+    )
+    requests = sa.table(
+        "exchange_requests", sa.column("id", sa.Integer()), sa.column("purpose_text", sa.Text())
+    )
+    uses = sa.table(
+        "data_uses",
+        sa.column("at", at),
+        sa.column("subject_ref", sa.String()),
+        sa.column("channel", sa.String()),
+        sa.column("department_id", sa.Integer()),
+        sa.column("system_id", sa.Integer()),
+        sa.column("reader_id", sa.Integer()),
+        sa.column("resource_id", sa.Integer()),
+        sa.column("service_item_id", sa.Integer()),
+        sa.column("items", json_column),
+        sa.column("purpose", sa.String()),
+        sa.column("purpose_text", sa.Text()),
+        sa.column("reference", sa.String()),
+    )
+    connection = op.get_bind()
+    query = (
+        sa.select(
+            calls.c.at,
+            calls.c.system_id,
+            calls.c.resource_id,
+            calls.c.purpose,
+            calls.c["items"],
+            calls.c.subjects,
+            systems.c.department_id,
+            systems.c.account_id,
+            requests.c.purpose_text,
+        )
+        .select_from(
+            calls.outerjoin(systems, systems.c.id == calls.c.system_id)
+            .outerjoin(grants, grants.c.id == calls.c.grant_id)
+            .outerjoin(requests, requests.c.id == grants.c.request_id)
+        )
+        .where(calls.c.outcome == "ok")
+        .order_by(calls.c.id)
+    )
+    batch: list[dict[str, object]] = []
+    for row in connection.execute(query):
+        for ref in dict.fromkeys(row.subjects or []):
+            batch.append(
+                {
+                    "at": row.at,
+                    "subject_ref": ref,
+                    "channel": "gateway",
+                    "department_id": row.department_id,
+                    "system_id": row.system_id,
+                    "reader_id": row.account_id,
+                    "resource_id": row.resource_id,
+                    "service_item_id": None,
+                    "items": list(row._mapping["items"] or []),
+                    "purpose": row.purpose,
+                    "purpose_text": row.purpose_text or "",
+                    "reference": "",
+                }
+            )
+        if len(batch) >= 1000:
+            connection.execute(uses.insert(), batch)
+            batch = []
+    if batch:
+        connection.execute(uses.insert(), batch)
 
 
 def downgrade() -> None:
