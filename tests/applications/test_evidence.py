@@ -4,7 +4,6 @@ until the evidence reaches the grade."""
 
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 from typing import Any
 
@@ -15,15 +14,13 @@ from sqlalchemy import Engine
 from tests.catalog.conftest import item, write_catalog
 from tests.conftest import sign_in
 from tests.fixtures.files import PNG, pdf_bytes
-from tests.identity.factories import Person, fresh_id_number, new_official, unique
+from tests.identity.factories import Person
 from tests.identity.factories import new_citizen as _new_citizen
 from tongban.applications import evidence
 from tongban.catalog import service as catalog_service
 from tongban.catalog.errors import CatalogFileInvalid
-from tongban.catalog.schemas import DepartmentSpec, ItemSpec
 from tongban.db.session import unit_of_work
 from tongban.identity import service as identity_service
-from tongban.identity.models import AccountKind
 
 
 class TestGradeRule:
@@ -75,85 +72,6 @@ class TestCatalogRequirements:
         assert str(folder / "items" / "z.yaml") in message
         assert f"line {line}:" in message
         assert "0.materials.0.required_grade" in message
-
-
-# -- an item that needs its licence checked against the original ------------------------------
-
-
-def _item_spec(department: str) -> dict[str, Any]:
-    spec = item(f"{department}-0001", department=department, audience="person", max_visits=1)
-    spec["materials"] = [
-        {
-            "code": "licence",
-            "name_zh": "营业执照",
-            "name_en": "Business licence",
-            "form": "original",
-            "required": True,
-            "types": ["pdf"],
-            "max_mb": 5,
-            "required_grade": "B",
-        },
-        {
-            "code": "photo",
-            "name_zh": "照片",
-            "name_en": "Photo",
-            "form": "electronic",
-            "required": False,
-            "types": ["png"],
-            "max_mb": 2,
-        },
-    ]
-    spec["fields"][0]["source"] = "applicant.name"
-    spec["fields"].append(
-        {
-            "name": "shop_name",
-            "type": "text",
-            "label_zh": "店名",
-            "label_en": "Shop name",
-            "security_label": "internal",
-        }
-    )
-    return spec
-
-
-@pytest.fixture(scope="module")
-def graded_item(engine: Engine) -> str:
-    """A department of its own with one item that needs its licence at grade B, and officials
-    with every role."""
-    department = f"ZG{secrets.token_hex(3).upper()}"
-    with unit_of_work(engine) as session:
-        catalog_service.upsert(
-            session,
-            None,
-            departments=[
-                DepartmentSpec(code=department, name_zh="评级测试局", name_en="Grading Bureau")
-            ],
-            items=[ItemSpec.model_validate(_item_spec(department))],
-            source="test_evidence",
-        )
-    return f"{department}-0001"
-
-
-@pytest.fixture(scope="module")
-def department_official(engine: Engine, graded_item: str) -> Person:
-    return new_official(engine, department=graded_item.split("-")[0])
-
-
-@pytest.fixture
-def citizen(engine: Engine) -> tuple[str, str]:
-    """A fresh applicant with an ID number: (username, ID number)."""
-    id_number = fresh_id_number()
-    with unit_of_work(engine) as session:
-        account = identity_service.create_account(
-            session,
-            None,
-            username=unique("ev"),
-            password="demo-password",
-            display_name="评级申请人",
-            kind=AccountKind.APPLICANT,
-            id_number=id_number,
-        )
-    return account.username, id_number
 
 
 def _by_code(body: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:

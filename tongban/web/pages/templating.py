@@ -27,6 +27,9 @@ def make_templates(directory: Path) -> Jinja2Templates:
     templates.env.filters["yuan"] = _yuan
     templates.env.globals["labels"] = labels
     templates.env.globals["grade_names"] = evidence.NAMES
+    templates.env.globals["grade_advice"] = {
+        g.value: how for g, how in evidence.HOW_TO_REACH.items()
+    }
     return templates
 
 
