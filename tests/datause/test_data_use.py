@@ -4,6 +4,7 @@ is the company's; an objection reaches the data protection officer and the reply
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -12,6 +13,7 @@ from sqlalchemy import Engine, select
 from tests.applications.factories import complete_draft
 from tests.conftest import sign_in
 from tests.fixtures.exchange import Exchange, ask, call, machine_token
+from tests.fixtures.files import pdf_bytes
 from tests.identity.factories import Person, fresh_uscc, new_citizen
 from tongban.applications import service as applications_service
 from tongban.applications.states import Action
@@ -182,6 +184,46 @@ class TestMyDataUse:
         # The person's own record holds the same read: they filed it.
         assert as_self["whose"] == "person"
         assert number in [e["reference"] for e in as_self["entries"]]
+
+
+class TestCaseSearches:
+    def test_a_case_listed_by_an_officials_search_is_in_the_record(
+        self,
+        engine: Engine,
+        client: TestClient,
+        graded_item: str,
+        department_official: Person,
+        citizen: tuple[str, str],
+    ) -> None:
+        username, _ = citizen
+        with unit_of_work(engine) as session:
+            applicant = identity_service.get_by_username(session, username)
+            number = applications_service.start(
+                session, applicant, item_code=graded_item, form={"shop_name": "张记"}
+            ).number
+            applications_service.add_material(
+                session,
+                applicant,
+                number,
+                requirement_code="licence",
+                filename="licence.pdf",
+                stream=io.BytesIO(pdf_bytes()),
+            )
+            applications_service.act(session, applicant, number, Action.SUBMIT)
+
+        found = client.get(
+            "/api/v1/cases",
+            params={"item": graded_item},
+            headers=sign_in(client, department_official.username),
+        )
+
+        assert found.status_code == 200, found.text
+        assert number in [row["number"] for row in found.json()["rows"]]
+        entries = record(client, sign_in(client, username))["entries"]
+        listed = [e for e in entries if e["channel"] == "case_search"]
+        assert [e["reference"] for e in listed] == [number]
+        assert "店名" in listed[0]["items_zh"]
+        assert "张记" not in str(entries)
 
 
 class TestObjections:

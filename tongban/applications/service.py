@@ -18,6 +18,7 @@ from tongban.applications import (
     grading,
     policy,
     prefill,
+    reads,
     repository,
     storage,
 )
@@ -49,7 +50,6 @@ from tongban.catalog import service as catalog_service
 from tongban.catalog.models import Department, MaterialRequirement, ServiceItem
 from tongban.config import get_settings
 from tongban.connectors import outbox
-from tongban.datause import log as data_use
 from tongban.datause.models import Channel
 from tongban.errors import InvalidInput, NotFound
 from tongban.identity import service as identity_service
@@ -322,7 +322,7 @@ def open_material(
     reader = policy.require_read(subject, application)
     material = _material(application, material_id)
     if reader.kind is AccountKind.OFFICIAL:
-        _audit_official_read(
+        reads.audit_official_read(
             session,
             reader,
             application,
@@ -339,37 +339,8 @@ def get(session: Session, subject: Account | None, number: str) -> Application:
     reader = policy.require_read(subject, application)
     if reader.kind is AccountKind.OFFICIAL:
         shown = disclosure.shown_items(session, reader, application)
-        _audit_official_read(session, reader, application, Channel.CASE_READ, shown)
+        reads.audit_official_read(session, reader, application, Channel.CASE_READ, shown)
     return application
-
-
-def _audit_official_read(
-    session: Session,
-    reader: Account,
-    application: Application,
-    channel: Channel,
-    items: list[str],
-    **extra: Any,
-) -> None:
-    """An official's read, audited with whose data (keyed hashes), which items and why; the
-    data subjects see it under "who used my data"."""
-    purpose = "case_handling" if policy.is_handler(reader, application) else "counter_service"
-    refs = disclosure.subject_refs(session, application)
-    action = "read" if channel is Channel.CASE_READ else "material_read"
-    _audit(
-        session, reader, action, application, **extra, subjects=refs, items=items, purpose=purpose
-    )
-    data_use.record(
-        session,
-        subject_refs=refs,
-        channel=channel,
-        items=items,
-        purpose=purpose,
-        department_id=reader.department_id,
-        reader_id=reader.id,
-        service_item_id=application.item_id,
-        reference=application.number,
-    )
 
 
 def disclose(session: Session, subject: Account | None, application: Application) -> Disclosed:
@@ -488,9 +459,10 @@ def search_cases(
     wanted: dict[str, object] = dict(where)
     wanted.update(forms.clean(specs, {f.name: where[f.name] for f in specs}, complete=False))
     broken: list[str] = []
+    cases = repository.of_item(session, item.department_id, item.id)
     columns, rows = disclosure.disclose_many(
         reading,
-        repository.of_item(session, item.department_id, item.id),
+        cases,
         where=wanted,
         order_by=order_by,
         descending=descending,
@@ -507,6 +479,7 @@ def search_cases(
             target_id=item.code,
             details={"values": broken[:100], "count": len(broken)},
         )
+    shown = rows[:limit] if limit else rows
     audit.record(
         session,
         actor=official,
@@ -515,7 +488,8 @@ def search_cases(
         target_id=item.code,
         details={"filters": sorted(where), "sort": list(order_by), "results": len(rows)},
     )
-    return CaseSearch(item, columns, rows[:limit] if limit else rows, len(rows), reading.usable)
+    reads.record_listed(session, official, item, cases, shown, export=export)
+    return CaseSearch(item, columns, shown, len(rows), reading.usable)
 
 
 def department_items(session: Session, subject: Account | None) -> Sequence[ServiceItem]:

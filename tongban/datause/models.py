@@ -20,6 +20,7 @@ class Channel(enum.StrEnum):
     GATEWAY = "gateway"  # a department system's call to the exchange gateway
     CASE_READ = "case_read"  # an official opened the case page of an application
     MATERIAL_READ = "material_read"  # an official opened an uploaded material
+    CASE_SEARCH = "case_search"  # a case search or export by an official listed the case
 
 
 class DataUse(Base):

@@ -21,11 +21,20 @@ PLATFORM = {
     Channel.MATERIAL_READ: LocalText(
         "一网通办平台（工作人员查看材料）", "Tongban platform (an official opened a material)"
     ),
+    Channel.CASE_SEARCH: LocalText(
+        "一网通办平台（工作人员查询办件）", "Tongban platform (an official searched cases)"
+    ),
 }
 PURPOSES = {
     "case_handling": LocalText("办理申请 {ref}", "Handling application {ref}"),
     "counter_service": LocalText(
         "在综合窗口办理申请 {ref}", "Serving application {ref} at the single window"
+    ),
+    "case_search": LocalText(
+        "查询办件时列出申请 {ref}", "Application {ref} listed in a search of cases"
+    ),
+    "case_export": LocalText(
+        "导出办件时导出申请 {ref}", "Application {ref} written to an export of cases"
     ),
 }
 UNKNOWN = LocalText("（已删除）", "(removed)")
