@@ -38,7 +38,7 @@ CHECKED_AT_COUNTER = Grade.B
 ISSUED = Grade.A
 
 NAMES: dict[Grade, LocalText] = {
-    Grade.A: LocalText("A（部门签发）", "A (issued by the department)"),
+    Grade.A: LocalText("A（部门签发或核验数据）", "A (issued or verified by the department)"),
     Grade.B: LocalText("B（窗口核验原件）", "B (checked against the original at a counter)"),
     Grade.C: LocalText("C（申请人上传）", "C (uploaded by the applicant)"),
     Grade.D: LocalText("D（申请人声明）", "D (declared by the applicant)"),

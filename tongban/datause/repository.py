@@ -52,10 +52,11 @@ def objections_of(session: Session, refs: Collection[str]) -> Sequence[Objection
     )
 
 
-def objections(session: Session, status: ObjectionStatus | None) -> Sequence[Objection]:
-    stmt = select(Objection)
-    if status is not None:
-        stmt = stmt.where(Objection.status == status)
+def objections(
+    session: Session, status: ObjectionStatus, *, limit: int | None = None
+) -> Sequence[Objection]:
+    """Objections in ``status``, newest first (at most ``limit``)."""
+    stmt = select(Objection).where(Objection.status == status).limit(limit)
     return (
         session.execute(stmt.order_by(Objection.raised_at.desc(), Objection.id.desc()))
         .scalars()

@@ -23,6 +23,7 @@ from tongban.security import deployment
 
 MAX_TEXT = 500
 MAX_PER_PAGE = 100
+CLOSED_SHOWN = 200
 
 
 @dataclass(frozen=True)
@@ -154,13 +155,18 @@ class ObjectionCase:
 def objections(
     session: Session, subject: Account | None, *, status: ObjectionStatus | None = None
 ) -> list[ObjectionCase]:
-    """Every objection (open ones by default first), for the data protection officer."""
+    """Objections for the data protection officer: every open one, then the latest closed."""
     policy.require_dpo(subject)
-    found = repository.objections(session, status)
+    found: list[Objection] = []
+    if status in (None, ObjectionStatus.OPEN):
+        found += repository.objections(session, ObjectionStatus.OPEN)
+    if status in (None, ObjectionStatus.CLOSED):
+        # Answered ones stay on the page for reference, the most recent only.
+        found += repository.objections(session, ObjectionStatus.CLOSED, limit=CLOSED_SHOWN)
     uses = repository.by_ids(session, {o.data_use_id for o in found})
     shown = {v.id: v for v in views.build(session, list(uses.values()))}
     cases = []
-    for objection in sorted(found, key=lambda o: o.status is not ObjectionStatus.OPEN):
+    for objection in found:
         raiser = session.get(Account, objection.raised_by_id)
         cases.append(
             ObjectionCase(
