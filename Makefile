@@ -20,7 +20,8 @@ KEYWORDS = -k _ -k N_ -k translate -k TongbanError -k NotFound -k Forbidden -k U
 	-k RuleFileInvalid -k RuleNotFound -k OfferNotFound -k RunNotFound -k OfferClosed -k RunNotPending \
 	-k VisitNotFound -k StillMissing -k NothingMissing -k BundleFileInvalid -k BundleNotFound \
 	-k BundleCaseNotFound -k NotEligible -k ClaimCodeInvalid -k TooManyClaimCodes \
-	-k FigureNotFound -k InvalidFilter -k NoExportYet
+	-k FigureNotFound -k InvalidFilter -k NoExportYet -k EvidenceBelowGrade \
+	-k DataUseNotFound -k ObjectionNotFound -k ObjectionClosed
 PO = tongban/web/locale/zh_CN/LC_MESSAGES/messages.po
 
 help: ## list the targets

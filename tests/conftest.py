@@ -28,7 +28,7 @@ from tongban.web.app import create_app
 
 PASSWORD = demo.DEMO_PASSWORD
 # Fixtures shared by more than one folder of tests (the exchange's by its pages' tests too).
-pytest_plugins = ["tests.fixtures.exchange"]
+pytest_plugins = ["tests.fixtures.exchange", "tests.fixtures.evidence"]
 
 
 @pytest.fixture(scope="session")

@@ -48,7 +48,8 @@ OTHER_DEPARTMENTS = [
 # (tests/counter).
 CASES = [(role, action) for role in SINGLE_ROLE for action in OFFICIAL_ACTIONS]
 # Roles that act on cases (a supervisor watches figures across departments and acts on none).
-CASE_ROLES = [r for r in OfficialRole if r is not OfficialRole.SUPERVISOR]
+# Roles that act on no case: supervision of statistics, answers to data-use objections.
+CASE_ROLES = [r for r in OfficialRole if r not in (OfficialRole.SUPERVISOR, OfficialRole.DPO)]
 
 
 def page_client(app: FastAPI, username: str) -> TestClient:

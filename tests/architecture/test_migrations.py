@@ -65,3 +65,30 @@ def test_upgrade_keeps_existing_rows(tmp_path: Path) -> None:
                 context.get_current_revision()
                 == ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
             )
+
+
+def test_upgrade_turns_past_gateway_calls_into_data_use_entries(tmp_path: Path) -> None:
+    """Calls the gateway served before "who used my data" existed show up in it, per subject."""
+    with fresh_database(tmp_path, "0010") as engine:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO exchange_calls (id, at, purpose, items, keys, found, outcome, "
+                    "subjects) VALUES (1, :at, 'housing_subsidy_review', :items, 2, 1, 'ok', "
+                    ":subjects), (2, :at, 'x', '[]', 1, 0, 'no_grant', '[]')"
+                ),
+                {
+                    "at": "2026-01-01 00:00:00",
+                    "items": '["spouse_name"]',
+                    "subjects": '["r1","r2"]',
+                },
+            )
+        upgrade(engine)
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text("SELECT subject_ref, channel, purpose FROM data_uses ORDER BY subject_ref")
+            ).all()
+        assert [tuple(r) for r in rows] == [
+            ("r1", "gateway", "housing_subsidy_review"),
+            ("r2", "gateway", "housing_subsidy_review"),
+        ]

@@ -395,7 +395,15 @@ class TestApplicationReadsAreAudited:
             assert response.status_code == 200
 
         new = audit_trail(engine, number)[len(before) :]
-        assert new == [("application.read", "samr_officer", {})] * 2
+        assert [(action, actor) for action, actor, _ in new] == [
+            ("application.read", "samr_officer")
+        ] * 2
+        for _, _, details in new:
+            # Whose data (this applicant has no ID number), which fields were shown, and why.
+            assert details["subjects"] == []
+            assert details["purpose"] == "case_handling"
+            assert details["items"]
+            assert all(isinstance(i, str) for i in details["items"])
 
     def test_the_applicants_own_read_writes_nothing(
         self, client: TestClient, engine: Engine, applicant_headers: dict[str, str]
@@ -428,7 +436,16 @@ class TestApplicationReadsAreAudited:
         assert client.get(path, headers=official_headers).status_code == 200
 
         assert audit_trail(engine, number)[len(before) :] == [
-            ("application.material_read", "samr_officer", {"material_id": material["id"]})
+            (
+                "application.material_read",
+                "samr_officer",
+                {
+                    "material_id": material["id"],
+                    "subjects": [],
+                    "items": [material["requirement_code"]],
+                    "purpose": "case_handling",
+                },
+            )
         ]
 
     def test_another_departments_official_reads_nothing_and_leaves_no_read_entry(

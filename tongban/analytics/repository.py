@@ -9,8 +9,9 @@ from datetime import datetime
 from sqlalchemy import Select, and_, case, func, literal, select
 from sqlalchemy.orm import Session, aliased
 
-from tongban.applications.models import Application, StatusChange
-from tongban.catalog.models import Department, ServiceItem
+from tongban.applications.models import Application, Material, StatusChange
+from tongban.applications.states import Status
+from tongban.catalog.models import Department, MaterialRequirement, ServiceItem
 from tongban.identity.models import Account, AccountKind
 
 ONLINE = "online"
@@ -112,3 +113,39 @@ def accounts_named(session: Session, prefix: str) -> Sequence[Account]:
         .scalars()
         .all()
     )
+
+
+def evidence_grades(
+    session: Session, department_id: int | None
+) -> Sequence[tuple[str, str, str, str, int]]:
+    """Materials of filed applications counted by item, requirement, required grade and grade:
+    ``(item_code, requirement_code, required_grade, grade, count)``."""
+    stmt = (
+        select(
+            ServiceItem.code,
+            Material.requirement_code,
+            MaterialRequirement.required_grade,
+            Material.grade,
+            func.count(Material.id),
+        )
+        .join(Application, Material.application_id == Application.id)
+        .join(ServiceItem, Application.item_id == ServiceItem.id)
+        .join(
+            MaterialRequirement,
+            and_(
+                MaterialRequirement.item_id == ServiceItem.id,
+                MaterialRequirement.code == Material.requirement_code,
+            ),
+        )
+        .where(Application.status != Status.DRAFT)
+        .group_by(
+            ServiceItem.code,
+            Material.requirement_code,
+            MaterialRequirement.required_grade,
+            Material.grade,
+        )
+        .order_by(ServiceItem.code, Material.requirement_code, Material.grade)
+    )
+    if department_id is not None:
+        stmt = stmt.where(Application.department_id == department_id)
+    return [(a, b, c, d, int(n)) for a, b, c, d, n in session.execute(stmt).tuples()]

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from tongban.analytics import alerts, export, generator, policy, queries, repository, warnings
 from tongban.analytics.errors import FigureNotFound, InvalidFilter, NoExportYet
 from tongban.analytics.sources import APPLICATION_EVENTS
+from tongban.applications import evidence
 from tongban.audit import service as audit
 from tongban.catalog import service as catalog_service
 from tongban.config import get_settings
@@ -287,3 +288,34 @@ def ratings(session: Session, subject: Account | None) -> Ratings:
         [f for f in found.items if f.code in own_items],
         [r for r in rectifications if r.code == own.code],
     )
+
+
+@dataclass(frozen=True)
+class EvidenceGrades:
+    """How credible the materials of one item's requirement were, over its filed cases."""
+
+    item_code: str
+    material: str
+    required_grade: str
+    # Materials per grade, A to D.
+    counts: dict[str, int]
+
+    @property
+    def below_required(self) -> int:
+        return sum(n for g, n in self.counts.items() if not evidence.meets(g, self.required_grade))
+
+
+def evidence_grades(session: Session, subject: Account | None) -> list[EvidenceGrades]:
+    """Credibility grades of the materials of filed applications, per item and material, for
+    the reader's departments (an official's own, a supervisor's every one)."""
+    scope = policy.require_view_figures(subject)
+    found: dict[tuple[str, str, str], dict[evidence.Grade, int]] = {}
+    for item, material, required, grade, count in repository.evidence_grades(
+        session, scope.department_id
+    ):
+        counts = found.setdefault((item, material, required), dict.fromkeys(evidence.ORDER, 0))
+        counts[evidence.parse(grade)] += count
+    return [
+        EvidenceGrades(item, material, required, {g.value: n for g, n in counts.items()})
+        for (item, material, required), counts in found.items()
+    ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tongban.applications import evidence
 from tongban.applications.models import Application
 from tongban.kit.i18n import LocalText
 
@@ -13,8 +14,9 @@ from tongban.kit.i18n import LocalText
 @dataclass
 class Requirement:
     """A material the application needs, as the item's requirement says (``code``, names,
-    ``required``, ``types``, ``max_mb``, notes), merged over the covered items: required if
-    any item requires it, the file types and size every one of them accepts."""
+    ``required``, ``types``, ``max_mb``, notes, ``required_grade``), merged over the covered
+    items: required if any item requires it, the file types and size every one of them
+    accepts, the strictest credibility grade any of them needs."""
 
     code: str
     name_zh: str
@@ -25,6 +27,7 @@ class Requirement:
     max_mb: int
     note_zh: str
     note_en: str
+    required_grade: str
 
     @property
     def name(self) -> LocalText:
@@ -47,11 +50,14 @@ def requirements(application: Application) -> list[Requirement]:
                     r.max_mb,
                     r.note_zh,
                     r.note_en,
+                    r.required_grade,
                 )
                 continue
             entry.required = entry.required or r.required
             entry.types = [t for t in entry.types if t in r.types]
             entry.max_mb = min(entry.max_mb, r.max_mb)
+            if not evidence.meets(r.required_grade, entry.required_grade):
+                entry.required_grade = r.required_grade
     return list(merged.values())
 
 

@@ -127,9 +127,38 @@ def disclose(session: Session, reader: Account, application: Application) -> Dis
 def disclose_to(session: Session, application: Application, clearance: Clearance) -> dict[str, Any]:
     """The form as a subject cleared ``clearance`` may see it: what a department system's copy
     of the case (the outbox payload) carries."""
-    schema = form_schema(session, application.item)
+    schema = case_schema(session, application)
     plan = mac.plan(clearance, schema.labelled(), masker=deployment.masker())
     return plan.apply([_known(schema, unseal(application.number, application.sealed_form))])[0]
+
+
+def shown_items(session: Session, reader: Account, application: Application) -> list[str]:
+    """The fields with a value that ``reader`` is shown (whole or masked), in form order: what a
+    read of the case reveals, for its audit entry and the subject's "who used my data"."""
+    schema = case_schema(session, application)
+    plan = mac.plan(
+        clearance_of(session, reader, application), schema.labelled(), masker=deployment.masker()
+    )
+    return [
+        name for name, _ in schema.fields if name in plan.columns and has_value(application, name)
+    ]
+
+
+def has_value(application: Application, name: str) -> bool:
+    """Whether the saved form has a value for ``name`` (without decrypting it)."""
+    return application.sealed_form.get(name) not in (None, "", False)
+
+
+def subject_refs(session: Session, application: Application) -> list[str]:
+    """Keyed hashes of whose data the case holds: the applicant's ID number and, for a
+    company's application, its unified social credit code."""
+    refs = []
+    applicant = session.get(Account, application.applicant_id)
+    if applicant is not None and applicant.id_number:
+        refs.append(deployment.subject_ref(applicant.id_number))
+    if application.legal_person_id is not None:
+        refs.append(deployment.subject_ref(application.legal_person.uscc))
+    return refs
 
 
 def prefill_states(

@@ -21,3 +21,7 @@ class Incomplete(InvalidInput):
 
 class NoDecisionYet(Conflict):
     code = "no_decision_yet"
+
+
+class EvidenceBelowGrade(Conflict):
+    code = "evidence_below_grade"

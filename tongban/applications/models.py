@@ -105,6 +105,12 @@ class Material(Base):
     size: Mapped[int]
     sha256: Mapped[str] = mapped_column(String(64))
     uploaded_at: Mapped[datetime]
+    # Its credibility grade (applications.evidence): C when uploaded, B once a counter clerk
+    # checked it against the original, A when the issuing department's own document.
+    grade: Mapped[str] = mapped_column(String(1), default="C", server_default="C")
+    # Who raised it above C, and when (the counter clerk who checked the original).
+    graded_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    graded_at: Mapped[datetime | None]
 
 
 class StatusChange(Base):

@@ -95,6 +95,27 @@ def require_file_at_counter(
     return clerk
 
 
+def require_counter_clerk(subject: Account | None) -> Account:
+    clerk = _signed_in(subject)
+    if not is_counter_clerk(clerk):
+        raise Forbidden("Only a counter clerk checks materials against their originals.")
+    return clerk
+
+
+def require_check_original(
+    subject: Account | None, application: Application, presented_by: Account
+) -> Account:
+    """A counter clerk checks a material against the original the applicant brought: any
+    window, for any department's open case, but only with the applicant there in person
+    (found by the ID number they presented)."""
+    clerk = require_counter_clerk(subject)
+    if presented_by.id != application.applicant_id:
+        raise ApplicationNotFound(
+            "No application {number} is open to you.", number=application.number
+        )
+    return clerk
+
+
 def require_read(subject: Account | None, application: Application) -> Account:
     reader = _signed_in(subject)
     if not (

@@ -7,7 +7,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tongban.applications import grading
 from tongban.applications.disclosure import Disclosed, prefill_states
+from tongban.applications.evidence import Evidence
 from tongban.applications.states import Action, Status
 
 
@@ -48,6 +50,9 @@ class MaterialRead(_Read):
     size: int
     sha256: str
     uploaded_at: datetime
+    grade: str = Field(
+        description="Credibility grade: A issued, B checked at a counter, C uploaded"
+    )
 
 
 class StatusChangeRead(_Read):
@@ -64,6 +69,38 @@ class PrefillRead(BaseModel):
 
     source: str
     verified: bool
+
+
+class EvidenceRead(BaseModel):
+    """One piece of evidence with its credibility grade (A issued by the department, B checked
+    against the original at a counter, C uploaded, D declared) and the grade the item needs."""
+
+    kind: str = Field(description="material or field")
+    code: str
+    name_zh: str
+    name_en: str
+    grade: str | None = Field(description="None: not provided yet")
+    required_grade: str | None
+    sufficient: bool
+    advice_zh: str | None
+    advice_en: str | None
+
+
+def evidence_read(found: list[Evidence]) -> list[EvidenceRead]:
+    return [
+        EvidenceRead(
+            kind=e.kind,
+            code=e.code,
+            name_zh=e.name.zh,
+            name_en=e.name.en,
+            grade=e.grade.value if e.grade else None,
+            required_grade=e.required.value if e.required else None,
+            sufficient=e.sufficient,
+            advice_zh=e.advice.zh if e.advice else None,
+            advice_en=e.advice.en if e.advice else None,
+        )
+        for e in found
+    ]
 
 
 class TimeLimitRead(BaseModel):
@@ -104,6 +141,7 @@ class ApplicationRead(ApplicationSummary):
     missing_en: list[str]
     next_actions: list[Action]
     prefill: dict[str, PrefillRead]
+    evidence: list[EvidenceRead]
 
 
 def summary(application: Any) -> dict[str, Any]:
@@ -157,4 +195,5 @@ def read_model(application: Any, next_actions: list[Action], form: Disclosed) ->
             name: PrefillRead(source=state.source, verified=state.verified)
             for name, state in prefill_states(application).items()
         },
+        evidence=evidence_read(grading.assess(application)),
     )

@@ -14,9 +14,12 @@ from tongban.applications import (
     coverage,
     disclosure,
     documents,
+    evidence,
     forms,
+    grading,
     policy,
     prefill,
+    reads,
     repository,
     storage,
 )
@@ -29,6 +32,7 @@ from tongban.applications.disclosure import field_specs as field_specs
 from tongban.applications.disclosure import prefill_states as prefill_states
 from tongban.applications.errors import (
     ApplicationNotFound,
+    EvidenceBelowGrade,
     Incomplete,
     InvalidTransition,
     NoDecisionYet,
@@ -38,6 +42,7 @@ from tongban.applications.models import Application, CoveredItem, Material, Stat
 from tongban.applications.policy import TrackingPass
 from tongban.applications.states import (
     EDITABLE,
+    FINAL,
     OPEN_FOR_DEPARTMENT,
     TRANSITIONS,
     Action,
@@ -50,6 +55,7 @@ from tongban.catalog import service as catalog_service
 from tongban.catalog.models import Department, ServiceItem
 from tongban.config import get_settings
 from tongban.connectors import outbox
+from tongban.datause.models import Channel
 from tongban.errors import InvalidInput, NotFound
 from tongban.identity import service as identity_service
 from tongban.identity.companies import service as companies_service
@@ -222,6 +228,7 @@ def add_material(
         size=stored.size,
         sha256=stored.sha256,
         uploaded_at=utcnow(),
+        grade=evidence.UPLOADED.value,
     )
     application.materials.append(material)
     session.flush()
@@ -235,6 +242,67 @@ def add_material(
         size=stored.size,
     )
     return material
+
+
+def check_original(
+    session: Session,
+    subject: Account | None,
+    number: str,
+    material_id: int,
+    *,
+    id_number: str,
+) -> Material:
+    """A counter clerk checked an uploaded material against the original the applicant brought
+    (the applicant found by the ID number they presented): it is graded B from now on."""
+    application = _load(session, number)
+    person = identity_service.find_applicant(session, subject, id_number)
+    clerk = policy.require_check_original(subject, application, person)
+    if application.status in FINAL:
+        raise InvalidTransition(
+            "An application that is {status} cannot be given the action {action}.",
+            status=application.status.value,
+            action="check_original",
+        )
+    material = _material(application, material_id)
+    before = material.grade
+    if not evidence.meets(before, evidence.CHECKED_AT_COUNTER):
+        material.grade = evidence.CHECKED_AT_COUNTER.value
+        material.graded_by_id = clerk.id
+        material.graded_at = utcnow()
+    _audit(
+        session,
+        clerk,
+        "original_checked",
+        application,
+        material=material.requirement_code,
+        sha256=material.sha256,
+        grade={"from": before, "to": material.grade},
+    )
+    return material
+
+
+def awaiting_originals(
+    session: Session, subject: Account | None, *, id_number: str
+) -> list[tuple[Application, Material, coverage.Requirement]]:
+    """The open applications' materials of the person presenting ``id_number`` that a counter
+    check would raise to the grade their item requires."""
+    policy.require_counter_clerk(subject)
+    person = identity_service.find_applicant(session, subject, id_number)
+    found = []
+    for application in repository.of_applicant(session, person.id):
+        if application.status in FINAL:
+            continue
+        policy.require_check_original(subject, application, person)
+        needed = {r.code: r for r in coverage.requirements(application)}
+        for material in application.materials:
+            requirement = needed.get(material.requirement_code)
+            if (
+                requirement is not None
+                and not evidence.meets(material.grade, requirement.required_grade)
+                and evidence.meets(evidence.CHECKED_AT_COUNTER, requirement.required_grade)
+            ):
+                found.append((application, material, requirement))
+    return found
 
 
 def remove_material(
@@ -263,7 +331,14 @@ def open_material(
     reader = policy.require_read(subject, application)
     material = _material(application, material_id)
     if reader.kind is AccountKind.OFFICIAL:
-        _audit(session, reader, "material_read", application, material_id=material.id)
+        reads.audit_official_read(
+            session,
+            reader,
+            application,
+            Channel.MATERIAL_READ,
+            [material.requirement_code],
+            material_id=material.id,
+        )
     return material, storage.path_for(material.sha256)
 
 
@@ -272,7 +347,8 @@ def get(session: Session, subject: Account | None, number: str) -> Application:
     application = _load(session, number)
     reader = policy.require_read(subject, application)
     if reader.kind is AccountKind.OFFICIAL:
-        _audit(session, reader, "read", application)
+        shown = disclosure.shown_items(session, reader, application)
+        reads.audit_official_read(session, reader, application, Channel.CASE_READ, shown)
     return application
 
 
@@ -392,9 +468,10 @@ def search_cases(
     wanted: dict[str, object] = dict(where)
     wanted.update(forms.clean(specs, {f.name: where[f.name] for f in specs}, complete=False))
     broken: list[str] = []
+    cases = repository.of_item(session, item.department_id, item.id)
     columns, rows = disclosure.disclose_many(
         reading,
-        repository.of_item(session, item.department_id, item.id),
+        cases,
         where=wanted,
         order_by=order_by,
         descending=descending,
@@ -411,6 +488,7 @@ def search_cases(
             target_id=item.code,
             details={"values": broken[:100], "count": len(broken)},
         )
+    shown = rows[:limit] if limit else rows
     audit.record(
         session,
         actor=official,
@@ -419,7 +497,8 @@ def search_cases(
         target_id=item.code,
         details={"filters": sorted(where), "sort": list(order_by), "results": len(rows)},
     )
-    return CaseSearch(item, columns, rows[:limit] if limit else rows, len(rows), reading.usable)
+    reads.record_listed(session, official, item, cases, shown, export=export)
+    return CaseSearch(item, columns, shown, len(rows), reading.usable)
 
 
 def department_items(session: Session, subject: Account | None) -> Sequence[ServiceItem]:
@@ -713,6 +792,12 @@ def _apply_effects(
         application.promised_due_on = calendar.add_workdays(today, promised)
         application.statutory_due_on = calendar.add_workdays(today, statutory)
     elif action in (Action.APPROVE, Action.DENY):
+        below = grading.shortfalls(application) if action is Action.APPROVE else []
+        if below:
+            raise EvidenceBelowGrade(
+                "The evidence is below the grade this item requires: {what}.",
+                what=grading.describe(below),
+            )
         application.decided_at = now
     elif action is Action.COMPLETE:
         application.completed_at = now
@@ -853,6 +938,11 @@ class TimeLimit:
     @property
     def overdue(self) -> bool:
         return self.working_days_left < 0
+
+
+def assess_evidence(application: Application) -> list[evidence.Evidence]:
+    """Each piece of evidence with its credibility grade and the grade the item requires."""
+    return grading.assess(application)
 
 
 def time_limit(application: Application) -> TimeLimit | None:

@@ -77,3 +77,5 @@ class MaterialRequirement(Base):
     max_mb: Mapped[int]
     note_zh: Mapped[str] = mapped_column(Text, default="")
     note_en: Mapped[str] = mapped_column(Text, default="")
+    # The credibility grade (A-D, applications.evidence) the evidence must reach.
+    required_grade: Mapped[str] = mapped_column(String(1), default="C", server_default="C")

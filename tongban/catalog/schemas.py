@@ -102,6 +102,10 @@ class MaterialSpec(_Strict):
     max_mb: int = Field(ge=1, le=20)
     note_zh: str = ""
     note_en: str = ""
+    # The credibility grade the evidence must reach before the case can be approved
+    # (applications.evidence): A issued by the department, B checked against the original at a
+    # counter, C uploaded, D declared.
+    required_grade: Literal["A", "B", "C", "D"] = "C"
 
 
 class ItemSpec(_Bilingual):
@@ -181,6 +185,7 @@ class MaterialRead(_Read):
     max_mb: int
     note_zh: str
     note_en: str
+    required_grade: str
 
 
 class ItemSummary(_Read):

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from tongban.applications import documents
 from tongban.applications import service as applications_service
+from tongban.applications.coverage import Requirement
 from tongban.applications.models import Application, Material
 from tongban.applications.states import Action, Status
 from tongban.audit import service as audit
@@ -88,6 +89,26 @@ def add_material(
         requirement_code=requirement_code,
         filename=filename,
         stream=stream,
+    )
+
+
+def originals_to_check(
+    session: Session, subject: Account | None, *, id_number: str
+) -> list[tuple[Application, Material, Requirement]]:
+    """The materials of the person presenting ``id_number`` that their items require checked
+    against the original (grade B): what the clerk asks them for."""
+    policy.require_counter(subject)
+    return applications_service.awaiting_originals(session, subject, id_number=id_number)
+
+
+def check_original(
+    session: Session, subject: Account | None, number: str, material_id: int, *, id_number: str
+) -> Material:
+    """The clerk compared an uploaded material with the original the applicant brought: it is
+    graded B (checked at a counter) from now on, which lets the case be approved."""
+    policy.require_counter(subject)
+    return applications_service.check_original(
+        session, subject, number, material_id, id_number=id_number
     )
 
 

@@ -6,6 +6,7 @@ from tongban.bundles import models as bundles_models
 from tongban.catalog import models as catalog_models
 from tongban.connectors import models as connectors_models
 from tongban.counter import models as counter_models
+from tongban.datause import models as datause_models
 from tongban.db.base import Base
 from tongban.evaluations import models as evaluations_models
 from tongban.exchange import models as exchange_models
@@ -28,6 +29,7 @@ __all__ = [
     "exchange_models",
     "federation_models",
     "counter_models",
+    "datause_models",
     "evaluations_models",
     "identity_models",
     "notifications_models",

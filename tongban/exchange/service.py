@@ -23,6 +23,8 @@ from tongban.audit import service as audit
 from tongban.catalog import service as catalog_service
 from tongban.connectors import lookup as connector_lookup
 from tongban.connectors.models import DepartmentSystem
+from tongban.datause import log as data_use
+from tongban.datause.models import Channel
 from tongban.errors import TongbanError
 from tongban.exchange import export, policy, repository
 from tongban.exchange.errors import (
@@ -577,6 +579,20 @@ def query(
             "subjects": subjects,
             "found": len(present),
         },
+    )
+    # "Who used my data": each subject sees this call, its items and the purpose as stated.
+    request = session.get(SharingRequest, grant.request_id)
+    data_use.record(
+        session,
+        subject_refs=subjects,
+        channel=Channel.GATEWAY,
+        items=wanted,
+        purpose=purpose,
+        purpose_text=request.purpose_text if request else "",
+        department_id=system.department_id,
+        system_id=system.id,
+        reader_id=account.id,
+        resource_id=found_resource.id,
     )
     return answer
 

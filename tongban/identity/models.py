@@ -29,6 +29,9 @@ class OfficialRole(enum.StrEnum):
     # Oversees service across departments (政务服务督查): every department's statistics and early
     # warnings; takes no action on cases.
     SUPERVISOR = "supervisor"
+    # The data protection officer (数据保护负责人): answers people's objections to how their
+    # data was used ("who used my data").
+    DPO = "dpo"
 
 
 class AdminRole(enum.StrEnum):

@@ -1,5 +1,5 @@
 """Reading data files (YAML) into validated shapes, with one kind of error that names the file,
-the place in it and the problem, whatever went wrong."""
+the line and place in it and the problem, whatever went wrong."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ def load_yaml(path: Path, shape: Any, error: type[TongbanError]) -> Any:
     """``path`` parsed and validated as ``shape`` (a Pydantic model or type); ``error`` is the
     caller's domain error, raised with an English msgid."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        raw = yaml.safe_load(text)
         return TypeAdapter(shape).validate_python(raw)
     except FileNotFoundError as exc:
         raise error(N_("Data file {path} does not exist."), path=str(path)) from exc
@@ -32,8 +33,9 @@ def load_yaml(path: Path, shape: Any, error: type[TongbanError]) -> Any:
     except ValidationError as exc:
         first = exc.errors()[0]
         raise error(
-            N_("{path}: {where}: {problem} ({count} problem(s) in all)"),
+            N_("{path}, line {line}: {where}: {problem} ({count} problem(s) in all)"),
             path=str(path),
+            line=line_of(yaml.compose(text), tuple(first["loc"])),
             where=".".join(str(part) for part in first["loc"]),
             problem=first["msg"],
             count=exc.error_count(),

@@ -23,6 +23,7 @@ from tongban.web.api import bundles as bundles_api
 from tongban.web.api import catalog as catalog_api
 from tongban.web.api import connectors as connectors_api
 from tongban.web.api import counter as counter_api
+from tongban.web.api import datause as datause_api
 from tongban.web.api import evaluations as evaluations_api
 from tongban.web.api import exchange as exchange_api
 from tongban.web.api import federation as federation_api
@@ -42,6 +43,7 @@ from tongban.web.pages import catalog as catalog_pages
 from tongban.web.pages import claims as claim_pages
 from tongban.web.pages import connectors as connector_pages
 from tongban.web.pages import counter as counter_pages
+from tongban.web.pages import datause as datause_pages
 from tongban.web.pages import evaluations as evaluation_pages
 from tongban.web.pages import exchange as exchange_pages
 from tongban.web.pages import federation as federation_pages
@@ -87,6 +89,7 @@ def create_app(engine: Engine | None = None, public_url: str | None = None) -> F
         tracking_api.router,
         evaluations_api.router,
         counter_api.router,
+        datause_api.router,
         bundles_api.router,
         analytics_api.router,
         proactive_api.router,
@@ -108,6 +111,7 @@ def create_app(engine: Engine | None = None, public_url: str | None = None) -> F
         evaluation_pages.router,
         counter_pages.router,
         claim_pages.router,
+        datause_pages.router,
         bundle_pages.router,
         analytics_pages.router,
         proactive_pages.router,

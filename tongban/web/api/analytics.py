@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from tongban.analytics import queries, service
 from tongban.analytics.schemas import (
@@ -22,6 +22,7 @@ from tongban.analytics.schemas import (
 )
 from tongban.kit.clock import local_today
 from tongban.kit.i18n import translate
+from tongban.web import responses
 from tongban.web.deps import ApiSubject, Locale, SessionDep
 
 router = APIRouter(tags=["analytics"])
@@ -101,6 +102,47 @@ def get_figure(
         view.filters,
         view.result,
     )
+
+
+class EvidenceGradesRead(BaseModel):
+    item_code: str
+    material: str
+    required_grade: str
+    counts: dict[str, int] = Field(description="Materials per credibility grade, A to D")
+    below_required: int
+
+
+@router.get(
+    "/api/v1/analytics/evidence-grades",
+    response_model=list[EvidenceGradesRead],
+    responses={**_ERRORS, 200: {"content": {"text/csv": {}}}},
+)
+def evidence_grades(
+    session: SessionDep,
+    subject: ApiSubject,
+    format: Annotated[Literal["json", "csv"], Query()] = "json",
+) -> list[EvidenceGradesRead] | Response:
+    """Credibility grades (A issued, B checked at a counter, C uploaded, D declared) of the
+    materials of filed applications, per item and material, with how many were below the
+    grade the item requires; for the reader's departments."""
+    rows = [
+        EvidenceGradesRead(
+            item_code=r.item_code,
+            material=r.material,
+            required_grade=r.required_grade,
+            counts=r.counts,
+            below_required=r.below_required,
+        )
+        for r in service.evidence_grades(session, subject)
+    ]
+    if format == "csv":
+        columns = ["item_code", "material", "required_grade", "A", "B", "C", "D", "below_required"]
+        return responses.csv_download(
+            "evidence-grades.csv",
+            columns,
+            [{**r.model_dump(exclude={"counts"}), **r.counts} for r in rows],
+        )
+    return rows
 
 
 @router.get("/api/v1/analytics/warnings", response_model=WarningsRead, responses=_ERRORS)

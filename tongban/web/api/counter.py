@@ -145,6 +145,55 @@ def upload(
     )
 
 
+class OriginalRead(BaseModel):
+    number: str
+    item_code: str
+    material_id: int
+    requirement_code: str
+    name_zh: str
+    name_en: str
+    grade: str
+    required_grade: str
+
+
+class OriginalChecked(BaseModel):
+    id_number: str = Field(min_length=15, max_length=18)
+    number: str
+    material_id: int
+
+
+@router.get("/api/v1/counter/people/{id_number}/originals", response_model=list[OriginalRead])
+def originals(id_number: str, session: SessionDep, subject: ApiSubject) -> list[OriginalRead]:
+    """The person's uploaded materials whose items need them checked against the original."""
+    return [
+        OriginalRead(
+            number=application.number,
+            item_code=application.item.code,
+            material_id=material.id,
+            requirement_code=requirement.code,
+            name_zh=requirement.name_zh,
+            name_en=requirement.name_en,
+            grade=material.grade,
+            required_grade=requirement.required_grade,
+        )
+        for application, material, requirement in service.originals_to_check(
+            session, subject, id_number=id_number
+        )
+    ]
+
+
+@router.post(
+    "/api/v1/counter/originals",
+    response_model=MaterialRead,
+    responses={404: {"description": "No such case of the person presenting the ID number"}},
+)
+def check_original(body: OriginalChecked, session: SessionDep, subject: ApiSubject) -> object:
+    """The clerk checked the material against the original the applicant brought (grade B)."""
+    return service.check_original(
+        session, subject, body.number, body.material_id, id_number=body.id_number
+    )
+
+
 @router.get("/api/v1/counter/cases/{number}/check", response_model=MissingRead)
 def check(number: str, session: SessionDep, subject: ApiSubject) -> MissingRead:
     """The case against its item's list: what is still missing."""

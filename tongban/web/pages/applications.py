@@ -203,6 +203,7 @@ def detail(number: str, request: Request, session: SessionDep, subject: PageUser
         fields=service.case_fields(application),
         form=service.disclose(session, subject, application),
         prefill=service.prefill_states(application),
+        evidence=service.assess_evidence(application),
         actions=service.next_actions(subject, application),
         submitted=request.query_params.get("submitted") == "1",
         rating=evaluations_service.of_application(session, subject, number) if own else None,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+from urllib.parse import quote
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
@@ -29,10 +32,11 @@ def _error(request: Request, exc: TongbanError) -> str:
 def start(
     request: Request, session: SessionDep, subject: PageUser, id_number: str = ""
 ) -> Response:
-    person, error = None, None
+    person, error, originals = None, None, []
     if id_number:
         try:
             person = service.find_person(session, subject, id_number=id_number)
+            originals = service.originals_to_check(session, subject, id_number=id_number)
         except TongbanError as exc:
             error = exc
     # Nobody has this (valid) ID number yet: not an error here, the person is registered.
@@ -43,6 +47,7 @@ def start(
         subject,
         id_number=id_number[:18],
         person=person,
+        originals=originals,
         error=None if register else error,
         register=register,
         registered=request.query_params.get("registered") == "1",
@@ -56,6 +61,7 @@ def _start_page(
     *,
     id_number: str,
     person: Account | None = None,
+    originals: list[Any] | None = None,
     error: TongbanError | None = None,
     register: bool = False,
     registered: bool = False,
@@ -69,6 +75,7 @@ def _start_page(
         page_path=f"/counter?id_number={id_number}" if id_number else "/counter",
         id_number=id_number,
         person=person,
+        originals=originals or [],
         items=[i for i in catalog_service.search(session, subject) if i.offline],
         visits=service.recent_visits(session, subject),
         error=_error(request, error) if error else None,
@@ -98,6 +105,19 @@ def register_person(
             values=values,
         )
     return RedirectResponse(f"/counter?id_number={person.id_number}&registered=1", status_code=303)
+
+
+@router.post("/counter/originals")
+def check_original(session: SessionDep, subject: PageUser, form: PostedForm) -> Response:
+    id_number = str(form.get("id_number") or "")
+    try:
+        material_id = int(str(form.get("material_id") or ""))
+    except ValueError:
+        raise InvalidInput("Unknown material.", field="material_id") from None
+    service.check_original(
+        session, subject, str(form.get("number") or ""), material_id, id_number=id_number
+    )
+    return RedirectResponse(f"/counter?id_number={quote(id_number)}#originals", status_code=303)
 
 
 @router.post("/counter/cases")

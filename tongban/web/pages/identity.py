@@ -291,6 +291,7 @@ ROLE_LABELS = {
     OfficialRole.APPROVER: N_("Approver (approve, deny, issue the result)"),
     OfficialRole.COUNTER_CLERK: N_("Counter clerk (single window for every department)"),
     OfficialRole.SUPERVISOR: N_("Supervisor (service statistics of every department)"),
+    OfficialRole.DPO: N_("Data protection officer (objections to uses of people's data)"),
 }
 AGENT_ROLE_LABELS = {
     AgentRole.LEGAL_REPRESENTATIVE: N_("Legal representative"),

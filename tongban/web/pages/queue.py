@@ -97,6 +97,7 @@ def case(
         fields=service.case_fields(application),
         form=service.disclose(session, subject, application),
         prefill=service.prefill_states(application),
+        evidence=service.assess_evidence(application),
         actions=service.next_actions(subject, application),
         error=error,
     )
@@ -132,6 +133,7 @@ def act(
             fields=service.case_fields(application),
             form=service.disclose(session, subject, application),
             prefill=service.prefill_states(application),
+            evidence=service.assess_evidence(application),
             actions=service.next_actions(subject, application),
             error=translate(exc.message, locale(request), **exc.params),
         )

@@ -12,6 +12,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from tongban.applications import evidence
 from tongban.applications import service as applications_service
 from tongban.identity.models import Account
 from tongban.kit.clock import local_zone
@@ -31,6 +32,10 @@ def make_templates(directory: Path) -> Jinja2Templates:
     templates.env.globals["case_names"] = applications_service.names
     templates.env.globals["case_requirements"] = applications_service.requirements
     templates.env.globals["case_promised_days"] = applications_service.promised_days
+    templates.env.globals["grade_names"] = evidence.NAMES
+    templates.env.globals["grade_advice"] = {
+        g.value: how for g, how in evidence.HOW_TO_REACH.items()
+    }
     return templates
 
 
