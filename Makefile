@@ -19,7 +19,9 @@ KEYWORDS = -k _ -k N_ -k translate -k TongbanError -k NotFound -k Forbidden -k U
 	-k CodeInvalid -k TooManyCodes -k AlreadyRated -k NotRateable -k RectificationNotFound -k RectificationClosed \
 	-k VisitNotFound -k StillMissing -k NothingMissing -k BundleFileInvalid -k BundleNotFound \
 	-k BundleCaseNotFound -k NotEligible \
-	-k FigureNotFound -k InvalidFilter -k NoExportYet
+	-k FigureNotFound -k InvalidFilter -k NoExportYet \
+	-k LicenceTypeFileInvalid -k LicenceTypeNotFound -k LicenceNotFound -k LicenceAlreadyRevoked \
+	-k ShareNotFound -k ShareEnded -k LicenceNotUsable -k KeyFileInvalid
 PO = tongban/web/locale/zh_CN/LC_MESSAGES/messages.po
 
 help: ## list the targets

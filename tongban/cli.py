@@ -868,6 +868,12 @@ def exchange_credentials(
 from tongban.cli_federation import federation_app  # noqa: E402
 
 app.add_typer(federation_app, name="federation")
+
+# --- licences (commands in cli_licences.py) --------------------------------------------------
+
+from tongban.cli_licences import licences_app  # noqa: E402
+
+app.add_typer(licences_app, name="licences")
 analytics_app = typer.Typer(
     help="Service statistics: the Parquet export, figures, early warnings, demo cases.",
     no_args_is_help=True,

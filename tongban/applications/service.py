@@ -53,6 +53,7 @@ from tongban.kit import ids
 from tongban.kit.clock import local_date, local_today, utcnow
 from tongban.kit.i18n import LocalText
 from tongban.kit.workdays import get_calendar
+from tongban.licences import service as licences_service
 from tongban.notifications import events as notifications
 from tongban.notifications import templates as notification_templates
 
@@ -509,6 +510,9 @@ def act(
     _apply_effects(session, application, action, reason=reason, result_note=result_note.strip())
     previous = application.status
     application.status = transition.target
+    if action is Action.APPROVE:
+        # The result document is an electronic licence, issued in this same transaction.
+        licences_service.issue_on_approval(session, actor, application)
     _record_change(session, application, actor, previous, transition.target, reason, action)
     _audit(
         session,

@@ -77,3 +77,5 @@ class MaterialRequirement(Base):
     max_mb: Mapped[int]
     note_zh: Mapped[str] = mapped_column(Text, default="")
     note_en: Mapped[str] = mapped_column(Text, default="")
+    # The licence type that stands in for this material (see catalog.schemas.MaterialSpec).
+    satisfied_by_licence: Mapped[str | None] = mapped_column(String(40))

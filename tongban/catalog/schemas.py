@@ -102,6 +102,9 @@ class MaterialSpec(_Strict):
     max_mb: int = Field(ge=1, le=20)
     note_zh: str = ""
     note_en: str = ""
+    # A licence type (``tongban/licences/data``) whose valid electronic licence, held by the
+    # applicant or the company they act for, stands in for this material: no upload needed.
+    satisfied_by_licence: str | None = Field(default=None, pattern=SNAKE, max_length=40)
 
 
 class ItemSpec(_Bilingual):
@@ -181,6 +184,7 @@ class MaterialRead(_Read):
     max_mb: int
     note_zh: str
     note_en: str
+    satisfied_by_licence: str | None = None
 
 
 class ItemSummary(_Read):

@@ -294,6 +294,7 @@ def _material_values(material: MaterialRequirement) -> dict[str, Any]:
             "max_mb",
             "note_zh",
             "note_en",
+            "satisfied_by_licence",
         )
     }
 

@@ -13,11 +13,14 @@ from tongban.errors import TongbanError
 from tongban.kit.i18n import N_
 
 
-def load_yaml(path: Path, shape: Any, error: type[TongbanError]) -> Any:
+def load_yaml(path: Path, shape: Any, error: type[TongbanError], *, lines: bool = False) -> Any:
     """``path`` parsed and validated as ``shape`` (a Pydantic model or type); ``error`` is the
-    caller's domain error, raised with an English msgid."""
+    caller's domain error, raised with an English msgid. With ``lines``, a validation error
+    also names the line of the entry at fault."""
+    text = ""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        raw = yaml.safe_load(text)
         return TypeAdapter(shape).validate_python(raw)
     except FileNotFoundError as exc:
         raise error(N_("Data file {path} does not exist."), path=str(path)) from exc
@@ -31,10 +34,33 @@ def load_yaml(path: Path, shape: Any, error: type[TongbanError]) -> Any:
         ) from exc
     except ValidationError as exc:
         first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        line = line_of(text, first["loc"]) if lines else None
         raise error(
             N_("{path}: {where}: {problem} ({count} problem(s) in all)"),
             path=str(path),
-            where=".".join(str(part) for part in first["loc"]),
+            where=f"{where} (line {line})" if line else where,
             problem=first["msg"],
             count=exc.error_count(),
         ) from exc
+
+
+def line_of(text: str, loc: tuple[int | str, ...]) -> int | None:
+    """The 1-based line of the YAML node at ``loc`` (keys and list indexes), or of the deepest
+    node on the way that exists (a missing key is reported at its parent)."""
+    try:
+        node = yaml.compose(text)
+    except yaml.YAMLError:
+        return None
+    if node is None:
+        return None
+    for part in loc:
+        child = None
+        if isinstance(node, yaml.MappingNode):
+            child = next((v for k, v in node.value if k.value == str(part)), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            child = node.value[part] if part < len(node.value) else None
+        if child is None:
+            break
+        node = child
+    return int(node.start_mark.line) + 1

@@ -27,6 +27,7 @@ from tongban.web.api import evaluations as evaluations_api
 from tongban.web.api import exchange as exchange_api
 from tongban.web.api import federation as federation_api
 from tongban.web.api import identity as identity_api
+from tongban.web.api import licences as licences_api
 from tongban.web.api import notifications as notifications_api
 from tongban.web.api import oidc as oidc_api
 from tongban.web.api import resources as resources_api
@@ -76,6 +77,7 @@ def create_app(engine: Engine | None = None, public_url: str | None = None) -> F
         oidc_pages.router,
         catalog_api.router,
         applications_api.router,
+        licences_api.router,
         connectors_api.router,
         exchange_api.router,
         security_api.router,

@@ -1,0 +1,183 @@
+"""The licences domain's public API: issuing on approval, revocation, the holder's wallet, the
+published keys and verification. Each function runs in the caller's transaction, checks its
+policy first and writes one audit entry per change."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from tongban.applications.models import Application
+from tongban.audit import service as audit
+from tongban.catalog.models import Department
+from tongban.errors import InvalidInput
+from tongban.identity.companies import service as companies_service
+from tongban.identity.models import Account
+from tongban.kit.clock import local_today, utcnow
+from tongban.licences import issuing, keys, policy, types, verification, views
+from tongban.licences.errors import LicenceAlreadyRevoked, LicenceNotFound
+from tongban.licences.keys import PublishedKey
+from tongban.licences.models import Licence
+from tongban.licences.schemas import LicenceRead, Verdict
+
+MAX_REASON = 500
+
+
+def issue_on_approval(
+    session: Session, subject: Account | None, application: Application
+) -> Licence | None:
+    """Issue the licence an approval of this item produces (None if the item issues none), in
+    the approval's transaction: no approved case without its licence, no licence without it."""
+    official = policy.require_issue(subject, application.department_id)
+    spec = types.issued_by(application.item.code)
+    if spec is None:
+        return None
+    applicant = session.get(Account, application.applicant_id)
+    department = session.get(Department, application.department_id)
+    assert applicant is not None
+    assert department is not None
+    licence = issuing.issue(session, spec, application, applicant, department)
+    audit.record(
+        session,
+        actor=official,
+        action="licence.issued",
+        target_type="licence",
+        target_id=licence.number,
+        details={
+            "type": spec.code,
+            "application": application.number,
+            "key_id": licence.key_id,
+            "expires_on": licence.expires_on.isoformat() if licence.expires_on else None,
+        },
+    )
+    return licence
+
+
+def revoke(session: Session, subject: Account | None, number: str, *, reason: str) -> Licence:
+    licence = _by_number(session, number)
+    official = policy.require_revoke(subject, licence)
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput("Please give a reason: the holder will see it.", field="reason")
+    if len(reason) > MAX_REASON:
+        raise InvalidInput(
+            "The reason may have at most {n} characters.", field="reason", n=MAX_REASON
+        )
+    if licence.revoked_at is not None:
+        raise LicenceAlreadyRevoked("Licence {number} is already revoked.", number=licence.number)
+    licence.revoked_at = utcnow()
+    licence.revoked_reason = reason
+    licence.revoked_by_id = official.id
+    audit.record(
+        session,
+        actor=official,
+        action="licence.revoked",
+        target_type="licence",
+        target_id=licence.number,
+        details={"reason": reason},
+    )
+    return licence
+
+
+def list_mine(
+    session: Session, subject: Account | None, *, acting_for: int | None = None
+) -> list[tuple[Licence, LicenceRead]]:
+    """The holder's licences, newest first: the person's own, or, while acting for a company,
+    the company's."""
+    holder = policy.require_wallet(subject)
+    company = _company(session, holder, acting_for)
+    query = select(Licence).order_by(Licence.id.desc())
+    if company is not None:
+        query = query.where(Licence.holder_legal_person_id == company)
+    else:
+        query = query.where(
+            Licence.holder_account_id == holder.id, Licence.holder_legal_person_id.is_(None)
+        )
+    return [(licence, views.read(licence, public=False)) for licence in session.scalars(query)]
+
+
+def get_mine(
+    session: Session, subject: Account | None, number: str, *, acting_for: int | None = None
+) -> tuple[Licence, LicenceRead]:
+    licence = _by_number(session, number)
+    reader = policy.require_read_full(subject, licence, _company(session, subject, acting_for))
+    if reader.is_official:
+        audit.record(
+            session,
+            actor=reader,
+            action="licence.read",
+            target_type="licence",
+            target_id=licence.number,
+        )
+    return licence, views.read(licence, public=False)
+
+
+def department_licences(
+    session: Session, subject: Account | None, *, limit: int = 200
+) -> Sequence[Licence]:
+    """The licences the official's department issued, newest first."""
+    official = policy.require_issue(subject, subject.department_id or -1 if subject else -1)
+    return session.scalars(
+        select(Licence)
+        .where(Licence.department_id == official.department_id)
+        .order_by(Licence.id.desc())
+        .limit(limit)
+    ).all()
+
+
+def public_keys(
+    session: Session, subject: Account | None, *, department: str | None = None
+) -> list[PublishedKey]:
+    policy.require_verify(subject)
+    return keys.published(session, department)
+
+
+def verify_link(session: Session, subject: Account | None, number: str, signature: str) -> Verdict:
+    policy.require_verify(subject)
+    return verification.by_link(session, number, signature)
+
+
+def verify_pdf(session: Session, subject: Account | None, data: bytes) -> Verdict:
+    policy.require_verify(subject)
+    return verification.by_pdf(session, data)
+
+
+def valid_licences_of(
+    session: Session, subject: Account | None, *, type_code: str, acting_for: int | None
+) -> list[Licence]:
+    """The holder's current licences of one type (for reuse in an application)."""
+    holder = policy.require_wallet(subject)
+    company = _company(session, holder, acting_for)
+    owner = (
+        Licence.holder_legal_person_id == company
+        if company is not None
+        else (Licence.holder_account_id == holder.id) & Licence.holder_legal_person_id.is_(None)
+    )
+    found = session.scalars(
+        select(Licence)
+        .where(owner, Licence.type_code == type_code, Licence.revoked_at.is_(None))
+        .where(or_(Licence.expires_on.is_(None), Licence.expires_on >= local_today()))
+        .order_by(Licence.id.desc())
+    ).all()
+    return list(found)
+
+
+def _company(session: Session, subject: Account | None, acting_for: int | None) -> int | None:
+    """The company the subject acts for, checked against their authorisations now."""
+    if acting_for is None or subject is None or not subject.is_applicant:
+        return None
+    authorised = {a.legal_person.id for a in companies_service.my_authorisations(session, subject)}
+    if acting_for not in authorised:
+        return None
+    return acting_for
+
+
+def _by_number(session: Session, number: str) -> Licence:
+    licence = session.scalars(
+        select(Licence).where(Licence.number == number.strip().upper())
+    ).first()
+    if licence is None:
+        raise LicenceNotFound("No licence {number} is open to you.", number=number)
+    return licence
