@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from tongban.applications import service as applications_service
 from tongban.applications.models import Application
 from tongban.applications.policy import is_owner
+from tongban.applications.states import EDITABLE
 from tongban.audit import service as audit
 from tongban.catalog.models import MaterialRequirement
 from tongban.identity.models import Account
@@ -42,9 +43,12 @@ def _holder_scope(session: Session, subject: Account, application: Application) 
 def offers(
     session: Session, subject: Account | None, number: str, *, acting_for: int | None = None
 ) -> list[ReuseOffer]:
+    policy.require_verify(subject)
+    if subject is None or not subject.is_applicant:
+        return []  # a counter clerk's view of the form: the applicant confirms reuse
     applicant = policy.require_wallet(subject)
     application = applications_service.get(session, applicant, number)
-    if not is_owner(applicant, application):
+    if not is_owner(applicant, application) or application.status not in EDITABLE:
         return []
     company = _holder_scope(session, applicant, application)
     attached = {e.requirement_code for e in _evidence_rows(session, application)}

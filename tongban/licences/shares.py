@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from tongban.audit import service as audit
 from tongban.config import get_settings
 from tongban.identity.models import Account
-from tongban.kit.clock import utcnow
+from tongban.kit import clock
 from tongban.licences import policy, service, views
 from tongban.licences.errors import ShareNotFound
 from tongban.licences.models import Licence, LicenceShare
@@ -45,7 +45,7 @@ def create(
     holder = policy.require_holder(subject, licence, service._company(session, subject, acting_for))
     days = max(1, min(int(days), MAX_DAYS))
     token = secrets.token_urlsafe(24)
-    now = utcnow()
+    now = clock.utcnow()
     share = LicenceShare(
         licence_id=licence.id,
         token_hash=_hash(token),
@@ -81,7 +81,7 @@ def revoke(
         raise ShareNotFound("No such share link is yours.")
     holder = policy.require_holder(subject, licence, service._company(session, subject, acting_for))
     if share.revoked_at is None:
-        share.revoked_at = utcnow()
+        share.revoked_at = clock.utcnow()
         _audit(session, holder, "licence.share_revoked", licence, share=share.id)
     return share
 
@@ -94,7 +94,7 @@ def open_shared(session: Session, subject: Account | None, token: str) -> Licenc
     ).first()
     if share is None:
         raise ShareNotFound("This link does not exist; check that it was copied whole.")
-    policy.require_share_live(share, utcnow())
+    policy.require_share_live(share, clock.utcnow())
     licence = session.get(Licence, share.licence_id)
     assert licence is not None
     share.views += 1
@@ -103,7 +103,7 @@ def open_shared(session: Session, subject: Account | None, token: str) -> Licenc
 
 
 def is_live(share: LicenceShare) -> bool:
-    return share.revoked_at is None and utcnow() < share.expires_at
+    return share.revoked_at is None and clock.utcnow() < share.expires_at
 
 
 def _audit(

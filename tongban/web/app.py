@@ -45,6 +45,7 @@ from tongban.web.pages import evaluations as evaluation_pages
 from tongban.web.pages import exchange as exchange_pages
 from tongban.web.pages import federation as federation_pages
 from tongban.web.pages import identity as identity_pages
+from tongban.web.pages import licences as licence_pages
 from tongban.web.pages import notifications as notification_pages
 from tongban.web.pages import oidc as oidc_pages
 from tongban.web.pages import queue as queue_pages
@@ -98,6 +99,7 @@ def create_app(engine: Engine | None = None, public_url: str | None = None) -> F
         connector_pages.router,
         federation_pages.router,
         application_pages.router,
+        licence_pages.router,
         queue_pages.router,
         security_pages.router,
         resource_pages.router,
