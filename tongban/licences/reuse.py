@@ -20,7 +20,7 @@ from tongban.catalog.models import MaterialRequirement
 from tongban.identity.models import Account
 from tongban.kit.clock import utcnow
 from tongban.kit.i18n import N_
-from tongban.licences import policy, service, types, verification
+from tongban.licences import holders, policy, service, types, verification
 from tongban.licences.errors import LicenceNotUsable
 from tongban.licences.models import Licence, LicenceEvidence
 from tongban.licences.schemas import EvidenceRead, ReuseOffer
@@ -34,7 +34,7 @@ def _holder_scope(session: Session, subject: Account, application: Application) 
     applicant's own."""
     if application.legal_person_id is None:
         return None
-    company = service._company(session, subject, application.legal_person_id)
+    company = holders.company_acted_for(session, subject, application.legal_person_id)
     if company is None:
         raise LicenceNotUsable("You no longer act for the company that files this application.")
     return company
@@ -92,7 +92,7 @@ def confirm(
     application = applications_service.get(session, applicant, number)
     company = _holder_scope(session, applicant, application)
     requirement = _requirement(application, requirement_code)
-    licence = service._by_number(session, licence_number)
+    licence = service.by_number_or_404(session, subject, licence_number)
     policy.require_holder(applicant, licence, company)
     if licence.type_code != requirement.satisfied_by_licence:
         raise LicenceNotUsable(

@@ -13,10 +13,9 @@ from tongban.applications.models import Application
 from tongban.audit import service as audit
 from tongban.catalog.models import Department
 from tongban.errors import InvalidInput
-from tongban.identity.companies import service as companies_service
 from tongban.identity.models import Account
 from tongban.kit.clock import local_today, utcnow
-from tongban.licences import issuing, keys, policy, types, verification, views
+from tongban.licences import holders, issuing, keys, policy, repository, types, verification, views
 from tongban.licences.errors import LicenceAlreadyRevoked, LicenceNotFound
 from tongban.licences.keys import PublishedKey
 from tongban.licences.models import Licence
@@ -56,7 +55,7 @@ def issue_on_approval(
 
 
 def revoke(session: Session, subject: Account | None, number: str, *, reason: str) -> Licence:
-    licence = _by_number(session, number)
+    licence = by_number_or_404(session, subject, number)
     official = policy.require_revoke(subject, licence)
     reason = reason.strip()
     if not reason:
@@ -87,7 +86,7 @@ def list_mine(
     """The holder's licences, newest first: the person's own, or, while acting for a company,
     the company's."""
     holder = policy.require_wallet(subject)
-    company = _company(session, holder, acting_for)
+    company = holders.company_acted_for(session, holder, acting_for)
     query = select(Licence).order_by(Licence.id.desc())
     if company is not None:
         query = query.where(Licence.holder_legal_person_id == company)
@@ -101,8 +100,10 @@ def list_mine(
 def get_mine(
     session: Session, subject: Account | None, number: str, *, acting_for: int | None = None
 ) -> tuple[Licence, LicenceRead]:
-    licence = _by_number(session, number)
-    reader = policy.require_read_full(subject, licence, _company(session, subject, acting_for))
+    licence = by_number_or_404(session, subject, number)
+    reader = policy.require_read_full(
+        subject, licence, holders.company_acted_for(session, subject, acting_for)
+    )
     if reader.is_official:
         audit.record(
             session,
@@ -149,7 +150,7 @@ def valid_licences_of(
 ) -> list[Licence]:
     """The holder's current licences of one type (for reuse in an application)."""
     holder = policy.require_wallet(subject)
-    company = _company(session, holder, acting_for)
+    company = holders.company_acted_for(session, holder, acting_for)
     owner = (
         Licence.holder_legal_person_id == company
         if company is not None
@@ -164,20 +165,10 @@ def valid_licences_of(
     return list(found)
 
 
-def _company(session: Session, subject: Account | None, acting_for: int | None) -> int | None:
-    """The company the subject acts for, checked against their authorisations now."""
-    if acting_for is None or subject is None or not subject.is_applicant:
-        return None
-    authorised = {a.legal_person.id for a in companies_service.my_authorisations(session, subject)}
-    if acting_for not in authorised:
-        return None
-    return acting_for
-
-
-def _by_number(session: Session, number: str) -> Licence:
-    licence = session.scalars(
-        select(Licence).where(Licence.number == number.strip().upper())
-    ).first()
+def by_number_or_404(session: Session, subject: Account | None, number: str) -> Licence:
+    """The licence, for a caller that checks who may see it next."""
+    policy.require_verify(subject)
+    licence = repository.by_number(session, number)
     if licence is None:
         raise LicenceNotFound("No licence {number} is open to you.", number=number)
     return licence

@@ -15,7 +15,7 @@ from tongban.audit import service as audit
 from tongban.config import get_settings
 from tongban.identity.models import Account
 from tongban.kit import clock
-from tongban.licences import policy, service, views
+from tongban.licences import holders, policy, service, views
 from tongban.licences.errors import ShareNotFound
 from tongban.licences.models import Licence, LicenceShare
 from tongban.licences.schemas import LicenceRead
@@ -41,8 +41,10 @@ def create(
     acting_for: int | None = None,
 ) -> tuple[LicenceShare, str]:
     """A new link (the share and its token: shown once, only its hash is kept)."""
-    licence = service._by_number(session, number)
-    holder = policy.require_holder(subject, licence, service._company(session, subject, acting_for))
+    licence = service.by_number_or_404(session, subject, number)
+    holder = policy.require_holder(
+        subject, licence, holders.company_acted_for(session, subject, acting_for)
+    )
     days = max(1, min(int(days), MAX_DAYS))
     token = secrets.token_urlsafe(24)
     now = clock.utcnow()
@@ -63,8 +65,8 @@ def create(
 def of_licence(
     session: Session, subject: Account | None, number: str, *, acting_for: int | None = None
 ) -> Sequence[LicenceShare]:
-    licence = service._by_number(session, number)
-    policy.require_holder(subject, licence, service._company(session, subject, acting_for))
+    licence = service.by_number_or_404(session, subject, number)
+    policy.require_holder(subject, licence, holders.company_acted_for(session, subject, acting_for))
     return session.scalars(
         select(LicenceShare)
         .where(LicenceShare.licence_id == licence.id)
@@ -79,7 +81,9 @@ def revoke(
     licence = session.get(Licence, share.licence_id) if share is not None else None
     if share is None or licence is None:
         raise ShareNotFound("No such share link is yours.")
-    holder = policy.require_holder(subject, licence, service._company(session, subject, acting_for))
+    holder = policy.require_holder(
+        subject, licence, holders.company_acted_for(session, subject, acting_for)
+    )
     if share.revoked_at is None:
         share.revoked_at = clock.utcnow()
         _audit(session, holder, "licence.share_revoked", licence, share=share.id)

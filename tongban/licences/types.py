@@ -32,7 +32,10 @@ def read_type(path: Path) -> LicenceTypeSpec:
         try:
             deployment.scheme().parse_label(label)
         except LabelInvalid as exc:
-            line = datafiles.line_of(path.read_text(encoding="utf-8"), tuple(where.split(".")))
+            line = datafiles.line_of(
+                path.read_text(encoding="utf-8"),
+                tuple(int(p) if p.isdigit() else p for p in where.split(".")),
+            )
             raise LicenceTypeFileInvalid(
                 "{path}: {where}: {problem} ({count} problem(s) in all)",
                 path=str(path),

@@ -7,11 +7,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tongban.kit.i18n import N_
-from tongban.licences import issuing, keys, seal, views
+from tongban.licences import issuing, keys, repository, seal, views
 from tongban.licences.keys import PublishedKey
 from tongban.licences.models import Licence
 from tongban.licences.schemas import Verdict
@@ -36,7 +35,7 @@ WRONG_KEY = N_("Not genuine under the key given: it names another signing key.")
 
 def by_link(session: Session, number: str, signature: str) -> Verdict:
     """The QR code's link: the licence number and its signature."""
-    licence = _licence(session, number.strip().upper())
+    licence = repository.by_number(session, number.strip().upper())
     if licence is None:
         return Verdict(outcome="not_genuine", message=FORGED)
     text, payload = issuing.payload_of(licence)
@@ -62,7 +61,7 @@ def by_pdf(session: Session, data: bytes) -> Verdict:
         return Verdict(outcome="not_genuine", message=UNKNOWN_KEY)
     if not embedded.genuine_under(bytes.fromhex(key.public_key)):
         return Verdict(outcome="not_genuine", message=TAMPERED)
-    licence = _licence(session, str(embedded.payload.get("number", "")))
+    licence = repository.by_number(session, str(embedded.payload.get("number", "")))
     if licence is None or seal.unb64(licence.signature) != embedded.signature:
         # Sealed by a department key, yet not a licence this platform holds: say it plainly.
         return Verdict(outcome="not_genuine", message=FORGED)
@@ -104,7 +103,3 @@ def _current(licence: Licence, payload: dict[str, Any]) -> Verdict:
 def _expires(payload: dict[str, Any]) -> date | None:
     value = payload.get("expires_on")
     return date.fromisoformat(value) if value else None
-
-
-def _licence(session: Session, number: str) -> Licence | None:
-    return session.scalars(select(Licence).where(Licence.number == number)).first()
