@@ -108,3 +108,32 @@ def test_wallet_share_verify_and_reuse(
     expect(badge).to_contain_text(number)
     expect(badge).to_contain_text("A")
     assert_real_png(screenshot(reviewer, artifacts, "74-licence-evidence-reviewer"))
+
+
+def test_an_approver_revokes_a_licence_and_verification_says_so(
+    client: TestClient,
+    new_applicant: Account,
+    new_page: NewPage,
+    totp_code: TotpCode,
+    artifacts: Path,
+) -> None:
+    headers = sign_in(client, new_applicant.username)
+    licence = approved(client, headers)
+    number = licence["number"]
+    page = new_page()
+    log_in(page, "samr_officer", code=totp_code("samr_officer"))
+    page.get_by_test_id("nav-issued").click()
+    row = page.locator(f'[data-testid="issued-row"][data-number="{number}"]')
+    expect(row).to_contain_text("有效")
+    row.get_by_test_id("revoke-reason").fill("以欺骗手段取得登记，依法撤销")
+    row.get_by_test_id("revoke").click()
+    row = page.locator(f'[data-testid="issued-row"][data-number="{number}"]')
+    expect(row).to_contain_text("已撤销")
+    expect(row).to_contain_text("以欺骗手段取得登记")
+    assert_real_png(screenshot(page, artifacts, "75-licence-revoked"))
+    verifier = new_page()
+    verifier.goto(
+        urlsplit(licence["verify_url"]).path + "?" + urlsplit(licence["verify_url"]).query
+    )
+    expect(verifier.get_by_test_id("verdict")).to_have_attribute("data-outcome", "revoked")
+    expect(verifier.get_by_test_id("verdict-message")).to_contain_text("注销")

@@ -9,7 +9,7 @@ from starlette.datastructures import UploadFile
 
 from tongban.errors import InvalidInput, TongbanError
 from tongban.kit.i18n import translate
-from tongban.licences import reuse, service, shares
+from tongban.licences import reuse, service, shares, views
 from tongban.licences.schemas import Verdict
 from tongban.web import responses
 from tongban.web.deps import (
@@ -205,3 +205,36 @@ def reuse_licence(
     except TongbanError as exc:
         return _edit_page(request, session, subject, number, error=exc, error_material=code)
     return RedirectResponse(f"/applications/{number}/edit#material-{code}", status_code=303)
+
+
+@router.get("/licences-issued", response_class=HTMLResponse)
+def issued(request: Request, session: SessionDep, subject: PageUser) -> Response:
+    """The department's licences, newest first, each revocable with a reason."""
+    return _issued_page(request, session, subject)
+
+
+def _issued_page(
+    request: Request, session: SessionDep, subject: PageUser, *, error: str | None = None
+) -> Response:
+    found = service.department_licences(session, subject)
+    return render(
+        request,
+        "licences/issued.html",
+        subject,
+        status_code=422 if error else 200,
+        page_path="/licences-issued",
+        licences=[(lic, views.status_of(lic)) for lic in found],
+        error=error,
+    )
+
+
+@router.post("/licences-issued/{number}/revoke")
+def revoke(
+    number: str, request: Request, session: SessionDep, subject: PageUser, form: PostedForm
+) -> Response:
+    try:
+        service.revoke(session, subject, number, reason=str(form.get("reason") or "")[:600])
+    except TongbanError as exc:
+        message = translate(exc.message, locale(request), **exc.params)
+        return _issued_page(request, session, subject, error=message)
+    return RedirectResponse("/licences-issued", status_code=303)
