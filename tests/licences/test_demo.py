@@ -9,7 +9,7 @@ from tests.fixtures.db import fresh_database
 from tongban import demo
 from tongban.db.session import unit_of_work
 from tongban.identity import service as identity_service
-from tongban.licences import service
+from tongban.licences import issuing, service
 from tongban.licences.demo import issue_demo_licences
 
 
@@ -26,4 +26,4 @@ def test_the_demo_applicant_holds_a_business_licence(tmp_path: Path) -> None:
             assert read.holder_id_number == "330102199003071230"
             assert {f.name: f.value for f in read.fields}["business_name"] == "临江张三小吃店"
             assert {f.name: f.value for f in read.fields}["scope"] == "餐饮"  # the option as words
-            assert licence.pdf.startswith(b"%PDF")
+            assert issuing.pdf_of(licence).startswith(b"%PDF")

@@ -36,6 +36,9 @@ def test_wallet_share_verify_and_reuse(
 
     page = new_page()
     log_in(page, new_applicant.username)
+    # The case page points at the licence it produced.
+    page.goto(f"/applications/{licence['application']}")
+    expect(page.get_by_test_id("licence-issued")).to_contain_text(number)
     page.get_by_test_id("nav-licences").click()
     expect(page).to_have_url(re.compile(r"/licences$"))
     row = page.get_by_test_id("wallet-row").filter(has_text=number)

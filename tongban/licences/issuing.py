@@ -110,15 +110,27 @@ def issue(
         sealed_payload=deployment.key_ring().encrypt_field(text, aad=payload_aad(number)),
         signature=seal.b64(signature),
         key_id=key.key_id,
-        pdf=sealed,
+        encrypted_pdf=deployment.key_ring()
+        .encrypt_field(sealed, aad=_aad(number, "pdf"))
+        .encode("ascii"),
     )
     session.add(licence)
     session.flush()
     return licence
 
 
+def _aad(number: str, part: str) -> bytes:
+    return f"licence:{number}:{part}".encode()
+
+
 def payload_aad(number: str) -> bytes:
-    return f"licence:{number}:payload".encode()
+    return _aad(number, "payload")
+
+
+def pdf_of(licence: Licence) -> bytes:
+    """The sealed PDF as issued."""
+    token = licence.encrypted_pdf.decode("ascii")
+    return deployment.key_ring().decrypt_field(token, aad=_aad(licence.number, "pdf"))
 
 
 def payload_of(licence: Licence) -> tuple[str, dict[str, Any]]:

@@ -45,7 +45,9 @@ class Licence(TimestampMixin, Base):
     sealed_payload: Mapped[str] = mapped_column(Text)
     signature: Mapped[str] = mapped_column(String(200))
     key_id: Mapped[str] = mapped_column(String(60))
-    pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    # The sealed PDF, encrypted at rest like the payload it carries (read it with
+    # ``issuing.pdf_of``).
+    encrypted_pdf: Mapped[bytes] = mapped_column("pdf", LargeBinary)
     revoked_at: Mapped[datetime | None]
     revoked_reason: Mapped[str | None] = mapped_column(Text)
     revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))

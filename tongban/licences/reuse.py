@@ -20,7 +20,7 @@ from tongban.catalog.models import MaterialRequirement
 from tongban.identity.models import Account
 from tongban.kit.clock import utcnow
 from tongban.kit.i18n import N_
-from tongban.licences import holders, policy, service, types, verification
+from tongban.licences import holders, issuing, policy, service, types, verification
 from tongban.licences.errors import LicenceNotUsable
 from tongban.licences.models import Licence, LicenceEvidence
 from tongban.licences.schemas import EvidenceRead, ReuseOffer
@@ -102,7 +102,7 @@ def confirm(
         raise LicenceNotUsable(
             "A licence is already attached for {material}.", material=requirement.name_en
         )
-    verdict = verification.by_pdf(session, licence.pdf)
+    verdict = verification.by_pdf(session, issuing.pdf_of(licence))
     if verdict.outcome != "genuine":
         raise LicenceNotUsable(
             "This licence cannot be used: it is {outcome}.",
@@ -114,7 +114,7 @@ def confirm(
         number,
         requirement_code=requirement.code,
         filename=f"{licence.number}.pdf",
-        stream=io.BytesIO(licence.pdf),
+        stream=io.BytesIO(issuing.pdf_of(licence)),
     )
     evidence = LicenceEvidence(
         application_id=application.id,
@@ -155,7 +155,7 @@ def evidence(session: Session, subject: Account | None, number: str) -> list[Evi
     for row in _evidence_rows(session, application):
         licence = session.get(Licence, row.licence_id)
         assert licence is not None
-        verdict = verification.by_pdf(session, licence.pdf)
+        verdict = verification.by_pdf(session, issuing.pdf_of(licence))
         out.append(
             EvidenceRead(
                 material_id=row.material_id,

@@ -172,3 +172,18 @@ def by_number_or_404(session: Session, subject: Account | None, number: str) -> 
     if licence is None:
         raise LicenceNotFound("No licence {number} is open to you.", number=number)
     return licence
+
+
+def of_application(
+    session: Session, subject: Account | None, application_number: str, *, acting_for: int | None
+) -> Licence | None:
+    """The licence a case produced, if the subject may see it (its holder, or the issuing
+    department); None otherwise, so a case page can simply leave it out."""
+    policy.require_verify(subject)
+    licence = repository.of_application(session, application_number)
+    if licence is None or subject is None:
+        return None
+    company = holders.company_acted_for(session, subject, acting_for)
+    if subject.is_official and subject.department_id == licence.department_id:
+        return licence
+    return licence if subject.is_applicant and policy.is_holder(subject, licence, company) else None

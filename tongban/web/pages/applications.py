@@ -18,6 +18,7 @@ from tongban.evaluations.indicators import LEVELS
 from tongban.identity.models import Account
 from tongban.kit.i18n import translate
 from tongban.licences import reuse
+from tongban.licences import service as licences_service
 from tongban.web import responses
 from tongban.web.deps import PageUser, PostedForm, SessionDep, acting_for_id, locale
 from tongban.web.pages.templating import render
@@ -214,6 +215,9 @@ def detail(number: str, request: Request, session: SessionDep, subject: PageUser
         rating=evaluations_service.of_application(session, subject, number) if own else None,
         levels=LEVELS,
         licence_evidence={e.material_id: e for e in reuse.evidence(session, subject, number)},
+        licence=licences_service.of_application(
+            session, subject, number, acting_for=acting_for_id(request)
+        ),
     )
 
 
