@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 
 from tests.identity.factories import MovingClock
 from tests.licences.helpers import approved, pdf_of, wallet
@@ -55,7 +56,6 @@ def test_share_link_shows_the_public_view_until_withdrawn(
     page = client.get(f"/licences/shared/{token}")
     assert page.status_code == 200
     assert licence["number"] in page.text
-    # Someone else cannot share or withdraw it.
     listed = client.get(f"/api/v1/licences/{licence['number']}/shares", headers=applicant_headers)
     [link] = listed.json()
     assert link["live"] is True
@@ -104,3 +104,43 @@ def test_a_permit_past_its_validity_verifies_as_expired(
     assert client.get("/api/v1/licences/verify", params=params).json()["outcome"] == "genuine"
     monkeypatch.setattr(clock, "utcnow", MovingClock(clock.utcnow() + timedelta(days=5 * 366)))
     assert client.get("/api/v1/licences/verify", params=params).json()["outcome"] == "expired"
+
+
+def test_only_the_holder_and_the_issuing_department_see_the_whole_licence(
+    client: TestClient, applicant_headers: dict[str, str], engine: Engine
+) -> None:
+    from tests.conftest import sign_in
+    from tests.identity.factories import api_sign_in, new_citizen
+
+    licence = approved(client, applicant_headers)
+    number = licence["number"]
+    stranger = api_sign_in(client, new_citizen(engine))
+    other_department = sign_in(client, "psb_officer")
+    for headers in (stranger, other_department):
+        assert client.get(f"/api/v1/licences/{number}", headers=headers).status_code == 404
+        assert client.get(f"/api/v1/licences/{number}/pdf", headers=headers).status_code == 404
+    assert (
+        client.post(f"/api/v1/licences/{number}/shares", headers=stranger, json={}).status_code
+        == 404
+    )
+    issuer = client.get(f"/api/v1/licences/{number}", headers=sign_in(client, "samr_officer"))
+    assert issuer.status_code == 200
+    assert issuer.json()["holder_id_number"] == licence["holder_id_number"]
+    assert client.get(f"/api/v1/licences/{number}").status_code == 401
+
+
+def test_the_published_key_file_is_served_for_download(
+    client: TestClient, applicant_headers: dict[str, str]
+) -> None:
+    from tongban.licences import keys, seal
+
+    licence = approved(client, applicant_headers)
+    key_id = seal.read_pdf(pdf_of(client, applicant_headers, licence["number"])).key_id
+    response = client.get(f"/licences/keys/{key_id}.json")
+    assert response.status_code == 200
+    parsed = keys.parse_key_file(response.text)
+    assert parsed.key_id == key_id
+    assert parsed.department == "SAMR"
+    assert client.get("/licences/keys/SAMR-none.json").status_code == 404
+    page = client.get("/licences/keys")
+    assert key_id in page.text

@@ -67,6 +67,9 @@ def require_read_full(subject: Account | None, licence: Licence, acting_for: int
     reader = _signed_in(subject)
     if reader.kind is AccountKind.OFFICIAL and reader.department_id == licence.department_id:
         return reader
+    if reader.kind is not AccountKind.APPLICANT:
+        # Another department verifies it as the public does, or asks the holder to share it.
+        raise LicenceNotFound("No licence {number} is open to you.", number=licence.number)
     return require_holder(reader, licence, acting_for)
 
 
