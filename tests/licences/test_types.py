@@ -80,3 +80,14 @@ def test_the_types_fit_the_demo_catalog() -> None:
     }
     assert named
     assert named <= set(types.all_types())
+
+
+def test_two_types_issued_by_one_item_are_refused(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(GOOD, encoding="utf-8")
+    second = GOOD.replace("code: food_business_permit", "code: food_permit_copy", 1)
+    (tmp_path / "b.yaml").write_text(second, encoding="utf-8")
+    with pytest.raises(LicenceTypeFileInvalid) as caught:
+        types.read_dir(tmp_path)
+    assert "b.yaml" in str(caught.value)
+    assert "SAMR-0003 already issues food_business_permit" in str(caught.value)
+    assert f"line {_line(second, 'SAMR-0003:')}" in str(caught.value)

@@ -46,21 +46,27 @@ def load_yaml(path: Path, shape: Any, error: type[TongbanError], *, lines: bool 
 
 
 def line_of(text: str, loc: tuple[int | str, ...]) -> int | None:
-    """The 1-based line of the YAML node at ``loc`` (keys and list indexes), or of the deepest
-    node on the way that exists (a missing key is reported at its parent)."""
+    """The 1-based line of the YAML entry at ``loc`` (keys and list indexes): a key's own
+    line, or the deepest entry on the way that exists (a missing key is reported at its
+    parent)."""
     try:
         node = yaml.compose(text)
     except yaml.YAMLError:
         return None
     if node is None:
         return None
+    mark = node.start_mark
     for part in loc:
-        child = None
         if isinstance(node, yaml.MappingNode):
-            child = next((v for k, v in node.value if k.value == str(part)), None)
+            pair = next(((k, v) for k, v in node.value if k.value == str(part)), None)
+            if pair is None:
+                break
+            mark, node = pair[0].start_mark, pair[1]
         elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            child = node.value[part] if part < len(node.value) else None
-        if child is None:
+            if part >= len(node.value):
+                break
+            node = node.value[part]
+            mark = node.start_mark
+        else:
             break
-        node = child
-    return int(node.start_mark.line) + 1
+    return int(mark.line) + 1

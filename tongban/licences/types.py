@@ -32,17 +32,7 @@ def read_type(path: Path) -> LicenceTypeSpec:
         try:
             deployment.scheme().parse_label(label)
         except LabelInvalid as exc:
-            line = datafiles.line_of(
-                path.read_text(encoding="utf-8"),
-                tuple(int(p) if p.isdigit() else p for p in where.split(".")),
-            )
-            raise LicenceTypeFileInvalid(
-                "{path}: {where}: {problem} ({count} problem(s) in all)",
-                path=str(path),
-                where=f"{where} (line {line})",
-                problem=str(exc),
-                count=1,
-            ) from exc
+            raise _invalid(path, where, str(exc)) from exc
     return spec
 
 
@@ -52,25 +42,26 @@ def read_dir(directory: Path) -> dict[str, LicenceTypeSpec]:
     for path in sorted(directory.glob("*.yaml")):
         spec = read_type(path)
         if spec.code in found:
-            raise LicenceTypeFileInvalid(
-                "{path}: {where}: {problem} ({count} problem(s) in all)",
-                path=str(path),
-                where="code (line 1)",
-                problem=f"duplicate licence type {spec.code}",
-                count=1,
-            )
+            raise _invalid(path, "code", f"duplicate licence type {spec.code}")
         for item in spec.issued_for:
             if item in issuer:
-                raise LicenceTypeFileInvalid(
-                    "{path}: {where}: {problem} ({count} problem(s) in all)",
-                    path=str(path),
-                    where=f"issued_for.{item}",
-                    problem=f"{item} already issues {issuer[item]}",
-                    count=1,
-                )
+                raise _invalid(path, f"issued_for.{item}", f"{item} already issues {issuer[item]}")
             issuer[item] = spec.code
         found[spec.code] = spec
     return found
+
+
+def _invalid(path: Path, where: str, problem: str) -> LicenceTypeFileInvalid:
+    """The same message as a schema error: the file, the entry and its line."""
+    loc = tuple(int(p) if p.isdigit() else p for p in where.split("."))
+    line = datafiles.line_of(path.read_text(encoding="utf-8"), loc)
+    return LicenceTypeFileInvalid(
+        "{path}: {where}: {problem} ({count} problem(s) in all)",
+        path=str(path),
+        where=f"{where} (line {line})" if line else where,
+        problem=problem,
+        count=1,
+    )
 
 
 @lru_cache
