@@ -42,14 +42,9 @@ def _upload_all_but(client: TestClient, headers: dict[str, str], number: str, sk
 
 
 def _figure(client: TestClient) -> int:
-    page = client.get("/licences/keys")
-    assert page.status_code == 200
-    # The public page lists the count per item; read it from the API-backed page as text.
-    text = page.text
-    marker = f"<td>{ITEM}</td><td>"
-    if marker not in text:
-        return 0
-    return int(text.split(marker, 1)[1].split("<", 1)[0])
+    response = client.get("/api/v1/licences/not-resubmitted")
+    assert response.status_code == 200
+    return int(response.json().get(ITEM, 0))
 
 
 def _reuse(client: TestClient, headers: dict[str, str], licence: dict[str, Any]) -> str:

@@ -58,6 +58,13 @@ def published_keys(
     ]
 
 
+@router.get(public("/api/v1/licences/not-resubmitted"), response_model=dict[str, int])
+def not_resubmitted(session: SessionDep) -> dict[str, int]:
+    """Per service item: materials applicants did not submit again because a licence they
+    hold stood in for them (aggregate counts only)."""
+    return reuse.not_resubmitted(session, None)
+
+
 @router.get(public("/api/v1/licences/verify"), response_model=Verdict)
 def verify_link(
     request: Request,
