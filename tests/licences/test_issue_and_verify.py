@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import sign_in
 from tests.licences.helpers import approved, pdf_of
-from tongban.licences import keys, seal, verification
+from tongban.licences import keys, pdf, seal, types, verification
 from tongban.security.crypto import get_suite
 
 
@@ -116,8 +116,6 @@ def test_a_licence_signed_by_an_unknown_key_is_refused(
     payload = {**embedded.payload, "key_id": "SAMR-forged-000000"}
     text = seal.payload_text(payload)
     signature = seal.sign_payload(embedded.suite, pair.private, text)
-    from tongban.licences import pdf, types
-
     rendered = pdf.render(
         types.get(payload["type"]), payload, "http://x/", seal.info_entries(text, signature)
     )
