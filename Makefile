@@ -21,7 +21,9 @@ KEYWORDS = -k _ -k N_ -k translate -k TongbanError -k NotFound -k Forbidden -k U
 	-k VisitNotFound -k StillMissing -k NothingMissing -k BundleFileInvalid -k BundleNotFound \
 	-k BundleCaseNotFound -k NotEligible -k ClaimCodeInvalid -k TooManyClaimCodes \
 	-k FigureNotFound -k InvalidFilter -k NoExportYet -k EvidenceBelowGrade \
-	-k DataUseNotFound -k ObjectionNotFound -k ObjectionClosed
+	-k DataUseNotFound -k ObjectionNotFound -k ObjectionClosed \
+	-k LicenceTypeFileInvalid -k LicenceTypeNotFound -k LicenceNotFound -k LicenceAlreadyRevoked \
+	-k ShareNotFound -k ShareEnded -k LicenceNotUsable -k KeyFileInvalid
 PO = tongban/web/locale/zh_CN/LC_MESSAGES/messages.po
 
 help: ## list the targets

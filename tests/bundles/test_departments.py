@@ -107,6 +107,14 @@ def test_one_application_per_department_handled_together(
     assert status["SAMR-0001"] == status["SAMR-0003"] == "approved"
     assert status["TAX-0002"] == status["HRSS-0003"] == "submitted"
 
+    # Each covered item's licence is issued: the business licence and the food permit.
+    wallet = client.get("/api/v1/licences", headers=headers)
+    assert wallet.status_code == 200, wallet.text
+    assert sorted(w["type_code"] for w in wallet.json()) == [
+        "business_licence",
+        "food_business_permit",
+    ]
+
     pdf = client.get(f"/api/v1/applications/{samr}/decision.pdf", headers=headers)
     assert pdf.status_code == 200, pdf.text
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)

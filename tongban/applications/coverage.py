@@ -28,6 +28,8 @@ class Requirement:
     note_zh: str
     note_en: str
     required_grade: str
+    # The licence type whose electronic licence stands in for the material (licences.reuse).
+    satisfied_by_licence: str | None
 
     @property
     def name(self) -> LocalText:
@@ -51,6 +53,7 @@ def requirements(application: Application) -> list[Requirement]:
                     r.note_zh,
                     r.note_en,
                     r.required_grade,
+                    r.satisfied_by_licence,
                 )
                 continue
             entry.required = entry.required or r.required
@@ -58,6 +61,7 @@ def requirements(application: Application) -> list[Requirement]:
             entry.max_mb = min(entry.max_mb, r.max_mb)
             if not evidence.meets(r.required_grade, entry.required_grade):
                 entry.required_grade = r.required_grade
+            entry.satisfied_by_licence = entry.satisfied_by_licence or r.satisfied_by_licence
     return list(merged.values())
 
 

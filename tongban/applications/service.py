@@ -64,6 +64,7 @@ from tongban.kit import ids
 from tongban.kit.clock import local_date, local_today, utcnow
 from tongban.kit.i18n import LocalText
 from tongban.kit.workdays import get_calendar
+from tongban.licences import service as licences_service
 from tongban.notifications import events as notifications
 from tongban.notifications import templates as notification_templates
 from tongban.resources import disclosure as master_data
@@ -213,7 +214,10 @@ def add_material(
     requirement_code: str,
     filename: str,
     stream: BinaryIO,
+    grade: evidence.Grade = evidence.UPLOADED,
 ) -> Material:
+    """Attach a file for a material; ``grade`` is set only by domains that vouch for the file
+    (an electronic licence verified as genuine is ``ISSUED``), never from a request."""
     application = _load(session, number)
     editor = policy.require_edit(subject, application)
     _require_editable(application)
@@ -228,7 +232,7 @@ def add_material(
         size=stored.size,
         sha256=stored.sha256,
         uploaded_at=utcnow(),
-        grade=evidence.UPLOADED.value,
+        grade=grade.value,
     )
     application.materials.append(material)
     session.flush()
@@ -597,6 +601,9 @@ def act(
     _apply_effects(session, application, action, reason=reason, result_note=result_note.strip())
     previous = application.status
     application.status = transition.target
+    if action is Action.APPROVE:
+        # The result document is an electronic licence, issued in this same transaction.
+        licences_service.issue_on_approval(session, actor, application)
     _record_change(session, application, actor, previous, transition.target, reason, action)
     _audit(
         session,

@@ -79,3 +79,5 @@ class MaterialRequirement(Base):
     note_en: Mapped[str] = mapped_column(Text, default="")
     # The credibility grade (A-D, applications.evidence) the evidence must reach.
     required_grade: Mapped[str] = mapped_column(String(1), default="C", server_default="C")
+    # The licence type that stands in for this material (see catalog.schemas.MaterialSpec).
+    satisfied_by_licence: Mapped[str | None] = mapped_column(String(40))

@@ -106,6 +106,9 @@ class MaterialSpec(_Strict):
     # (applications.evidence): A issued by the department, B checked against the original at a
     # counter, C uploaded, D declared.
     required_grade: Literal["A", "B", "C", "D"] = "C"
+    # A licence type (``tongban/licences/data``) whose valid electronic licence, held by the
+    # applicant or the company they act for, stands in for this material: no upload needed.
+    satisfied_by_licence: str | None = Field(default=None, pattern=SNAKE, max_length=40)
 
 
 class ItemSpec(_Bilingual):
@@ -186,6 +189,7 @@ class MaterialRead(_Read):
     note_zh: str
     note_en: str
     required_grade: str
+    satisfied_by_licence: str | None = None
 
 
 class ItemSummary(_Read):

@@ -295,6 +295,7 @@ def _material_values(material: MaterialRequirement) -> dict[str, Any]:
             "note_zh",
             "note_en",
             "required_grade",
+            "satisfied_by_licence",
         )
     }
 

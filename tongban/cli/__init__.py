@@ -11,6 +11,7 @@ from tongban.cli.connectors import connectors_app
 from tongban.cli.exchange import exchange_app
 from tongban.cli.federation import federation_app
 from tongban.cli.identity import accounts_app, companies_app, oidc_app
+from tongban.cli.licences import licences_app
 from tongban.cli.notify import notify_app
 from tongban.cli.proactive import proactive_app
 from tongban.cli.resources import resources_app
@@ -36,5 +37,6 @@ for group, name in (
     (federation_app, "federation"),
     (analytics_app, "analytics"),
     (proactive_app, "proactive"),
+    (licences_app, "licences"),
 ):
     app.add_typer(group, name=name)

@@ -52,6 +52,10 @@ def serve(
                     f"{report.items_created} items; accounts use the password "
                     f"[bold]{demo_data.DEMO_PASSWORD}[/bold]"
                 )
+                from tongban.licences.demo import issue_demo_licences
+
+                issued = issue_demo_licences(session)
+                console.print(f"demo licences: {len(issued)} approved case(s) of zhangsan")
             else:
                 console.print("the database already has data; demo not loaded again")
     if "public_url" not in get_settings().model_fields_set:

@@ -13,6 +13,7 @@ from tongban.exchange import models as exchange_models
 from tongban.federation import models as federation_models
 from tongban.identity import models as identity_models
 from tongban.identity.oidc import models as oidc_models
+from tongban.licences import models as licences_models
 from tongban.notifications import models as notifications_models
 from tongban.proactive import models as proactive_models
 from tongban.resources import models as resources_models
@@ -32,6 +33,7 @@ __all__ = [
     "datause_models",
     "evaluations_models",
     "identity_models",
+    "licences_models",
     "notifications_models",
     "oidc_models",
     "proactive_models",

@@ -8,21 +8,17 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from datetime import datetime
 
 from pydantic import ValidationError
 
 from tongban.federation.errors import RegistryRefused
 from tongban.federation.schemas import NodeSpec, RegistryDocument, SignedRegistry
+from tongban.kit.canonical import canonical
 from tongban.security.crypto import get_suite
 from tongban.security.errors import KeyInvalid
 
 CONTEXT = b"tongban-registry-v1\n"
-
-
-def canonical(data: object) -> str:
-    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
 def sign(

@@ -16,6 +16,7 @@ from tongban.kit.i18n import N_
 def load_yaml(path: Path, shape: Any, error: type[TongbanError]) -> Any:
     """``path`` parsed and validated as ``shape`` (a Pydantic model or type); ``error`` is the
     caller's domain error, raised with an English msgid."""
+    text = ""
     try:
         text = path.read_text(encoding="utf-8")
         raw = yaml.safe_load(text)
@@ -47,14 +48,19 @@ def line_of(node: Any, loc: tuple[str | int, ...]) -> int:
     ``yaml.compose``): where a data file's problem is, for the person who fixes it."""
     line = node.start_mark.line + 1 if node is not None else 1
     for part in loc:
-        child = None
+        # A key's own line: its value may be a mapping that starts on the next one.
+        mark, child = None, None
         if isinstance(node, yaml.MappingNode):
-            child = next((v for k, v in node.value if k.value == part), None)
+            pair = next(((k, v) for k, v in node.value if k.value == str(part)), None)
+            if pair is not None:
+                mark, child = pair[0].start_mark, pair[1]
         elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            child = node.value[part] if part < len(node.value) else None
-        if child is None:
+            if part < len(node.value):
+                child = node.value[part]
+                mark = child.start_mark
+        if child is None or mark is None:
             # Not in the file: a missing key, or a part Pydantic adds (a union's tag).
             continue
         node = child
-        line = node.start_mark.line + 1
+        line = mark.line + 1
     return line

@@ -28,6 +28,7 @@ from tongban.web.api import evaluations as evaluations_api
 from tongban.web.api import exchange as exchange_api
 from tongban.web.api import federation as federation_api
 from tongban.web.api import identity as identity_api
+from tongban.web.api import licences as licences_api
 from tongban.web.api import notifications as notifications_api
 from tongban.web.api import oidc as oidc_api
 from tongban.web.api import proactive as proactive_api
@@ -48,6 +49,7 @@ from tongban.web.pages import evaluations as evaluation_pages
 from tongban.web.pages import exchange as exchange_pages
 from tongban.web.pages import federation as federation_pages
 from tongban.web.pages import identity as identity_pages
+from tongban.web.pages import licences as licence_pages
 from tongban.web.pages import notifications as notification_pages
 from tongban.web.pages import oidc as oidc_pages
 from tongban.web.pages import proactive as proactive_pages
@@ -81,6 +83,7 @@ def create_app(engine: Engine | None = None, public_url: str | None = None) -> F
         oidc_pages.router,
         catalog_api.router,
         applications_api.router,
+        licences_api.router,
         connectors_api.router,
         exchange_api.router,
         security_api.router,
@@ -103,6 +106,7 @@ def create_app(engine: Engine | None = None, public_url: str | None = None) -> F
         connector_pages.router,
         federation_pages.router,
         application_pages.router,
+        licence_pages.router,
         queue_pages.router,
         security_pages.router,
         resource_pages.router,

@@ -39,8 +39,8 @@ from tongban.federation.models import (
     LocalNode,
     Node,
 )
-from tongban.federation.registry import canonical
 from tongban.identity.models import Account
+from tongban.kit.canonical import canonical
 from tongban.kit.clock import utcnow
 
 INHERIT = "catalog.inherit"

@@ -17,6 +17,8 @@ from tongban.evaluations import service as evaluations_service
 from tongban.evaluations.indicators import LEVELS
 from tongban.identity.models import Account
 from tongban.kit.i18n import translate
+from tongban.licences import reuse
+from tongban.licences import service as licences_service
 from tongban.web import responses
 from tongban.web.deps import PageUser, PostedForm, SessionDep, acting_for_id, locale
 from tongban.web.pages.templating import render
@@ -80,6 +82,11 @@ def _edit_page(
         }
         if isinstance(error, Incomplete)
         else set(),
+        # Materials a licence the applicant already holds can stand in for (no upload).
+        licence_offers={
+            o.requirement_code: o
+            for o in reuse.offers(session, subject, number, acting_for=acting_for_id(request))
+        },
     )
 
 
@@ -208,6 +215,10 @@ def detail(number: str, request: Request, session: SessionDep, subject: PageUser
         submitted=request.query_params.get("submitted") == "1",
         rating=evaluations_service.of_application(session, subject, number) if own else None,
         levels=LEVELS,
+        licence_evidence={e.material_id: e for e in reuse.evidence(session, subject, number)},
+        licences=licences_service.of_application(
+            session, subject, number, acting_for=acting_for_id(request)
+        ),
     )
 
 

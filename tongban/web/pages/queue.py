@@ -9,6 +9,7 @@ from tongban.applications import service
 from tongban.applications.states import Action, Status
 from tongban.errors import InvalidInput, TongbanError
 from tongban.kit.i18n import translate
+from tongban.licences import reuse
 from tongban.web import responses
 from tongban.web.deps import PageUser, PostedForm, SessionDep, locale
 from tongban.web.pages.templating import render
@@ -100,6 +101,7 @@ def case(
         evidence=service.assess_evidence(application),
         actions=service.next_actions(subject, application),
         error=error,
+        licence_evidence={e.material_id: e for e in reuse.evidence(session, subject, number)},
     )
 
 

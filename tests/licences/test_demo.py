@@ -1,0 +1,29 @@
+"""`tongban serve --demo` opens with a licence in the demo applicant's wallet (on a database of
+its own: the shared test database keeps the plain demo)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.fixtures.db import fresh_database
+from tongban import demo
+from tongban.db.session import unit_of_work
+from tongban.identity import service as identity_service
+from tongban.licences import issuing, service
+from tongban.licences.demo import issue_demo_licences
+
+
+def test_the_demo_applicant_holds_a_business_licence(tmp_path: Path) -> None:
+    with fresh_database(tmp_path) as engine:
+        with unit_of_work(engine) as session:
+            demo.load(session)
+            assert len(issue_demo_licences(session)) == 1
+        with unit_of_work(engine) as session:
+            zhangsan = identity_service.get_by_username(session, "zhangsan")
+            [(licence, read)] = service.list_mine(session, zhangsan)
+            assert read.type_code == "business_licence"
+            assert read.holder_name == "张三"
+            assert read.holder_id_number == "330102199003071230"
+            assert {f.name: f.value for f in read.fields}["business_name"] == "临江张三小吃店"
+            assert {f.name: f.value for f in read.fields}["scope"] == "餐饮"  # the option as words
+            assert issuing.pdf_of(licence).startswith(b"%PDF")

@@ -1,0 +1,206 @@
+"""The licences domain's public API: issuing on approval, revocation, the holder's wallet, the
+published keys and verification. Each function runs in the caller's transaction, checks its
+policy first and writes one audit entry per change."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from tongban.applications.models import Application
+from tongban.audit import service as audit
+from tongban.catalog.models import Department
+from tongban.errors import InvalidInput
+from tongban.identity.models import Account
+from tongban.kit.clock import local_today, utcnow
+from tongban.licences import holders, issuing, keys, policy, repository, types, verification, views
+from tongban.licences.errors import LicenceAlreadyRevoked, LicenceNotFound
+from tongban.licences.keys import PublishedKey
+from tongban.licences.models import Licence
+from tongban.licences.schemas import LicenceRead, LicenceTypeSpec, Verdict
+
+MAX_REASON = 500
+
+
+def issue_on_approval(
+    session: Session, subject: Account | None, application: Application
+) -> list[Licence]:
+    """Issue the licences an approval produces, one per covered item that issues one, in the
+    approval's transaction: no approved case without its licences, no licence without it."""
+    official = policy.require_issue(subject, application.department_id)
+    specs = [s for s in (types.issued_by(item.code) for item in application.items) if s]
+    if not specs:
+        return []
+    applicant = session.get(Account, application.applicant_id)
+    department = session.get(Department, application.department_id)
+    assert applicant is not None
+    assert department is not None
+    return [
+        _issue(session, official, spec, application, applicant, department, ordinal)
+        for ordinal, spec in enumerate(specs)
+    ]
+
+
+def _issue(
+    session: Session,
+    official: Account | None,
+    spec: LicenceTypeSpec,
+    application: Application,
+    applicant: Account,
+    department: Department,
+    ordinal: int,
+) -> Licence:
+    licence = issuing.issue(session, spec, application, applicant, department, ordinal)
+    audit.record(
+        session,
+        actor=official,
+        action="licence.issued",
+        target_type="licence",
+        target_id=licence.number,
+        details={
+            "type": spec.code,
+            "application": application.number,
+            "key_id": licence.key_id,
+            "expires_on": licence.expires_on.isoformat() if licence.expires_on else None,
+        },
+    )
+    return licence
+
+
+def revoke(session: Session, subject: Account | None, number: str, *, reason: str) -> Licence:
+    licence = by_number_or_404(session, subject, number)
+    official = policy.require_revoke(subject, licence)
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput("Please give a reason: the holder will see it.", field="reason")
+    if len(reason) > MAX_REASON:
+        raise InvalidInput(
+            "The reason may have at most {n} characters.", field="reason", n=MAX_REASON
+        )
+    if licence.revoked_at is not None:
+        raise LicenceAlreadyRevoked("Licence {number} is already revoked.", number=licence.number)
+    licence.revoked_at = utcnow()
+    licence.revoked_reason = reason
+    licence.revoked_by_id = official.id
+    audit.record(
+        session,
+        actor=official,
+        action="licence.revoked",
+        target_type="licence",
+        target_id=licence.number,
+        details={"reason": reason},
+    )
+    return licence
+
+
+def list_mine(
+    session: Session, subject: Account | None, *, acting_for: int | None = None
+) -> list[tuple[Licence, LicenceRead]]:
+    """The holder's licences, newest first: the person's own, or, while acting for a company,
+    the company's."""
+    holder = policy.require_wallet(subject)
+    company = holders.company_acted_for(session, holder, acting_for)
+    query = select(Licence).order_by(Licence.id.desc())
+    if company is not None:
+        query = query.where(Licence.holder_legal_person_id == company)
+    else:
+        query = query.where(
+            Licence.holder_account_id == holder.id, Licence.holder_legal_person_id.is_(None)
+        )
+    return [(licence, views.read(licence, public=False)) for licence in session.scalars(query)]
+
+
+def get_mine(
+    session: Session, subject: Account | None, number: str, *, acting_for: int | None = None
+) -> tuple[Licence, LicenceRead]:
+    licence = by_number_or_404(session, subject, number)
+    reader = policy.require_read_full(
+        subject, licence, holders.company_acted_for(session, subject, acting_for)
+    )
+    if reader.is_official:
+        audit.record(
+            session,
+            actor=reader,
+            action="licence.read",
+            target_type="licence",
+            target_id=licence.number,
+        )
+    return licence, views.read(licence, public=False)
+
+
+def department_licences(
+    session: Session, subject: Account | None, *, limit: int = 200
+) -> Sequence[Licence]:
+    """The licences the official's department issued, newest first."""
+    official = policy.require_issue(subject, subject.department_id or -1 if subject else -1)
+    return session.scalars(
+        select(Licence)
+        .where(Licence.department_id == official.department_id)
+        .order_by(Licence.id.desc())
+        .limit(limit)
+    ).all()
+
+
+def public_keys(
+    session: Session, subject: Account | None, *, department: str | None = None
+) -> list[PublishedKey]:
+    policy.require_verify(subject)
+    return keys.published(session, department)
+
+
+def verify_link(session: Session, subject: Account | None, number: str, signature: str) -> Verdict:
+    policy.require_verify(subject)
+    return verification.by_link(session, number, signature)
+
+
+def verify_pdf(session: Session, subject: Account | None, data: bytes) -> Verdict:
+    policy.require_verify(subject)
+    return verification.by_pdf(session, data)
+
+
+def valid_licences_of(
+    session: Session, subject: Account | None, *, type_code: str, acting_for: int | None
+) -> list[Licence]:
+    """The holder's current licences of one type (for reuse in an application)."""
+    holder = policy.require_wallet(subject)
+    company = holders.company_acted_for(session, holder, acting_for)
+    owner = (
+        Licence.holder_legal_person_id == company
+        if company is not None
+        else (Licence.holder_account_id == holder.id) & Licence.holder_legal_person_id.is_(None)
+    )
+    found = session.scalars(
+        select(Licence)
+        .where(owner, Licence.type_code == type_code, Licence.revoked_at.is_(None))
+        .where(or_(Licence.expires_on.is_(None), Licence.expires_on >= local_today()))
+        .order_by(Licence.id.desc())
+    ).all()
+    return list(found)
+
+
+def by_number_or_404(session: Session, subject: Account | None, number: str) -> Licence:
+    """The licence, for a caller that checks who may see it next."""
+    policy.require_verify(subject)
+    licence = repository.by_number(session, number)
+    if licence is None:
+        raise LicenceNotFound("No licence {number} is open to you.", number=number)
+    return licence
+
+
+def of_application(
+    session: Session, subject: Account | None, application_number: str, *, acting_for: int | None
+) -> list[Licence]:
+    """The licences a case produced that the subject may see (their holder, or the issuing
+    department); none otherwise, so a case page can simply leave them out."""
+    policy.require_verify(subject)
+    if subject is None:
+        return []
+    company = holders.company_acted_for(session, subject, acting_for)
+    return [
+        licence
+        for licence in repository.of_application(session, application_number)
+        if (subject.is_official and subject.department_id == licence.department_id)
+        or (subject.is_applicant and policy.is_holder(subject, licence, company))
+    ]
