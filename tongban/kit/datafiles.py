@@ -54,10 +54,11 @@ def line_of(node: Any, loc: tuple[str | int, ...]) -> int:
             pair = next(((k, v) for k, v in node.value if k.value == str(part)), None)
             if pair is not None:
                 mark, child = pair[0].start_mark, pair[1]
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            if part < len(node.value):
-                child = node.value[part]
-                mark = child.start_mark
+        elif (
+            isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value)
+        ):
+            child = node.value[part]
+            mark = child.start_mark
         if child is None or mark is None:
             # Not in the file: a missing key, or a part Pydantic adds (a union's tag).
             continue
