@@ -32,3 +32,9 @@ class MessageReplayed(Conflict):
 
 class MessageInvalid(InvalidInput):
     code = "message_invalid"
+
+
+class UpstreamRefused(Unauthenticated):
+    """A sign-in through the parent node's provider that cannot be accepted."""
+
+    code = "upstream_sign_in_refused"

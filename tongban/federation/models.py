@@ -248,3 +248,33 @@ class HandledApplication(Base):
     reported_changes: Mapped[int] = mapped_column(default=0)
     done: Mapped[bool] = mapped_column(default=False, index=True)
     created_at: Mapped[datetime]
+
+
+class UpstreamClient(Base):
+    """This node as a relying party of its parent's sign-on (one row): the client the parent
+    registered for it when asked with a signed request. The secret is sealed with the
+    deployment's key ring, so a database dump alone cannot use it."""
+
+    __tablename__ = "federation_upstream_clients"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    parent_code: Mapped[str] = mapped_column(String(12), unique=True)
+    issuer: Mapped[str] = mapped_column(String(300))
+    client_id: Mapped[str] = mapped_column(String(64))
+    sealed_secret: Mapped[str] = mapped_column(Text)
+    registered_at: Mapped[datetime]
+
+
+class UpstreamSignIn(Base):
+    """A sign-in sent to the parent's provider and not yet back: what the callback must match
+    (state, nonce) and prove (the PKCE verifier). Used once; lives minutes."""
+
+    __tablename__ = "federation_upstream_sign_ins"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    state_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    nonce: Mapped[str] = mapped_column(String(100))
+    code_verifier: Mapped[str] = mapped_column(String(128))
+    next_path: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]

@@ -45,3 +45,14 @@ def require_person(subject: Account | None) -> Account:
 def require_receive(node: Node) -> None:
     if not node.active:
         raise Forbidden("This node may not deliver messages.")
+
+
+def require_child(node: Node, local_code: str) -> None:
+    """A node asking for a sign-on client must be one of this node's children in the registry."""
+    require_receive(node)
+    if node.parent_code != local_code:
+        raise Forbidden("Only a node directly below this one may sign people in through it.")
+
+
+def require_sign_in_upstream(subject: Account | None) -> None:
+    """Anyone may start (or finish) a sign-in through the parent node: it is how one signs in."""

@@ -1,0 +1,56 @@
+"""Federated identity: child nodes as relying parties of their parent's sign-on
+
+Revision ID: 0014
+Revises: 0010
+Create Date: 2026-11-26 18:30:00.000000
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+import tongban.db.types
+
+revision: str = "0014"
+down_revision: str | None = "0010"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("oauth_clients", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("node_code", sa.String(length=12), nullable=True))
+        batch_op.create_unique_constraint(batch_op.f("uq_oauth_clients_node_code"), ["node_code"])
+
+    op.create_table(
+        "federation_upstream_clients",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("parent_code", sa.String(length=12), nullable=False),
+        sa.Column("issuer", sa.String(length=300), nullable=False),
+        sa.Column("client_id", sa.String(length=64), nullable=False),
+        sa.Column("sealed_secret", sa.Text(), nullable=False),
+        sa.Column("registered_at", tongban.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_federation_upstream_clients")),
+        sa.UniqueConstraint("parent_code", name=op.f("uq_federation_upstream_clients_parent_code")),
+    )
+    op.create_table(
+        "federation_upstream_sign_ins",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("state_hash", sa.String(length=64), nullable=False),
+        sa.Column("nonce", sa.String(length=100), nullable=False),
+        sa.Column("code_verifier", sa.String(length=128), nullable=False),
+        sa.Column("next_path", sa.Text(), nullable=False),
+        sa.Column("created_at", tongban.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", tongban.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_federation_upstream_sign_ins")),
+        sa.UniqueConstraint("state_hash", name=op.f("uq_federation_upstream_sign_ins_state_hash")),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("federation_upstream_sign_ins")
+    op.drop_table("federation_upstream_clients")
+    with op.batch_alter_table("oauth_clients", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("uq_oauth_clients_node_code"), type_="unique")
+        batch_op.drop_column("node_code")
