@@ -207,6 +207,7 @@ def run(engine: Engine, *, stop: threading.Event, interval: float = 1.0) -> None
     from tongban.config import get_settings
     from tongban.federation.applications import service as cross_region
     from tongban.federation.catalog import service as catalog_federation
+    from tongban.federation.exchange import service as data_exchange
     from tongban.kit.clock import utcnow
 
     last_refresh = None
@@ -239,6 +240,11 @@ def run(engine: Engine, *, stop: threading.Event, interval: float = 1.0) -> None
                     cross_region.report_progress(session, None)
             except Exception:
                 log.exception("reporting application progress failed; trying again")
+            try:
+                with unit_of_work(engine) as session:
+                    data_exchange.report_decisions(session, None)
+            except Exception:
+                log.exception("reporting data sharing decisions failed; trying again")
             try:
                 result = deliver_once(engine, client=client)
             except Exception:

@@ -278,3 +278,43 @@ class UpstreamSignIn(Base):
     next_path: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
+
+
+class FederatedDataRequest(Base):
+    """At the requesting node: a local system's request for another node's data resource, and
+    the mirror of what the provider decided (the grant itself lives at the provider)."""
+
+    __tablename__ = "federation_data_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str] = mapped_column(String(36), unique=True)
+    provider_code: Mapped[str] = mapped_column(String(12), index=True)
+    resource: Mapped[str] = mapped_column(String(40))
+    system_id: Mapped[int] = mapped_column(ForeignKey("department_systems.id"), index=True)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    items: Mapped[list[str]] = mapped_column(JSON)
+    purpose: Mapped[str] = mapped_column(String(60))
+    # sent, then the provider's request status (pending, granted, partial, denied) or refused.
+    status: Mapped[str] = mapped_column(String(20))
+    granted_items: Mapped[list[str]] = mapped_column(JSON, default=list)
+    expires_at: Mapped[datetime | None]
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class ProvidedDataRequest(Base):
+    """At the providing node: a request another node's system made here, the local sharing
+    request it became (decided by the providing department's approver as any other), and what
+    was last reported back."""
+
+    __tablename__ = "federation_provided_requests"
+    __table_args__ = (UniqueConstraint("requester_code", "ref"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    requester_code: Mapped[str] = mapped_column(String(12))
+    ref: Mapped[str] = mapped_column(String(36))
+    request_id: Mapped[int] = mapped_column(ForeignKey("exchange_requests.id"))
+    # The requesting node's system as it is known here (its clearance set by this node).
+    system_id: Mapped[int] = mapped_column(ForeignKey("department_systems.id"))
+    reported: Mapped[str] = mapped_column(Text, default="")

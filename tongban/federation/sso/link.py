@@ -8,7 +8,7 @@ import httpx
 from sqlalchemy import Engine
 
 from tongban.db.session import unit_of_work
-from tongban.federation import keys, messages
+from tongban.federation import calls
 from tongban.federation import repository as federation_repository
 from tongban.federation.errors import UpstreamRefused
 from tongban.federation.sso import repository
@@ -38,30 +38,19 @@ def link(engine: Engine, client: httpx.Client | None = None) -> str:
         )
         if local is None or parent is None or not parent.active:
             raise UpstreamRefused("This node has no parent in the registry to sign in through.")
-        sender, recipient, url = local.code, parent.code, parent.url.rstrip("/")
-    suite, pair = keys.load_with_suite()
-    signed = messages.sign(
-        suite=suite,
-        private_key=pair.private,
-        message_id=messages.new_message_id(),
-        sender=sender,
-        recipient=recipient,
-        message_type=MESSAGE_TYPE,
-        body=b"{}",
-    )
-    http = client or httpx.Client()
+        sender, recipient, url = local.code, parent.code, parent.url
     try:
-        response = http.post(
-            url + PATH,
-            content=signed.body,
-            headers={"Content-Type": "application/json", **signed.headers()},
-            timeout=10.0,
+        response = calls.signed_post(
+            sender=sender,
+            recipient=recipient,
+            url=url,
+            path=PATH,
+            message_type=MESSAGE_TYPE,
+            body={},
+            client=client,
         )
     except httpx.HTTPError as exc:
         raise UpstreamRefused("The parent platform cannot be reached.") from exc
-    finally:
-        if client is None:
-            http.close()
     if not response.is_success:
         raise UpstreamRefused("The parent platform refused: {detail}", detail=response.text[:300])
     data = response.json()

@@ -1,4 +1,5 @@
-"""Federated identity: child nodes as relying parties of their parent's sign-on
+"""Federated identity and data exchange: child nodes as relying parties of their parent's
+sign-on; sharing requests across nodes (mirrored at the requester, linked at the provider)
 
 Revision ID: 0014
 Revises: 0010
@@ -46,9 +47,68 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_federation_upstream_sign_ins")),
         sa.UniqueConstraint("state_hash", name=op.f("uq_federation_upstream_sign_ins_state_hash")),
     )
+    op.create_table(
+        "federation_data_requests",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("ref", sa.String(length=36), nullable=False),
+        sa.Column("provider_code", sa.String(length=12), nullable=False),
+        sa.Column("resource", sa.String(length=40), nullable=False),
+        sa.Column("system_id", sa.Integer(), nullable=False),
+        sa.Column("requested_by_id", sa.Integer(), nullable=True),
+        sa.Column("items", sa.JSON(), nullable=False),
+        sa.Column("purpose", sa.String(length=60), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("granted_items", sa.JSON(), nullable=False),
+        sa.Column("expires_at", tongban.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("created_at", tongban.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", tongban.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["requested_by_id"],
+            ["accounts.id"],
+            name=op.f("fk_federation_data_requests_requested_by_id_accounts"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["system_id"],
+            ["department_systems.id"],
+            name=op.f("fk_federation_data_requests_system_id_department_systems"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_federation_data_requests")),
+        sa.UniqueConstraint("ref", name=op.f("uq_federation_data_requests_ref")),
+    )
+    with op.batch_alter_table("federation_data_requests", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_federation_data_requests_provider_code"), ["provider_code"]
+        )
+        batch_op.create_index(batch_op.f("ix_federation_data_requests_system_id"), ["system_id"])
+    op.create_table(
+        "federation_provided_requests",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("requester_code", sa.String(length=12), nullable=False),
+        sa.Column("ref", sa.String(length=36), nullable=False),
+        sa.Column("request_id", sa.Integer(), nullable=False),
+        sa.Column("system_id", sa.Integer(), nullable=False),
+        sa.Column("reported", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["request_id"],
+            ["exchange_requests.id"],
+            name=op.f("fk_federation_provided_requests_request_id_exchange_requests"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["system_id"],
+            ["department_systems.id"],
+            name=op.f("fk_federation_provided_requests_system_id_department_systems"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_federation_provided_requests")),
+        sa.UniqueConstraint(
+            "requester_code", "ref", name=op.f("uq_federation_provided_requests_requester_code")
+        ),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("federation_provided_requests")
+    op.drop_table("federation_data_requests")
     op.drop_table("federation_upstream_sign_ins")
     op.drop_table("federation_upstream_clients")
     with op.batch_alter_table("oauth_clients", schema=None) as batch_op:
