@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     federation_inline_body_bytes: int = Field(default=4096, ge=0)
     # How often a node fetches the registry from the national node.
     federation_refresh_seconds: float = Field(default=300.0, gt=0)
+    # A session opened through the parent node's sign-on lives this long at most (then the person
+    # goes through the parent again, at once if still signed in there): it bounds how long a
+    # sign-out or revocation upstream leaves a session here alive.
+    federation_sso_session_minutes: int = Field(default=15, ge=1)
     # Working-day calendar (holidays and adjusted working days) as a data file.
     calendar_file: Path | None = None
     # Crypto suite for field encryption, signatures and the audit chain's hash: intl (AES-256-GCM,

@@ -164,6 +164,22 @@ def nodes_list() -> None:
             )
 
 
+@federation_app.command("sso-link")
+def sso_link() -> None:
+    """Get (again) this node's sign-on client from its parent with a signed request: people
+    can then sign in here through the parent's platform. `tongban federation run` does this by
+    itself until it has one; run this to replace its secret."""
+    from tongban.db.engine import get_engine
+    from tongban.errors import TongbanError
+    from tongban.federation.sso import link
+
+    try:
+        client_id = link.link(get_engine())
+    except TongbanError as exc:
+        raise fail(exc) from None
+    console.print(f"[green]sign-on client {client_id} at the parent node saved[/green]")
+
+
 @federation_app.command("refresh")
 def refresh(
     source: Annotated[

@@ -186,12 +186,28 @@ def refresh_registry(
     return RefreshReport("updated" if result.updated else "unchanged", result.version)
 
 
+def _link_sign_on(engine: Engine, client: httpx.Client) -> None:
+    """Get this node's sign-on client from its parent, until it has one (the parent may not
+    yet hold a registry listing this node: then it refuses, and the next round asks again)."""
+    from tongban.errors import TongbanError
+    from tongban.federation.sso import link
+
+    try:
+        if not link.linked(engine):
+            log.info("sign-on client %s from the parent node", link.link(engine, client))
+    except TongbanError as exc:
+        log.warning("no sign-on client from the parent node yet: %s", exc)
+    except Exception:
+        log.exception("getting the sign-on client from the parent node failed")
+
+
 def run(engine: Engine, *, stop: threading.Event, interval: float = 1.0) -> None:
     """Deliver until ``stop`` is set; now and then refresh the registry, forget old nonces and
     send what changed in the catalog up and down."""
     from tongban.config import get_settings
     from tongban.federation.applications import service as cross_region
     from tongban.federation.catalog import service as catalog_federation
+    from tongban.federation.exchange import service as data_exchange
     from tongban.kit.clock import utcnow
 
     last_refresh = None
@@ -218,11 +234,17 @@ def run(engine: Engine, *, stop: threading.Event, interval: float = 1.0) -> None
                         catalog_federation.sync(session, None)
                 except Exception:
                     log.exception("registry refresh or catalog sync failed; trying again later")
+                _link_sign_on(engine, client)
             try:
                 with unit_of_work(engine) as session:
                     cross_region.report_progress(session, None)
             except Exception:
                 log.exception("reporting application progress failed; trying again")
+            try:
+                with unit_of_work(engine) as session:
+                    data_exchange.report_decisions(session, None)
+            except Exception:
+                log.exception("reporting data sharing decisions failed; trying again")
             try:
                 result = deliver_once(engine, client=client)
             except Exception:

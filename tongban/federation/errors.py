@@ -32,3 +32,16 @@ class MessageReplayed(Conflict):
 
 class MessageInvalid(InvalidInput):
     code = "message_invalid"
+
+
+class UpstreamRefused(Unauthenticated):
+    """A sign-in through the parent node's provider that cannot be accepted."""
+
+    code = "upstream_sign_in_refused"
+
+
+class RemoteRefused(TongbanError):
+    """The providing node refused a forwarded call; the code (and status) are the provider's."""
+
+    code = "refused"
+    status_code = 403

@@ -22,6 +22,7 @@ HANDLERS: dict[str, Handler] = {}
 _MODULES = (
     "tongban.federation.catalog.service",
     "tongban.federation.applications.service",
+    "tongban.federation.exchange.service",
 )
 
 

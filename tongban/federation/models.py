@@ -248,3 +248,73 @@ class HandledApplication(Base):
     reported_changes: Mapped[int] = mapped_column(default=0)
     done: Mapped[bool] = mapped_column(default=False, index=True)
     created_at: Mapped[datetime]
+
+
+class UpstreamClient(Base):
+    """This node as a relying party of its parent's sign-on (one row): the client the parent
+    registered for it when asked with a signed request. The secret is sealed with the
+    deployment's key ring, so a database dump alone cannot use it."""
+
+    __tablename__ = "federation_upstream_clients"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    parent_code: Mapped[str] = mapped_column(String(12), unique=True)
+    issuer: Mapped[str] = mapped_column(String(300))
+    client_id: Mapped[str] = mapped_column(String(64))
+    sealed_secret: Mapped[str] = mapped_column(Text)
+    registered_at: Mapped[datetime]
+
+
+class UpstreamSignIn(Base):
+    """A sign-in sent to the parent's provider and not yet back: what the callback must match
+    (state, nonce) and prove (the PKCE verifier). Used once; lives minutes."""
+
+    __tablename__ = "federation_upstream_sign_ins"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    state_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    nonce: Mapped[str] = mapped_column(String(100))
+    code_verifier: Mapped[str] = mapped_column(String(128))
+    next_path: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class FederatedDataRequest(Base):
+    """At the requesting node: a local system's request for another node's data resource, and
+    the mirror of what the provider decided (the grant itself lives at the provider)."""
+
+    __tablename__ = "federation_data_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str] = mapped_column(String(36), unique=True)
+    provider_code: Mapped[str] = mapped_column(String(12), index=True)
+    resource: Mapped[str] = mapped_column(String(40))
+    system_id: Mapped[int] = mapped_column(ForeignKey("department_systems.id"), index=True)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    items: Mapped[list[str]] = mapped_column(JSON)
+    purpose: Mapped[str] = mapped_column(String(60))
+    # sent, then the provider's request status (pending, granted, partial, denied) or refused.
+    status: Mapped[str] = mapped_column(String(20))
+    granted_items: Mapped[list[str]] = mapped_column(JSON, default=list)
+    expires_at: Mapped[datetime | None]
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class ProvidedDataRequest(Base):
+    """At the providing node: a request another node's system made here, the local sharing
+    request it became (decided by the providing department's approver as any other), and what
+    was last reported back."""
+
+    __tablename__ = "federation_provided_requests"
+    __table_args__ = (UniqueConstraint("requester_code", "ref"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    requester_code: Mapped[str] = mapped_column(String(12))
+    ref: Mapped[str] = mapped_column(String(36))
+    request_id: Mapped[int] = mapped_column(ForeignKey("exchange_requests.id"))
+    # The requesting node's system as it is known here (its clearance set by this node).
+    system_id: Mapped[int] = mapped_column(ForeignKey("department_systems.id"))
+    reported: Mapped[str] = mapped_column(Text, default="")

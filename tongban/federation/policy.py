@@ -7,6 +7,7 @@ A peer node may deliver messages while the registry lists it as active.
 
 from __future__ import annotations
 
+from tongban.connectors.models import DepartmentSystem
 from tongban.errors import Forbidden, Unauthenticated
 from tongban.federation.models import Node
 from tongban.identity.models import Account, AccountKind, OfficialRole
@@ -45,3 +46,31 @@ def require_person(subject: Account | None) -> Account:
 def require_receive(node: Node) -> None:
     if not node.active:
         raise Forbidden("This node may not deliver messages.")
+
+
+def require_child(node: Node, local_code: str) -> None:
+    """A node asking for a sign-on client must be one of this node's children in the registry."""
+    require_receive(node)
+    if node.parent_code != local_code:
+        raise Forbidden("Only a node directly below this one may sign people in through it.")
+
+
+def require_sign_in_upstream(subject: Account | None) -> None:
+    """Anyone may start (or finish) a sign-in through the parent node: it is how one signs in."""
+
+
+def require_request_data(subject: Account | None, department_id: int | None) -> Account | None:
+    """An official of the department whose system will call, an administrator, or the operator."""
+    if subject is None or subject.kind is AccountKind.ADMIN:
+        return subject
+    if subject.kind is AccountKind.OFFICIAL and (
+        department_id is None or subject.department_id == department_id
+    ):
+        return subject
+    raise Forbidden("You may ask for data only for your own department's systems.")
+
+
+def require_call_remote(subject: DepartmentSystem) -> DepartmentSystem:
+    if not subject.active or subject.account_id is None:
+        raise Forbidden("This department system may not use the exchange.")
+    return subject

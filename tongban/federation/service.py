@@ -358,15 +358,7 @@ def receive(session: Session, subject: Node, *, message: Received) -> ReceiveRes
     retry of an accepted message (its id) without acting again, log and act on a new one."""
     policy.require_receive(subject)
     envelope = message.envelope
-    if repository.nonce_seen(session, subject.code, envelope.nonce):
-        raise MessageReplayed("This request was received before; it is not accepted twice.")
-    try:
-        with session.begin_nested():
-            session.add(SeenNonce(sender=subject.code, nonce=envelope.nonce, seen_at=utcnow()))
-    except IntegrityError:  # the same request arriving twice at once
-        raise MessageReplayed(
-            "This request was received before; it is not accepted twice."
-        ) from None
+    _claim_nonce(session, subject, envelope.nonce)
     if repository.logged(session, Direction.IN, subject.code, envelope.message_id) is not None:
         return ReceiveResult(envelope.message_id, duplicate=True)
     try:
@@ -405,6 +397,43 @@ def receive(session: Session, subject: Node, *, message: Received) -> ReceiveRes
         details={"from": subject.code, "type": envelope.message_type, "body_hash": digest},
     )
     return ReceiveResult(envelope.message_id, duplicate=False)
+
+
+def _claim_nonce(session: Session, sender: Node, nonce: str) -> None:
+    if repository.nonce_seen(session, sender.code, nonce):
+        raise MessageReplayed("This request was received before; it is not accepted twice.")
+    try:
+        with session.begin_nested():
+            session.add(SeenNonce(sender=sender.code, nonce=nonce, seen_at=utcnow()))
+    except IntegrityError:  # the same request arriving twice at once
+        raise MessageReplayed(
+            "This request was received before; it is not accepted twice."
+        ) from None
+
+
+def accept_request(session: Session, subject: Node, *, message: Received) -> dict[str, Any]:
+    """A verified request answered at once (not a queued message): refused if replayed, kept in
+    the message log like any message, and its JSON body returned to the caller's service."""
+    policy.require_receive(subject)
+    envelope = message.envelope
+    _claim_nonce(session, subject, envelope.nonce)
+    try:
+        body = json.loads(message.body or b"{}")
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        body = None
+    if not isinstance(body, dict):
+        raise MessageInvalid("A message body is a JSON object.")
+    evidence.write(
+        session,
+        direction=Direction.IN,
+        envelope=envelope,
+        suite=subject.suite,
+        body=message.body,
+        digest=messages.body_hash(subject.suite, message.body),
+        signature=message.signature,
+        signer_key=subject.public_key,
+    )
+    return body
 
 
 def forget_old_nonces(session: Session, subject: Account | None) -> int:

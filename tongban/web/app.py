@@ -27,6 +27,7 @@ from tongban.web.api import datause as datause_api
 from tongban.web.api import evaluations as evaluations_api
 from tongban.web.api import exchange as exchange_api
 from tongban.web.api import federation as federation_api
+from tongban.web.api import federation_exchange as federation_exchange_api
 from tongban.web.api import identity as identity_api
 from tongban.web.api import licences as licences_api
 from tongban.web.api import notifications as notifications_api
@@ -101,6 +102,7 @@ def create_app(engine: Engine | None = None, public_url: str | None = None) -> F
         connector_pages.router,
         exchange_pages.router,
         federation_api.router,
+        federation_exchange_api.router,
         identity_pages.router,
         catalog_pages.router,
         connector_pages.router,

@@ -38,11 +38,12 @@ class Client(ClientMixin):  # type: ignore[misc]  # Authlib is untyped
 
     @property
     def first_party(self) -> bool:
-        """A department's own system: the government's, so sign-in needs no separate consent.
+        """A department's own system or a federation node below this one: the government's,
+        so sign-in needs no separate consent.
 
         Any other client (no department) is a third party and the person is asked first.
         """
-        return self.row.department_id is not None
+        return self.row.department_id is not None or self.row.node_code is not None
 
     @property
     def client_metadata(self) -> dict[str, Any]:

@@ -31,6 +31,9 @@ class OAuthClient(TimestampMixin, Base):
     # A machine client (a department system calling the data exchange): the account its
     # client_credentials tokens act as. Such a client has no sign-in (no redirect URIs).
     account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    # A child federation node signing its people in here (registered by the federation on the
+    # node's signed request): the government's own, like a department's system.
+    node_code: Mapped[str | None] = mapped_column(String(12), unique=True)
     active: Mapped[bool] = mapped_column(default=True)
 
 

@@ -27,6 +27,12 @@ def client(session: Session, client_id: str) -> OAuthClient | None:
     ).scalar_one_or_none()
 
 
+def client_for_node(session: Session, node_code: str) -> OAuthClient | None:
+    return session.execute(
+        select(OAuthClient).where(OAuthClient.node_code == node_code)
+    ).scalar_one_or_none()
+
+
 def clients(session: Session) -> Sequence[OAuthClient]:
     return session.execute(select(OAuthClient).order_by(OAuthClient.id)).scalars().all()
 

@@ -43,9 +43,11 @@ def register_client(
     public: bool = False,
     scopes: Iterable[str] = ("openid", "profile"),
     department_code: str | None = None,
+    node_code: str | None = None,
 ) -> Registration:
     """Register a relying party. A public client (no secret) must use PKCE; a confidential
-    one authenticates with its secret. ``scopes`` are all the client may ever ask for."""
+    one authenticates with its secret. ``scopes`` are all the client may ever ask for.
+    ``node_code`` marks a child federation node's sign-on (see ``federation.sso``)."""
     policy.require_manage_clients(subject)
     name = name.strip()
     if not 1 <= len(name) <= 200 or not name.isprintable():
@@ -77,6 +79,7 @@ def register_client(
         post_logout_redirect_uris=logouts,
         scopes=allowed,
         department_id=department_id,
+        node_code=node_code,
         active=True,
     )
     session.add(client)
@@ -92,11 +95,49 @@ def register_client(
             "public": public,
             "scopes": allowed,
             "department": department_code,
+            "node": node_code,
             "redirect_uris": redirects,
             "post_logout_redirect_uris": logouts,
         },
     )
     return Registration(client=client, secret=secret)
+
+
+NODE_SCOPES = ("openid", "profile", "id_number")
+
+
+def register_node_client(
+    session: Session, subject: Account | None, *, node_code: str, name: str, redirect_uri: str
+) -> Registration:
+    """The client a child federation node signs its people in with: made on the node's first
+    request, given a new secret (and the registry's current address) on each later one, so the
+    node can always recover it and an old secret stops working at once. It may ask for the
+    resident ID number: that is what the same person is known by on every node."""
+    policy.require_manage_clients(subject)
+    existing = repository.client_for_node(session, node_code)
+    if existing is None:
+        return register_client(
+            session,
+            subject,
+            name=name,
+            redirect_uris=[redirect_uri],
+            scopes=NODE_SCOPES,
+            node_code=node_code,
+        )
+    secret = hashing.new_token()
+    existing.secret_hash = hashing.hash_secret(secret)
+    existing.redirect_uris = [_check_uri(redirect_uri, "redirect_uris")]
+    existing.name = name.strip()[:200]
+    existing.active = True
+    audit.record(
+        session,
+        actor=subject,
+        action="oidc.client_rekeyed",
+        target_type="oauth_client",
+        target_id=existing.client_id,
+        details={"node": node_code, "redirect_uris": list(existing.redirect_uris)},
+    )
+    return Registration(client=existing, secret=secret)
 
 
 def register_machine_client(

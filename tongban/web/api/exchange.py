@@ -224,12 +224,13 @@ def query(
         # The refusal is kept even though the call's own transaction is undone; on SQLite
         # that transaction holds the write lock, so it ends first.
         session.rollback()
-        _record_refusal(request, refusal)
+        record_refusal_apart(request, refusal)
         raise
     return GatewayAnswer.model_validate(vars(answer))
 
 
-def _record_refusal(request: Request, refusal: exchange.Refusal) -> None:
+def record_refusal_apart(request: Request, refusal: exchange.Refusal) -> None:
+    """Keep a refused call in a transaction of its own (the call's was rolled back)."""
     with request.app.state.session_factory() as other:
         caller = other.get(DepartmentSystem, refusal.system_id)
         assert caller is not None

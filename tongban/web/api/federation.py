@@ -16,6 +16,7 @@ from tongban.federation.catalog import service as catalog_federation
 from tongban.federation.messages import PATH
 from tongban.federation.models import Direction, NodeLevel
 from tongban.federation.schemas import REGION_CODE, NodeRead, SignedRegistry
+from tongban.federation.sso import service as sso_service
 from tongban.web.deps import ApiSubject, SessionDep, public
 from tongban.web.node_auth import CurrentNode
 
@@ -68,6 +69,25 @@ def receive_message(session: SessionDep, signed: CurrentNode) -> dict[str, Any]:
     accepted message (same id, fresh nonce) is answered ``duplicate: true`` and not acted on."""
     result = federation_service.receive(session, signed.node, message=signed.message)
     return {"message_id": result.message_id, "duplicate": result.duplicate}
+
+
+@router.post(
+    "/api/v1/federation/sso/client",
+    responses={
+        401: {"description": "Unknown sender, forged signature, or a time out of range"},
+        403: {"description": "The sender is not a node directly below this one"},
+        409: {"description": "A replayed request"},
+    },
+)
+def sso_client(session: SessionDep, signed: CurrentNode) -> dict[str, str]:
+    """A child node's sign-on client at this node's provider, asked for with a signed request:
+    its client id and a new secret (the old one stops working), and the issuer to trust."""
+    issued = sso_service.register_child(session, signed.node, message=signed.message)
+    return {
+        "issuer": issued.issuer,
+        "client_id": issued.client_id,
+        "client_secret": issued.client_secret,
+    }
 
 
 class LoggedMessageRead(BaseModel):

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from tongban.config import get_settings
 from tongban.errors import InvalidInput, TongbanError
+from tongban.federation.sso import service as sso_service
 from tongban.identity import credentials
 from tongban.identity import service as identity_service
 from tongban.identity.companies import service as companies_service
@@ -76,11 +77,22 @@ def _signed_in_redirect(token: str, target: str) -> Response:
 
 
 @router.get(public("/login"), response_class=HTMLResponse)
-def login_page(request: Request, subject: PageSubject, next: str | None = None) -> Response:
-    return render(request, "identity/login.html", subject, next=safe_next(next, ""), error=None)
+def login_page(
+    request: Request, session: SessionDep, subject: PageSubject, next: str | None = None
+) -> Response:
+    return render(
+        request,
+        "identity/login.html",
+        subject,
+        next=safe_next(next, ""),
+        error=None,
+        upstream=sso_service.upstream(session, None),
+    )
 
 
-def _login_refused(request: Request, next: str, username: str, error: str) -> Response:
+def _login_refused(
+    request: Request, session: Session, next: str, username: str, error: str
+) -> Response:
     return render(
         request,
         "identity/login.html",
@@ -90,6 +102,7 @@ def _login_refused(request: Request, next: str, username: str, error: str) -> Re
         next=safe_next(next, ""),
         username=username,
         error=error,
+        upstream=sso_service.upstream(session, None),
     )
 
 
@@ -107,7 +120,7 @@ def login(
         )
     except TongbanError as exc:
         # Rendered, not raised: the failure count and the audit entry are committed.
-        return _login_refused(request, next, username, _message(request, exc))
+        return _login_refused(request, session, next, username, _message(request, exc))
     token, pending = identity_service.start_sign_in(session, account)
     target = safe_next(next, home_for(account.kind))
     if pending is None:
@@ -152,7 +165,7 @@ def enter_code(request: Request, session: SessionDep, form: PostedForm) -> Respo
     except SignInFailed as exc:
         # Locked meanwhile (too many wrong codes): start again from the password, later.
         identity_service.close_session(session, token)
-        response = _login_refused(request, next, account.username, _message(request, exc))
+        response = _login_refused(request, session, next, account.username, _message(request, exc))
         response.delete_cookie(SESSION_COOKIE)
         return response
     except TongbanError as exc:

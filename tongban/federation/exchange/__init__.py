@@ -1,0 +1,1 @@
+"""The data sharing exchange across nodes."""

@@ -1,0 +1,65 @@
+"""Getting this node's sign-on client from its parent: a request signed with the node key (the
+parent knows the key from the registry), answered with the client id and a fresh secret. Run by
+``tongban federation run`` until it succeeds, and by ``tongban federation sso link``."""
+
+from __future__ import annotations
+
+import httpx
+from sqlalchemy import Engine
+
+from tongban.db.session import unit_of_work
+from tongban.federation import calls
+from tongban.federation import repository as federation_repository
+from tongban.federation.errors import UpstreamRefused
+from tongban.federation.sso import repository
+from tongban.federation.sso import service as sso_service
+
+PATH = "/api/v1/federation/sso/client"
+MESSAGE_TYPE = "sso.client_request"
+
+
+def linked(engine: Engine) -> bool:
+    """Whether there is nothing to do: a client held, or no parent to hold one from."""
+    with unit_of_work(engine) as session:
+        local = federation_repository.local_node(session)
+        if local is None or local.parent_code is None:
+            return True
+        return repository.upstream_client(session, local.parent_code) is not None
+
+
+def link(engine: Engine, client: httpx.Client | None = None) -> str:
+    """Ask the parent for this node's client and keep it; returns its client id."""
+    with unit_of_work(engine) as session:
+        local = federation_repository.local_node(session)
+        parent = (
+            federation_repository.node_by_code(session, local.parent_code or "")
+            if local is not None
+            else None
+        )
+        if local is None or parent is None or not parent.active:
+            raise UpstreamRefused("This node has no parent in the registry to sign in through.")
+        sender, recipient, url = local.code, parent.code, parent.url
+    try:
+        response = calls.signed_post(
+            sender=sender,
+            recipient=recipient,
+            url=url,
+            path=PATH,
+            message_type=MESSAGE_TYPE,
+            body={},
+            client=client,
+        )
+    except httpx.HTTPError as exc:
+        raise UpstreamRefused("The parent platform cannot be reached.") from exc
+    if not response.is_success:
+        raise UpstreamRefused("The parent platform refused: {detail}", detail=response.text[:300])
+    data = response.json()
+    with unit_of_work(engine) as session:
+        sso_service.save_upstream_client(
+            session,
+            None,
+            issuer=str(data["issuer"]),
+            client_id=str(data["client_id"]),
+            secret=str(data["client_secret"]),
+        )
+    return str(data["client_id"])

@@ -1,0 +1,146 @@
+"""The data sharing exchange across nodes: a department's request for another node's resource,
+its system's calls through this node's gateway, and the provider's end of those calls."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from tongban.connectors.models import DepartmentSystem
+from tongban.errors import TongbanError
+from tongban.exchange import service as exchange
+from tongban.exchange.schemas import GatewayAnswer, GatewayQuery, SharingRequestIn
+from tongban.federation.errors import MessageInvalid
+from tongban.federation.exchange import service as data_exchange
+from tongban.federation.exchange.service import QUERY_PATH
+from tongban.federation.schemas import REGION_CODE
+from tongban.web.api.exchange import record_refusal_apart
+from tongban.web.deps import ApiSubject, SessionDep
+from tongban.web.node_auth import CurrentNode
+from tongban.web.system_auth import ExchangeClient
+
+router = APIRouter(tags=["federation"])
+
+
+class RemoteRequestIn(SharingRequestIn):
+    node: str = Field(pattern=REGION_CODE, description="The node whose resource it is.")
+
+
+class RemoteRequestRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    ref: str
+    provider_code: str
+    resource: str
+    items: list[str]
+    purpose: str
+    status: str
+    granted_items: list[str]
+    expires_at: datetime | None
+    reason: str
+
+
+@router.post(
+    "/api/v1/federation/exchange/requests", response_model=RemoteRequestRead, status_code=201
+)
+def request_data(body: RemoteRequestIn, session: SessionDep, subject: ApiSubject) -> object:
+    """Ask another node's department for items of its resource, for one of your systems; the
+    request travels signed, and its decision comes back here."""
+    spec = SharingRequestIn.model_validate(body.model_dump(exclude={"node"}))
+    return data_exchange.request_data(session, subject, node=body.node, body=spec)
+
+
+@router.get("/api/v1/federation/exchange/requests", response_model=list[RemoteRequestRead])
+def my_requests(session: SessionDep, subject: ApiSubject) -> object:
+    return data_exchange.my_requests(session, subject)
+
+
+class RemoteQuery(GatewayQuery):
+    node: str = Field(pattern=REGION_CODE, description="The node providing the resource.")
+
+
+@router.post(
+    "/api/v1/federation/exchange/call",
+    response_model=GatewayAnswer,
+    responses={
+        401: {"description": "No valid client-credentials token"},
+        403: {"description": "The provider's refusal: no_grant, item_not_granted, ..."},
+        502: {"description": "provider_unavailable: the providing node did not answer"},
+    },
+)
+def call(
+    body: RemoteQuery, request: Request, session: SessionDep, system: ExchangeClient
+) -> GatewayAnswer:
+    """This node's gateway for another node's resource: the call goes on, signed, to the
+    providing node's gateway, which checks the grant and masks; both nodes audit it."""
+    try:
+        answer = data_exchange.query_remote(
+            session,
+            system,
+            node=body.node,
+            resource=body.resource,
+            purpose=body.purpose,
+            keys=body.keys,
+            items=body.items,
+        )
+    except TongbanError as exc:
+        system_id = system.id
+        session.rollback()
+        with request.app.state.session_factory() as other:
+            caller = other.get(DepartmentSystem, system_id)
+            assert caller is not None
+            data_exchange.record_remote_refusal(
+                other,
+                caller,
+                node=body.node,
+                resource=body.resource,
+                purpose=body.purpose,
+                keys=len(body.keys),
+                code=exc.code,
+            )
+            other.commit()
+        raise
+    return GatewayAnswer.model_validate(answer.answer)
+
+
+@router.post(
+    QUERY_PATH,
+    response_model=GatewayAnswer,
+    responses={
+        401: {"description": "Unknown sender, forged signature, or a time out of range"},
+        403: {"description": "no_grant, grant_expired, grant_revoked, item_not_granted"},
+        409: {"description": "A replayed request"},
+    },
+)
+def provide(request: Request, session: SessionDep, signed: CurrentNode) -> GatewayAnswer:
+    """A call another node's gateway forwards for one of its systems, run through this node's
+    gateway as that system (its grants, its clearance)."""
+    accepted = data_exchange.accept_call(session, signed.node, message=signed.message)
+    try:
+        body = GatewayQuery.model_validate(accepted.body)
+    except ValidationError:
+        raise MessageInvalid("The forwarded call is malformed.") from None
+    try:
+        answer = exchange.query(
+            session,
+            accepted.system,
+            resource=body.resource,
+            purpose=body.purpose,
+            keys=body.keys,
+            items=body.items,
+        )
+    except TongbanError as exc:
+        refusal = exchange.refusal_of(
+            session,
+            accepted.system,
+            resource=body.resource,
+            purpose=body.purpose,
+            keys=len(body.keys),
+            error=exc,
+        )
+        session.rollback()
+        record_refusal_apart(request, refusal)
+        raise
+    return GatewayAnswer.model_validate(vars(answer))
