@@ -3,13 +3,14 @@ confirm a run the mass-offer guard held, list runs, check rule files."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TimeRemainingColumn
 
 from tongban.cli.common import fail, migrate
 
@@ -33,6 +34,18 @@ def _bar() -> Progress:
         TimeRemainingColumn(),
         console=console,
     )
+
+
+def _per_rule(bar: Progress) -> Callable[[str, int, int], None]:
+    """A progress callback drawing one bar per rule."""
+    tasks: dict[str, TaskID] = {}
+
+    def progress(code: str, done: int, todo: int) -> None:
+        if code not in tasks:
+            tasks[code] = bar.add_task(code, total=max(todo, 1))
+        bar.update(tasks[code], completed=done)
+
+    return progress
 
 
 def _print(outcomes: list[object]) -> None:
@@ -60,8 +73,6 @@ def proactive_run(
     ] = None,
 ) -> None:
     """Evaluate every rule over the whole population, make and send the new offers."""
-    from rich.progress import TaskID
-
     from tongban.db.session import unit_of_work
     from tongban.errors import TongbanError
     from tongban.proactive import service
@@ -69,20 +80,13 @@ def proactive_run(
     migrate()
     try:
         with _bar() as bar, unit_of_work() as session:
-            tasks: dict[str, TaskID] = {}
-
-            def progress(code: str, done: int, todo: int) -> None:
-                if code not in tasks:
-                    tasks[code] = bar.add_task(code, total=max(todo, 1))
-                bar.update(tasks[code], completed=done)
-
             outcomes = service.run(
                 session,
                 None,
                 only=rule or (),
                 directory=rules,
                 today=date.fromisoformat(today) if today else None,
-                progress=progress,
+                progress=_per_rule(bar),
             )
     except (TongbanError, ValueError) as exc:
         raise fail(exc) from None
@@ -95,8 +99,6 @@ def proactive_confirm(
     rules: RulesDir = None,
 ) -> None:
     """Send a run the mass-offer guard held (after checking the rule is right)."""
-    from rich.progress import TaskID
-
     from tongban.db.session import unit_of_work
     from tongban.errors import TongbanError
     from tongban.proactive import service
@@ -104,14 +106,9 @@ def proactive_confirm(
     migrate()
     try:
         with _bar() as bar, unit_of_work() as session:
-            tasks: dict[str, TaskID] = {}
-
-            def progress(code: str, done: int, todo: int) -> None:
-                if code not in tasks:
-                    tasks[code] = bar.add_task(code, total=max(todo, 1))
-                bar.update(tasks[code], completed=done)
-
-            outcome = service.confirm(session, None, run_id, directory=rules, progress=progress)
+            outcome = service.confirm(
+                session, None, run_id, directory=rules, progress=_per_rule(bar)
+            )
     except TongbanError as exc:
         raise fail(exc) from None
     _print([outcome])
