@@ -10,16 +10,18 @@ import base64
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import yaml
 from sqlalchemy import select
 
 from examples.department_service.app import create_app as create_department_app
 from tests.federation.conftest import CITY, NATIONAL, item, load
 from tests.federation.test_applications import account
-from tests.fixtures.exchange import MARRIAGE, PERSON_ID, SECRET, resource_spec, system
+from tests.fixtures.exchange import MARRIAGE, PERSON_ID, SECRET, resource_spec
 from tests.fixtures.live import serve
 from tests.fixtures.nodes import NodeProcess, wait_until
 from tongban.audit.models import AuditEntry
@@ -62,8 +64,9 @@ def setup(
     where = tmp_path_factory.mktemp("exchange")
     load(national, where, ("MCA", "民政部"), [item("MCA-0001", "MCA", "婚姻登记")])
     load(city, where, ("HOUSING", "杭州市住房保障局"), [item("HOUSING-0001", "HOUSING", "公租房")])
-    provider = system(
-        national.engine,
+    provider = node_system(
+        national,
+        where,
         "MCA",
         lookup={"url": f"{marriage_service}/lookup", "provides": {"spouse_name": "nfxm"}},
     )
@@ -79,12 +82,33 @@ def setup(
         department="MCA",
         roles=["approver"],
     )
-    requester = system(city.engine, "HOUSING")
+    requester = node_system(city, where, "HOUSING")
     with unit_of_work(city.engine) as session:
         registration = exchange_service.issue_credentials(session, None, system_code=requester)
         assert registration.secret
         client_id, client_secret = registration.client.client_id, registration.secret
     return Setup(code, requester, client_id, client_secret, approver.id)
+
+
+def node_system(
+    node: NodeProcess, where: Path, department: str, *, lookup: dict[str, Any] | None = None
+) -> str:
+    """A department system registered by the node's own command: its shared secret is wrapped
+    with that node's key ring, which this test process does not hold."""
+    code = f"{department}-{secrets.token_hex(3).upper()}"
+    spec = {
+        "code": code,
+        "name": f"{department} 业务系统",
+        "department": department,
+        "secret": SECRET,
+        "connectors": [],
+    }
+    if lookup:
+        spec["lookup"] = lookup
+    path = where / f"{code}.yaml"
+    path.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    node.cli("connectors", "load", str(path))
+    return code
 
 
 def token(city: NodeProcess, setup: Setup) -> dict[str, str]:
