@@ -2,7 +2,8 @@
 
 One text per figure runs unchanged on three engines:
 
-- DuckDB over the Parquet export (``ParquetBackend``): large deployments;
+- DuckDB over the Parquet export (``store.ParquetBackend``): large deployments; it holds
+  the filter-independent relations (``PREPARED``) ready as tables between requests;
 - PostgreSQL over the live tables (``PostgresBackend``): ``events`` is then a CTE over
   ``application_status_changes`` and the tables it joins;
 - DuckDB over the live rows (``ArrowBackend``): small deployments on SQLite, which has no
@@ -62,7 +63,7 @@ class Result:
 
 # --- the SQL ------------------------------------------------------------------------------------
 
-_CASES = """cases AS (
+_CASE_ROWS = """case_rows AS (
   SELECT application_id,
     min(number) AS number,
     min(item_code) AS item_code,
@@ -82,9 +83,15 @@ _CASES = """cases AS (
   GROUP BY application_id
 )"""
 
+# One row per case with the status its last event left it in.
+_CASES = """cases AS (
+  SELECT r.*, e.to_status AS status
+  FROM case_rows r JOIN events e ON e.event_id = r.last_event_id
+)"""
+
 _SCOPED = """scoped AS (
-  SELECT c.*, e.to_status AS status, c.{key} AS key
-  FROM cases c JOIN events e ON e.event_id = c.last_event_id
+  SELECT c.*, c.{key} AS key
+  FROM cases c
   WHERE c.submitted_local IS NOT NULL{conditions}
 )"""
 
@@ -121,7 +128,7 @@ FIGURES: dict[str, Figure] = {
         Figure(
             "summary",
             N_("Summary"),
-            (_CASES, _SCOPED, _DECIDED),
+            (_CASE_ROWS, _CASES, _SCOPED, _DECIDED),
             """SELECT
   (SELECT count(*) FROM scoped) AS submitted,
   (SELECT count(*) FROM decided) AS decided,
@@ -137,7 +144,7 @@ FIGURES: dict[str, Figure] = {
         Figure(
             "demand",
             N_("Demand"),
-            (_CASES, _SCOPED),
+            (_CASE_ROWS, _CASES, _SCOPED),
             """SELECT CAST(date_trunc('{period}', submitted_local) AS DATE) AS period, key,
   count(*) AS submitted
 FROM scoped GROUP BY 1, 2 ORDER BY 1, 2""",
@@ -145,7 +152,7 @@ FROM scoped GROUP BY 1, 2 ORDER BY 1, 2""",
         Figure(
             "processing_time",
             N_("Processing time"),
-            (_CASES, _SCOPED, _DECIDED),
+            (_CASE_ROWS, _CASES, _SCOPED, _DECIDED),
             """SELECT key, count(*) AS decided,
   percentile_cont(0.5) WITHIN GROUP (ORDER BY days) AS median_days,
   percentile_cont(0.9) WITHIN GROUP (ORDER BY days) AS p90_days,
@@ -160,7 +167,7 @@ FROM decided GROUP BY key ORDER BY key""",
         Figure(
             "overdue",
             N_("Overdue now"),
-            (_CASES, _SCOPED),
+            (_CASE_ROWS, _CASES, _SCOPED),
             """SELECT key, count(*) AS open_cases,
   count(*) FILTER (WHERE promised_due_on < :today) AS overdue_promised,
   count(*) FILTER (WHERE statutory_due_on < :today) AS overdue_statutory
@@ -169,7 +176,7 @@ FROM scoped WHERE status IN {open} GROUP BY key ORDER BY key""",
         Figure(
             "time_in_state",
             N_("Time in each state"),
-            (_CASES, _SCOPED, _STEPS),
+            (_CASE_ROWS, _CASES, _SCOPED, _STEPS),
             """SELECT s.key AS key, st.state AS state, count(*) AS spells,
   percentile_cont(0.5) WITHIN GROUP (ORDER BY st.seconds / 3600.0) AS median_hours,
   avg(st.seconds / 3600.0) AS mean_hours,
@@ -181,7 +188,7 @@ GROUP BY s.key, st.state ORDER BY 1, 2""",
         Figure(
             "returns",
             N_("Returns for correction"),
-            (_CASES, _SCOPED),
+            (_CASE_ROWS, _CASES, _SCOPED),
             """SELECT key, count(*) AS submitted,
   count(*) FILTER (WHERE returns > 0) AS returned,
   avg(CASE WHEN returns > 0 THEN 1.0 ELSE 0.0 END) AS return_share,
@@ -191,7 +198,7 @@ FROM scoped GROUP BY key ORDER BY key""",
         Figure(
             "return_reasons",
             N_("Most common reasons for returns"),
-            (_CASES, _SCOPED),
+            (_CASE_ROWS, _CASES, _SCOPED),
             """SELECT e.reason AS reason, count(*) AS returns
 FROM events e JOIN scoped s ON s.application_id = e.application_id
 WHERE e.action = 'return'
@@ -206,7 +213,7 @@ GROUP BY e.reason ORDER BY returns DESC, reason LIMIT 10""",
 AT_RISK = Figure(
     "at_risk",
     N_("Cases close to their time limit"),
-    (_CASES, _SCOPED),
+    (_CASE_ROWS, _CASES, _SCOPED),
     """SELECT number, item_code, department_code, status, promised_due_on, statutory_due_on
 FROM scoped
 WHERE status IN {open} AND promised_due_on IS NOT NULL AND promised_due_on <= :horizon
@@ -215,7 +222,7 @@ ORDER BY promised_due_on, number""",
 WEEKLY = Figure(
     "weekly",
     N_("Week by week"),
-    (_CASES, _SCOPED, _DECIDED),
+    (_CASE_ROWS, _CASES, _SCOPED, _DECIDED),
     """SELECT CAST(date_trunc('week', decided_local) AS DATE) AS week, key, count(*) AS decided,
   percentile_cont(0.5) WITHIN GROUP (ORDER BY days) AS median_days,
   avg(CASE WHEN CAST(decided_local AS DATE) <= promised_due_on THEN 1.0 ELSE 0.0 END)
@@ -226,10 +233,28 @@ GROUP BY 1, 2 ORDER BY 1, 2""",
 )
 
 
+# Relations that do not depend on the filters, with the CTEs that compute them: a backend may
+# hold them ready as tables (``Backend.held``), and the figures then read those instead.
+PREPARED: dict[str, tuple[str, ...]] = {"cases": (_CASE_ROWS, _CASES), "steps": (_STEPS,)}
+
+
+def _cte_name(cte: str) -> str:
+    return cte.split(" AS (", 1)[0]
+
+
+def prepared_sql(name: str) -> str:
+    """The SELECT computing the prepared relation ``name`` from ``events``."""
+    return "WITH " + ",\n".join(PREPARED[name]) + f"\nSELECT * FROM {name}"
+
+
 def sql_for(
-    figure: Figure, filters: Filters, extra: dict[str, Any] | None = None
+    figure: Figure,
+    filters: Filters,
+    extra: dict[str, Any] | None = None,
+    held: frozenset[str] = frozenset(),
 ) -> tuple[str, dict[str, Any]]:
-    """The figure's CTEs (without ``events``) and final SELECT, and its parameters."""
+    """The figure's CTEs (without ``events`` and those of the ``held`` relations) and final
+    SELECT, and its parameters."""
     conditions = ""
     params: dict[str, Any] = {"today": filters.today, **(extra or {})}
     for column, value in (
@@ -246,9 +271,11 @@ def sql_for(
     if filters.end is not None:
         conditions += " AND c.submitted_local < :end"
         params["end"] = filters.end
+    skipped = {_cte_name(cte) for name in held for cte in PREPARED[name]}
     ctes = [
         cte.format(key=KEYS[filters.by], conditions=conditions) if cte is _SCOPED else cte
         for cte in figure.ctes
+        if _cte_name(cte) not in skipped
     ]
     body = figure.body.format(period=filters.period, open=_OPEN)
     sql = ",\n".join(ctes) + "\n" + body
@@ -261,6 +288,8 @@ def sql_for(
 
 class Backend(Protocol):
     name: str
+    # Prepared relations (``PREPARED``) the backend holds as tables.
+    held: frozenset[str]
 
     def run(self, sql: str, params: dict[str, Any]) -> Result: ...
 
@@ -271,33 +300,20 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _duck_result(cursor: duckdb.DuckDBPyConnection) -> Result:
+def duck_result(cursor: duckdb.DuckDBPyConnection) -> Result:
     columns = [d[0] for d in cursor.description or []]
     return Result(columns, [tuple(_plain(v) for v in row) for row in cursor.fetchall()])
 
 
-def _duck_sql(sql: str) -> str:
+def duck_sql(sql: str) -> str:
     return re.sub(r"(?<![:\w]):(\w+)", r"$\1", sql)
-
-
-class ParquetBackend:
-    """DuckDB over the exported Parquet files."""
-
-    name = "parquet"
-
-    def __init__(self, pattern: str) -> None:
-        self.connection = duckdb.connect()
-        quoted = pattern.replace("'", "''")
-        self.connection.execute(f"CREATE VIEW events AS SELECT * FROM read_parquet('{quoted}')")
-
-    def run(self, sql: str, params: dict[str, Any]) -> Result:
-        return _duck_result(self.connection.execute("WITH " + _duck_sql(sql), params))
 
 
 class ArrowBackend:
     """DuckDB over events already in memory as an Arrow table."""
 
     name = "live"
+    held: frozenset[str] = frozenset()
 
     def __init__(self, table: Any) -> None:
         self.table = table
@@ -305,13 +321,14 @@ class ArrowBackend:
         self.connection.register("events", table)
 
     def run(self, sql: str, params: dict[str, Any]) -> Result:
-        return _duck_result(self.connection.execute("WITH " + _duck_sql(sql), params))
+        return duck_result(self.connection.execute("WITH " + duck_sql(sql), params))
 
 
 class PostgresBackend:
     """The same SQL run by PostgreSQL, ``events`` built over the live tables."""
 
     name = "live"
+    held: frozenset[str] = frozenset()
 
     def __init__(self, session: Session, timezone: str) -> None:
         ZoneInfo(timezone)  # a real zone name, so quoting it below is safe
@@ -342,9 +359,9 @@ def live_backend(session: Session, timezone: str) -> Backend:
 
 
 def parquet_backend(directory: Path) -> Backend:
-    from tongban.analytics.export import parquet_glob
+    from tongban.analytics import store
 
-    return ParquetBackend(parquet_glob(directory, APPLICATION_EVENTS.name))
+    return store.backend(directory)
 
 
 def run(backend: Backend, name: str, filters: Filters) -> Result:
@@ -354,7 +371,7 @@ def run(backend: Backend, name: str, filters: Filters) -> Result:
 def run_figure(
     backend: Backend, figure: Figure, filters: Filters, extra: dict[str, Any] | None = None
 ) -> Result:
-    sql, params = sql_for(figure, filters, extra)
+    sql, params = sql_for(figure, filters, extra, backend.held)
     return backend.run(sql, params)
 
 
