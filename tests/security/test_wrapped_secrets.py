@@ -19,6 +19,7 @@ from sqlalchemy import Engine, select, text
 from tests.fixtures.cli import tongban
 from tests.fixtures.db import fresh_database
 from tests.identity.factories import Person, api_sign_in
+from tongban.catalog import service as catalog_service
 from tongban.connectors import service as connectors_service
 from tongban.connectors.models import DepartmentSystem
 from tongban.connectors.schemas import SystemSpec
@@ -28,6 +29,7 @@ from tongban.identity import service as identity_service
 from tongban.identity.models import Account, AccountKind
 from tongban.identity.oidc import keys as oidc_keys
 from tongban.identity.oidc.models import SigningKey
+from tongban.licences import keys as licence_keys
 from tongban.security import deployment, wrapped
 from tongban.security.errors import DecryptionFailed
 
@@ -150,6 +152,9 @@ class TestRotation:
         person, account_id = _official(engine)
         shared = "r" * 24 + secrets.token_hex(8)
         code = _system(engine, shared)
+        with unit_of_work(engine) as session:
+            samr = catalog_service.get_department(session, None, "SAMR")
+            licence_key_id = licence_keys.current(session, samr).key_id
         old_key = deployment.key_ring().current
 
         rotated = tongban(engine, tmp_path, "security", "keys", "rotate")
@@ -182,6 +187,11 @@ class TestRotation:
             for key in session.execute(select(SigningKey)).scalars():
                 if key.private_jwk_wrapped:
                     assert ring.key_id_of(key.private_jwk_wrapped["sealed"]) == new_key
+            # A department's licence seal key moves too, and still signs.
+            licence_key = licence_keys.by_key_id(session, licence_key_id)
+            assert licence_key is not None
+            assert ring.key_id_of(licence_key.wrapped_private_key) == new_key
+            assert licence_keys.private_key(licence_key)
         # The person signs in with the same authenticator as before.
         headers = api_sign_in(client, person)
         assert client.get("/api/v1/me", headers=headers).status_code == 200

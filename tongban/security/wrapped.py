@@ -60,8 +60,10 @@ def rewrapped(stored: str | None) -> str | None:
 def rewrap_rows(session: Session) -> int:
     """Move every wrapped secret to the current master key; how many moved."""
     from tongban.connectors.models import DepartmentSystem
+    from tongban.federation.models import UpstreamClient
     from tongban.identity.models import Account
     from tongban.identity.oidc.models import SigningKey
+    from tongban.licences.models import SigningKey as LicenceKey
 
     moved = 0
     for account in session.execute(
@@ -78,6 +80,14 @@ def rewrap_rows(session: Session) -> int:
         token = rewrapped(key.private_jwk_wrapped.get(SEALED))
         if token is not None:
             key.private_jwk_wrapped, moved = {SEALED: token}, moved + 1
+    for licence_key in session.execute(select(LicenceKey)).scalars():
+        token = rewrapped(licence_key.wrapped_private_key)
+        if token is not None:
+            licence_key.wrapped_private_key, moved = token, moved + 1
+    for client in session.execute(select(UpstreamClient)).scalars():
+        token = rewrapped(client.sealed_secret)
+        if token is not None:
+            client.sealed_secret, moved = token, moved + 1
     return moved
 
 
