@@ -44,11 +44,20 @@ def _service_modules() -> list[ModuleType]:
     return modules
 
 
+def _defined_in(fn: object, module: ModuleType) -> bool:
+    """A service module's own function, or, when ``service`` is a package, one it re-exports
+    from its own sub-modules (a domain's public API split by job)."""
+    home = getattr(fn, "__module__", "")
+    return home == module.__name__ or (
+        hasattr(module, "__path__") and home.startswith(module.__name__ + ".")
+    )
+
+
 def _public_db_functions() -> list[tuple[str, object]]:
     found = []
     for module in _service_modules():
         for name, fn in inspect.getmembers(module, inspect.isfunction):
-            if name.startswith("_") or fn.__module__ != module.__name__:
+            if name.startswith("_") or not _defined_in(fn, module):
                 continue
             params = list(inspect.signature(fn).parameters)
             if params and params[0] == "session":
