@@ -29,6 +29,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, select, text
@@ -43,6 +44,7 @@ from tongban.db.session import unit_of_work
 from tongban.exchange import service as exchange
 from tongban.exchange.models import Grant
 from tongban.exchange.schemas import ResourceSpec, SharingRequestIn
+from tongban.identity import numbers
 from tongban.identity import service as identity_service
 from tongban.kit.clock import utcnow
 from tongban.resources.models import (
@@ -91,10 +93,11 @@ def database(backend: str) -> Iterator[Engine]:
 
 
 def resident_id(n: int) -> str:
-    body = f"330102{1950 + n % 50:04d}{1 + n % 12:02d}{1 + n % 28:02d}{n % 1000:03d}"
-    weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
-    check = "10X98765432"[sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11]
-    return body + check
+    """A valid resident ID unique to ``n``: a thousand people born each day from 1950 on (the
+    register withholds a number several persons hold, so the keys must not repeat)."""
+    born = date(1950, 1, 1) + timedelta(days=n // 1000)
+    body = f"330102{born:%Y%m%d}{n % 1000:03d}"
+    return body + numbers.resident_id_check_character(body)
 
 
 def seed(engine: Engine, persons: int) -> tuple[int, list[str]]:
