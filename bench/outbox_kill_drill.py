@@ -101,6 +101,7 @@ def write_drill_catalog(work: Path) -> Path:
                             "label_zh": "姓名",
                             "label_en": "Name",
                             "required": True,
+                            "security_label": "internal:identity",
                         }
                     ],
                 }
