@@ -127,12 +127,13 @@ def register_system(engine: Engine, department: str) -> Iterator[SystemFactory]:
         code: str | None = None,
         lookup: dict[str, object] | None = None,
         clearance: str | None = None,
+        department_code: str | None = None,
     ) -> int:
         spec = SystemSpec.model_validate(
             {
                 "code": code or f"SYS-{secrets.token_hex(3).upper()}",
                 "name": "测试系统",
-                "department": department,
+                "department": department_code or department,
                 "secret": secret,
                 "connectors": connectors,
                 "lookup": lookup,

@@ -16,7 +16,8 @@ from tongban.applications import service as applications_service
 from tongban.applications.states import Action
 from tongban.audit import service as audit
 from tongban.catalog import service as catalog_service
-from tongban.connectors import policy
+from tongban.catalog.models import ServiceItem
+from tongban.connectors import events, outbox, policy
 from tongban.connectors.errors import ConnectorFileInvalid, MessageNotFound, SystemNotFound
 from tongban.connectors.models import (
     Connector,
@@ -26,7 +27,7 @@ from tongban.connectors.models import (
     MessageStatus,
     OutboxMessage,
 )
-from tongban.connectors.schemas import CallbackBody, SystemSpec
+from tongban.connectors.schemas import CallbackBody, ConnectorSpec, SystemSpec
 from tongban.db import delivery
 from tongban.errors import InvalidInput
 from tongban.identity import service as identity_service
@@ -35,23 +36,27 @@ from tongban.kit import datafiles
 from tongban.kit.clock import utcnow
 from tongban.security import service as security_service
 
-# Fields every application event carries besides the form (see applications.events).
-ENVELOPE_FIELDS = frozenset(
-    {
-        "number",
-        "item_code",
-        "item_name",
-        "status",
-        "action",
-        "reason",
-        "at",
-        "result_number",
-        "applicant.name",
-        "applicant.id_number",
-        "applicant.phone",
-        "materials",
-    }
-)
+
+def _check_connector(spec: ConnectorSpec, items: Sequence[ServiceItem], department: str) -> None:
+    """Each subscription names events the platform sends, and each mapped field is one those
+    events carry for this department."""
+    for pattern in spec.events:
+        if not any(outbox.subscribes([pattern], e) for e in events.ALL_EVENTS):
+            raise ConnectorFileInvalid(
+                "Connector {name} subscribes to {event}, which the platform does not send.",
+                name=spec.name,
+                event=pattern,
+            )
+    known = events.mappable_fields(spec.events, items)
+    unknown = sorted(set(spec.mapping) - known)
+    if unknown:
+        raise ConnectorFileInvalid(
+            "Connector {name} maps {source}, which the events it receives from {department} "
+            "do not carry.",
+            name=spec.name,
+            source=unknown[0],
+            department=department,
+        )
 
 
 def read_system_file(path: Path) -> SystemSpec:
@@ -65,20 +70,9 @@ def register_system(
     """Create or update a department system and its connectors from a validated spec."""
     policy.require_manage_connectors(subject)
     department = catalog_service.get_department(session, subject, spec.department)
-    known = ENVELOPE_FIELDS | {
-        f"form.{field['name']}"
-        for item in catalog_service.search(session, subject, department=spec.department)
-        for field in item.fields
-    }
+    items = catalog_service.search(session, subject, department=spec.department)
     for connector_spec in spec.connectors:
-        unknown = sorted(set(connector_spec.mapping) - known)
-        if unknown:
-            raise ConnectorFileInvalid(
-                "Connector {name} maps {source}, which no item of {department} has.",
-                name=connector_spec.name,
-                source=unknown[0],
-                department=spec.department,
-            )
+        _check_connector(connector_spec, items, spec.department)
     system = session.execute(
         select(DepartmentSystem).where(DepartmentSystem.code == spec.code)
     ).scalar_one_or_none()

@@ -15,7 +15,17 @@ from tongban.catalog.models import Department
 from tongban.errors import InvalidInput
 from tongban.identity.models import Account
 from tongban.kit.clock import local_today, utcnow
-from tongban.licences import holders, issuing, keys, policy, repository, types, verification, views
+from tongban.licences import (
+    events,
+    holders,
+    issuing,
+    keys,
+    policy,
+    repository,
+    types,
+    verification,
+    views,
+)
 from tongban.licences.errors import LicenceAlreadyRevoked, LicenceNotFound
 from tongban.licences.keys import PublishedKey
 from tongban.licences.models import Licence
@@ -66,6 +76,7 @@ def _issue(
             "expires_on": licence.expires_on.isoformat() if licence.expires_on else None,
         },
     )
+    events.publish(session, licence, application.number, "issued")
     return licence
 
 
@@ -92,6 +103,9 @@ def revoke(session: Session, subject: Account | None, number: str, *, reason: st
         target_id=licence.number,
         details={"reason": reason},
     )
+    application = session.get(Application, licence.application_id)
+    assert application is not None
+    events.publish(session, licence, application.number, "revoked")
     return licence
 
 

@@ -59,15 +59,11 @@ def from_payload(
     """The read model of a signed payload; ``public``: masked as the public may see it."""
     spec = types.get(str(payload["type"]))
     holder = payload["holder"]
-    values: dict[str, Any] = {
-        HOLDER_NAME: holder.get("name"),
-        HOLDER_ID: holder.get("id_number"),
-        **{f.name: payload["fields"].get(f.name) for f in spec.fields},
-    }
-    if public:
-        public_clearance = Clearance(deployment.scheme().lowest)
-        plan = mac.plan(public_clearance, schema(spec, holder["kind"]), masker=deployment.masker())
-        values = plan.apply([values])[0]
+    values = (
+        values_for(payload, Clearance(deployment.scheme().lowest))
+        if public
+        else _values(spec, payload)
+    )
     expires = payload.get("expires_on")
     return LicenceRead(
         number=payload["number"],
@@ -95,6 +91,23 @@ def from_payload(
         ],
         verify_url=licence_verify_url(licence) if licence is not None else "",
     )
+
+
+def values_for(payload: dict[str, Any], clearance: Clearance) -> dict[str, Any]:
+    """The holder's name and number and the licence's fields, as a reader cleared
+    ``clearance`` may see them (the rest masked)."""
+    spec = types.get(str(payload["type"]))
+    plan = mac.plan(clearance, schema(spec, payload["holder"]["kind"]), masker=deployment.masker())
+    return plan.apply([_values(spec, payload)])[0]
+
+
+def _values(spec: LicenceTypeSpec, payload: dict[str, Any]) -> dict[str, Any]:
+    holder = payload["holder"]
+    return {
+        HOLDER_NAME: holder.get("name"),
+        HOLDER_ID: holder.get("id_number"),
+        **{f.name: payload["fields"].get(f.name) for f in spec.fields},
+    }
 
 
 def read(licence: Licence, *, public: bool) -> LicenceRead:

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from tongban.catalog import service as catalog_service
-from tongban.connectors import outbox
+from tongban.connectors import events, outbox
 from tongban.resources import disclosure, linkage, repository
 from tongban.resources.models import (
     Conflict,
@@ -31,7 +31,7 @@ from tongban.resources.models import (
 )
 from tongban.security.labels import Clearance
 
-EVENT_TYPE = "resources.value_changed"
+EVENT_TYPE = events.VALUE_CHANGED
 
 
 def _same(fold: Callable[[str], str | None]) -> Callable[[str | None, str | None], bool]:
