@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from tongban.audit import chain
@@ -24,6 +24,12 @@ class Actor(Protocol):
 
 
 SYSTEM = "system"
+# FOR UPDATE serialises appends on PostgreSQL; SQLite transactions already hold the write lock.
+_HEAD = (
+    select(AuditHead.seq, AuditHead.hash, AuditHead.suite)
+    .where(AuditHead.id == 1)
+    .with_for_update()
+)
 
 
 def record(
@@ -35,22 +41,19 @@ def record(
     target_id: str,
     details: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    # FOR UPDATE serialises appends on PostgreSQL; SQLite transactions already hold the write lock.
-    head = session.execute(
-        select(AuditHead).where(AuditHead.id == 1).with_for_update()
-    ).scalar_one()
+    # Plain statements rather than loaded objects: every change of the platform appends here, so
+    # its cost is on every request (the exchange gateway's above all).
+    seq, prev_hash, chained = session.execute(_HEAD).one()
     suite = get_settings().crypto_suite
-    if head.suite != suite:
-        if head.seq:
-            raise SecurityConfigInvalid(
-                "The audit log is chained with the {chained} suite's hash; this deployment is "
-                "set to {suite}. A deployment keeps the suite it started with.",
-                chained=head.suite,
-                suite=suite,
-            )
-        head.suite = suite
+    if chained != suite and seq:
+        raise SecurityConfigInvalid(
+            "The audit log is chained with the {chained} suite's hash; this deployment is "
+            "set to {suite}. A deployment keeps the suite it started with.",
+            chained=chained,
+            suite=suite,
+        )
     fields: dict[str, Any] = {
-        "seq": head.seq + 1,
+        "seq": seq + 1,
         "at": utcnow(),
         "actor_id": actor.id if actor else None,
         "actor": actor.username if actor else SYSTEM,
@@ -58,13 +61,17 @@ def record(
         "target_type": target_type,
         "target_id": target_id,
         "details": details or {},
-        "prev_hash": head.hash,
+        "prev_hash": prev_hash,
     }
-    entry = AuditEntry(**fields, hash=chain.entry_hash(suite=suite, **fields))
-    session.add(entry)
-    head.seq, head.hash = entry.seq, entry.hash
-    session.flush()
-    return entry
+    digest = chain.entry_hash(suite=suite, **fields)
+    session.execute(insert(AuditEntry.__table__), [{**fields, "hash": digest}])
+    # Through the ORM, so a head this session already loaded shows the new values.
+    session.execute(
+        update(AuditHead)
+        .where(AuditHead.id == 1)
+        .values(seq=fields["seq"], hash=digest, suite=suite)
+    )
+    return AuditEntry(**fields, hash=digest)
 
 
 def verify(session: Session) -> chain.Verification:
