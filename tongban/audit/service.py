@@ -64,7 +64,7 @@ def record(
         "prev_hash": prev_hash,
     }
     digest = chain.entry_hash(suite=suite, **fields)
-    session.execute(insert(AuditEntry.__table__), [{**fields, "hash": digest}])
+    session.execute(insert(AuditEntry), [{**fields, "hash": digest}])
     # Through the ORM, so a head this session already loaded shows the new values.
     session.execute(
         update(AuditHead)
