@@ -1,9 +1,9 @@
-"""What several jobs of the resources service share, and nothing else: platform ID codes, the
-look-ups that raise ``NotFound``, storing a person's identifiers (an identifier given at the
-register, or those a department record carries), creating a person from records, moving a record
-between persons as a link event that can be undone, and re-checking the authoritative values of
-the persons a move touched. No policy is checked here; the public function calling these has
-checked it."""
+"""What several jobs of the resources service (and ``resources.life_events``) share: platform
+ID codes, the look-ups that raise ``NotFound``, storing a person's identifiers (an identifier
+given at the register, or those a department record carries), creating a person from records,
+moving a record between persons as a link event that can be undone, and re-checking the
+authoritative values of the persons a move touched. No policy is checked here; the public
+function calling these has checked it."""
 
 from __future__ import annotations
 
@@ -17,10 +17,11 @@ from tongban.identity.models import Account
 from tongban.kit import ids
 from tongban.kit.clock import utcnow
 from tongban.resources import authority, identifiers, repository
-from tongban.resources.errors import IdentifierInvalid, PersonNotFound
+from tongban.resources.errors import CompanyNotFound, IdentifierInvalid, PersonNotFound
 from tongban.resources.models import (
     LinkEvent,
     LinkReason,
+    MasterCompany,
     MasterPerson,
     PersonIdentifier,
     PersonScheme,
@@ -38,6 +39,13 @@ def load_person(session: Session, pid: str) -> MasterPerson:
     if person is None:
         raise PersonNotFound("No person has the platform ID {pid}.", pid=pid)
     return person
+
+
+def load_company(session: Session, cid: str) -> MasterCompany:
+    company = repository.company_by_cid(session, cid)
+    if company is None:
+        raise CompanyNotFound("No company has the platform ID {cid}.", cid=cid)
+    return company
 
 
 def add_identifiers(

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from tongban.audit import service as audit
 from tongban.identity.models import Account
 from tongban.resources import disclosure, identifiers, policy, repository
-from tongban.resources.errors import CompanyNotFound, PersonNotFound
+from tongban.resources.errors import PersonNotFound
 from tongban.resources.models import (
     CompanyIdentifier,
     CompanyScheme,
@@ -26,7 +26,7 @@ from tongban.resources.models import (
     PersonIdentifier,
     PersonScheme,
 )
-from tongban.resources.service._common import add_identifiers, load_person, new_code
+from tongban.resources.service._common import add_identifiers, load_company, load_person, new_code
 
 
 def register_person(
@@ -179,7 +179,5 @@ def get_company(
     session: Session, subject: Account | None, cid: str
 ) -> tuple[MasterCompany, list[CompanyIdentifier]]:
     policy.require_read_master_data(subject)
-    company = repository.company_by_cid(session, cid)
-    if company is None:
-        raise CompanyNotFound("No company has the platform ID {cid}.", cid=cid)
+    company = load_company(session, cid)
     return company, repository.company_identifiers_of(session, company.id)
