@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 
 from tongban.audit import service as audit
 from tongban.catalog import service as catalog_service
-from tongban.identity import numbers
 from tongban.identity.models import Account
 from tongban.kit.clock import utcnow
 from tongban.resources import identifiers, policy, repository
@@ -42,7 +41,11 @@ def import_records(
     for row in rows:
         record = existing.get(row.local_id)
         values = row.model_dump(exclude={"local_id"})
-        problem = _id_problem(row.id_number)
+        problem = (
+            ""
+            if row.id_number is None
+            else identifiers.resident_id_problem(identifiers.clean(row.id_number))
+        )
         result.flagged += bool(problem)
         if record is None:
             record = SourceRecord(
@@ -77,12 +80,3 @@ def import_records(
         details={"created": result.created, "updated": result.updated, "flagged": result.flagged},
     )
     return result
-
-
-def _id_problem(id_number: str | None) -> str:
-    if id_number is None:
-        return ""
-    cleaned = identifiers.clean(id_number)
-    if len(cleaned) == 15:
-        return numbers.old_resident_id_problem(cleaned) or ""
-    return numbers.resident_id_problem(cleaned) or ""
