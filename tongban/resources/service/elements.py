@@ -91,11 +91,7 @@ def list_conflicts(
     policy.require_read_conflicts(subject, department_id)
     code = None
     if department_id is not None:
-        code = next(
-            d.code
-            for d in catalog_service.list_departments(session, subject)
-            if d.id == department_id
-        )
+        code = catalog_service.get_department_by_id(session, subject, department_id).code
     reading = disclosure.reading(session, subject)
     return [
         (_conflict_view(reading, c), pid)
