@@ -10,9 +10,12 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import Engine, select
 
+from tests.identity.factories import new_official
 from tongban.audit.models import AuditEntry
 from tongban.db.session import unit_of_work
+from tongban.errors import Forbidden
 from tongban.identity import numbers
+from tongban.identity.models import Account
 from tongban.identity.numbers import resident_id_check_character
 from tongban.resources import repository, service
 from tongban.resources.errors import AlreadyDecided, RecordFileInvalid
@@ -255,22 +258,28 @@ class TestResolve:
             assert "resources.link_undone" in actions
 
 
+def _address_conflict(engine: Engine) -> tuple[str | None, str, str, str, date]:
+    """The elements loaded and a person whose HRSS address disagrees with that of HOUSING, the
+    address's authority: (pid, name, tag, ID number, birth date)."""
+    with unit_of_work(engine) as session:
+        from tongban.kit import datafiles
+        from tongban.resources.errors import RecordFileInvalid as Invalid
+        from tongban.resources.schemas import ElementSpec
+
+        specs = datafiles.load_yaml(service.elements_file(), list[ElementSpec], Invalid)
+        service.load_elements(session, None, specs)
+    id18, _, born = _id_pair()
+    name, tag = _name(), uuid.uuid4().hex[:8]
+    _import(engine, "PSB", HEADER + f"p{tag},{name},M,{born},{id18},,临江市人民路1号\n")
+    _import(engine, "HRSS", HEADER + f"h{tag},{name},M,{born},{id18},,临江市解放路9号\n")
+    _import(engine, "HOUSING", HEADER + f"g{tag},{name},M,{born},{id18},,临江市人民路1号\n")
+    _resolve(engine)
+    return _person_of(engine, "PSB", f"p{tag}"), name, tag, id18, born
+
+
 class TestAuthority:
     def test_the_authority_sets_the_value_and_others_are_checked(self, engine: Engine) -> None:
-        with unit_of_work(engine) as session:
-            from tongban.kit import datafiles
-            from tongban.resources.errors import RecordFileInvalid as Invalid
-            from tongban.resources.schemas import ElementSpec
-
-            specs = datafiles.load_yaml(service.elements_file(), list[ElementSpec], Invalid)
-            service.load_elements(session, None, specs)
-        id18, _, born = _id_pair()
-        name, tag = _name(), uuid.uuid4().hex[:8]
-        _import(engine, "PSB", HEADER + f"p{tag},{name},M,{born},{id18},,临江市人民路1号\n")
-        _import(engine, "HRSS", HEADER + f"h{tag},{name},M,{born},{id18},,临江市解放路9号\n")
-        _import(engine, "HOUSING", HEADER + f"g{tag},{name},M,{born},{id18},,临江市人民路1号\n")
-        _resolve(engine)
-        pid = _person_of(engine, "PSB", f"p{tag}")
+        pid, name, tag, id18, born = _address_conflict(engine)
         with unit_of_work(engine) as session:
             conflicts = [(c, p) for c, p in service.list_conflicts(session, None) if p == pid]
             assert [(c.element, c.other_source, c.other_value) for c, _ in conflicts] == [
@@ -298,3 +307,22 @@ class TestAuthority:
             assert any(p == pid for _, p in resolved)
             figures = service.quality_figures(session, None)
             assert {f.source for f in figures} >= {"PSB", "HRSS", "HOUSING"}
+
+
+class TestListConflicts:
+    def test_a_conflict_is_routed_to_the_authoritys_department(self, engine: Engine) -> None:
+        pid, *_ = _address_conflict(engine)
+        housing = new_official(engine, department="HOUSING")
+        other = new_official(engine, department="PSB")
+        with unit_of_work(engine) as session:
+
+            def pids(subject: Account | None, department: str | None = None) -> set[str]:
+                found = service.list_conflicts(session, subject, department=department)
+                return {p for _, p in found}
+
+            assert pid in pids(session.get(Account, housing.id))
+            assert pid not in pids(session.get(Account, other.id))
+            assert pid in pids(None, "HOUSING")
+            assert pid not in pids(None, "PSB")
+            with pytest.raises(Forbidden):
+                pids(session.get(Account, other.id), "HOUSING")

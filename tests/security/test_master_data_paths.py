@@ -20,13 +20,16 @@ from sqlalchemy import Engine
 
 from tests.identity.factories import api_sign_in
 from tests.identity.test_pages import signed_in
-from tests.resources.test_service import HEADER, _id_pair, _import, _name, _person_of, _resolve
+from tests.resources.test_service import (
+    HEADER,
+    _address_conflict,
+    _id_pair,
+    _import,
+    _name,
+    _person_of,
+    _resolve,
+)
 from tests.resources.test_web import new_steward
-from tongban.db.session import unit_of_work
-from tongban.kit import datafiles
-from tongban.resources import service
-from tongban.resources.errors import RecordFileInvalid as Invalid
-from tongban.resources.schemas import ElementSpec
 
 
 @dataclass(frozen=True)
@@ -198,16 +201,7 @@ class TestQualityAndConflicts:
     def test_conflicting_values_are_masked_for_a_public_steward(
         self, client: TestClient, engine: Engine
     ) -> None:
-        with unit_of_work(engine) as session:
-            specs = datafiles.load_yaml(service.elements_file(), list[ElementSpec], Invalid)
-            service.load_elements(session, None, specs)
-        id18, _, born = _id_pair()
-        name, tag = _name(), uuid.uuid4().hex[:8]
-        _import(engine, "PSB", HEADER + f"p{tag},{name},M,{born},{id18},,\n")
-        _import(engine, "HRSS", HEADER + f"h{tag},{name},M,{born},{id18},,临江市解放路9号\n")
-        _import(engine, "HOUSING", HEADER + f"g{tag},{name},M,{born},{id18},,临江市人民路1号\n")
-        _resolve(engine)
-        pid = _person_of(engine, "PSB", f"p{tag}")
+        pid, *_ = _address_conflict(engine)
         for clearance, shown in (("public", False), ("internal:identity", True)):
             headers = api_sign_in(client, new_steward(engine, clearance))
             response = client.get("/api/v1/resources/conflicts", headers=headers)

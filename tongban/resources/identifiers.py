@@ -33,18 +33,26 @@ def clean(value: str) -> str:
     return "".join(unicodedata.normalize("NFKC", value).split()).upper()
 
 
+def resident_id_problem(value: str) -> str:
+    """What is wrong with a resident ID number (old 15-digit or 18-digit) in the form ``clean``
+    gives; "" if nothing."""
+    if len(value) == 15:
+        return numbers.old_resident_id_problem(value) or ""
+    return numbers.resident_id_problem(value) or ""
+
+
 def person_identifiers(scheme: PersonScheme, value: str) -> list[tuple[PersonScheme, str, str]]:
     """``(scheme, value, problem)`` for an identifier as given, plus the 18-digit resident ID an
     old 15-digit one became. ``problem`` is "" for a well-formed identifier."""
     value = clean(value)
-    if scheme in (PersonScheme.RESIDENT_ID, PersonScheme.OLD_RESIDENT_ID) and len(value) == 15:
-        problem = numbers.old_resident_id_problem(value)
-        found = [(PersonScheme.OLD_RESIDENT_ID, value, problem or "")]
-        if problem is None:
+    if scheme in (PersonScheme.RESIDENT_ID, PersonScheme.OLD_RESIDENT_ID):
+        problem = resident_id_problem(value)
+        if len(value) != 15:
+            return [(PersonScheme.RESIDENT_ID, value, problem)]
+        found = [(PersonScheme.OLD_RESIDENT_ID, value, problem)]
+        if not problem:
             found.append((PersonScheme.RESIDENT_ID, numbers.upgrade_resident_id(value), ""))
         return found
-    if scheme in (PersonScheme.RESIDENT_ID, PersonScheme.OLD_RESIDENT_ID):
-        return [(PersonScheme.RESIDENT_ID, value, numbers.resident_id_problem(value) or "")]
     pattern = _PATTERNS[scheme]
     problem = "" if pattern.match(value) else N_("This identifier is not in the expected format.")
     return [(scheme, value, problem)]

@@ -24,7 +24,7 @@ from tongban.kit import datafiles
 from tongban.kit.clock import utcnow
 from tongban.resources import policy, repository
 from tongban.resources.authority import EVENT_TYPE
-from tongban.resources.errors import CompanyNotFound, PersonNotFound, RecordFileInvalid
+from tongban.resources.errors import RecordFileInvalid
 from tongban.resources.models import (
     CompanyScheme,
     CompanyValue,
@@ -35,6 +35,7 @@ from tongban.resources.models import (
     PersonScheme,
 )
 from tongban.resources.service import register_person
+from tongban.resources.service._common import load_company, load_person
 
 PARENTS = ("father", "mother")
 BIRTH_SOURCE = "HEALTH"  # 出生医学证明: the health commission registers a birth
@@ -87,10 +88,7 @@ def register_birth(
     for relation, pid in parents.items():
         if relation not in PARENTS:
             raise RecordFileInvalid("Unknown relation {relation}.", relation=relation)
-        parent = repository.person_by_pid(session, pid)
-        if parent is None:
-            raise PersonNotFound("No person has the platform ID {pid}.", pid=pid)
-        relatives[relation] = parent
+        relatives[relation] = load_person(session, pid)
     given = [(PersonScheme.RESIDENT_ID, id_number, "CN")] if id_number else []
     child = register_person(
         session, subject, name=name, sex=sex, birth_date=birth_date, identifiers_given=given
@@ -133,9 +131,7 @@ def set_company_value(
     if spec is None:
         raise RecordFileInvalid("There is no company data element {code}.", code=element)
     _check_value(spec, value)
-    company = repository.company_by_cid(session, cid)
-    if company is None:
-        raise CompanyNotFound("No company has the platform ID {cid}.", cid=cid)
+    company = load_company(session, cid)
     stored = session.execute(
         select(CompanyValue).where(
             CompanyValue.company_id == company.id, CompanyValue.element == element
