@@ -17,6 +17,7 @@ from tongban.identity import service as identity_service
 from tongban.identity.companies import service as companies_service
 from tongban.identity.models import AccountKind
 from tongban.identity.schemas import demo_accounts
+from tongban.resources import service as resources_service
 from tongban.security import service as security_service
 
 DEMO_PASSWORD = "demo-password"
@@ -29,6 +30,8 @@ def is_empty(session: Session) -> bool:
 def load(session: Session) -> catalog_service.LoadReport:
     """Load everything as the command-line operator (no signed-in subject)."""
     report = catalog_service.load_catalog(session, None, catalog_service.demo_catalog_dir())
+    # One source per data item from the start: each element's authoritative department.
+    resources_service.load_elements(session, None, resources_service.read_elements())
     accounts = demo_accounts()
     for applicant in accounts.applicants:
         identity_service.create_account(

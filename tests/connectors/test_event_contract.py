@@ -22,11 +22,7 @@ from tongban.connectors import dispatcher
 from tongban.connectors.errors import ConnectorFileInvalid
 from tongban.connectors.kinds.database import staging_table
 from tongban.db.session import unit_of_work
-from tongban.kit import datafiles
 from tongban.resources import service as resources_service
-from tongban.resources.errors import RecordFileInvalid as Invalid
-from tongban.resources.schemas import ElementSpec
-from tongban.resources.service import elements_file
 
 FORM_ID_NUMBER = "330102199003071230"  # what the test form files as the operator's number
 
@@ -141,9 +137,7 @@ class TestValueChanged:
             [database_connector(high_url, ["resources.*"], mapping)], department_code="HRSS"
         )
         with unit_of_work(engine) as session:
-            resources_service.load_elements(
-                session, None, datafiles.load_yaml(elements_file(), list[ElementSpec], Invalid)
-            )
+            resources_service.load_elements(session, None, resources_service.read_elements())
         id18, _, born = _id_pair()
         tag = uuid.uuid4().hex[:8]
         name = _name()

@@ -6,11 +6,14 @@ from __future__ import annotations
 import random
 import uuid
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select
 
+from tests.fixtures.db import fresh_database
 from tests.identity.factories import new_official
+from tongban import demo
 from tongban.audit.models import AuditEntry
 from tongban.db.session import unit_of_work
 from tongban.errors import Forbidden
@@ -147,6 +150,18 @@ class TestImport:
 
 
 class TestResolve:
+    def test_the_first_record_of_a_new_register_gets_a_person_of_its_own(
+        self, tmp_path: Path
+    ) -> None:
+        with fresh_database(tmp_path) as fresh:
+            with unit_of_work(fresh) as session:
+                demo.load(session)
+            id18, _, born = _id_pair()
+            _import(fresh, "PSB", HEADER + f"first,{_name()},M,{born},{id18},,\n")
+            result = _resolve(fresh)
+            assert (result.records, result.new_persons, result.linked) == (1, 1, 1)
+            assert _person_of(fresh, "PSB", "first") is not None
+
     def test_records_of_one_person_are_linked_to_one_platform_id(self, engine: Engine) -> None:
         id18, id15, born = _id_pair()
         name, phone, tag = _name(), _phone(), uuid.uuid4().hex[:8]
@@ -262,12 +277,7 @@ def _address_conflict(engine: Engine) -> tuple[str | None, str, str, str, date]:
     """The elements loaded and a person whose HRSS address disagrees with that of HOUSING, the
     address's authority: (pid, name, tag, ID number, birth date)."""
     with unit_of_work(engine) as session:
-        from tongban.kit import datafiles
-        from tongban.resources.errors import RecordFileInvalid as Invalid
-        from tongban.resources.schemas import ElementSpec
-
-        specs = datafiles.load_yaml(service.elements_file(), list[ElementSpec], Invalid)
-        service.load_elements(session, None, specs)
+        service.load_elements(session, None, service.read_elements())
     id18, _, born = _id_pair()
     name, tag = _name(), uuid.uuid4().hex[:8]
     _import(engine, "PSB", HEADER + f"p{tag},{name},M,{born},{id18},,临江市人民路1号\n")

@@ -92,16 +92,11 @@ def resources_elements(
     """Load the data elements with their authoritative departments and subscribers."""
     from tongban.db.session import unit_of_work
     from tongban.errors import TongbanError
-    from tongban.kit import datafiles
     from tongban.resources import service as resources_service
-    from tongban.resources.errors import RecordFileInvalid
-    from tongban.resources.schemas import ElementSpec
 
     migrate()
     try:
-        specs = datafiles.load_yaml(
-            path or resources_service.elements_file(), list[ElementSpec], RecordFileInvalid
-        )
+        specs = resources_service.read_elements(path)
         with unit_of_work() as session:
             count = resources_service.load_elements(session, None, specs)
     except TongbanError as exc:

@@ -12,6 +12,7 @@ from tongban.resources.service.elements import (
     list_elements,
     load_elements,
     may_see_conflicts,
+    read_elements,
 )
 from tongban.resources.service.figures import quality_figures
 from tongban.resources.service.records import ImportResult, import_records
@@ -58,6 +59,7 @@ __all__ = [
     "may_see_conflicts",
     "pid_of",
     "quality_figures",
+    "read_elements",
     "register_company",
     "register_person",
     "resolve",

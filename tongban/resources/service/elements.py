@@ -16,7 +16,9 @@ from sqlalchemy.orm import Session
 from tongban.audit import service as audit
 from tongban.catalog import service as catalog_service
 from tongban.identity.models import Account
+from tongban.kit import datafiles
 from tongban.resources import disclosure, policy, repository
+from tongban.resources.errors import RecordFileInvalid
 from tongban.resources.models import Conflict, ConflictStatus, DataElement
 from tongban.resources.schemas import ElementSpec
 from tongban.security import deployment
@@ -50,6 +52,15 @@ def load_elements(session: Session, subject: Account | None, specs: Sequence[Ele
 
 def elements_file() -> Path:
     return disclosure.ELEMENTS_FILE
+
+
+def read_elements(path: Path | None = None) -> list[ElementSpec]:
+    """The data elements file (the packaged one unless ``path``), checked: a wrong entry is
+    refused with its line."""
+    specs: list[ElementSpec] = datafiles.load_yaml(
+        path or elements_file(), list[ElementSpec], RecordFileInvalid
+    )
+    return specs
 
 
 def list_elements(session: Session, subject: Account | None) -> list[DataElement]:

@@ -68,19 +68,7 @@ def resolve(
     now = utcnow()
     records = {r.id: r for r in repository.all_records(session)}
     result = ResolveResult(records=len(records))
-    if len(records) < 2:
-        return result
-    run = linkage.Linkage(
-        linkage.prepare(_Input(r) for r in records.values()),
-        model=model or linkage.MODEL_FILE,
-        evidence=True,
-    )
-    distinct = repository.distinct_pairs(session)
-    pairs = [
-        p
-        for p in run.pairs(run.predict(thresholds.review))
-        if tuple(sorted((int(p["unique_id_l"]), int(p["unique_id_r"])))) not in distinct
-    ]
+    pairs = _scored_pairs(session, records, model, thresholds) if len(records) > 1 else []
     result.pairs_scored = len(pairs)
     components = _Components()
     for pair in pairs:
@@ -194,3 +182,23 @@ def train_model(session: Session, subject: Account | None, *, seed: int = 7) -> 
     """A linkage model trained on the department records in the database."""
     policy.require_resolve(subject)
     return linkage.train_model([_Input(r) for r in repository.all_records(session)], seed=seed)
+
+
+def _scored_pairs(
+    session: Session,
+    records: dict[int, SourceRecord],
+    model: Path | None,
+    thresholds: linkage.Thresholds,
+) -> list[dict[str, Any]]:
+    """The pairs at or above the review threshold, less those a steward called distinct."""
+    run = linkage.Linkage(
+        linkage.prepare(_Input(r) for r in records.values()),
+        model=model or linkage.MODEL_FILE,
+        evidence=True,
+    )
+    distinct = repository.distinct_pairs(session)
+    return [
+        p
+        for p in run.pairs(run.predict(thresholds.review))
+        if tuple(sorted((int(p["unique_id_l"]), int(p["unique_id_r"])))) not in distinct
+    ]
