@@ -24,6 +24,7 @@ from tongban.exchange.service.catalog import (
 )
 from tongban.exchange.service.gateway import (
     MAX_KEYS,
+    UNKNOWN_KEY,
     Answer,
     Refusal,
     query,
@@ -46,6 +47,7 @@ from tongban.exchange.service.systems import issue_credentials, my_systems
 __all__ = [
     "DEFAULT_RATE_PER_MINUTE",
     "MAX_KEYS",
+    "UNKNOWN_KEY",
     "Answer",
     "Prefilled",
     "Refusal",

@@ -3,7 +3,8 @@ MAX_KEYS keys of a resource for a purpose. It is served only the items its live 
 masked for its clearance, from the providing system's lookup or the platform's master data,
 within the grant's calls a minute; every call is audited (keys as keyed hashes) and shown to
 the persons concerned. A refused call raises its own error code and is recorded apart, since
-its transaction rolls back.
+its transaction rolls back; a key with no record comes back with the per-key code
+``unknown_key``.
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ from tongban.security import access, deployment, mac
 from tongban.security.mac import LabelledField, Schema
 
 MAX_KEYS = 100
+# A key's code in the answer when no record is held for it (the call itself is served).
+UNKNOWN_KEY = "unknown_key"
 
 
 @dataclass
@@ -111,7 +114,12 @@ def query(
     masked = iter(plan.apply(present))
     for key, record in zip(keys, raw, strict=True):
         answer.records.append(
-            {"key": key, "found": record is not None, "record": next(masked) if record else None}
+            {
+                "key": key,
+                "found": record is not None,
+                "record": next(masked) if record else None,
+                "error": None if record is not None else UNKNOWN_KEY,
+            }
         )
     subjects = [deployment.subject_ref(key) for key in keys]
     session.add(
