@@ -58,8 +58,10 @@ class TestServing:
             "found": True,
             # internal:identity is within the system's clearance; important:marriage is not.
             "record": {"spouse_name": "李测试", "registered_on": "***"},
+            "error": None,
         }
-        assert missing == {"key": OTHER_ID, "found": False, "record": None}
+        # The call is served; the key no record is held for carries its own code.
+        assert missing == {"key": OTHER_ID, "found": False, "record": None, "error": "unknown_key"}
         # Never an item outside the grant, whatever the provider holds.
         assert "J330102" not in response.text
 

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from examples.department_service.app import create_app as create_department_app
 from tests.federation.conftest import CITY, NATIONAL, item, load
 from tests.federation.test_applications import account
-from tests.fixtures.exchange import MARRIAGE, PERSON_ID, SECRET, resource_spec
+from tests.fixtures.exchange import MARRIAGE, OTHER_ID, PERSON_ID, SECRET, resource_spec
 from tests.fixtures.live import serve
 from tests.fixtures.nodes import NodeProcess, wait_until
 from tongban.audit.models import AuditEntry
@@ -197,10 +197,13 @@ def test_a_city_system_reads_a_national_resource_through_both_gateways(
     assert mirror.expires_at is not None
 
     headers = token(city, setup)
-    answer = call(city, headers, setup)
+    answer = call(city, headers, setup, keys=[PERSON_ID, OTHER_ID])
     assert answer.status_code == 200, answer.text
-    record = answer.json()["records"][0]
+    record, missing = answer.json()["records"]
     assert record["found"] is True
+    assert record["error"] is None
+    # The per-key code comes through both gateways.
+    assert missing == {"key": OTHER_ID, "found": False, "record": None, "error": "unknown_key"}
     values = record["record"]
     assert values["spouse_name"] == "李测试"  # internal:identity: readable
     assert values["registered_on"] != "2020-05-20"  # important:marriage: masked

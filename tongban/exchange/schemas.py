@@ -189,6 +189,10 @@ class GatewayRecord(BaseModel):
     key: str
     found: bool
     record: dict[str, object] | None
+    # Absent from an answer forwarded by a node that predates the per-key code.
+    error: Literal["unknown_key"] | None = Field(
+        default=None, description="unknown_key: no record is held for this key; else null."
+    )
 
 
 class GatewayAnswer(BaseModel):

@@ -203,6 +203,15 @@ def query(
 ) -> GatewayAnswer:
     """The gateway: the records of ``keys`` (e.g. ID numbers), with only the items granted to
     the calling system for ``purpose``, masked for its clearance. Every call is audited."""
+    return serve_query(request, session, system, body)
+
+
+def serve_query(
+    request: Request, session: Session, system: DepartmentSystem, body: GatewayQuery
+) -> GatewayAnswer:
+    """Run ``body`` through the gateway as ``system`` (called here, or forwarded by another
+    node). A refusal is kept in the usage and audit logs in a transaction of its own, since
+    the call's is undone, and then raised."""
     try:
         answer = exchange.query(
             session,
@@ -221,18 +230,12 @@ def query(
             keys=len(body.keys),
             error=exc,
         )
-        # The refusal is kept even though the call's own transaction is undone; on SQLite
-        # that transaction holds the write lock, so it ends first.
+        # On SQLite the call's transaction holds the write lock, so it ends first.
         session.rollback()
-        record_refusal_apart(request, refusal)
+        with request.app.state.session_factory() as other:
+            caller = other.get(DepartmentSystem, refusal.system_id)
+            assert caller is not None
+            exchange.record_refusal(other, caller, refusal)
+            other.commit()
         raise
     return GatewayAnswer.model_validate(vars(answer))
-
-
-def record_refusal_apart(request: Request, refusal: exchange.Refusal) -> None:
-    """Keep a refused call in a transaction of its own (the call's was rolled back)."""
-    with request.app.state.session_factory() as other:
-        caller = other.get(DepartmentSystem, refusal.system_id)
-        assert caller is not None
-        exchange.record_refusal(other, caller, refusal)
-        other.commit()

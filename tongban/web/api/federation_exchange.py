@@ -10,13 +10,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tongban.connectors.models import DepartmentSystem
 from tongban.errors import TongbanError
-from tongban.exchange import service as exchange
 from tongban.exchange.schemas import GatewayAnswer, GatewayQuery, SharingRequestIn
 from tongban.federation.errors import MessageInvalid
 from tongban.federation.exchange import service as data_exchange
 from tongban.federation.exchange.service import QUERY_PATH
 from tongban.federation.schemas import REGION_CODE
-from tongban.web.api.exchange import record_refusal_apart
+from tongban.web.api.exchange import serve_query
 from tongban.web.deps import ApiSubject, SessionDep
 from tongban.web.node_auth import CurrentNode
 from tongban.web.system_auth import ExchangeClient
@@ -122,25 +121,4 @@ def provide(request: Request, session: SessionDep, signed: CurrentNode) -> Gatew
         body = GatewayQuery.model_validate(accepted.body)
     except ValidationError:
         raise MessageInvalid("The forwarded call is malformed.") from None
-    try:
-        answer = exchange.query(
-            session,
-            accepted.system,
-            resource=body.resource,
-            purpose=body.purpose,
-            keys=body.keys,
-            items=body.items,
-        )
-    except TongbanError as exc:
-        refusal = exchange.refusal_of(
-            session,
-            accepted.system,
-            resource=body.resource,
-            purpose=body.purpose,
-            keys=len(body.keys),
-            error=exc,
-        )
-        session.rollback()
-        record_refusal_apart(request, refusal)
-        raise
-    return GatewayAnswer.model_validate(vars(answer))
+    return serve_query(request, session, accepted.system, body)
