@@ -27,6 +27,7 @@ from tests.applications.factories import (
 )
 from tongban.applications import service
 from tongban.applications.errors import InvalidTransition
+from tongban.applications.service import transitions
 from tongban.applications.states import (
     EDITABLE,
     FINAL,
@@ -353,7 +354,8 @@ class TestAccept:
         number = application_in(engine, applicant=owner, status=Status.SUBMITTED)
         # 10:00 in Shanghai on that day.
         moment = datetime(accepted_on.year, accepted_on.month, accepted_on.day, 2, 0, tzinfo=UTC)
-        monkeypatch.setattr(service, "utcnow", lambda: moment)
+        # Acceptance reads the clock in ``transitions`` to start the time limits.
+        monkeypatch.setattr(transitions, "utcnow", lambda: moment)
 
         with unit_of_work(engine) as session:
             take(

@@ -9,22 +9,21 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from tongban.applications import forms, policy, repository
+from tongban.applications import forms, policy
+from tongban.applications.disclosure import field_specs
 from tongban.applications.models import Application
-from tongban.applications.service import (
-    NUMBER_PREFIX,
+from tongban.applications.service._common import (
     _audit,
     _load,
-    _publish,
+    _new_number,
     _record_change,
     _store_form,
-    field_specs,
 )
+from tongban.applications.service.publishing import _publish
 from tongban.applications.states import Action, Status
 from tongban.catalog import service as catalog_service
 from tongban.identity.models import Account
-from tongban.kit import ids
-from tongban.kit.clock import local_today, utcnow
+from tongban.kit.clock import utcnow
 
 
 def grant(
@@ -44,10 +43,7 @@ def grant(
     item = catalog_service.get_item(session, subject, item_code)
     specs = field_specs(item)
     cleaned = forms.clean(specs, form, complete=False)
-    today = local_today().strftime("%Y%m%d")
-    number = ids.application_number(NUMBER_PREFIX, today)
-    while repository.number_taken(session, number):
-        number = ids.application_number(NUMBER_PREFIX, today)
+    number = _new_number(session)
     now = utcnow()
     application = Application(
         number=number,

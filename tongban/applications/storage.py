@@ -86,3 +86,11 @@ def store(stream: BinaryIO, *, allowed: list[str], max_bytes: int) -> StoredFile
 
 def path_for(sha256: str) -> Path:
     return get_settings().materials_dir / sha256[:2] / sha256
+
+
+def safe_filename(filename: str, kind: str) -> str:
+    """The name an upload is kept under: what people recognise, without path parts and control
+    characters; ``upload.<kind>`` when nothing is left."""
+    base = filename.replace("\\", "/").rsplit("/", 1)[-1]
+    base = "".join(c for c in base if c.isprintable()).strip()[:150]
+    return base or f"upload.{kind}"

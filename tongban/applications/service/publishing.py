@@ -1,0 +1,113 @@
+"""Who hears of a transition, in the transition's own transaction: the handling department's
+systems through the outbox (each system receives the applicant and the form only as far as its
+clearance allows), and the applicant by SMS, e-mail and in-app message for the actions in
+``NOTIFIED`` (never with form values, which may be classified)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from tongban.applications import coverage, disclosure
+from tongban.applications.models import Application
+from tongban.applications.states import Action
+from tongban.connectors import outbox
+from tongban.identity.models import Account
+from tongban.kit.clock import utcnow
+from tongban.kit.i18n import LocalText
+from tongban.notifications import events as notifications
+from tongban.notifications import templates as notification_templates
+from tongban.resources import disclosure as master_data
+from tongban.security.labels import Clearance
+
+
+def _publish(session: Session, application: Application, action: Action, reason: str) -> None:
+    """Tell the handling department's systems, in this same transaction (the outbox)."""
+    if action is Action.WITHDRAW and application.submitted_at is None:
+        return  # a draft the department never saw
+    applicant = session.get(Account, application.applicant_id)
+    assert applicant is not None
+    outbox.publish(
+        session,
+        event_type=f"application.{application.status.value}",
+        department_id=application.department_id,
+        aggregate_id=application.number,
+        payload={
+            "number": application.number,
+            "item_code": application.item.code,
+            "item_name": application.item.name_zh,
+            # The department's other items of a bundle, handled together with this one.
+            "covered_items": [c.item.code for c in application.covered],
+            "status": application.status.value,
+            "action": action.value,
+            "reason": reason,
+            "at": utcnow().isoformat(),
+            "result_number": application.result_number,
+            "materials": [
+                {
+                    "code": m.requirement_code,
+                    "filename": m.filename,
+                    "sha256": m.sha256,
+                    "size": m.size,
+                }
+                for m in application.materials
+            ],
+        },
+        disclose=lambda clearance: _for_system(session, application, applicant, clearance),
+    )
+
+
+def _for_system(
+    session: Session, application: Application, applicant: Account, clearance: Clearance
+) -> dict[str, Any]:
+    """The applicant and the form as a system cleared ``clearance`` may receive them: the
+    handling department's own system gets no more of the case than it is cleared for."""
+    reading = master_data.MasterReading(clearance, master_data.element_labels(session))
+    return {
+        "applicant": reading.values(
+            {
+                "name": ("name", applicant.display_name),
+                "id_number": ("id_number", applicant.id_number),
+                "phone": ("phone", applicant.phone),
+            }
+        ),
+        "form": disclosure.disclose_to(session, application, clearance),
+    }
+
+
+# Which actions the applicant hears about, as which notification template.
+NOTIFIED: dict[Action, str] = {
+    Action.ACCEPT: "accepted",
+    Action.RETURN: "correction_needed",
+    Action.APPROVE: "approved",
+    Action.COMPLETE: "result_ready",
+}
+
+
+def _notify(session: Session, application: Application, action: Action, reason: str) -> None:
+    """Tell the applicant by SMS, e-mail and in-app message. Only the number, the item, dates
+    and names go into a message, never form values (they may be classified)."""
+    event = NOTIFIED.get(action)
+    if event is None:
+        return
+    applicant = session.get(Account, application.applicant_id)
+    assert applicant is not None
+    values: dict[str, str | LocalText] = {
+        "name": application.legal_person.name
+        if application.legal_person
+        else applicant.display_name,
+        "number": application.number,
+        "item": coverage.names(application),
+        "due_on": application.promised_due_on.isoformat() if application.promised_due_on else "",
+        "reason": reason,
+        "result_number": application.result_number or "",
+    }
+    fields = notification_templates.event(event).fields
+    notifications.notify(
+        session,
+        event=event,
+        recipient=applicant,
+        reference=application.number,
+        personalisation={k: v for k, v in values.items() if k in fields},
+    )
