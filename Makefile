@@ -14,7 +14,7 @@ KEYWORDS = -k _ -k N_ -k translate -k TongbanError -k NotFound -k Forbidden -k U
 	-k UnknownItem -k PurposeNotAllowed -k RequestNotPending -k NoGrant -k GrantExpired -k GrantRevoked \
 	-k ItemNotGranted -k BadBatch -k RateLimited -k ProviderUnavailable \
 	-k FederationNotConfigured -k NodeInvalid -k RegistryRefused -k MessageRefused \
-	-k MessageReplayed -k MessageInvalid -k UpstreamRefused -k RemoteRefused \
+	-k MessageReplayed -k MessageInvalid -k UpstreamRefused -k RemoteRefused -k AnswerNotAuthentic \
 	-k TemplateFileInvalid -k UnknownTemplate -k PersonalisationInvalid -k NotificationNotFound \
 	-k CodeInvalid -k TooManyCodes -k AlreadyRated -k NotRateable -k RectificationNotFound -k RectificationClosed \
 	-k RuleFileInvalid -k RuleNotFound -k OfferNotFound -k RunNotFound -k OfferClosed -k RunNotPending \

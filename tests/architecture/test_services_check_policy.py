@@ -30,6 +30,7 @@ EXEMPT = {
     "tongban.connectors.service.system_for_request": "resolves the signing system itself",
     "tongban.federation.service.authenticate_message": "resolves the signing node itself",
     "tongban.federation.service.queue": "called inside other services' transactions",
+    "tongban.federation.service.sign_answer": "signs this node's own answer, whoever asked",
     "tongban.identity.service.close_session": "sign-out by the token's holder",
     "tongban.identity.service.get_by_username": "lookup for the CLI and tests",
     "tongban.identity.oidc.service.machine_account_for_token": "resolves the subject itself",

@@ -2,13 +2,15 @@
 federated exchange: the request travels signed to the national node, its approver decides there,
 the grant is mirrored at the city; the city system calls its own node's gateway, which forwards
 the call signed to the national gateway, which checks the grant, masks for the city system's
-clearance and audits; the city audits too."""
+clearance, audits and signs its answer for that call; the city takes only an answer so signed,
+refusing one altered, unsigned, forged or replayed by a man in the middle, and audits too."""
 
 from __future__ import annotations
 
 import base64
+import json
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,11 +18,14 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from sqlalchemy import select
+from fastapi import FastAPI, Request, Response
+from sqlalchemy import select, update
+from starlette.datastructures import Headers
 
 from examples.department_service.app import create_app as create_department_app
-from tests.federation.conftest import CITY, NATIONAL, item, load
+from tests.federation.conftest import CITY, NATIONAL, PROVINCE, item, load
 from tests.federation.test_applications import account
+from tests.federation.test_messages import signed_by
 from tests.fixtures.exchange import MARRIAGE, OTHER_ID, PERSON_ID, SECRET, resource_spec
 from tests.fixtures.live import serve
 from tests.fixtures.nodes import NodeProcess, wait_until
@@ -28,8 +33,9 @@ from tongban.audit.models import AuditEntry
 from tongban.db.session import unit_of_work
 from tongban.exchange import service as exchange_service
 from tongban.exchange.schemas import ResourceSpec, SharingRequestIn
+from tongban.federation import keys, messages
 from tongban.federation.exchange import service as data_exchange
-from tongban.federation.models import FederatedDataRequest, ProvidedDataRequest
+from tongban.federation.models import FederatedDataRequest, Node, ProvidedDataRequest
 from tongban.identity.models import Account, AccountKind
 from tongban.security import service as security_service
 
@@ -37,11 +43,18 @@ PURPOSE = "housing_subsidy_review"
 
 
 @dataclass(frozen=True)
-class Setup:
-    resource: str
-    requester: str
+class Client:
+    """A city department system with credentials for its node's exchange."""
+
+    system: str
     client_id: str
     client_secret: str
+
+
+@dataclass(frozen=True)
+class Setup:
+    resource: str
+    requester: Client
     approver_id: int
 
 
@@ -82,12 +95,15 @@ def setup(
         department="MCA",
         roles=["approver"],
     )
-    requester = node_system(city, where, "HOUSING")
+    return Setup(code, exchange_client(city, where), approver.id)
+
+
+def exchange_client(city: NodeProcess, where: Path) -> Client:
+    system = node_system(city, where, "HOUSING")
     with unit_of_work(city.engine) as session:
-        registration = exchange_service.issue_credentials(session, None, system_code=requester)
+        registration = exchange_service.issue_credentials(session, None, system_code=system)
         assert registration.secret
-        client_id, client_secret = registration.client.client_id, registration.secret
-    return Setup(code, requester, client_id, client_secret, approver.id)
+        return Client(system, registration.client.client_id, registration.secret)
 
 
 def node_system(
@@ -111,8 +127,8 @@ def node_system(
     return code
 
 
-def token(city: NodeProcess, setup: Setup) -> dict[str, str]:
-    basic = base64.b64encode(f"{setup.client_id}:{setup.client_secret}".encode()).decode()
+def token(city: NodeProcess, client: Client) -> dict[str, str]:
+    basic = base64.b64encode(f"{client.client_id}:{client.client_secret}".encode()).decode()
     answer = httpx.post(
         city.url + "/oidc/token",
         data={"grant_type": "client_credentials", "scope": "exchange"},
@@ -120,6 +136,25 @@ def token(city: NodeProcess, setup: Setup) -> dict[str, str]:
     )
     assert answer.status_code == 200, answer.text
     return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+
+def ask(city: NodeProcess, setup: Setup, client: Client, items: list[str]) -> str:
+    """A city official asks the national node for ``items`` for ``client``'s system."""
+    with unit_of_work(city.engine) as session:
+        return data_exchange.request_data(
+            session,
+            None,
+            node=NATIONAL,
+            body=SharingRequestIn(
+                resource=setup.resource,
+                system=client.system,
+                items=items,
+                purpose=PURPOSE,
+                purpose_text="核查公租房申请人婚姻状况",
+                legal_basis="《公共租赁住房管理办法》第七条",
+                days=30,
+            ),
+        ).ref
 
 
 def mirrored(city: NodeProcess, ref: str) -> FederatedDataRequest:
@@ -160,25 +195,11 @@ def test_a_city_system_reads_a_national_resource_through_both_gateways(
     nodes: dict[str, NodeProcess], setup: Setup
 ) -> None:
     national, city = nodes[NATIONAL], nodes[CITY]
-    with unit_of_work(city.engine) as session:
-        ref = data_exchange.request_data(
-            session,
-            None,
-            node=NATIONAL,
-            body=SharingRequestIn(
-                resource=setup.resource,
-                system=setup.requester,
-                items=["id_number", "spouse_name", "registered_on"],
-                purpose=PURPOSE,
-                purpose_text="核查公租房申请人婚姻状况",
-                legal_basis="《公共租赁住房管理办法》第七条",
-                days=30,
-            ),
-        ).ref
+    ref = ask(city, setup, setup.requester, ["id_number", "spouse_name", "registered_on"])
     # At the national node it is an ordinary sharing request, waiting for the approver.
     wait_until(lambda: mirrored(city, ref).status == "pending", what="the request to arrive")
     assert set(mirrored(city, ref).granted_items) == {"id_number", "spouse_name"}
-    proxy_username = f"system.n{CITY}-{setup.requester.lower()}"
+    proxy_username = f"system.n{CITY}-{setup.requester.system.lower()}"
     with unit_of_work(national.engine) as session:
         link = session.execute(
             select(ProvidedDataRequest).where(ProvidedDataRequest.ref == ref)
@@ -196,7 +217,7 @@ def test_a_city_system_reads_a_national_resource_through_both_gateways(
     assert set(mirror.granted_items) == {"id_number", "spouse_name", "registered_on"}
     assert mirror.expires_at is not None
 
-    headers = token(city, setup)
+    headers = token(city, setup.requester)
     answer = call(city, headers, setup, keys=[PERSON_ID, OTHER_ID])
     assert answer.status_code == 200, answer.text
     record, missing = answer.json()["records"]
@@ -214,12 +235,223 @@ def test_a_city_system_reads_a_national_resource_through_both_gateways(
     assert refused.json()["error"]["code"] == "item_not_granted"
 
     # Both nodes audited both calls.
-    proxy_code = f"N{CITY}-{setup.requester}"
+    proxy_code = f"N{CITY}-{setup.requester.system}"
     served = audit_rows(national, "exchange.gateway_call", system=proxy_code)
     assert len(served) == 1
     assert served[0]["items"] == ["id_number", "spouse_name", "registered_on"]
     assert audit_rows(
         national, "exchange.gateway_refused", system=proxy_code, error="item_not_granted"
     )
-    here = audit_rows(city, "federation.data_called", system=setup.requester)
+    here = audit_rows(city, "federation.data_called", system=setup.requester.system)
     assert sorted(r["outcome"] for r in here) == ["item_not_granted", "ok"]
+    # The city kept the provider's signature over each answer as proof, and not the values.
+    outcomes = {r["outcome"]: r for r in here}
+    kept = outcomes["ok"]["answer"]
+    assert proves(kept, national, answer.content)  # the very bytes the system got
+    assert proves(outcomes["item_not_granted"]["answer"], national)
+    assert "李测试" not in json.dumps(here, ensure_ascii=False)
+
+
+def proves(evidence: dict[str, str], signer: NodeProcess, body: bytes | None = None) -> bool:
+    """Whether a kept answer proof holds: ``signer`` signed the body hash in that envelope (and
+    ``body``, if given, is the body it signed)."""
+    envelope = messages.Envelope(
+        evidence["id"],
+        evidence["from"],
+        evidence["to"],
+        evidence["type"],
+        messages.parse_time(evidence["time"]),
+        evidence["nonce"],
+    )
+    digest = evidence["body_hash"]
+    if body is not None and messages.body_hash(evidence["suite"], body) != digest:
+        return False
+    return messages.verify_signature(
+        evidence["suite"],
+        bytes.fromhex(signer.public_key),
+        envelope,
+        digest,
+        base64.b64decode(evidence["signature"]),
+    )
+
+
+# --- the provider's answer on its way back ------------------------------------------------------
+
+FED = messages.PREFIX.lower()
+Alter = Callable[[Headers, bytes, dict[str, str]], tuple[bytes, Any]]
+
+
+def unchanged(request: Headers, body: bytes, headers: dict[str, str]) -> tuple[bytes, Any]:
+    return body, headers
+
+
+class Proxy:
+    """A man in the middle between the city and the national node: it passes each call on and
+    hands the answer to ``alter`` on its way back."""
+
+    def __init__(self, target: str) -> None:
+        self.target = target
+        self.url = ""
+        self.alter: Alter = unchanged
+        self.seen = 0
+        self.app = FastAPI()
+        self.app.post("/{path:path}")(self.forward)
+
+    async def forward(self, request: Request) -> Response:
+        self.seen += 1
+        async with httpx.AsyncClient() as client:
+            upstream = await client.post(
+                self.target + request.url.path,
+                content=await request.body(),
+                headers=_passed(request.headers),
+                timeout=30,
+            )
+        body, headers = self.alter(request.headers, upstream.content, _passed(upstream.headers))
+        return Response(body, status_code=upstream.status_code, headers=headers)
+
+
+def _passed(headers: Headers | httpx.Headers) -> dict[str, str]:
+    return {k: v for k, v in headers.items() if k.lower() == "content-type" or k.startswith(FED)}
+
+
+@pytest.fixture(scope="module")
+def proxy(nodes: dict[str, NodeProcess]) -> Iterator[Proxy]:
+    middle = Proxy(nodes[NATIONAL].url)
+    with serve(middle.app) as url:
+        middle.url = url
+        yield middle
+
+
+@pytest.fixture
+def in_the_middle(nodes: dict[str, NodeProcess], proxy: Proxy) -> Iterator[Proxy]:
+    """The city reaching the national node through ``proxy`` (a misrouted or hostile hop)."""
+    route(nodes[CITY], NATIONAL, proxy.url)
+    try:
+        yield proxy
+    finally:
+        route(nodes[CITY], NATIONAL, nodes[NATIONAL].url)
+        proxy.alter, proxy.seen = unchanged, 0
+
+
+def route(node: NodeProcess, peer: str, url: str) -> None:
+    with unit_of_work(node.engine) as session:
+        session.execute(update(Node).where(Node.code == peer).values(url=url))
+
+
+@pytest.fixture(scope="module")
+def granted(
+    nodes: dict[str, NodeProcess], setup: Setup, tmp_path_factory: pytest.TempPathFactory
+) -> Client:
+    """A city system granted the resource's unconditional items (granted at once)."""
+    city = nodes[CITY]
+    client = exchange_client(city, tmp_path_factory.mktemp("granted"))
+    ref = ask(city, setup, client, ["id_number", "spouse_name"])
+    wait_until(lambda: mirrored(city, ref).status == "granted", what="the grant to come back")
+    return client
+
+
+def outcomes(city: NodeProcess, client: Client) -> list[str]:
+    return [r["outcome"] for r in audit_rows(city, "federation.data_called", system=client.system)]
+
+
+def _forged(body: bytes) -> bytes:
+    data = json.loads(body)
+    data["records"][0]["record"] = {"spouse_name": "王伪造"}
+    return json.dumps(data, ensure_ascii=False).encode()
+
+
+def altered(nodes: dict[str, NodeProcess]) -> Alter:
+    def alter(request: Headers, body: bytes, headers: dict[str, str]) -> tuple[bytes, Any]:
+        return _forged(body), headers
+
+    return alter
+
+
+def unsigned(nodes: dict[str, NodeProcess]) -> Alter:
+    def alter(request: Headers, body: bytes, headers: dict[str, str]) -> tuple[bytes, Any]:
+        return _forged(body), {k: v for k, v in headers.items() if not k.startswith(FED)}
+
+    return alter
+
+
+def signed_by_another_node(nodes: dict[str, NodeProcess]) -> Alter:
+    """A forged answer bound to the very request, signed with a key the registry does not list
+    for the national node (the province's)."""
+    suite, pair = keys.load_with_suite(nodes[PROVINCE].key_file)
+
+    def alter(request: Headers, body: bytes, headers: dict[str, str]) -> tuple[bytes, Any]:
+        signed = messages.sign_answer(
+            suite=suite,
+            private_key=pair.private,
+            request=messages.from_request(request, b"").envelope,
+            body=_forged(body),
+        )
+        return signed.body, {"content-type": "application/json", **signed.headers()}
+
+    return alter
+
+
+@pytest.mark.parametrize("make", [altered, unsigned, signed_by_another_node])
+def test_an_answer_the_provider_did_not_sign_for_the_call_is_refused(
+    nodes: dict[str, NodeProcess],
+    setup: Setup,
+    granted: Client,
+    in_the_middle: Proxy,
+    make: Callable[[dict[str, NodeProcess]], Alter],
+) -> None:
+    city = nodes[CITY]
+    in_the_middle.alter = make(nodes)
+    before = outcomes(city, granted).count("answer_not_authentic")
+    answer = call(city, token(city, granted), setup)
+    assert in_the_middle.seen == 1  # the call did go through the man in the middle
+    assert answer.status_code == 502, answer.text
+    assert answer.json()["error"]["code"] == "answer_not_authentic"
+    assert "王伪造" not in answer.text
+    assert outcomes(city, granted).count("answer_not_authentic") == before + 1
+
+
+def test_an_answer_to_another_call_is_refused(
+    nodes: dict[str, NodeProcess], setup: Setup, granted: Client, in_the_middle: Proxy
+) -> None:
+    city = nodes[CITY]
+    kept: list[tuple[bytes, dict[str, str]]] = []
+
+    def replay(request: Headers, body: bytes, headers: dict[str, str]) -> tuple[bytes, Any]:
+        """The first answer passes and is kept; every later call gets it instead of its own."""
+        if not kept:
+            kept.append((body, headers))
+        return kept[0]
+
+    in_the_middle.alter = replay
+    headers = token(city, granted)
+    first = call(city, headers, setup)
+    assert first.status_code == 200, first.text  # genuine, through the man in the middle
+    before = outcomes(city, granted).count("answer_not_authentic")
+    second = call(city, headers, setup)
+    assert second.status_code == 502, second.text
+    assert second.json()["error"]["code"] == "answer_not_authentic"
+    assert outcomes(city, granted).count("answer_not_authentic") == before + 1
+
+
+def test_the_provider_signs_even_its_refusal_of_a_forged_request(
+    nodes: dict[str, NodeProcess],
+) -> None:
+    """Even a request it refuses as not genuine gets its answer signed, bound to that request."""
+    national = nodes[NATIONAL]
+    request = signed_by(nodes[CITY], NATIONAL, b'{"system": "X"}', message_type=data_exchange.QUERY)
+    answer = httpx.post(
+        national.url + data_exchange.QUERY_PATH,
+        content=b'{"system": "Y"}',  # not what was signed
+        headers={"Content-Type": "application/json", **request.headers()},
+    )
+    assert answer.status_code == 401, answer.text
+    assert answer.json()["error"]["code"] == "message_refused"
+    genuine = messages.check_answer(
+        suite=national.suite,
+        public_key=bytes.fromhex(national.public_key),
+        request=request.envelope,
+        headers=answer.headers,
+        body=answer.content,
+    )
+    assert genuine is not None
+    assert genuine.envelope.message_type == data_exchange.QUERY + messages.ANSWER

@@ -41,7 +41,17 @@ class UpstreamRefused(Unauthenticated):
 
 
 class RemoteRefused(TongbanError):
-    """The providing node refused a forwarded call; the code (and status) are the provider's."""
+    """The providing node refused a forwarded call; the code (and status) are the provider's,
+    and ``evidence`` its signed refusal's proof (``SignedMessage.evidence``), when it signed one."""
 
     code = "refused"
     status_code = 403
+    evidence: dict[str, str] | None = None
+
+
+class AnswerNotAuthentic(TongbanError):
+    """Another node's answer that is not signed by it for the request it answers: unsigned,
+    forged, altered on the way, or another request's answer. It is not used."""
+
+    code = "answer_not_authentic"
+    status_code = 502

@@ -5,6 +5,10 @@ a nonce. The sender signs the canonical envelope text, which includes the body's
 sender's suite (SHA-256 or SM3), so the signature is evidence of the body without holding it.
 The envelope travels in ``X-Tongban-Fed-*`` headers, the body as the request body. A retry keeps
 the message id and gets a fresh time, nonce and signature.
+
+A request answered at once gets its answer signed the same way, in the same headers on the
+response: from the request's recipient back to its sender, with the request's id and nonce and
+the type ``<type>.answer``, so the signature holds for that one request and never as a request.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ PATH = "/api/v1/federation/messages"
 PREFIX = "X-Tongban-Fed-"
 HEADERS = ("Id", "From", "To", "Type", "Time", "Nonce", "Signature")
 VERSION = "tongban-federation-v1"
+ANSWER = ".answer"
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,22 @@ class SignedMessage:
         )
         return {PREFIX + name: value for name, value in zip(HEADERS, values, strict=True)}
 
+    def evidence(self) -> dict[str, str]:
+        """What proves this message later without holding its body: whoever has the body shows
+        it has the hash, and the signature shows who sent that hash in this envelope."""
+        e = self.envelope
+        return {
+            "id": e.message_id,
+            "from": e.sender,
+            "to": e.recipient,
+            "type": e.message_type,
+            "time": format_time(e.sent_at),
+            "nonce": e.nonce,
+            "suite": self.suite,
+            "body_hash": self.body_hash,
+            "signature": base64.b64encode(self.signature).decode(),
+        }
+
 
 def new_message_id() -> str:
     return str(uuid.uuid4())
@@ -103,9 +124,52 @@ def sign(
     envelope = Envelope(
         message_id, sender, recipient, message_type, now or utcnow(), secrets.token_hex(16)
     )
+    return _signed(suite, private_key, envelope, body)
+
+
+def _signed(suite: str, private_key: bytes, envelope: Envelope, body: bytes) -> SignedMessage:
     digest = body_hash(suite, body)
     signature = get_suite(suite).sign(private_key, envelope.signed_text(suite, digest))
     return SignedMessage(envelope, body, suite, digest, signature)
+
+
+def _answer_envelope(request: Envelope, sent_at: datetime) -> Envelope:
+    return Envelope(
+        request.message_id,
+        request.recipient,
+        request.sender,
+        request.message_type + ANSWER,
+        sent_at,
+        request.nonce,
+    )
+
+
+def sign_answer(*, suite: str, private_key: bytes, request: Envelope, body: bytes) -> SignedMessage:
+    """The answer ``body`` to ``request``, signed by its recipient."""
+    return _signed(suite, private_key, _answer_envelope(request, utcnow()), body)
+
+
+def check_answer(
+    *,
+    suite: str,
+    public_key: bytes,
+    request: Envelope,
+    headers: Mapping[str, str],
+    body: bytes,
+) -> SignedMessage | None:
+    """The answer to ``request`` if ``headers`` carry its recipient's signature over ``body``
+    for that very request; None if unsigned, forged, altered, or another request's answer."""
+    try:
+        received = from_request(headers, body)
+    except MessageRefused:
+        return None
+    expected = _answer_envelope(request, received.envelope.sent_at)
+    if received.envelope != expected:
+        return None
+    digest = body_hash(suite, body)
+    if not verify_signature(suite, public_key, expected, digest, received.signature):
+        return None
+    return SignedMessage(expected, body, suite, digest, received.signature)
 
 
 def verify_signature(
@@ -124,6 +188,7 @@ class Received:
 
 
 def from_request(headers: Mapping[str, str], body: bytes) -> Received:
+    """The envelope and signature in ``headers`` (a request's, or an answer's)."""
     values = [headers.get(PREFIX + name) for name in HEADERS]
     present = [v for v in values if v]
     if len(present) != len(HEADERS):

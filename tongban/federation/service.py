@@ -330,7 +330,8 @@ def authenticate_message(
     received = messages.from_request(headers, body)
     envelope = received.envelope
     sender = repository.node_by_code(session, envelope.sender)
-    if sender is None or not sender.active:
+    # A node's signed answer is never taken as a request from it.
+    if sender is None or not sender.active or envelope.message_type.endswith(messages.ANSWER):
         raise MessageRefused(REFUSED)
     if envelope.recipient != local.code:
         raise MessageInvalid("The message is addressed to node {code}.", code=envelope.recipient)
@@ -345,6 +346,24 @@ def authenticate_message(
     ):
         raise MessageRefused(REFUSED)
     return sender, received
+
+
+def sign_answer(
+    session: Session, headers: Mapping[str, str], body: bytes
+) -> messages.SignedMessage | None:
+    """This node's signature on its answer ``body`` to a request another node sent it to be
+    answered at once, success or refusal alike, bound to that request (its id and nonce, its
+    sender and this node). None when there is no such request to bind to: no envelope, or one
+    addressed to another node."""
+    local = repository.local_node(session)
+    try:
+        request = messages.from_request(headers, b"").envelope
+    except MessageRefused:
+        return None
+    if local is None or request.recipient != local.code:
+        return None
+    suite, pair = keys.load_with_suite()
+    return messages.sign_answer(suite=suite, private_key=pair.private, request=request, body=body)
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ from tongban.web.api import security as security_api
 from tongban.web.api import tracking as tracking_api
 from tongban.web.csp import content_security_policy
 from tongban.web.deps import public
+from tongban.web.node_auth import AnswerSigning
 from tongban.web.pages import analytics as analytics_pages
 from tongban.web.pages import applications as application_pages
 from tongban.web.pages import bundles as bundle_pages
@@ -126,6 +127,7 @@ def create_app(engine: Engine | None = None, public_url: str | None = None) -> F
     for path in ("/docs", "/docs/oauth2-redirect", "/redoc"):
         public(path)
     errors.install(app)
+    app.add_middleware(AnswerSigning)
     app.middleware("http")(_security_headers)
     return app
 

@@ -8,8 +8,9 @@ request becomes an ordinary sharing request there: the providing department's ap
 on it as on any other, and the grant lives at the provider. Each change is reported back as an
 ``exchange.decision`` message and mirrored here. A call goes to this node's gateway, which
 forwards it, signed, to the provider's; the provider checks the grant, applies MAC and masking
-for that system's clearance, audits and answers, and this node audits the call too. Refusals
-keep their codes (no_grant, item_not_granted, ...).
+for that system's clearance, audits and answers, signing its answer for that very call; this
+node takes the answer only if that signature holds, and audits the call too, with the answer's
+hash and signature as proof. Refusals keep their codes (no_grant, item_not_granted, ...).
 """
 
 from __future__ import annotations
@@ -155,6 +156,9 @@ def _decision_received(session: Session, sender: Node, body: dict[str, Any]) -> 
 class RemoteAnswer:
     node: str
     answer: dict[str, Any]
+    # The provider's signed bytes as they came: what the system gets, so their hash is the one
+    # audited here.
+    body: bytes
 
 
 def query_remote(
@@ -169,7 +173,9 @@ def query_remote(
     client: httpx.Client | None = None,
 ) -> RemoteAnswer:
     """Forward a call of this node's system to the providing node's gateway, signed, and
-    audit it here as well; a refusal there is raised here with the same code."""
+    audit it here as well; a refusal there is raised here with the same code. The answer counts
+    only if the provider signed it for this call (``answer_not_authentic`` otherwise); its hash
+    and signature, never its values, go into the audit entry as proof."""
     system = policy.require_call_remote(subject)
     local = federation_service.local_node(session, None)
     peer = federation_repository.node_by_code(session, node)
@@ -182,9 +188,8 @@ def query_remote(
         "keys": list(keys),
         "items": list(items) if items is not None else None,
     }
-    answer, refusal = None, None
     try:
-        response = calls.signed_post(
+        sent = calls.signed_post(
             sender=local.code,
             recipient=peer.code,
             url=peer.url,
@@ -193,32 +198,41 @@ def query_remote(
             body=body,
             client=client,
         )
-        data = response.json()
-    except (httpx.HTTPError, ValueError):
-        response, data = None, None
-    if response is None or not isinstance(data, dict):
-        refusal = RemoteRefused(
+    except httpx.HTTPError:
+        sent = None
+    answer = sent.answer_from(peer) if sent is not None else None
+    data = _json_object(answer.body) if answer is not None else None
+    if answer is None or data is None:
+        unavailable = RemoteRefused(
             "The providing node {node} cannot be reached.",
             error_code="provider_unavailable",
             node=node,
         )
-        refusal.status_code = 502
-    elif not response.is_success:
+        unavailable.status_code = 502
+        raise unavailable
+    # The provider's key at the time stays in the registry's history, signed at the top.
+    evidence = answer.signed.evidence()
+    if not answer.is_success:
         raw = data.get("error")
         error: dict[str, Any] = raw if isinstance(raw, dict) else {}
         refusal = RemoteRefused(
             "The providing node refused the call: {detail}",
             error_code=str(error.get("code") or "refused"),
-            detail=str(error.get("message") or response.status_code),
+            detail=str(error.get("message") or answer.status_code),
         )
-        refusal.status_code = response.status_code
-    else:
-        answer = data
-    if refusal is not None:
+        refusal.status_code = answer.status_code
+        refusal.evidence = evidence
         raise refusal
-    assert answer is not None
-    _audit_call(session, system, node=node, body=body, outcome="ok")
-    return RemoteAnswer(node, answer)
+    _audit_call(session, system, node=node, body=body, outcome="ok", evidence=evidence)
+    return RemoteAnswer(node, data, answer.body)
+
+
+def _json_object(body: bytes) -> dict[str, Any] | None:
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def record_remote_refusal(
@@ -230,29 +244,40 @@ def record_remote_refusal(
     purpose: str,
     keys: int,
     code: str,
+    evidence: dict[str, str] | None = None,
 ) -> None:
-    """Audit a refused call here too, in a transaction of its own (the call's is undone)."""
+    """Audit a refused call here too, in a transaction of its own (the call's is undone), with
+    the proof of the provider's signed refusal when there is one."""
     system = policy.require_call_remote(subject)
     body = {"resource": resource, "purpose": purpose, "keys": [""] * keys}
-    _audit_call(session, system, node=node, body=body, outcome=code)
+    _audit_call(session, system, node=node, body=body, outcome=code, evidence=evidence)
 
 
 def _audit_call(
-    session: Session, system: DepartmentSystem, *, node: str, body: dict[str, Any], outcome: str
+    session: Session,
+    system: DepartmentSystem,
+    *,
+    node: str,
+    body: dict[str, Any],
+    outcome: str,
+    evidence: dict[str, str] | None,
 ) -> None:
+    details: dict[str, Any] = {
+        "system": system.code,
+        "resource": str(body.get("resource", ""))[:80],
+        "purpose": str(body.get("purpose", ""))[:60],
+        "keys": len(body.get("keys") or []),
+        "outcome": outcome,
+    }
+    if evidence is not None:
+        details["answer"] = evidence
     audit.record(
         session,
         actor=session.get(Account, system.account_id),
         action="federation.data_called",
         target_type="federation_node",
         target_id=node,
-        details={
-            "system": system.code,
-            "resource": str(body.get("resource", ""))[:80],
-            "purpose": str(body.get("purpose", ""))[:60],
-            "keys": len(body.get("keys") or []),
-            "outcome": outcome,
-        },
+        details=details,
     )
 
 

@@ -48,7 +48,7 @@ def link(engine: Engine, client: httpx.Client | None = None) -> str:
             message_type=MESSAGE_TYPE,
             body={},
             client=client,
-        )
+        ).response
     except httpx.HTTPError as exc:
         raise UpstreamRefused("The parent platform cannot be reached.") from exc
     if not response.is_success:

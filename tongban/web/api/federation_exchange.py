@@ -5,19 +5,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tongban.connectors.models import DepartmentSystem
 from tongban.errors import TongbanError
 from tongban.exchange.schemas import GatewayAnswer, GatewayQuery, SharingRequestIn
-from tongban.federation.errors import MessageInvalid
+from tongban.federation.errors import MessageInvalid, RemoteRefused
 from tongban.federation.exchange import service as data_exchange
 from tongban.federation.exchange.service import QUERY_PATH
 from tongban.federation.schemas import REGION_CODE
 from tongban.web.api.exchange import serve_query
 from tongban.web.deps import ApiSubject, SessionDep
-from tongban.web.node_auth import CurrentNode
+from tongban.web.node_auth import CurrentNode, signs_answers
 from tongban.web.system_auth import ExchangeClient
 
 router = APIRouter(tags=["federation"])
@@ -66,14 +66,18 @@ class RemoteQuery(GatewayQuery):
     responses={
         401: {"description": "No valid client-credentials token"},
         403: {"description": "The provider's refusal: no_grant, item_not_granted, ..."},
-        502: {"description": "provider_unavailable: the providing node did not answer"},
+        502: {
+            "description": "provider_unavailable: the providing node did not answer; "
+            "answer_not_authentic: its answer is not signed by it for this call"
+        },
     },
 )
 def call(
     body: RemoteQuery, request: Request, session: SessionDep, system: ExchangeClient
-) -> GatewayAnswer:
+) -> Response:
     """This node's gateway for another node's resource: the call goes on, signed, to the
-    providing node's gateway, which checks the grant and masks; both nodes audit it."""
+    providing node's gateway, which checks the grant and masks and signs its answer; that
+    signature is checked here before the answer is passed on. Both nodes audit the call."""
     try:
         answer = data_exchange.query_remote(
             session,
@@ -98,14 +102,17 @@ def call(
                 purpose=body.purpose,
                 keys=len(body.keys),
                 code=exc.code,
+                evidence=exc.evidence if isinstance(exc, RemoteRefused) else None,
             )
             other.commit()
         raise
-    return GatewayAnswer.model_validate(answer.answer)
+    GatewayAnswer.model_validate(answer.answer)
+    # The provider's signed bytes as they are, so they match the hash audited here.
+    return Response(answer.body, media_type="application/json")
 
 
 @router.post(
-    QUERY_PATH,
+    signs_answers(QUERY_PATH),
     response_model=GatewayAnswer,
     responses={
         401: {"description": "Unknown sender, forged signature, or a time out of range"},
@@ -115,7 +122,7 @@ def call(
 )
 def provide(request: Request, session: SessionDep, signed: CurrentNode) -> GatewayAnswer:
     """A call another node's gateway forwards for one of its systems, run through this node's
-    gateway as that system (its grants, its clearance)."""
+    gateway as that system (its grants, its clearance); the answer goes back signed."""
     accepted = data_exchange.accept_call(session, signed.node, message=signed.message)
     try:
         body = GatewayQuery.model_validate(accepted.body)
