@@ -455,3 +455,28 @@ def test_the_provider_signs_even_its_refusal_of_a_forged_request(
     )
     assert genuine is not None
     assert genuine.envelope.message_type == data_exchange.QUERY + messages.ANSWER
+
+
+def test_a_sign_on_client_secret_the_parent_did_not_sign_is_not_kept(
+    nodes: dict[str, NodeProcess], proxy: Proxy
+) -> None:
+    """The province asks the national node for its sign-on client through a man in the middle
+    who swaps the secret: the answer is refused and nothing is saved; asked again directly, the
+    province gets and keeps a genuine one."""
+    province = nodes[PROVINCE]
+
+    def swap_secret(request: Headers, body: bytes, headers: dict[str, str]) -> tuple[bytes, Any]:
+        data = json.loads(body) | {"client_secret": "chosen-by-the-man-in-the-middle"}
+        return json.dumps(data).encode(), headers
+
+    proxy.alter = swap_secret
+    route(province, NATIONAL, proxy.url)
+    try:
+        refused = province.cli("federation", "sso-link", check=False)
+    finally:
+        route(province, NATIONAL, nodes[NATIONAL].url)
+        proxy.alter, proxy.seen = unchanged, 0
+    assert refused.returncode != 0
+    assert "not signed" in refused.stdout + refused.stderr
+    assert "saved" not in refused.stdout
+    province.cli("federation", "sso-link")  # a genuine secret again, for later tests

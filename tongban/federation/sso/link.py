@@ -4,6 +4,8 @@ parent knows the key from the registry), answered with the client id and a fresh
 
 from __future__ import annotations
 
+import json
+
 import httpx
 from sqlalchemy import Engine
 
@@ -40,7 +42,7 @@ def link(engine: Engine, client: httpx.Client | None = None) -> str:
             raise UpstreamRefused("This node has no parent in the registry to sign in through.")
         sender, recipient, url = local.code, parent.code, parent.url
     try:
-        response = calls.signed_post(
+        sent = calls.signed_post(
             sender=sender,
             recipient=recipient,
             url=url,
@@ -48,12 +50,15 @@ def link(engine: Engine, client: httpx.Client | None = None) -> str:
             message_type=MESSAGE_TYPE,
             body={},
             client=client,
-        ).response
+        )
     except httpx.HTTPError as exc:
         raise UpstreamRefused("The parent platform cannot be reached.") from exc
-    if not response.is_success:
-        raise UpstreamRefused("The parent platform refused: {detail}", detail=response.text[:300])
-    data = response.json()
+    # The answer holds a client secret: believed only if the parent signed it for this request.
+    answer = sent.answer_from(parent)
+    if not answer.is_success:
+        detail = answer.body.decode("utf-8", "replace")[:300]
+        raise UpstreamRefused("The parent platform refused: {detail}", detail=detail)
+    data = json.loads(answer.body)
     with unit_of_work(engine) as session:
         sso_service.save_upstream_client(
             session,

@@ -17,8 +17,9 @@ from tongban.federation.messages import PATH
 from tongban.federation.models import Direction, NodeLevel
 from tongban.federation.schemas import REGION_CODE, NodeRead, SignedRegistry
 from tongban.federation.sso import service as sso_service
+from tongban.federation.sso.link import PATH as SSO_CLIENT_PATH
 from tongban.web.deps import ApiSubject, SessionDep, public
-from tongban.web.node_auth import CurrentNode
+from tongban.web.node_auth import CurrentNode, signs_answers
 
 router = APIRouter(tags=["federation"])
 
@@ -72,7 +73,7 @@ def receive_message(session: SessionDep, signed: CurrentNode) -> dict[str, Any]:
 
 
 @router.post(
-    "/api/v1/federation/sso/client",
+    signs_answers(SSO_CLIENT_PATH),
     responses={
         401: {"description": "Unknown sender, forged signature, or a time out of range"},
         403: {"description": "The sender is not a node directly below this one"},
