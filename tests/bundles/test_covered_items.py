@@ -6,26 +6,38 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from tests.analytics.test_ratings import ONLINE
 from tests.applications.test_roles import page_client
+from tests.bundles.test_bundles import approve, complete
 from tests.bundles.test_departments import _submitted_shop
 from tests.conftest import sign_in
 from tests.identity.factories import load
+from tongban.analytics import service as analytics_service
+from tongban.applications import repository
 from tongban.applications import service as applications_service
+from tongban.db.session import unit_of_work
+from tongban.evaluations import service as evaluations_service
 from tongban.security import service as security_service
 from tongban.security.models import ChangeKind
 
 
 def _samr_number(engine: Engine, client: TestClient) -> str:
-    """The market regulator's application of a submitted shop bundle (registration and food
-    licence)."""
-    _, _, body = _submitted_shop(engine, client)
-    return str(next(a["number"] for a in body["applications"] if a["item_code"] == "SAMR-0003"))
+    return _samr_application(engine, client)[1]
+
+
+def _samr_application(engine: Engine, client: TestClient) -> tuple[dict[str, str], str]:
+    """The applicant's headers and the market regulator's application of a submitted shop
+    bundle (registration and food licence)."""
+    headers, _, body = _submitted_shop(engine, client)
+    number = next(a["number"] for a in body["applications"] if a["item_code"] == "SAMR-0003")
+    return headers, str(number)
 
 
 class TestCaseSearch:
@@ -80,3 +92,56 @@ class TestCaseSearch:
             assert "operator_name" not in after.usable
             row = next(r for r in after.rows if r["number"] == number)
             assert row.get("operator_name") != clear
+
+
+class TestFigures:
+    def test_its_materials_count_under_each_item_asking_for_them(
+        self, engine: Engine, client: TestClient
+    ) -> None:
+        def counts() -> Counter[tuple[str, str]]:
+            with unit_of_work(engine) as session:
+                return Counter(
+                    {
+                        (g.item_code, g.material): sum(g.counts.values())
+                        for g in analytics_service.evidence_grades(session, None)
+                    }
+                )
+
+        before = counts()
+        number = _samr_number(engine, client)
+        added = counts() - before
+        with unit_of_work(engine) as session:
+            application = repository.by_number(session, number)
+            assert application is not None
+            uploaded = Counter(m.requirement_code for m in application.materials)
+            for item in application.items:
+                asked = {r.code for r in item.materials}
+                assert {
+                    code: n for (code_of, code), n in added.items() if code_of == item.code
+                } == {code: n for code, n in uploaded.items() if code in asked}, item.code
+        assert any(code == "SAMR-0003" for code, _ in added)
+
+    def test_its_rating_counts_for_each_item_and_once_for_the_department(
+        self, engine: Engine, client: TestClient
+    ) -> None:
+        def counts() -> dict[str, int]:
+            with unit_of_work(engine) as session:
+                found = evaluations_service.satisfaction(session, None)
+            return {f.code: f.count for f in [*found.departments, *found.items]}
+
+        headers, number = _samr_application(engine, client)
+        approve(engine, "samr_officer", number)
+        complete(engine, "samr_officer", number)
+        before = counts()
+        rated = client.post(
+            f"/api/v1/applications/{number}/evaluation",
+            headers=headers,
+            json={"indicators": dict.fromkeys(ONLINE, 5), "comment": "一次办好"},
+        )
+        assert rated.status_code == 201, rated.text
+        after = counts()
+        assert {k: after[k] - before.get(k, 0) for k in after if after[k] != before.get(k)} == {
+            "SAMR": 1,
+            "SAMR-0001": 1,
+            "SAMR-0003": 1,
+        }

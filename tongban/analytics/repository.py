@@ -16,6 +16,7 @@ from sqlalchemy import (
     func,
     literal,
     select,
+    union_all,
 )
 from sqlalchemy.orm import Session, aliased
 
@@ -156,7 +157,12 @@ def evidence_grades(
     session: Session, department_id: int | None
 ) -> Sequence[tuple[str, str, str, str, int]]:
     """Materials of filed applications counted by item, requirement, required grade and grade:
-    ``(item_code, requirement_code, required_grade, grade, count)``."""
+    ``(item_code, requirement_code, required_grade, grade, count)``. A department
+    application's material counts under each of its items that asks for it."""
+    items = union_all(
+        select(Application.id.label("application_id"), Application.item_id.label("item_id")),
+        select(CoveredItem.application_id, CoveredItem.item_id),
+    ).subquery("case_items")
     stmt = (
         select(
             ServiceItem.code,
@@ -166,7 +172,8 @@ def evidence_grades(
             func.count(Material.id),
         )
         .join(Application, Material.application_id == Application.id)
-        .join(ServiceItem, Application.item_id == ServiceItem.id)
+        .join(items, items.c.application_id == Application.id)
+        .join(ServiceItem, items.c.item_id == ServiceItem.id)
         .join(
             MaterialRequirement,
             and_(
