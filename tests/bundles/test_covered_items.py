@@ -6,8 +6,13 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 from collections import Counter
+from pathlib import Path
+from typing import Any
 
+import pytest
+import yaml
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
@@ -18,10 +23,13 @@ from tests.applications.test_roles import page_client
 from tests.bundles.test_bundles import approve, complete
 from tests.bundles.test_departments import _submitted_shop
 from tests.conftest import sign_in
+from tests.connectors.test_prefill import citizen
 from tests.identity.factories import load
 from tongban.analytics import service as analytics_service
 from tongban.applications import repository
 from tongban.applications import service as applications_service
+from tongban.bundles import service as bundles_service
+from tongban.catalog import service as catalog_service
 from tongban.db.session import unit_of_work
 from tongban.evaluations import service as evaluations_service
 from tongban.security import service as security_service
@@ -145,3 +153,108 @@ class TestFigures:
             "SAMR-0001": 1,
             "SAMR-0003": 1,
         }
+
+
+def _field(name: str, label: str, *, source: str | None = None) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "name": name,
+        "security_label": label,
+        "type": "text",
+        "label_zh": name,
+        "label_en": name,
+    }
+    return spec | ({"source": source} if source else {})
+
+
+def _item(code: str, fields: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "code": code,
+        "department": code.split("-")[0],
+        "name_zh": f"事项{code}",
+        "name_en": f"Item {code}",
+        "audience": "person",
+        "legal_basis_zh": ["测试"],
+        "legal_basis_en": ["Test"],
+        "statutory_days": 5,
+        "promised_days": 2,
+        "fee": "0.00",
+        "online": True,
+        "offline": True,
+        "max_visits": 0,
+        "result_zh": "结果",
+        "result_en": "Result",
+        "fields": fields,
+    }
+
+
+@pytest.fixture(scope="module")
+def pair(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
+    """A department of its own with two items, the second asking for the applicant's ID number
+    and phone (held by the government) besides the name both ask for, and a directory with a
+    bundle of the two (``<department>-PAIR``): the department's code and the directory."""
+    department = "P" + uuid.uuid4().hex[:6].upper()
+    root = tmp_path_factory.mktemp("catalog")
+    (root / "items").mkdir()
+    (root / "departments.yaml").write_text(
+        yaml.safe_dump(
+            [{"code": department, "name_zh": "测试局", "name_en": "Test bureau"}],
+            allow_unicode=True,
+        )
+    )
+    name = _field("operator_name", "internal:identity", source="applicant.name")
+    items = [
+        _item(f"{department}-0001", [_field("shop_name", "public"), name]),
+        _item(
+            f"{department}-0002",
+            [
+                name,
+                _field("operator_id_number", "important:identity", source="applicant.id_number"),
+                _field("operator_phone", "internal:identity", source="applicant.phone"),
+            ],
+        ),
+    ]
+    (root / "items" / "p.yaml").write_text(yaml.safe_dump(items, allow_unicode=True))
+    with unit_of_work(engine) as session:
+        catalog_service.load_catalog(session, None, root)
+    bundles = tmp_path_factory.mktemp("bundles")
+    (bundles / "pair.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "code": f"{department}-PAIR",
+                "name_zh": "两项一次办",
+                "name_en": "Two items at once",
+                "items": [
+                    {"key": "first", "item": f"{department}-0001", "always": True},
+                    {"key": "second", "item": f"{department}-0002", "always": True},
+                ],
+            },
+            allow_unicode=True,
+        )
+    )
+    return department, bundles
+
+
+class TestPrefill:
+    def test_the_fields_of_every_covered_item_are_prefilled(
+        self, engine: Engine, pair: tuple[str, Path], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        department, directory = pair
+        monkeypatch.setattr(bundles_service, "bundles_dir", lambda: directory)
+        person = citizen(engine, "110101199208150023")
+        with unit_of_work(engine) as session:
+            case = bundles_service.start(session, person, code=f"{department}-PAIR", answers={})
+            application = applications_service.get(session, person, case.numbers["second"])
+            assert [i.code for i in application.items] == [
+                f"{department}-0001",
+                f"{department}-0002",
+            ]
+            form = applications_service.disclose(session, person, application).values
+            states = applications_service.prefill_states(application)
+            stored = dict(application.sealed_form)
+        assert form["operator_name"] == person.display_name
+        assert form["operator_id_number"] == "110101199208150023"
+        assert form["operator_phone"] == "13600136000"
+        assert states["operator_id_number"].source == "applicant.id_number"
+        assert states["operator_phone"].verified is True
+        # Sealed at rest as the covered item's label asks.
+        assert set(stored["operator_id_number"]) == {"sealed"}
