@@ -24,6 +24,7 @@ from tests.bundles.test_bundles import approve, complete
 from tests.bundles.test_departments import _submitted_shop
 from tests.conftest import sign_in
 from tests.connectors.test_prefill import citizen
+from tests.fixtures.files import pdf_bytes
 from tests.identity.factories import load
 from tongban.analytics import service as analytics_service
 from tongban.applications import repository
@@ -32,6 +33,7 @@ from tongban.bundles import service as bundles_service
 from tongban.catalog import service as catalog_service
 from tongban.db.session import unit_of_work
 from tongban.evaluations import service as evaluations_service
+from tongban.identity.models import Account
 from tongban.security import service as security_service
 from tongban.security.models import ChangeKind
 
@@ -190,7 +192,8 @@ def _item(code: str, fields: list[dict[str, Any]]) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def pair(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
     """A department of its own with two items, the second asking for the applicant's ID number
-    and phone (held by the government) besides the name both ask for, and a directory with a
+    and phone (held by the government) besides the name both ask for, and for a permit to be
+    checked against the original at a counter; and a directory with a
     bundle of the two (``<department>-PAIR``): the department's code and the directory."""
     department = "P" + uuid.uuid4().hex[:6].upper()
     root = tmp_path_factory.mktemp("catalog")
@@ -202,17 +205,27 @@ def pair(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> tuple[str,
         )
     )
     name = _field("operator_name", "internal:identity", source="applicant.name")
-    items = [
-        _item(f"{department}-0001", [_field("shop_name", "public"), name]),
-        _item(
-            f"{department}-0002",
-            [
-                name,
-                _field("operator_id_number", "important:identity", source="applicant.id_number"),
-                _field("operator_phone", "internal:identity", source="applicant.phone"),
-            ],
-        ),
+    second = _item(
+        f"{department}-0002",
+        [
+            name,
+            _field("operator_id_number", "important:identity", source="applicant.id_number"),
+            _field("operator_phone", "internal:identity", source="applicant.phone"),
+        ],
+    )
+    second["materials"] = [
+        {
+            "code": "premises_permit",
+            "name_zh": "场所许可证",
+            "name_en": "Premises permit",
+            "form": "original",
+            "required": False,
+            "types": ["pdf"],
+            "max_mb": 5,
+            "required_grade": "B",
+        }
     ]
+    items = [_item(f"{department}-0001", [_field("shop_name", "public"), name]), second]
     (root / "items" / "p.yaml").write_text(yaml.safe_dump(items, allow_unicode=True))
     with unit_of_work(engine) as session:
         catalog_service.load_catalog(session, None, root)
@@ -234,16 +247,29 @@ def pair(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> tuple[str,
     return department, bundles
 
 
+PERSON_ID = "110101199208150023"
+
+
+def _start_pair(
+    engine: Engine, pair: tuple[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> tuple[Account, int]:
+    """The pair bundle started by a citizen with a verified identity: they and the case id."""
+    department, directory = pair
+    monkeypatch.setattr(bundles_service, "bundles_dir", lambda: directory)
+    person = citizen(engine, PERSON_ID)
+    with unit_of_work(engine) as session:
+        case = bundles_service.start(session, person, code=f"{department}-PAIR", answers={})
+        return person, case.id
+
+
 class TestPrefill:
     def test_the_fields_of_every_covered_item_are_prefilled(
         self, engine: Engine, pair: tuple[str, Path], monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        department, directory = pair
-        monkeypatch.setattr(bundles_service, "bundles_dir", lambda: directory)
-        person = citizen(engine, "110101199208150023")
+        department, _ = pair
+        person, case_id = _start_pair(engine, pair, monkeypatch)
         with unit_of_work(engine) as session:
-            case = bundles_service.start(session, person, code=f"{department}-PAIR", answers={})
-            application = applications_service.get(session, person, case.numbers["second"])
+            (application,) = applications_service.bundle_applications(session, person, case_id)
             assert [i.code for i in application.items] == [
                 f"{department}-0001",
                 f"{department}-0002",
@@ -252,9 +278,49 @@ class TestPrefill:
             states = applications_service.prefill_states(application)
             stored = dict(application.sealed_form)
         assert form["operator_name"] == person.display_name
-        assert form["operator_id_number"] == "110101199208150023"
+        assert form["operator_id_number"] == PERSON_ID
         assert form["operator_phone"] == "13600136000"
         assert states["operator_id_number"].source == "applicant.id_number"
         assert states["operator_phone"].verified is True
         # Sealed at rest as the covered item's label asks.
         assert set(stored["operator_id_number"]) == {"sealed"}
+
+
+class TestCounter:
+    def test_originals_to_check_name_every_item_of_the_application(
+        self,
+        engine: Engine,
+        client: TestClient,
+        app: FastAPI,
+        pair: tuple[str, Path],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        department, _ = pair
+        person, case_id = _start_pair(engine, pair, monkeypatch)
+        with unit_of_work(engine) as session:
+            bundles_service.add_material(
+                session,
+                person,
+                case_id,
+                requirement_code="premises_permit",
+                filename="permit.pdf",
+                stream=io.BytesIO(pdf_bytes()),
+            )
+            (application,) = applications_service.bundle_applications(session, person, case_id)
+            number = application.number
+        waiting = client.get(
+            f"/api/v1/counter/people/{PERSON_ID}/originals",
+            headers=sign_in(client, "counter_clerk"),
+        )
+        assert waiting.status_code == 200, waiting.text
+        (row,) = [w for w in waiting.json() if w["number"] == number]
+        assert (row["item_code"], row["covered_item_codes"]) == (
+            f"{department}-0001",
+            [f"{department}-0002"],
+        )
+        page = page_client(app, "counter_clerk").get(
+            "/counter", params={"id_number": PERSON_ID, "lang": "zh_CN"}
+        )
+        assert page.status_code == 200
+        listed = page.text.split(f'data-testid="original-{row["material_id"]}"')[1]
+        assert f"事项{department}-0001、事项{department}-0002" in listed.split("</li>")[0]
