@@ -1,6 +1,7 @@
 """A department application covers several items of a bundle; wherever one item is asked about,
 the application counts for each item it covers, not only for the first: the case search and its
-export, and the once-only prefill when the bundle starts."""
+export, the evidence grades and ratings per item, the once-only prefill when the bundle starts,
+and the counter's list of originals to check."""
 
 from __future__ import annotations
 
@@ -22,6 +23,9 @@ from tests.analytics.test_ratings import ONLINE
 from tests.applications.test_roles import page_client
 from tests.bundles.test_bundles import approve, complete
 from tests.bundles.test_departments import _submitted_shop
+from tests.catalog.conftest import department as catalog_department
+from tests.catalog.conftest import item as catalog_item
+from tests.catalog.conftest import write_catalog
 from tests.conftest import sign_in
 from tests.connectors.test_prefill import citizen
 from tests.fixtures.files import pdf_bytes
@@ -168,65 +172,52 @@ def _field(name: str, label: str, *, source: str | None = None) -> dict[str, Any
     return spec | ({"source": source} if source else {})
 
 
-def _item(code: str, fields: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "code": code,
-        "department": code.split("-")[0],
-        "name_zh": f"事项{code}",
-        "name_en": f"Item {code}",
-        "audience": "person",
-        "legal_basis_zh": ["测试"],
-        "legal_basis_en": ["Test"],
-        "statutory_days": 5,
-        "promised_days": 2,
-        "fee": "0.00",
-        "online": True,
-        "offline": True,
-        "max_visits": 0,
-        "result_zh": "结果",
-        "result_en": "Result",
-        "fields": fields,
-    }
+def _item(code: str, fields: list[dict[str, Any]], **changes: Any) -> dict[str, Any]:
+    return catalog_item(
+        code,
+        department=code.split("-")[0],
+        name_zh=f"事项{code}",
+        name_en=f"Item {code}",
+        fields=fields,
+        **changes,
+    )
 
 
 @pytest.fixture(scope="module")
 def pair(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
     """A department of its own with two items, the second asking for the applicant's ID number
     and phone (held by the government) besides the name both ask for, and for a permit to be
-    checked against the original at a counter; and a directory with a
-    bundle of the two (``<department>-PAIR``): the department's code and the directory."""
+    checked against the original at a counter; and a directory with a bundle of the two
+    (``<department>-PAIR``): the department's code and the directory."""
     department = "P" + uuid.uuid4().hex[:6].upper()
-    root = tmp_path_factory.mktemp("catalog")
-    (root / "items").mkdir()
-    (root / "departments.yaml").write_text(
-        yaml.safe_dump(
-            [{"code": department, "name_zh": "测试局", "name_en": "Test bureau"}],
-            allow_unicode=True,
-        )
-    )
     name = _field("operator_name", "internal:identity", source="applicant.name")
-    second = _item(
-        f"{department}-0002",
-        [
-            name,
-            _field("operator_id_number", "important:identity", source="applicant.id_number"),
-            _field("operator_phone", "internal:identity", source="applicant.phone"),
-        ],
-    )
-    second["materials"] = [
-        {
-            "code": "premises_permit",
-            "name_zh": "场所许可证",
-            "name_en": "Premises permit",
-            "form": "original",
-            "required": False,
-            "types": ["pdf"],
-            "max_mb": 5,
-            "required_grade": "B",
-        }
+    permit = {
+        "code": "premises_permit",
+        "name_zh": "场所许可证",
+        "name_en": "Premises permit",
+        "form": "original",
+        "required": False,
+        "types": ["pdf"],
+        "max_mb": 5,
+        "required_grade": "B",
+    }
+    items = [
+        _item(f"{department}-0001", [_field("shop_name", "public"), name], materials=[]),
+        _item(
+            f"{department}-0002",
+            [
+                name,
+                _field("operator_id_number", "important:identity", source="applicant.id_number"),
+                _field("operator_phone", "internal:identity", source="applicant.phone"),
+            ],
+            materials=[permit],
+        ),
     ]
-    items = [_item(f"{department}-0001", [_field("shop_name", "public"), name]), second]
-    (root / "items" / "p.yaml").write_text(yaml.safe_dump(items, allow_unicode=True))
+    root = write_catalog(
+        tmp_path_factory.mktemp("catalog"),
+        departments=[catalog_department(code=department)],
+        items={"p.yaml": items},
+    )
     with unit_of_work(engine) as session:
         catalog_service.load_catalog(session, None, root)
     bundles = tmp_path_factory.mktemp("bundles")
