@@ -13,7 +13,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Page, expect, sync_playwright
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from tests.conftest import PASSWORD, totp_now
 from tests.fixtures.db import fresh_database
@@ -21,6 +22,8 @@ from tests.fixtures.live import serve
 from tests.web.conftest import ARTIFACTS, CHROMIUM_ARGS, TIMEOUT_MS
 from tongban import demo
 from tongban.analytics import service
+from tongban.applications.models import Application, CoveredItem
+from tongban.catalog import service as catalog_service
 from tongban.db.session import unit_of_work
 from tongban.web.app import create_app
 
@@ -37,7 +40,21 @@ def analytics_engine(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -
         with unit_of_work(engine) as session:
             demo.load(session)
             service.generate_demo_cases(session, None, cases=CASES, seed=SEED, end=END)
+            cover(session, "SAMR-0001", "SAMR-0003")
         yield engine
+
+
+def cover(session: Session, first: str, other: str) -> None:
+    """Make every third generated case of ``first`` a bundle's department application that
+    covers ``other`` too (the shop bundle's registration and food licence)."""
+    own, covered = (catalog_service.get_item(session, None, code) for code in (first, other))
+    ids = session.scalars(
+        select(Application.id).where(Application.item_id == own.id).order_by(Application.id)
+    ).all()
+    session.add_all(
+        CoveredItem(application_id=i, item_id=covered.id, item_version=covered.version, position=0)
+        for i in ids[::3]
+    )
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from tongban.applications.models import Application, StatusChange
+from tongban.applications.models import Application, CoveredItem, StatusChange
 from tongban.applications.states import Action, Status
 from tongban.catalog.models import Department, ServiceItem
 from tongban.identity.models import Account, AccountKind
@@ -22,9 +22,13 @@ OPEN = {Status.SUBMITTED, Status.ACCEPTED, Status.IN_REVIEW, Status.APPROVED}
 class Case:
     number: str
     item: str
+    # Its own item first, then those it covers (a bundle's department application).
+    items: list[str]
     department: str
     channel: str
     changes: list[StatusChange]
+    # The longest of its items' promises: the one the case is held to.
+    promised_days: int
     promised_due_on: date | None
     statutory_due_on: date | None
 
@@ -59,9 +63,13 @@ class Case:
 
 def load_cases(engine: Engine) -> list[Case]:
     with Session(engine) as session:
-        items = {i.id: i.code for i in session.scalars(select(ServiceItem))}
+        catalog = {i.id: i for i in session.scalars(select(ServiceItem))}
+        items = {i.id: i.code for i in catalog.values()}
         departments = {d.id: d.code for d in session.scalars(select(Department))}
         kinds = {a.id: a.kind for a in session.scalars(select(Account))}
+        covered: dict[int, list[int]] = {}
+        for row in session.scalars(select(CoveredItem).order_by(CoveredItem.position)):
+            covered.setdefault(row.application_id, []).append(row.item_id)
         changes: dict[int, list[StatusChange]] = {}
         for change in session.scalars(select(StatusChange).order_by(StatusChange.id)):
             changes.setdefault(change.application_id, []).append(change)
@@ -69,6 +77,10 @@ def load_cases(engine: Engine) -> list[Case]:
             Case(
                 number=a.number,
                 item=items[a.item_id],
+                items=[items[i] for i in (a.item_id, *covered.get(a.id, []))],
+                promised_days=max(
+                    catalog[i].promised_days for i in (a.item_id, *covered.get(a.id, []))
+                ),
                 department=departments[a.department_id],
                 channel="online"
                 if kinds[changes[a.id][0].actor_id] is AccountKind.APPLICANT

@@ -149,6 +149,61 @@ class TestFiguresMatchTheRows:
             assert row["spells"] == len(spells)
             assert row["median_hours"] == pytest.approx(median(spells))
 
+    def test_demand_by_item_counts_a_department_application_under_each_item(
+        self, analytics_engine: Engine, exported: Path, cases: list[Case], source: str
+    ) -> None:
+        result = figure(analytics_engine, "demand", source, exported, by="item")
+        expected = Counter(
+            (c.submitted_on.replace(day=1), item)
+            for c in submitted(cases)
+            if c.submitted_on
+            for item in c.items
+        )
+        assert {(r["period"], r["key"]): r["submitted"] for r in result.records()} == expected
+        assert expected[max(k for k in expected if k[1] == "SAMR-0003")] > 0
+
+    def test_processing_time_by_item_counts_each_covered_item(
+        self, analytics_engine: Engine, exported: Path, cases: list[Case], source: str
+    ) -> None:
+        result = {
+            r["key"]: r
+            for r in figure(
+                analytics_engine, "processing_time", source, exported, by="item"
+            ).records()
+        }
+        decided: dict[str, list[Case]] = {}
+        for case in submitted(cases):
+            for item in case.items:
+                if case.processing_days is not None:
+                    decided.setdefault(item, []).append(case)
+        assert set(result) == set(decided)
+        for item, group in decided.items():
+            days = [c.processing_days for c in group if c.processing_days is not None]
+            assert result[item]["decided"] == len(group)
+            assert result[item]["median_days"] == pytest.approx(median(days))
+            # A department application is held to the longest promise of its items.
+            assert result[item]["promised_days_max"] == max(c.promised_days for c in group)
+        assert result["SAMR-0001"]["promised_days_max"] > result["SAMR-0001"]["promised_days_min"]
+
+    def test_time_in_state_by_item_counts_each_covered_item(
+        self, analytics_engine: Engine, exported: Path, cases: list[Case], source: str
+    ) -> None:
+        rows = figure(analytics_engine, "time_in_state", source, exported, by="item").records()
+        spells: Counter[tuple[str, str]] = Counter()
+        for case in submitted(cases):
+            for change, _ in zip(case.changes, case.changes[1:], strict=False):
+                if change.to_status != "draft":
+                    spells.update((item, change.to_status.value) for item in case.items)
+        assert {(r["key"], r["state"]): r["spells"] for r in rows} == spells
+
+    def test_one_item_takes_the_department_applications_covering_it(
+        self, analytics_engine: Engine, exported: Path, cases: list[Case], source: str
+    ) -> None:
+        result = figure(analytics_engine, "summary", source, exported, item="SAMR-0003", by="item")
+        expected = [c for c in submitted(cases) if "SAMR-0003" in c.items]
+        assert any(c.item == "SAMR-0001" for c in expected)
+        assert result.records()[0]["submitted"] == len(expected)
+
     def test_filters_narrow_the_cases(
         self, analytics_engine: Engine, exported: Path, cases: list[Case], source: str
     ) -> None:

@@ -85,6 +85,7 @@ def events_of(cases: list[tuple[str, datetime, float, int]]) -> queries.Backend:
                     number,
                     f"N{number}",
                     f"{department}-0001",
+                    None,  # covering no other item
                     department,
                     "online",
                     action,

@@ -67,6 +67,7 @@ _CASE_ROWS = """case_rows AS (
   SELECT application_id,
     min(number) AS number,
     min(item_code) AS item_code,
+    min(covered_codes) AS covered_codes,
     min(department_code) AS department_code,
     min(channel) AS channel,
     min(at_local) FILTER (WHERE action = 'submit') AS submitted_local,
@@ -89,11 +90,21 @@ _CASES = """cases AS (
   FROM case_rows r JOIN events e ON e.event_id = r.last_event_id
 )"""
 
+# Each item a case is for: its own and, for a department application, the others it covers.
+_CASE_ITEMS = """case_items AS (
+  SELECT application_id, item_code FROM case_rows
+  UNION ALL
+  SELECT application_id, unnest(string_to_array(covered_codes, ',')) AS item_code
+  FROM case_rows WHERE covered_codes IS NOT NULL
+)"""
+
+# By item (or for one item) a case is scoped once per item it is for, so it counts under each.
 _SCOPED = """scoped AS (
-  SELECT c.*, c.{key} AS key
-  FROM cases c
+  SELECT c.*, {key} AS key
+  FROM cases c{join}
   WHERE c.submitted_local IS NOT NULL{conditions}
 )"""
+_ITEM_JOIN = "\n  JOIN case_items ci ON ci.application_id = c.application_id"
 
 _DECIDED = """decided AS (
   SELECT *,
@@ -218,6 +229,7 @@ AT_RISK = Figure(
 FROM scoped
 WHERE status IN {open} AND promised_due_on IS NOT NULL AND promised_due_on <= :horizon
 ORDER BY promised_due_on, number""",
+    keyed=False,
 )
 WEEKLY = Figure(
     "weekly",
@@ -235,7 +247,11 @@ GROUP BY 1, 2 ORDER BY 1, 2""",
 
 # Relations that do not depend on the filters, with the CTEs that compute them: a backend may
 # hold them ready as tables (``Backend.held``), and the figures then read those instead.
-PREPARED: dict[str, tuple[str, ...]] = {"cases": (_CASE_ROWS, _CASES), "steps": (_STEPS,)}
+PREPARED: dict[str, tuple[str, ...]] = {
+    "cases": (_CASE_ROWS, _CASES),
+    "case_items": (_CASE_ROWS, _CASE_ITEMS),
+    "steps": (_STEPS,),
+}
 
 
 def _cte_name(cte: str) -> str:
@@ -257,26 +273,36 @@ def sql_for(
     SELECT, and its parameters."""
     conditions = ""
     params: dict[str, Any] = {"today": filters.today, **(extra or {})}
+    # A figure that is not grouped counts each case once, whatever the grouping asked for.
+    by_item = figure.keyed and filters.by == "item"
     for column, value in (
-        ("department_code", filters.department),
-        ("item_code", filters.item),
-        ("channel", filters.channel),
+        ("c.department_code", filters.department),
+        ("ci.item_code", filters.item),
+        ("c.channel", filters.channel),
     ):
         if value is not None:
-            conditions += f" AND c.{column} = :{column}"
-            params[column] = value
+            name = column.split(".")[1]
+            conditions += f" AND {column} = :{name}"
+            params[name] = value
     if filters.start is not None:
         conditions += " AND c.submitted_local >= :start"
         params["start"] = filters.start
     if filters.end is not None:
         conditions += " AND c.submitted_local < :end"
         params["end"] = filters.end
-    skipped = {_cte_name(cte) for name in held for cte in PREPARED[name]}
-    ctes = [
-        cte.format(key=KEYS[filters.by], conditions=conditions) if cte is _SCOPED else cte
+    join = by_item or filters.item is not None
+    scoped = _SCOPED.format(
+        key="ci.item_code" if by_item else f"c.{KEYS[filters.by]}",
+        join=_ITEM_JOIN if join else "",
+        conditions=conditions,
+    )
+    needed = [
+        part
         for cte in figure.ctes
-        if _cte_name(cte) not in skipped
+        for part in ((_CASE_ITEMS, cte) if join and cte is _SCOPED else (cte,))
     ]
+    skipped = {_cte_name(cte) for name in held for cte in PREPARED[name]}
+    ctes = [scoped if cte is _SCOPED else cte for cte in needed if _cte_name(cte) not in skipped]
     body = figure.body.format(period=filters.period, open=_OPEN)
     sql = ",\n".join(ctes) + "\n" + body
     used = set(re.findall(r"(?<![:\w]):(\w+)", sql))

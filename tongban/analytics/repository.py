@@ -6,10 +6,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Select, and_, case, func, literal, select
+from sqlalchemy import (
+    Case,
+    Select,
+    SQLColumnExpression,
+    Subquery,
+    and_,
+    case,
+    func,
+    literal,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session, aliased
 
-from tongban.applications.models import Application, Material, StatusChange
+from tongban.applications.models import Application, CoveredItem, Material, StatusChange
 from tongban.applications.states import Status
 from tongban.catalog.models import Department, MaterialRequirement, ServiceItem
 from tongban.identity.models import Account, AccountKind
@@ -18,20 +29,41 @@ ONLINE = "online"
 COUNTER = "counter"
 
 
+def _covered() -> Subquery:
+    """Per application that covers more items than its own (a bundle's department
+    application): their codes, comma-separated, and the longest time limits among them."""
+    item = aliased(ServiceItem)
+    return (
+        select(
+            CoveredItem.application_id.label("application_id"),
+            func.aggregate_strings(item.code, ",").label("codes"),
+            func.max(item.promised_days).label("promised_days"),
+            func.max(item.statutory_days).label("statutory_days"),
+        )
+        .join(item, item.id == CoveredItem.item_id)
+        .group_by(CoveredItem.application_id)
+        .subquery("covered")
+    )
+
+
 def application_events() -> Select[tuple[object, ...]]:
     """Every status change with what the figures need of its case, ordered by ``event_id``.
 
     The channel is the application's: a case opened by an official (at a counter window) is a
     counter case, one opened by the applicant an online case. Item and department are codes; the
-    pages look names up in the catalog, so a renamed item keeps its history.
+    pages look names up in the catalog, so a renamed item keeps its history. A department
+    application also names the other items it covers (``covered_codes``, None for most cases),
+    and its time limits are the longest of its items', as the case was held to them.
     """
     opened = aliased(StatusChange)
+    covered = _covered()
     return (
         select(
             StatusChange.id.label("event_id"),
             StatusChange.application_id.label("application_id"),
             Application.number.label("number"),
             ServiceItem.code.label("item_code"),
+            covered.c.codes.label("covered_codes"),
             Department.code.label("department_code"),
             case(
                 (Account.kind == AccountKind.APPLICANT, literal(ONLINE)), else_=literal(COUNTER)
@@ -41,13 +73,14 @@ def application_events() -> Select[tuple[object, ...]]:
             StatusChange.to_status.label("to_status"),
             StatusChange.at.label("at"),
             StatusChange.reason.label("reason"),
-            ServiceItem.promised_days.label("promised_days"),
-            ServiceItem.statutory_days.label("statutory_days"),
+            _longest(ServiceItem.promised_days, covered.c.promised_days).label("promised_days"),
+            _longest(ServiceItem.statutory_days, covered.c.statutory_days).label("statutory_days"),
             Application.promised_due_on.label("promised_due_on"),
             Application.statutory_due_on.label("statutory_due_on"),
         )
         .join(Application, Application.id == StatusChange.application_id)
         .join(ServiceItem, ServiceItem.id == Application.item_id)
+        .outerjoin(covered, covered.c.application_id == Application.id)
         .join(Department, Department.id == Application.department_id)
         .join(
             opened,
@@ -56,6 +89,11 @@ def application_events() -> Select[tuple[object, ...]]:
         .join(Account, Account.id == opened.actor_id)
         .order_by(StatusChange.id)
     )
+
+
+def _longest(own: SQLColumnExpression[int], covered: SQLColumnExpression[int]) -> Case[int]:
+    # No GREATEST in SQLite; a case without covered items compares with NULL and keeps its own.
+    return case((covered > own, covered), else_=own)
 
 
 def events_between(
@@ -119,7 +157,12 @@ def evidence_grades(
     session: Session, department_id: int | None
 ) -> Sequence[tuple[str, str, str, str, int]]:
     """Materials of filed applications counted by item, requirement, required grade and grade:
-    ``(item_code, requirement_code, required_grade, grade, count)``."""
+    ``(item_code, requirement_code, required_grade, grade, count)``. A department
+    application's material counts under each of its items that asks for it."""
+    items = union_all(
+        select(Application.id.label("application_id"), Application.item_id.label("item_id")),
+        select(CoveredItem.application_id, CoveredItem.item_id),
+    ).subquery("case_items")
     stmt = (
         select(
             ServiceItem.code,
@@ -129,7 +172,8 @@ def evidence_grades(
             func.count(Material.id),
         )
         .join(Application, Material.application_id == Application.id)
-        .join(ServiceItem, Application.item_id == ServiceItem.id)
+        .join(items, items.c.application_id == Application.id)
+        .join(ServiceItem, items.c.item_id == ServiceItem.id)
         .join(
             MaterialRequirement,
             and_(

@@ -69,6 +69,8 @@ APPLICATION_EVENTS = EventSource(
             ("application_id", pa.int64()),
             ("number", pa.string()),
             ("item_code", pa.string()),
+            # The other items a department application covers, comma-separated (else None).
+            ("covered_codes", pa.string()),
             ("department_code", pa.string()),
             ("channel", pa.string()),
             ("action", pa.string()),

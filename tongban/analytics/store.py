@@ -95,8 +95,12 @@ def _load(folder: Path, key: FileSet) -> duckdb.DuckDBPyConnection:
     connection = duckdb.connect()
     files = [str(folder / APPLICATION_EVENTS.name / name) for name, _, _ in key]
     connection.execute(
-        "CREATE TABLE events AS SELECT * FROM read_parquet($files)", {"files": files}
+        "CREATE TABLE events AS SELECT * FROM read_parquet($files, union_by_name = true)",
+        {"files": files},
     )
+    # Parts exported before department applications named their covered items lack the
+    # column: those cases read as covering none.
+    connection.execute("ALTER TABLE events ADD COLUMN IF NOT EXISTS covered_codes VARCHAR")
     for name in queries.PREPARED:
         connection.execute(f"CREATE TABLE {name} AS {queries.prepared_sql(name)}")
     return connection

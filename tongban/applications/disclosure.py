@@ -36,7 +36,8 @@ SEALED = "sealed"
 # Shown in a list in place of a stored value that failed its integrity check.
 UNREADABLE = "⚠"
 # Columns every case listing shows beside the form: labelled like any field, at the bottom.
-CASE_COLUMNS = ("number", "status", "submitted_at")
+# ``items``: the codes of the items the case is for (a department application covers several).
+CASE_COLUMNS = ("number", "items", "status", "submitted_at")
 
 
 @dataclass(frozen=True)
@@ -100,9 +101,32 @@ def case_schema(session: Session, application: Application) -> FormSchema:
     join of their labels, so it is never protected less than any one item asks."""
     if not application.covered:
         return form_schema(session, application.item)
+    return _joined(session, application.items)
+
+
+def listing_schema(
+    session: Session, item: ServiceItem, applications: Sequence[Application]
+) -> FormSchema:
+    """One item's form as a listing of its cases reads it: a field that a listed case shares
+    with another item it covers carries the join of their labels, as on the case page, so no
+    listing shows it less protected."""
+    own = form_schema(session, item)
+    others = {i.id: i for a in applications for i in a.items if i.id != item.id}
+    if not others:
+        return own
+    return _joined(session, [item, *others.values()], only={name for name, _ in own.fields})
+
+
+def _joined(
+    session: Session, items: Sequence[ServiceItem], only: set[str] | None = None
+) -> FormSchema:
+    """The fields of ``items`` (those named in ``only``), each once, labelled with the join of
+    the labels the items give it."""
     fields: dict[str, tuple[Label, str]] = {}
-    for item in application.items:
+    for item in items:
         for name, field in form_schema(session, item).fields:
+            if only is not None and name not in only:
+                continue
             earlier = fields.get(name)
             label = field.label if earlier is None else join(earlier[0], field.label)
             fields[name] = (label, field.semantic)
@@ -192,8 +216,11 @@ class CaseReading:
         return [name for name, _ in self.schema.fields if name in self.plan.readable]
 
 
-def case_reading(session: Session, reader: Account, item: ServiceItem) -> CaseReading:
-    schema = form_schema(session, item).with_case_columns()
+def case_reading(
+    session: Session, reader: Account, item: ServiceItem, applications: Sequence[Application]
+) -> CaseReading:
+    """How ``reader`` reads ``applications``, the cases of ``item`` a search lists."""
+    schema = listing_schema(session, item, applications).with_case_columns()
     clearance = access.clearance_for(session, reader)
     return CaseReading(schema, clearance, mac.plan(clearance, schema, masker=deployment.masker()))
 
@@ -217,6 +244,7 @@ def disclose_many(
     records = [
         {
             "number": a.number,
+            "items": ", ".join(i.code for i in a.items),
             "status": a.status.value,
             "submitted_at": a.submitted_at,
             **{

@@ -1,12 +1,14 @@
 """Once-only: fill in what the government already holds, and say where it came from.
 
 A field whose catalog ``source`` names the signed-in person's verified identity or a department
-system's lookup is filled when the application starts. The value is remembered with its source;
-the field counts as verified only while the applicant leaves it unchanged.
+system's lookup is filled when the application starts, and when it comes to cover more items (a
+bundle's department application: the fields those add). The value is remembered with its
+source; the field counts as verified only while the applicant leaves it unchanged.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -64,12 +66,13 @@ def gather(
 def keep_labelled(
     session: Session,
     actor: Account,
-    item_code: str,
+    item_codes: Mapping[str, str],
     found: dict[str, Any],
     field_labels: dict[str, Label],
 ) -> dict[str, Any]:
     """``found`` less the values whose source is labelled above the field they would fill (no
-    write down): each refusal is audited, and the applicant fills that field in themselves."""
+    write down): each refusal is audited (the field named with its item, ``item_codes``), and
+    the applicant fills that field in themselves."""
     elements = master_data.element_labels(session)
     kept: dict[str, Any] = {}
     for name, entry in found.items():
@@ -81,7 +84,7 @@ def keep_labelled(
                 actor,
                 sources=sources,
                 target=field_labels[name],
-                place=f"form field {item_code}.{name}",
+                place=f"form field {item_codes[name]}.{name}",
             )
         except WriteDownRefused:
             continue

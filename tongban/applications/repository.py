@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import date
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from tongban.applications.models import Application, CoveredItem
@@ -59,10 +59,11 @@ def of_department(
 
 def of_item(session: Session, department_id: int, item_id: int) -> Sequence[Application]:
     """Every case of one item in a department that was ever submitted (drafts are the
-    applicant's alone)."""
+    applicant's alone): its own cases and the department applications that cover it."""
+    covering = select(CoveredItem.application_id).where(CoveredItem.item_id == item_id)
     stmt = _applications().where(
         Application.department_id == department_id,
-        Application.item_id == item_id,
+        or_(Application.item_id == item_id, Application.id.in_(covering)),
         Application.status != Status.DRAFT,
     )
     return session.execute(stmt.order_by(Application.submitted_at, Application.id)).scalars().all()

@@ -8,6 +8,7 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from tongban.applications.models import CoveredItem
 from tongban.evaluations.models import Evaluation, Rectification, RectificationStatus
 
 
@@ -52,12 +53,26 @@ def overdue(session: Session, today: date) -> Sequence[Rectification]:
     return session.execute(stmt.order_by(Rectification.id)).scalars().all()
 
 
-def level_counts(session: Session) -> list[tuple[int, int, int, int]]:
-    """(department id, item id, level, count) over all evaluations."""
-    stmt = select(
-        Evaluation.department_id, Evaluation.item_id, Evaluation.level, func.count()
-    ).group_by(Evaluation.department_id, Evaluation.item_id, Evaluation.level)
-    return [(d, i, lvl, n) for d, i, lvl, n in session.execute(stmt)]
+def department_level_counts(session: Session) -> list[tuple[int, int, int]]:
+    """(department id, level, count) over all evaluations."""
+    stmt = select(Evaluation.department_id, Evaluation.level, func.count()).group_by(
+        Evaluation.department_id, Evaluation.level
+    )
+    return [(d, lvl, n) for d, lvl, n in session.execute(stmt)]
+
+
+def item_level_counts(session: Session) -> list[tuple[int, int, int]]:
+    """(item id, level, count) over all evaluations: the rating of a department application
+    counts for each item it covers (an item may come twice, its own cases' and the covered)."""
+    own = select(Evaluation.item_id, Evaluation.level, func.count()).group_by(
+        Evaluation.item_id, Evaluation.level
+    )
+    covered = (
+        select(CoveredItem.item_id, Evaluation.level, func.count())
+        .join(CoveredItem, CoveredItem.application_id == Evaluation.application_id)
+        .group_by(CoveredItem.item_id, Evaluation.level)
+    )
+    return [(i, lvl, n) for stmt in (own, covered) for i, lvl, n in session.execute(stmt)]
 
 
 def rectification_counts(session: Session) -> list[tuple[int, str, int, int]]:

@@ -424,19 +424,22 @@ class Satisfaction:
 
 
 def satisfaction(session: Session, subject: Account | None) -> Satisfaction:
-    """Ratings per department and per item: how many, the average level, the share satisfied."""
+    """Ratings per department and per item: how many, the average level, the share satisfied.
+    A department application's rating counts once for its department, and for each item it
+    covers."""
     policy.require_view_figures(subject)
     departments = {d.id: d for d in catalog_service.list_departments(session, subject)}
     items = {i.id: i for i in catalog_service.search(session, subject)}
     by_department: dict[int, Figures] = {}
     by_item: dict[int, Figures] = defaultdict(lambda: Figures("", "", ""))
-    for department_id, item_id, level, count in repository.level_counts(session):
+    for department_id, level, count in repository.department_level_counts(session):
         department = departments.get(department_id)
-        item = items.get(item_id)
         if department is not None:
             by_department.setdefault(
                 department_id, Figures(department.code, department.name_zh, department.name_en)
             ).add(level, count)
+    for item_id, level, count in repository.item_level_counts(session):
+        item = items.get(item_id)
         if item is not None:
             if item_id not in by_item:
                 by_item[item_id] = Figures(item.code, item.name_zh, item.name_en)

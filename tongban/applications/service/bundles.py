@@ -1,7 +1,8 @@
 """A department's application within an applicant's bundle case (``tongban.bundles``): a draft is
-linked to the bundle, covering the department's other items of it and waiting for the
-applications it depends on (``transitions`` submits it once they are approved), and the
-applicant lists a bundle's applications."""
+linked to the bundle, covering the department's other items of it (their fields prefilled
+once-only like the first item's) and waiting for the applications it depends on
+(``transitions`` submits it once they are approved), and the applicant lists a bundle's
+applications."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
-from tongban.applications import policy, repository
+from tongban.applications import disclosure, policy, repository
 from tongban.applications.models import Application, CoveredItem
-from tongban.applications.service._common import _audit, _load, _require_editable
+from tongban.applications.service._common import _audit, _load, _prefill, _require_editable
 from tongban.catalog import service as catalog_service
 from tongban.errors import InvalidInput
 from tongban.identity.models import Account
@@ -32,6 +33,7 @@ def link_to_bundle(
     application = _load(session, number)
     editor = policy.require_edit(subject, application)
     _require_editable(application)
+    asked = {spec.name for spec in disclosure.case_fields(application)}
     for code in covering:
         item = catalog_service.get_item(session, subject, code)
         policy.require_apply(subject, item)
@@ -46,6 +48,9 @@ def link_to_bundle(
         application.covered.append(
             CoveredItem(item=item, item_version=item.version, position=len(application.covered))
         )
+    if covering:
+        # Only an applicant covers items (``require_apply``): the editor is the applicant.
+        _fill_in_covered(session, application, editor, asked)
     application.bundle_case_id = bundle_case_id
     application.waiting_for = list(waiting_for)
     session.flush()
@@ -59,6 +64,22 @@ def link_to_bundle(
         covering=list(covering),
     )
     return _load(session, number)
+
+
+def _fill_in_covered(
+    session: Session, application: Application, applicant: Account, asked: set[str]
+) -> None:
+    """Once-only for the fields the covered items add to the form (those not in ``asked``);
+    the form and what was prefilled are sealed again, as the labels of all the items require
+    (a field several share carries the join of their labels)."""
+    schema = disclosure.case_schema(session, application)
+    form = disclosure.unseal(application.number, application.sealed_form)
+    known = disclosure.unseal_prefill(application.number, application.prefill)
+    known.update(
+        _prefill(session, applicant, applicant, application.items, schema, form, skip=asked)
+    )
+    application.sealed_form = disclosure.seal(schema, application.number, form)
+    application.prefill = disclosure.seal_prefill(schema, application.number, known)
 
 
 def bundle_applications(

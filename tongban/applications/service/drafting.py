@@ -11,13 +11,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from tongban.applications import coverage, disclosure, forms, policy, prefill
+from tongban.applications import coverage, disclosure, forms, policy
 from tongban.applications.disclosure import case_fields, field_specs
 from tongban.applications.models import Application
 from tongban.applications.service._common import (
     _audit,
     _load,
     _new_number,
+    _prefill,
     _record_change,
     _require_editable,
     _store_form,
@@ -25,7 +26,6 @@ from tongban.applications.service._common import (
 from tongban.applications.states import Status
 from tongban.catalog import service as catalog_service
 from tongban.catalog.models import ServiceItem
-from tongban.errors import InvalidInput
 from tongban.identity.companies import service as companies_service
 from tongban.identity.models import Account
 from tongban.kit.i18n import LocalText
@@ -79,21 +79,10 @@ def _open(
     acting_for: int | None,
 ) -> Application:
     """The draft, with what the government already holds on the applicant filled in."""
-    specs = field_specs(item)
-    cleaned = forms.clean(specs, form or {}, complete=False)
-    # Once-only: what the government holds fills the fields the applicant left empty; a source
-    # whose value does not pass the field's checks is ignored rather than blocking the start.
-    known = prefill.gather(session, specs, applicant, department_id=item.department_id)
+    cleaned = forms.clean(field_specs(item), form or {}, complete=False)
     schema = disclosure.form_schema(session, item)
-    labels = {name: field.label for name, field in schema.fields}
-    known = prefill.keep_labelled(session, actor, item.code, known, labels)
-    for name, entry in list(known.items()):
-        if cleaned.get(name) in (None, ""):
-            try:
-                cleaned.update(forms.clean(specs, {name: entry["value"]}, complete=False))
-                entry["value"] = cleaned[name]
-            except InvalidInput:
-                del known[name]
+    # Once-only: what the government holds fills the fields the applicant left empty.
+    known = _prefill(session, applicant, actor, [item], schema, cleaned)
     number = _new_number(session)
     application = Application(
         number=number,

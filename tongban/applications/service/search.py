@@ -1,4 +1,5 @@
-"""An official's search and export of one item's cases in their department: filters and sorting
+"""An official's search and export of one item's cases in their department (its own and the
+department applications covering it, each row naming the items it is for): filters and sorting
 only on fields they may read, values masked as their clearance requires, the search audited with
 the fields used (never the values looked for) and each listed case written down for its data
 subject (``reads``)."""
@@ -47,7 +48,8 @@ def search_cases(
     limit: int | None = SEARCH_LIMIT,
     export: bool = False,
 ) -> CaseSearch:
-    """Search (equality filters) and sort one item's cases in the official's department.
+    """Search (equality filters) and sort one item's cases in the official's department: its
+    own and those of the department's applications that cover it too.
 
     Filters and sorting may use only fields the official may read; a hidden field is refused
     exactly like one that does not exist. Values are masked as the clearance requires, and the
@@ -58,13 +60,13 @@ def search_cases(
     if item.department_id != official.department_id:
         raise NotFound("No service item has the code {code}.", field="item", code=item_code)
     where = where or {}
-    reading = disclosure.case_reading(session, official, item)
+    cases = repository.of_item(session, item.department_id, item.id)
+    reading = disclosure.case_reading(session, official, item, cases)
     reading.require_usable([*where, *order_by])
     specs = [f for f in field_specs(item) if f.name in where]
     wanted: dict[str, object] = dict(where)
     wanted.update(forms.clean(specs, {f.name: where[f.name] for f in specs}, complete=False))
     broken: list[str] = []
-    cases = repository.of_item(session, item.department_id, item.id)
     columns, rows = disclosure.disclose_many(
         reading,
         cases,

@@ -148,6 +148,8 @@ def upload(
 class OriginalRead(BaseModel):
     number: str
     item_code: str
+    # A bundle's department application: the department's other items it also covers.
+    covered_item_codes: list[str] = []
     material_id: int
     requirement_code: str
     name_zh: str
@@ -169,6 +171,7 @@ def originals(id_number: str, session: SessionDep, subject: ApiSubject) -> list[
         OriginalRead(
             number=application.number,
             item_code=application.item.code,
+            covered_item_codes=[c.item.code for c in application.covered],
             material_id=material.id,
             requirement_code=requirement.code,
             name_zh=requirement.name_zh,
