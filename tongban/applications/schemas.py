@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from tongban.applications import grading
+from tongban.applications import coverage, grading
 from tongban.applications.disclosure import Disclosed, prefill_states
 from tongban.applications.evidence import Evidence
 from tongban.applications.states import Action, Status
@@ -149,11 +149,12 @@ def summary(application: Any) -> dict[str, Any]:
     from tongban.applications.service import time_limit
 
     limit = time_limit(application)
+    names = coverage.names(application)  # every item a department application covers
     return {
         "number": application.number,
         "item_code": application.item.code,
-        "item_name_zh": application.item.name_zh,
-        "item_name_en": application.item.name_en,
+        "item_name_zh": names.zh,
+        "item_name_en": names.en,
         "covered_item_codes": [c.item.code for c in application.covered],
         "department_code": application.item.department.code,
         "legal_person": application.legal_person.name if application.legal_person else None,

@@ -36,7 +36,7 @@ def _publish(session: Session, application: Application, action: Action, reason:
         payload={
             "number": application.number,
             "item_code": application.item.code,
-            "item_name": application.item.name_zh,
+            "item_name": coverage.names(application).zh,
             # The department's other items of a bundle, handled together with this one.
             "covered_items": [c.item.code for c in application.covered],
             "status": application.status.value,
