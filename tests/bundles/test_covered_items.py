@@ -16,7 +16,7 @@ import pytest
 import yaml
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from tests.analytics.test_ratings import ONLINE
@@ -27,6 +27,7 @@ from tests.catalog.conftest import department as catalog_department
 from tests.catalog.conftest import item as catalog_item
 from tests.catalog.conftest import write_catalog
 from tests.conftest import sign_in
+from tests.connectors.conftest import systems_registered
 from tests.connectors.test_prefill import citizen
 from tests.fixtures.files import pdf_bytes
 from tests.identity.factories import load
@@ -35,9 +36,7 @@ from tongban.applications import repository
 from tongban.applications import service as applications_service
 from tongban.bundles import service as bundles_service
 from tongban.catalog import service as catalog_service
-from tongban.connectors import service as connectors_service
-from tongban.connectors.models import DepartmentSystem, MessageStatus, OutboxMessage
-from tongban.connectors.schemas import SystemSpec
+from tongban.connectors.models import OutboxMessage
 from tongban.db.session import unit_of_work
 from tongban.evaluations import service as evaluations_service
 from tongban.identity.models import Account
@@ -115,41 +114,19 @@ class TestNames:
     def test_the_applicant_and_the_department_system_see_every_items_name(
         self, engine: Engine, client: TestClient, tmp_path: Path
     ) -> None:
-        with unit_of_work(engine) as session:
-            system = connectors_service.register_system(
-                session,
-                None,
-                SystemSpec.model_validate(
+        with systems_registered(engine, "SAMR") as register:
+            register(
+                [
                     {
-                        "code": f"SAMR-{uuid.uuid4().hex[:6].upper()}",
-                        "name": "登记系统",
-                        "department": "SAMR",
-                        "secret": "s" * 40,
-                        "connectors": [
-                            {
-                                "name": "register",
-                                "kind": "database",
-                                "config": {"url": f"sqlite:///{tmp_path / 'd.db'}", "table": "t"},
-                                "mapping": {"number": "sqbh", "item_name": "sxmc"},
-                                "events": ["application.submitted"],
-                            }
-                        ],
+                        "name": "register",
+                        "kind": "database",
+                        "config": {"url": f"sqlite:///{tmp_path / 'd.db'}", "table": "t"},
+                        "mapping": {"number": "sqbh", "item_name": "sxmc"},
+                        "events": ["application.submitted"],
                     }
-                ),
+                ]
             )
-            system_id = system.id
-        number = ""
-        try:
             headers, number = _samr_application(engine, client)
-            mine = client.get(f"/api/v1/applications/{number}", headers=headers).json()
-            assert (mine["item_name_zh"], mine["item_name_en"]) == (
-                "个体工商户设立登记、食品经营许可",
-                "Registration of an individual business; Food business licence",
-            )
-            listed = client.get("/api/v1/applications", headers=headers).json()
-            assert next(a for a in listed if a["number"] == number)["item_name_zh"] == (
-                "个体工商户设立登记、食品经营许可"
-            )
             with unit_of_work(engine) as session:
                 payloads = [
                     m.payload
@@ -157,18 +134,15 @@ class TestNames:
                         select(OutboxMessage).where(OutboxMessage.aggregate_id == number)
                     )
                 ]
-        finally:  # nothing left for later tests' dispatch rounds
-            with unit_of_work(engine) as session:
-                session.execute(
-                    update(DepartmentSystem)
-                    .where(DepartmentSystem.id == system_id)
-                    .values(active=False)
-                )
-                session.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.aggregate_id == number)
-                    .values(status=MessageStatus.DEAD)
-                )
+        mine = client.get(f"/api/v1/applications/{number}", headers=headers).json()
+        assert (mine["item_name_zh"], mine["item_name_en"]) == (
+            "个体工商户设立登记、食品经营许可",
+            "Registration of an individual business; Food business licence",
+        )
+        listed = client.get("/api/v1/applications", headers=headers).json()
+        assert next(a for a in listed if a["number"] == number)["item_name_zh"] == (
+            "个体工商户设立登记、食品经营许可"
+        )
         assert payloads, "the submission was published to the market regulator's system"
         assert {p["item_name"] for p in payloads} == {"个体工商户设立登记、食品经营许可"}
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import httpx
 import pytest
@@ -114,10 +115,11 @@ def stats(url: str) -> dict[str, int]:
 SystemFactory = Callable[..., int]
 
 
-@pytest.fixture
-def register_system(engine: Engine, department: str) -> Iterator[SystemFactory]:
-    """Register a system with the given connectors; its leftover messages are cleared after
-    the test so later tests' dispatch rounds never see them."""
+@contextmanager
+def systems_registered(engine: Engine, department: str) -> Iterator[SystemFactory]:
+    """Register systems (of ``department`` unless one says otherwise) with the given
+    connectors; on leaving, they are switched off and their leftover messages cleared, so later
+    tests' dispatch rounds never see them."""
     created: list[int] = []
 
     def make(
@@ -146,20 +148,28 @@ def register_system(engine: Engine, department: str) -> Iterator[SystemFactory]:
             created.append(system.id)
             return system.id
 
-    yield make
-    with unit_of_work(engine) as session:
-        for system_id in created:
+    try:
+        yield make
+    finally:
+        with unit_of_work(engine) as session:
+            for system_id in created:
+                session.execute(
+                    update(DepartmentSystem)
+                    .where(DepartmentSystem.id == system_id)
+                    .values(active=False)
+                )
             session.execute(
-                update(DepartmentSystem)
-                .where(DepartmentSystem.id == system_id)
-                .values(active=False)
+                update(OutboxMessage)
+                .where(OutboxMessage.status == MessageStatus.PENDING)
+                .where(OutboxMessage.connector_id.in_(connector_ids(session, created)))
+                .values(status=MessageStatus.DEAD)
             )
-        session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.status == MessageStatus.PENDING)
-            .where(OutboxMessage.connector_id.in_(connector_ids(session, created)))
-            .values(status=MessageStatus.DEAD)
-        )
+
+
+@pytest.fixture
+def register_system(engine: Engine, department: str) -> Iterator[SystemFactory]:
+    with systems_registered(engine, department) as make:
+        yield make
 
 
 def connector_ids(session: object, system_ids: list[int]) -> list[int]:
