@@ -17,31 +17,20 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select, update
 
 from tests.applications.factories import application_in, create_applicant
-from tests.fixtures.exchange import OTHER_ID, PERSON_ID, Exchange, ask, call, machine_token
+from tests.fixtures.exchange import (
+    OTHER_ID,
+    PERSON_ID,
+    Exchange,
+    ask,
+    call,
+    error_code,
+    machine_token,
+)
 from tongban.applications.states import Status
 from tongban.audit.models import AuditEntry
 from tongban.db.session import unit_of_work
 from tongban.exchange.models import GatewayCall, Grant
 from tongban.kit.clock import utcnow
-
-
-@pytest.fixture
-def granted(
-    client: TestClient, exchange: Exchange, housing: dict[str, str], mca: dict[str, str]
-) -> dict[str, Any]:
-    """A fresh request for every shared item, approved: (request, grants)."""
-    purpose = "housing_subsidy_review"
-    made = ask(client, housing, exchange, ["spouse_name", "registered_on"], purpose).json()
-    decided = client.post(
-        f"/api/v1/exchange/requests/{made['id']}/decision", headers=mca, json={"approve": True}
-    )
-    assert decided.status_code == 200
-    body: dict[str, Any] = decided.json()
-    return body
-
-
-def error_code(response: Any) -> str:
-    return str(response.json()["error"]["code"])
 
 
 class TestServing:

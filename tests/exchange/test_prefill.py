@@ -80,6 +80,8 @@ def test_a_granted_item_prefills_the_form_through_the_gateway(
         application = applications_service.start(session, zhangsan, item_code=code)
         form = applications_service.disclose(session, zhangsan, application).values
         states = applications_service.prefill_states(application)
+    # The gateway call's journal entry reached the audit log once the application committed.
+    with unit_of_work(engine) as session:
         last_call = session.execute(
             select(AuditEntry)
             .where(AuditEntry.action == "exchange.gateway_call")

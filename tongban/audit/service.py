@@ -3,6 +3,9 @@ or rolls back together with the change it records."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import insert, select, update
@@ -32,6 +35,19 @@ _HEAD = (
 )
 
 
+@dataclass(frozen=True)
+class NewEntry:
+    """An entry to append: who did what to which target, and when (now, unless given)."""
+
+    actor_id: int | None
+    actor: str
+    action: str
+    target_type: str
+    target_id: str
+    details: dict[str, Any] = field(default_factory=dict)
+    at: datetime | None = None
+
+
 def record(
     session: Session,
     *,
@@ -41,8 +57,29 @@ def record(
     target_id: str,
     details: dict[str, Any] | None = None,
 ) -> AuditEntry:
+    entry = NewEntry(
+        actor.id if actor else None,
+        actor.username if actor else SYSTEM,
+        action,
+        target_type,
+        target_id,
+        details or {},
+    )
+    return record_many(session, [entry])[0]
+
+
+def lock_chain(session: Session) -> None:
+    """Hold the chain's head for the rest of the transaction: a caller that decides what to
+    append from what it reads (the gateway journal's sequencer) reads after taking it."""
+    session.execute(_HEAD)
+
+
+def record_many(session: Session, entries: Sequence[NewEntry]) -> list[AuditEntry]:
+    """Append ``entries`` in order: one head lock and one insert however many there are."""
+    if not entries:
+        return []
     # Plain statements rather than loaded objects: every change of the platform appends here, so
-    # its cost is on every request (the exchange gateway's above all).
+    # its cost is on every request.
     seq, prev_hash, chained = session.execute(_HEAD).one()
     suite = get_settings().crypto_suite
     if chained != suite and seq:
@@ -52,26 +89,29 @@ def record(
             chained=chained,
             suite=suite,
         )
-    fields: dict[str, Any] = {
-        "seq": seq + 1,
-        "at": utcnow(),
-        "actor_id": actor.id if actor else None,
-        "actor": actor.username if actor else SYSTEM,
-        "action": action,
-        "target_type": target_type,
-        "target_id": target_id,
-        "details": details or {},
-        "prev_hash": prev_hash,
-    }
-    digest = chain.entry_hash(suite=suite, **fields)
-    session.execute(insert(AuditEntry), [{**fields, "hash": digest}])
+    now = utcnow()
+    rows: list[dict[str, Any]] = []
+    for entry in entries:
+        seq += 1
+        fields: dict[str, Any] = {
+            "seq": seq,
+            "at": entry.at or now,
+            "actor_id": entry.actor_id,
+            "actor": entry.actor,
+            "action": entry.action,
+            "target_type": entry.target_type,
+            "target_id": entry.target_id,
+            "details": entry.details,
+            "prev_hash": prev_hash,
+        }
+        prev_hash = chain.entry_hash(suite=suite, **fields)
+        rows.append({**fields, "hash": prev_hash})
+    session.execute(insert(AuditEntry), rows)
     # Through the ORM, so a head this session already loaded shows the new values.
     session.execute(
-        update(AuditHead)
-        .where(AuditHead.id == 1)
-        .values(seq=fields["seq"], hash=digest, suite=suite)
+        update(AuditHead).where(AuditHead.id == 1).values(seq=seq, hash=prev_hash, suite=suite)
     )
-    return AuditEntry(**fields, hash=digest)
+    return [AuditEntry(**row) for row in rows]
 
 
 def verify(session: Session) -> chain.Verification:

@@ -88,11 +88,18 @@ def audit_verify() -> None:
     """Check the whole hash chain; name the first entry that was edited, deleted or moved."""
     from tongban.audit import service as audit_service
     from tongban.db.session import unit_of_work
+    from tongban.exchange import journal
 
     with unit_of_work() as session:
         result = audit_service.verify(session)
+        pending = journal.count_pending(session)
     if result.ok:
         console.print(f"[green]audit log intact[/green]: {result.checked} entries verified")
+        if pending:
+            console.print(
+                f"{pending} gateway call(s) journaled, not yet in the chain "
+                "(`tongban dispatch` sequences them)"
+            )
         return
     console.print(
         f"[red]audit log broken at entry {result.first_bad_seq}[/red]: {result.problem} "
@@ -127,10 +134,16 @@ def dispatch(
         with unit_of_work() as session:
             systems = [connectors_service.get_system(session, None, code).id for code in system]
     if once:
+        from sqlalchemy.orm import sessionmaker
+
+        from tongban.exchange import journal
+
         report = dispatcher.dispatch_once(
             get_engine(), systems=systems, targets_only=notifications_only
         )
         console.print(vars(report))
+        sequenced = journal.sequence_pending(sessionmaker(bind=get_engine()))
+        console.print(f"gateway calls sequenced into the audit log: {sequenced}")
         return
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from tongban.connectors.kinds import DeliveryError, Outgoing, Target, Transport, mapped_body
 from tongban.connectors.kinds.api import ApiTransport
@@ -194,10 +194,15 @@ def run(
     """Deliver until ``stop`` is set; when a round found work, go again without waiting, and
     when idle, read the batches departments left in their file connectors' inboxes."""
     from tongban.connectors import inbox  # reads back; only the long-running loop needs it
+    from tongban.exchange import journal
 
     transports = transports or default_transports()
     targets = default_targets() if targets is None else targets
+    sessions = sessionmaker(bind=engine, expire_on_commit=False)
     while not stop.is_set():
+        # The gateway's journal: calls whose sequencing after the answer did not happen (the
+        # process stopped in between) reach the audit log here.
+        journal.sequence_pending(sessions)
         try:
             report = dispatch_once(
                 engine,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 
@@ -29,3 +29,26 @@ def unit_of_work(engine: Engine | None = None) -> Iterator[Session]:
         raise
     finally:
         session.close()
+    for follow_up in take_follow_ups(session):
+        follow_up(_factory_for(engine or get_engine()))
+
+
+# Work a transaction leaves for after its commit, in transactions of its own (e.g. sequencing
+# the gateway calls it journaled into the audit log). It is given a session factory.
+FollowUp = Callable[[Callable[[], Session]], object]
+_FOLLOW_UPS = "tongban.follow_ups"
+
+
+def after_commit(session: Session, follow_up: FollowUp) -> None:
+    """Run ``follow_up`` once this session's transaction has committed: right after it for a
+    unit of work, after the answer is sent for a web request. It must not raise, and whatever
+    it leaves undone must be safe to pick up later (nothing runs it after a rollback or a
+    crash)."""
+    follow_ups: list[FollowUp] = session.info.setdefault(_FOLLOW_UPS, [])
+    if follow_up not in follow_ups:
+        follow_ups.append(follow_up)
+
+
+def take_follow_ups(session: Session) -> list[FollowUp]:
+    """The follow-ups registered on ``session``, for whoever committed it to run."""
+    return list(session.info.pop(_FOLLOW_UPS, []))

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Row, Select, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from tongban.connectors.models import DepartmentSystem
@@ -17,6 +19,8 @@ from tongban.exchange.models import (
     ResourceItem,
     SharingRequest,
 )
+from tongban.identity.models import Account
+from tongban.security import repository as security_repository
 
 
 def _resources() -> Select[InformationResource]:
@@ -112,6 +116,134 @@ def grants_for_call(
         .with_for_update()
     )
     return session.execute(stmt).scalars().all()
+
+
+# The calls a minute are counted in fixed one-minute windows: a window that began a minute ago
+# or more starts again with this call.
+_NOW = bindparam("now", type_=Grant.expires_at.type)
+_NEW_WINDOW = or_(
+    Grant.window_start.is_(None),
+    Grant.window_start <= bindparam("minute_ago", type_=Grant.expires_at.type),
+)
+_COUNT_CALL = (
+    update(Grant)
+    .where(
+        Grant.system_id == bindparam("caller"),
+        Grant.purpose == bindparam("for_purpose"),
+        Grant.resource_id
+        == select(InformationResource.id)
+        .where(InformationResource.code == bindparam("resource_code"))
+        .scalar_subquery(),
+        Grant.revoked_at.is_(None),
+        Grant.expires_at > _NOW,
+    )
+    .values(
+        window_start=case((_NEW_WINDOW, _NOW), else_=Grant.window_start),
+        window_calls=case((_NEW_WINDOW, 1), else_=Grant.window_calls + 1),
+    )
+    .returning(
+        Grant.id,
+        Grant.items,
+        Grant.resource_id,
+        Grant.window_calls,
+        Grant.rate_per_minute,
+        select(InformationResource.version)
+        .where(InformationResource.id == Grant.resource_id)
+        .scalar_subquery()
+        .label("resource_version"),
+        security_repository.clearance_text(bindparam("caller_account")).label("clearance"),
+    )
+)
+
+
+def count_call(
+    session: Session,
+    *,
+    system_id: int,
+    resource: str,
+    purpose: str,
+    account_id: int,
+    now: datetime,
+) -> list[Row[Any]]:
+    """Count a call on every live grant of the system on the resource (by code) for the
+    purpose, and return those grants with the resource's version and the account's clearance:
+    the gateway's whole check in one statement. No rows: no live grant (or no such resource)."""
+    rows = session.connection().execute(
+        _COUNT_CALL,
+        {
+            "caller": system_id,
+            "for_purpose": purpose,
+            "resource_code": resource,
+            "caller_account": account_id,
+            "now": now,
+            "minute_ago": now - timedelta(minutes=1),
+        },
+    )
+    return sorted(rows, key=lambda row: row.id)
+
+
+def journal_call(session: Session, call: dict[str, Any]) -> None:
+    """Append one call to the gateway's journal (a plain insert: it is on every call)."""
+    session.connection().execute(insert(GatewayCall), [call])
+
+
+def unsequenced_calls(session: Session, limit: int) -> Sequence[GatewayCall]:
+    """The oldest calls not yet in the audit log."""
+    stmt = select(GatewayCall).where(GatewayCall.audit_seq.is_(None))
+    return session.execute(stmt.order_by(GatewayCall.id).limit(limit)).scalars().all()
+
+
+def count_unsequenced(session: Session) -> int:
+    stmt = select(func.count(GatewayCall.id)).where(GatewayCall.audit_seq.is_(None))
+    return session.execute(stmt).scalar_one()
+
+
+@dataclass(frozen=True)
+class Caller:
+    code: str
+    department_id: int
+
+
+@dataclass(frozen=True)
+class Callers:
+    """The systems and accounts a batch of journaled calls names, by id."""
+
+    systems: dict[int, Caller]
+    usernames: dict[int, str]
+
+
+def callers(session: Session, *, system_ids: set[int], account_ids: set[int]) -> Callers:
+    systems = session.execute(
+        select(DepartmentSystem.id, DepartmentSystem.code, DepartmentSystem.department_id).where(
+            DepartmentSystem.id.in_(system_ids)
+        )
+    )
+    usernames = session.execute(
+        select(Account.id, Account.username).where(Account.id.in_(account_ids))
+    )
+    return Callers(
+        {id_: Caller(code, department) for id_, code, department in systems},
+        dict(usernames.tuples().all()),
+    )
+
+
+def purpose_texts(session: Session, grant_ids: set[int]) -> dict[int, str]:
+    """The purpose as each grant's sharing request stated it, by grant id."""
+    rows = session.execute(
+        select(Grant.id, SharingRequest.purpose_text)
+        .join(SharingRequest, SharingRequest.id == Grant.request_id)
+        .where(Grant.id.in_(grant_ids))
+    )
+    return dict(rows.tuples().all())
+
+
+def mark_sequenced(session: Session, audit_seqs: dict[int, int]) -> None:
+    """Set each call's (by id) audit entry."""
+    if audit_seqs:
+        session.execute(
+            update(GatewayCall),
+            [{"id": call_id, "audit_seq": seq} for call_id, seq in audit_seqs.items()],
+        )
 
 
 def grants_on(session: Session, resource_ids: Sequence[int]) -> Sequence[Grant]:

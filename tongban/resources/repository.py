@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from tongban.resources.models import (
@@ -201,24 +201,28 @@ def authoritative_values(session: Session) -> dict[tuple[int, str], str | None]:
     return {(p, e): v for p, e, v in session.execute(stmt)}
 
 
+_VALUES_BY_RESIDENT_IDS = (
+    select(
+        PersonIdentifier.value,
+        ElementValue.person_id,
+        ElementValue.element,
+        ElementValue.value,
+    )
+    .join(ElementValue, ElementValue.person_id == PersonIdentifier.person_id)
+    .where(
+        PersonIdentifier.scheme == PersonScheme.RESIDENT_ID,
+        PersonIdentifier.value.in_(bindparam("id_numbers", expanding=True)),
+    )
+)
+
+
 def values_by_resident_ids(
     session: Session, id_numbers: Sequence[str]
 ) -> list[tuple[str, int, str, str | None]]:
     """(resident ID, person id, element, value) for every authoritative value of the persons
-    holding these resident IDs: one indexed query for a whole batch."""
+    holding these resident IDs: one indexed query for a whole batch (a plain statement: the
+    exchange gateway runs it on every call)."""
     if not id_numbers:
         return []
-    stmt = (
-        select(
-            PersonIdentifier.value,
-            ElementValue.person_id,
-            ElementValue.element,
-            ElementValue.value,
-        )
-        .join(ElementValue, ElementValue.person_id == PersonIdentifier.person_id)
-        .where(
-            PersonIdentifier.scheme == PersonScheme.RESIDENT_ID,
-            PersonIdentifier.value.in_(list(id_numbers)),
-        )
-    )
-    return [(key, person, element, value) for key, person, element, value in session.execute(stmt)]
+    rows = session.connection().execute(_VALUES_BY_RESIDENT_IDS, {"id_numbers": list(id_numbers)})
+    return [(key, person, element, value) for key, person, element, value in rows]

@@ -11,11 +11,12 @@ import hmac
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import BackgroundTasks, Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
+from tongban.db.session import take_follow_ups
 from tongban.errors import Forbidden, Unauthenticated
 from tongban.identity import service as identity_service
 from tongban.identity.companies import service as companies_service
@@ -35,7 +36,7 @@ def public(path: str) -> str:
     return path
 
 
-def get_session(request: Request) -> Iterator[Session]:
+def get_session(request: Request, background: BackgroundTasks) -> Iterator[Session]:
     factory = request.app.state.session_factory
     session: Session = factory()
     try:
@@ -46,6 +47,9 @@ def get_session(request: Request) -> Iterator[Session]:
         raise
     finally:
         session.close()
+    # After the answer is sent, so the caller does not wait for them.
+    for follow_up in take_follow_ups(session):
+        background.add_task(follow_up, factory)
 
 
 # "function" scope commits before the response is sent: a client never sees success for

@@ -11,18 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy.orm import Session
 
-from tongban.audit import service as audit
 from tongban.connectors import lookup as connector_lookup
 from tongban.connectors.models import DepartmentSystem
-from tongban.datause import log as data_use
-from tongban.datause.models import Channel
+from tongban.db.session import after_commit
 from tongban.errors import TongbanError
-from tongban.exchange import policy, repository
+from tongban.exchange import journal, policy, repository
 from tongban.exchange.errors import (
     BadBatch,
     GrantExpired,
@@ -32,17 +29,11 @@ from tongban.exchange.errors import (
     ProviderUnavailable,
     RateLimited,
 )
-from tongban.exchange.models import (
-    GatewayCall,
-    Grant,
-    InformationResource,
-    ResourceItem,
-    SharingRequest,
-)
 from tongban.exchange.service import _common
 from tongban.kit.clock import utcnow
 from tongban.resources import lookup as master_data
-from tongban.security import access, deployment, mac
+from tongban.security import deployment, mac
+from tongban.security.labels import LabelScheme
 from tongban.security.mac import LabelledField, Schema
 
 MAX_KEYS = 100
@@ -84,14 +75,34 @@ def query(
 ) -> Answer:
     """Serve what ``subject`` was granted of ``resource`` for ``purpose``, for each key.
 
+    The call is counted on its live grants, checked, served and written to the gateway's
+    journal in this transaction; ``exchange.journal`` appends it to the audit log and the "who
+    used my data" log right after, in batches (the web layer starts it once the answer is sent).
     Refusals raise a ``TongbanError`` with their own code; the web layer records them with
     ``record_refusal`` after this transaction rolls back.
     """
     system = policy.require_gateway(subject)
-    found_resource = _common.resource(session, resource)
     keys = _check_keys(keys)
-    grant, granted = _live_grant(session, system, found_resource, purpose)
-    wanted = list(granted) if items is None else list(dict.fromkeys(items))
+    now = utcnow()
+    assert system.account_id is not None  # require_gateway
+    grants = repository.count_call(
+        session,
+        system_id=system.id,
+        resource=resource,
+        purpose=purpose,
+        account_id=system.account_id,
+        now=now,
+    )
+    if not grants:
+        _refuse_without_live_grant(session, system, resource, purpose)
+    for grant in grants:
+        if grant.window_calls > grant.rate_per_minute:
+            raise RateLimited(
+                "This grant allows {n} calls a minute; try again shortly.", n=grant.rate_per_minute
+            )
+    shape = _shape(session, grants[0].resource_id, grants[0].resource_version)
+    granted = list(dict.fromkeys(code for grant in grants for code in grant.items))
+    wanted = granted if items is None else list(dict.fromkeys(items))
     outside = [code for code in wanted if code not in granted]
     if outside:
         raise ItemNotGranted(
@@ -99,17 +110,14 @@ def query(
             field="items",
             item=outside[0],
         )
-    _count_call(grant)
-    by_code = {i.code: i for i in found_resource.items}
-    chosen = [by_code[code] for code in wanted]
-    account = _common.system_account(session, system)
-    clearance = access.clearance_for(session, account)
-    schema = _schema(tuple(chosen))
-    plan = mac.plan(clearance, schema, masker=deployment.masker())
-    answer = Answer(
-        found_resource.code, purpose, wanted, readable=[c for c in wanted if c in plan.readable]
+    clearance = (
+        deployment.default_clearance()
+        if grants[0].clearance is None
+        else deployment.scheme().parse_clearance(grants[0].clearance)
     )
-    raw = _fetch(session, found_resource, keys, chosen)
+    plan = mac.plan(clearance, shape.schema(wanted), masker=deployment.masker())
+    answer = Answer(shape.code, purpose, wanted, readable=[c for c in wanted if c in plan.readable])
+    raw = _fetch(session, shape, keys, wanted)
     present = [r for r in raw if r is not None]
     masked = iter(plan.apply(present))
     for key, record in zip(keys, raw, strict=True):
@@ -121,50 +129,24 @@ def query(
                 "error": None if record is not None else UNKNOWN_KEY,
             }
         )
-    subjects = [deployment.subject_ref(key) for key in keys]
-    session.add(
-        GatewayCall(
-            at=utcnow(),
-            system_id=system.id,
-            resource_id=found_resource.id,
-            grant_id=grant.id,
-            purpose=purpose,
-            items=wanted,
-            keys=len(keys),
-            found=len(present),
-            outcome="ok",
-            subjects=subjects,
-        )
-    )
-    audit.record(
+    repository.journal_call(
         session,
-        actor=account,
-        action="exchange.gateway_call",
-        target_type="exchange_resource",
-        target_id=found_resource.code,
-        details={
-            "system": system.code,
-            "grant": grant.id,
+        {
+            "at": now,
+            "system_id": system.id,
+            "account_id": system.account_id,
+            "resource_id": shape.id,
+            "resource_code": shape.code,
+            "grant_id": grants[0].id,
             "purpose": purpose,
             "items": wanted,
-            "subjects": subjects,
+            "keys": len(keys),
             "found": len(present),
+            "outcome": "ok",
+            "subjects": [deployment.subject_ref(key) for key in keys],
         },
     )
-    # "Who used my data": each subject sees this call, its items and the purpose as stated.
-    request = session.get(SharingRequest, grant.request_id)
-    data_use.record(
-        session,
-        subject_refs=subjects,
-        channel=Channel.GATEWAY,
-        items=wanted,
-        purpose=purpose,
-        purpose_text=request.purpose_text if request else "",
-        department_id=system.department_id,
-        system_id=system.id,
-        reader_id=account.id,
-        resource_id=found_resource.id,
-    )
+    after_commit(session, journal.sequence_pending)
     return answer
 
 
@@ -192,30 +174,27 @@ def refusal_of(
 
 
 def record_refusal(session: Session, subject: DepartmentSystem, refusal: Refusal) -> None:
-    """Keep a refused call in the usage log and the audit log, in a transaction of its own."""
+    """Journal a refused call in a transaction of its own (the call's own rolled back); the
+    journal's sequencer audits it as ``exchange.gateway_refused``."""
     policy.require_gateway(subject)
-    session.add(
-        GatewayCall(
-            at=utcnow(),
-            system_id=refusal.system_id,
-            resource_id=refusal.resource_id,
-            grant_id=None,
-            purpose=refusal.purpose[:60],
-            items=[],
-            keys=refusal.keys,
-            found=0,
-            outcome=refusal.code,
-            subjects=[],
-        )
-    )
-    audit.record(
+    repository.journal_call(
         session,
-        actor=_common.system_account(session, subject),
-        action="exchange.gateway_refused",
-        target_type="exchange_resource",
-        target_id=refusal.resource_code[:80],
-        details={"system": subject.code, "purpose": refusal.purpose, "error": refusal.code},
+        {
+            "at": utcnow(),
+            "system_id": refusal.system_id,
+            "account_id": refusal.account_id,
+            "resource_id": refusal.resource_id,
+            "resource_code": refusal.resource_code[:80],
+            "grant_id": None,
+            "purpose": refusal.purpose[:60],
+            "items": [],
+            "keys": refusal.keys,
+            "found": 0,
+            "outcome": refusal.code,
+            "subjects": [],
+        },
     )
+    after_commit(session, journal.sequence_pending)
 
 
 def _check_keys(keys: Sequence[str]) -> list[str]:
@@ -234,75 +213,105 @@ def _check_keys(keys: Sequence[str]) -> list[str]:
     return cleaned
 
 
-def _live_grant(
-    session: Session, system: DepartmentSystem, resource: InformationResource, purpose: str
-) -> tuple[Grant, list[str]]:
-    """The live grant to count the call on, and every item live grants allow together."""
-    grants = repository.grants_for_call(session, system.id, resource.id, purpose)
-    now = utcnow()
-    live = [g for g in grants if g.revoked_at is None and g.expires_at > now]
-    if not live:
-        if any(g.revoked_at is not None for g in grants):
-            raise GrantRevoked(
-                "The grant of {resource} for this purpose was revoked.", resource=resource.code
-            )
-        if grants:
-            raise GrantExpired(
-                "The grant of {resource} for this purpose has expired.", resource=resource.code
-            )
-        raise NoGrant(
-            "This system has no grant of {resource} for the purpose {purpose}.",
-            resource=resource.code,
-            purpose=purpose,
+def _refuse_without_live_grant(
+    session: Session, system: DepartmentSystem, resource: str, purpose: str
+) -> NoReturn:
+    """Why no live grant counted the call: no such resource, or every grant was revoked or has
+    expired, or there never was one."""
+    found = _common.resource(session, resource)
+    grants = repository.grants_for_call(session, system.id, found.id, purpose)
+    if any(g.revoked_at is not None for g in grants):
+        raise GrantRevoked(
+            "The grant of {resource} for this purpose was revoked.", resource=found.code
         )
-    items = list(dict.fromkeys(code for g in live for code in g.items))
-    return live[0], items
+    if grants:
+        raise GrantExpired(
+            "The grant of {resource} for this purpose has expired.", resource=found.code
+        )
+    raise NoGrant(
+        "This system has no grant of {resource} for the purpose {purpose}.",
+        resource=found.code,
+        purpose=purpose,
+    )
 
 
-def _count_call(grant: Grant) -> None:
-    now = utcnow()
-    if grant.window_start is None or now - grant.window_start >= timedelta(minutes=1):
-        grant.window_start, grant.window_calls = now, 0
-    if grant.window_calls >= grant.rate_per_minute:
-        raise RateLimited(
-            "This grant allows {n} calls a minute; try again shortly.", n=grant.rate_per_minute
-        )
-    grant.window_calls += 1
+@dataclass(frozen=True)
+class _Item:
+    source_field: str
+    field: LabelledField
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What the gateway needs of a resource, kept per process for each version of it (any
+    change of the resource or its items raises the version)."""
+
+    id: int
+    code: str
+    store: str | None
+    key: str
+    system_id: int | None
+    items: dict[str, _Item]
+    scheme: LabelScheme
+
+    def schema(self, wanted: Sequence[str]) -> Schema:
+        return Schema(tuple((code, self.items[code].field) for code in wanted))
+
+
+_shapes: dict[tuple[int, int], _Shape] = {}
+
+
+def _shape(session: Session, resource_id: int, version: int) -> _Shape:
+    scheme = deployment.scheme()
+    cached = _shapes.get((resource_id, version))
+    if cached is not None and cached.scheme is scheme:
+        return cached
+    found = repository.resource_by_id(session, resource_id)
+    assert found is not None  # a live grant names it
+    shape = _Shape(
+        found.id,
+        found.code,
+        found.store,
+        found.key,
+        found.system_id,
+        {
+            i.code: _Item(
+                i.source_field, LabelledField(scheme.parse_label(i.security_label), i.semantic)
+            )
+            for i in found.items
+        },
+        scheme,
+    )
+    if len(_shapes) > 1000:
+        _shapes.clear()
+    _shapes[(resource_id, found.version)] = shape
+    return shape
 
 
 def _fetch(
-    session: Session,
-    resource: InformationResource,
-    keys: Sequence[str],
-    items: Sequence[ResourceItem],
+    session: Session, shape: _Shape, keys: Sequence[str], wanted: Sequence[str]
 ) -> list[dict[str, Any] | None]:
-    """Each key's record (granted items only, by item code), or None where none is held."""
-    if resource.store == "persons":
+    """Each key's record (the wanted items only, by item code), or None where none is held."""
+    if shape.store == "persons":
         held: dict[str, dict[str, Any]] = dict(master_data.values_by_id_numbers(session, keys))
         found: list[dict[str, Any] | None] = [held.get(key) for key in keys]
     else:
-        system = session.get(DepartmentSystem, resource.system_id)
+        system = session.get(DepartmentSystem, shape.system_id) if shape.system_id else None
         if system is None or not system.active or not system.lookup:
             raise ProviderUnavailable(
-                "The providing system of {resource} cannot be reached.", resource=resource.code
+                "The providing system of {resource} cannot be reached.", resource=shape.code
             )
         try:
             found = [
-                connector_lookup.fetch_record(system, system.lookup, key, key_name=resource.key)
+                connector_lookup.fetch_record(system, system.lookup, key, key_name=shape.key)
                 for key in keys
             ]
         except connector_lookup.Unavailable:
             raise ProviderUnavailable(
-                "The providing system of {resource} did not answer.", resource=resource.code
+                "The providing system of {resource} did not answer.", resource=shape.code
             ) from None
+    fields = [(code, shape.items[code].source_field) for code in wanted]
     return [
-        None if record is None else {item.code: record.get(item.source_field) for item in items}
+        None if record is None else {code: record.get(source) for code, source in fields}
         for record in found
     ]
-
-
-def _schema(items: tuple[ResourceItem, ...]) -> Schema:
-    parse = deployment.scheme().parse_label
-    return Schema(
-        tuple((i.code, LabelledField(parse(i.security_label), i.semantic)) for i in items)
-    )

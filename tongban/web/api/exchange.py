@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from tongban.connectors.models import DepartmentSystem
+from tongban.db.session import take_follow_ups
 from tongban.errors import TongbanError
 from tongban.exchange import service as exchange
 from tongban.exchange.models import InformationResource
@@ -210,8 +211,8 @@ def serve_query(
     request: Request, session: Session, system: DepartmentSystem, body: GatewayQuery
 ) -> GatewayAnswer:
     """Run ``body`` through the gateway as ``system`` (called here, or forwarded by another
-    node). A refusal is kept in the usage and audit logs in a transaction of its own, since
-    the call's is undone, and then raised."""
+    node). A refusal is journaled in a transaction of its own, since the call's is undone, and
+    then raised."""
     try:
         answer = exchange.query(
             session,
@@ -232,10 +233,13 @@ def serve_query(
         )
         # On SQLite the call's transaction holds the write lock, so it ends first.
         session.rollback()
-        with request.app.state.session_factory() as other:
+        factory = request.app.state.session_factory
+        with factory() as other:
             caller = other.get(DepartmentSystem, refusal.system_id)
             assert caller is not None
             exchange.record_refusal(other, caller, refusal)
             other.commit()
+        for follow_up in take_follow_ups(other):
+            follow_up(factory)
         raise
     return GatewayAnswer.model_validate(vars(answer))
