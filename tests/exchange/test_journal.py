@@ -7,9 +7,7 @@ outlives a change: a raised label or clearance applies to the next call."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -20,6 +18,7 @@ from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import sessionmaker
 
+from tests.fixtures.cli import tongban
 from tests.fixtures.exchange import PERSON_ID, Exchange, call, error_code, resource_spec
 from tongban.audit import service as audit_service
 from tongban.audit.models import AuditEntry
@@ -33,8 +32,12 @@ from tongban.exchange.schemas import ResourceSpec
 from tongban.security import deployment
 from tongban.security import service as security_service
 
-TONGBAN = Path(sys.executable).with_name("tongban")
 PURPOSE = "housing_subsidy_review"
+
+
+def succeeded(result: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result
 
 
 def entry_of(engine: Engine, call_id: int) -> tuple[GatewayCall, AuditEntry | None]:
@@ -145,16 +148,17 @@ class TestSequencing:
     ) -> None:
         waiting = journal_without_sequencing(engine, exchange, 3)
         assert len(waiting) >= 3
-        verify = tongban(engine, tmp_path, "audit", "verify")
+        verify = succeeded(tongban(engine, tmp_path, "audit", "verify"))
         assert f"{len(waiting)} gateway call(s) journaled, not yet in the chain" in verify.stdout
 
-        dispatched = tongban(engine, tmp_path, "dispatch", "--once")
+        dispatched = succeeded(tongban(engine, tmp_path, "dispatch", "--once"))
 
         assert f"sequenced into the audit log: {len(waiting)}" in dispatched.stdout
         seqs = [entry_of(engine, call_id)[0].audit_seq or 0 for call_id in waiting]
         assert all(seqs)
         assert seqs == sorted(seqs), "sequenced in journal order"
-        assert "not yet in the chain" not in tongban(engine, tmp_path, "audit", "verify").stdout
+        again = succeeded(tongban(engine, tmp_path, "audit", "verify"))
+        assert "not yet in the chain" not in again.stdout
 
     def test_concurrent_sequencers_append_each_call_once(
         self, exchange: Exchange, granted: Any, engine: Engine
@@ -256,22 +260,3 @@ class TestNothingCachedOutlivesAChange:
             register("internal:identity")
             clear("important:identity")
         assert spouse_name() == "李测试"
-
-
-def tongban(engine: Engine, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "TONGBAN_DATABASE_URL": engine.url.render_as_string(hide_password=False),
-        "COLUMNS": "200",
-    }
-    result = subprocess.run(
-        [str(TONGBAN), *args],
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result

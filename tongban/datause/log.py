@@ -1,6 +1,6 @@
-"""Writing data uses from inside other domains' services (the gateway, case reads), in the
-caller's transaction and after the caller's own policy check and audit entry, like
-``notifications.events``."""
+"""Writing data uses from inside other domains' services (case reads, the gateway journal's
+sequencer), in the caller's transaction and after the caller's own policy check and audit
+entry, like ``notifications.events``."""
 
 from __future__ import annotations
 

@@ -1,10 +1,14 @@
 """The gateway: a department system, signed in with its client credentials, asks for up to
 MAX_KEYS keys of a resource for a purpose. It is served only the items its live grants allow,
 masked for its clearance, from the providing system's lookup or the platform's master data,
-within the grant's calls a minute; every call is audited (keys as keyed hashes) and shown to
-the persons concerned. A refused call raises its own error code and is recorded apart, since
-its transaction rolls back; a key with no record comes back with the per-key code
-``unknown_key``.
+within the grant's calls a minute; every call is journaled in its own transaction (keys as
+keyed hashes), then audited and shown to the persons concerned by ``exchange.journal``. A
+refused call raises its own error code and is journaled apart, since its transaction rolls
+back; a key with no record comes back with the per-key code ``unknown_key``.
+
+The path of a call is a few plain statements, since it is on every call: one that checks and
+counts the call on its live grants and reads the resource's version and the caller's
+clearance, the fetch, and the journal row.
 """
 
 from __future__ import annotations
