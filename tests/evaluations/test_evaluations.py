@@ -13,8 +13,11 @@ from sqlalchemy import Engine
 from tests.applications.factories import application_in, take
 from tests.conftest import sign_in
 from tests.notifications.conftest import Deliver, Recorders
+from tongban.applications import repository as applications_repository
 from tongban.applications import service as applications_service
+from tongban.applications.models import CoveredItem
 from tongban.applications.states import Action, Status
+from tongban.catalog import service as catalog_service
 from tongban.db.session import unit_of_work
 from tongban.evaluations import service
 from tongban.evaluations.models import Rectification
@@ -194,6 +197,46 @@ class TestRectification:
             ]
             is None
         )
+
+    def test_the_reply_names_every_item_a_department_application_covers(
+        self,
+        engine: Engine,
+        client: TestClient,
+        reachable: Account,
+        deliver: Deliver,
+        recorders: Recorders,
+    ) -> None:
+        number = application_in(engine, applicant=reachable.username, status=Status.COMPLETED)
+        with unit_of_work(engine) as session:
+            # A bundle's market regulator application: the business and its food licence.
+            application = applications_repository.by_number(session, number)
+            assert application is not None
+            food = catalog_service.get_item(session, None, "SAMR-0003")
+            session.add(
+                CoveredItem(
+                    application_id=application.id,
+                    item_id=food.id,
+                    item_version=food.version,
+                    position=1,
+                )
+            )
+        applicant = sign_in(client, reachable.username)
+        assert rate(client, applicant, number, 2).status_code == 201
+        official = sign_in(client, "samr_officer")
+        [case] = [
+            c
+            for c in client.get("/api/v1/rectifications", headers=official).json()
+            if c["number"] == number
+        ]
+        replied = client.post(
+            f"/api/v1/rectifications/{case['id']}/reply",
+            headers=official,
+            json={"reply": "已整改。"},
+        )
+        assert replied.status_code == 200, replied.text
+        deliver()
+        [email] = [e for e in recorders.email.sent if e.reference == number and "已整改" in e.body]
+        assert "个体工商户设立登记、食品经营许可" in email.body
 
     def test_an_overdue_rectification_is_escalated_once_to_the_approvers(
         self, engine: Engine, client: TestClient, reachable: Account

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from tongban.applications import coverage
 from tongban.applications import service as applications_service
 from tongban.applications.models import Application
 from tongban.applications.states import Action, Status
@@ -302,7 +303,7 @@ def reply(
         personalisation={
             "name": applicant.display_name,
             "number": rectification.number,
-            "item": LocalText(application.item.name_zh, application.item.name_en),
+            "item": coverage.names(application),
             "department": LocalText(department.name_zh, department.name_en),
             "reply": text,
         },
