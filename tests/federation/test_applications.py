@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from playwright.sync_api import expect, sync_playwright
+from sqlalchemy import select, update
 
 from tests.federation.conftest import CITY, OTHER_PROVINCE, item, load
 from tests.fixtures.nodes import NodeProcess, wait_until
@@ -22,6 +23,7 @@ from tongban.applications.states import Action
 from tongban.catalog import service as catalog_service
 from tongban.db.session import unit_of_work
 from tongban.federation.applications import service as cross_region
+from tongban.federation.models import HandledApplication
 from tongban.identity import service as identity_service
 from tongban.identity.models import Account, AccountKind
 from tongban.identity.numbers import resident_id_check_character
@@ -164,6 +166,47 @@ def test_an_application_travels_to_the_handling_province_and_its_result_comes_ho
             expect(page.get_by_test_id("remote-status")).to_have_text("已办结")
         finally:
             browser.close()
+
+
+def test_a_status_change_is_reported_home_even_when_its_history_was_counted(
+    nodes: dict[str, NodeProcess], handling: Account, person: Account
+) -> None:
+    """On PostgreSQL a round can load the history after a change and the status before it
+    (two statements); it then reports the old status with the new history's length. The next
+    round still reports the status."""
+    city, province = nodes[CITY], nodes[OTHER_PROVINCE]
+    token = httpx.post(
+        city.url + "/api/v1/session", json={"username": person.username, "password": PASSWORD}
+    ).json()["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    sent = httpx.post(
+        city.url + "/api/v1/federation/applications",
+        json={"node": OTHER_PROVINCE, "item_code": ITEM, "form": {"reason": "到广州开店"}},
+        headers=headers,
+    )
+    ref = sent.json()["ref"]
+
+    def handled() -> HandledApplication | None:
+        with unit_of_work(province.engine) as session:
+            return session.execute(
+                select(HandledApplication).where(HandledApplication.ref == ref)
+            ).scalar_one_or_none()
+
+    wait_until(
+        lambda: (h := handled()) is not None and h.reported_status == "submitted",
+        what="the handling node to report it filed",
+    )
+    with unit_of_work(province.engine) as session:
+        # What the torn read reported: the status before the change, the history after it.
+        session.execute(
+            update(HandledApplication)
+            .where(HandledApplication.ref == ref)
+            .values(reported_status="draft")
+        )
+    wait_until(
+        lambda: (h := handled()) is not None and h.reported_status == "submitted",
+        what="the status to be reported again",
+    )
 
 
 def test_a_counter_clerk_at_home_files_for_someone_else(

@@ -208,7 +208,12 @@ def report_progress(session: Session, subject: Account | None) -> ProgressReport
         person = session.get(Account, handled.applicant_id)
         assert person is not None
         application = applications_service.get(session, person, handled.number)
-        if len(application.history) == handled.reported_changes:
+        # Both: on PostgreSQL the application and its history load in separate statements, so
+        # a change committed in between is in the history before the status shows it.
+        if (
+            len(application.history) == handled.reported_changes
+            and application.status.value == handled.reported_status
+        ):
             continue
         _report(session, handled.home_code, _progress(handled.ref, application))
         handled.reported_status = application.status.value
