@@ -12,9 +12,15 @@ from tongban.security.labels import Clearance, Label
 def clearance_for(session: Session, account: Account) -> Clearance:
     """The account's clearance, or the deployment's default for accounts nobody cleared."""
     row = repository.clearance(session, account.id)
-    if row is None:
+    return clearance_from(row.clearance if row else None)
+
+
+def clearance_from(stored: str | None) -> Clearance:
+    """A clearance as stored (``repository.clearance_text``), None for an account nobody
+    cleared: the deployment's default then."""
+    if stored is None:
         return deployment.default_clearance()
-    return deployment.scheme().parse_clearance(row.clearance)
+    return deployment.scheme().parse_clearance(stored)
 
 
 def field_target(item_code: str, field: str) -> str:

@@ -36,7 +36,7 @@ from tongban.exchange.errors import (
 from tongban.exchange.service import _common
 from tongban.kit.clock import utcnow
 from tongban.resources import lookup as master_data
-from tongban.security import deployment, mac
+from tongban.security import access, deployment, mac
 from tongban.security.labels import LabelScheme
 from tongban.security.mac import LabelledField, Schema
 
@@ -114,11 +114,7 @@ def query(
             field="items",
             item=outside[0],
         )
-    clearance = (
-        deployment.default_clearance()
-        if grants[0].clearance is None
-        else deployment.scheme().parse_clearance(grants[0].clearance)
-    )
+    clearance = access.clearance_from(grants[0].clearance)
     plan = mac.plan(clearance, shape.schema(wanted), masker=deployment.masker())
     answer = Answer(shape.code, purpose, wanted, readable=[c for c in wanted if c in plan.readable])
     raw = _fetch(session, shape, keys, wanted)
