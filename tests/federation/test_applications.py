@@ -96,10 +96,10 @@ def person(nodes: dict[str, NodeProcess]) -> Account:
     )
 
 
-def test_an_application_travels_to_the_handling_province_and_its_result_comes_home(
-    nodes: dict[str, NodeProcess], handling: Account, person: Account, chromium_path: str
-) -> None:
-    city, province = nodes[CITY], nodes[OTHER_PROVINCE]
+def apply_in_the_province(
+    city: NodeProcess, person: Account
+) -> tuple[dict[str, str], dict[str, Any]]:
+    """The person, signed in at home, applies for the province's item: (headers, the answer)."""
     token = httpx.post(
         city.url + "/api/v1/session", json={"username": person.username, "password": PASSWORD}
     ).json()["token"]
@@ -110,7 +110,15 @@ def test_an_application_travels_to_the_handling_province_and_its_result_comes_ho
         headers=headers,
     )
     assert sent.status_code == 201, sent.text
-    assert sent.json()["status"] == "sent"
+    return headers, dict(sent.json())
+
+
+def test_an_application_travels_to_the_handling_province_and_its_result_comes_home(
+    nodes: dict[str, NodeProcess], handling: Account, person: Account, chromium_path: str
+) -> None:
+    city, province = nodes[CITY], nodes[OTHER_PROVINCE]
+    headers, sent = apply_in_the_province(city, person)
+    assert sent["status"] == "sent"
 
     def mine() -> dict[str, Any]:
         listed = httpx.get(city.url + "/api/v1/federation/applications", headers=headers).json()
@@ -175,16 +183,7 @@ def test_a_status_change_is_reported_home_even_when_its_history_was_counted(
     (two statements); it then reports the old status with the new history's length. The next
     round still reports the status."""
     city, province = nodes[CITY], nodes[OTHER_PROVINCE]
-    token = httpx.post(
-        city.url + "/api/v1/session", json={"username": person.username, "password": PASSWORD}
-    ).json()["token"]
-    headers = {"Authorization": f"Bearer {token}"}
-    sent = httpx.post(
-        city.url + "/api/v1/federation/applications",
-        json={"node": OTHER_PROVINCE, "item_code": ITEM, "form": {"reason": "到广州开店"}},
-        headers=headers,
-    )
-    ref = sent.json()["ref"]
+    ref = apply_in_the_province(city, person)[1]["ref"]
 
     def handled() -> HandledApplication | None:
         with unit_of_work(province.engine) as session:
