@@ -40,7 +40,6 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, select, text
-from sqlalchemy.orm import sessionmaker
 
 from tongban import demo
 from tongban.connectors import service as connectors_service
@@ -48,7 +47,7 @@ from tongban.connectors.models import DepartmentSystem
 from tongban.connectors.schemas import SystemSpec
 from tongban.db.engine import make_engine
 from tongban.db.migrate import upgrade
-from tongban.db.session import take_follow_ups, unit_of_work
+from tongban.db.session import sessions_for, take_follow_ups, unit_of_work
 from tongban.exchange import journal
 from tongban.exchange import service as exchange
 from tongban.exchange.models import Grant
@@ -226,7 +225,7 @@ def gateway(engine: Engine, system_id: int) -> Callable[[list[str]], object]:
     """One call a transaction, as the web layer runs it: the system is the one its token names
     (authenticating the caller is outside both figures). Sequencing the journal into the audit
     log is left for ``sequence`` to time, as the web layer leaves it for after the answer."""
-    sessions = sessionmaker(bind=engine, expire_on_commit=False)
+    sessions = sessions_for(engine)
     with sessions() as session:
         system = session.get_one(DepartmentSystem, system_id)
 
@@ -246,7 +245,7 @@ def gateway(engine: Engine, system_id: int) -> Callable[[list[str]], object]:
 def sequence(engine: Engine) -> float:
     """Seconds to sequence every journaled call into the audit log (batches of up to
     ``journal.BATCH``, as after answers under load)."""
-    sessions = sessionmaker(bind=engine, expire_on_commit=False)
+    sessions = sessions_for(engine)
     started = time.perf_counter()
     journal.sequence_pending(sessions)
     elapsed = time.perf_counter() - started

@@ -16,7 +16,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import sessionmaker
 
 from tests.fixtures.cli import tongban
 from tests.fixtures.exchange import PERSON_ID, Exchange, call, error_code, resource_spec
@@ -24,7 +23,7 @@ from tongban.audit import service as audit_service
 from tongban.audit.models import AuditEntry
 from tongban.connectors.models import DepartmentSystem
 from tongban.datause.models import Channel, DataUse
-from tongban.db.session import unit_of_work
+from tongban.db.session import sessions_for, unit_of_work
 from tongban.exchange import journal
 from tongban.exchange import service as exchange_service
 from tongban.exchange.models import GatewayCall
@@ -57,7 +56,7 @@ def last_call_id(engine: Engine) -> int:
 def journal_without_sequencing(engine: Engine, exchange: Exchange, count: int) -> list[int]:
     """Calls served and committed, their sequencing never run: what a process that stopped
     right after its answers leaves behind."""
-    sessions = sessionmaker(bind=engine, expire_on_commit=False)
+    sessions = sessions_for(engine)
     for _ in range(count):
         with sessions() as session:
             system = session.execute(
@@ -164,7 +163,7 @@ class TestSequencing:
         self, exchange: Exchange, granted: Any, engine: Engine
     ) -> None:
         waiting = journal_without_sequencing(engine, exchange, 12)
-        sessions = sessionmaker(bind=engine, expire_on_commit=False)
+        sessions = sessions_for(engine)
         start = threading.Barrier(4)
 
         def sequencer() -> None:
@@ -215,7 +214,7 @@ class TestJournalIsAppendOnly:
         [waiting, *_] = journal_without_sequencing(engine, exchange, 1)
         with pytest.raises(DBAPIError, match="append-only"), engine.begin() as connection:
             connection.execute(change(waiting))
-        journal.sequence_pending(sessionmaker(bind=engine))
+        journal.sequence_pending(sessions_for(engine))
         with pytest.raises(DBAPIError, match="append-only"), engine.begin() as connection:
             connection.execute(change(waiting))
 

@@ -134,15 +134,14 @@ def dispatch(
         with unit_of_work() as session:
             systems = [connectors_service.get_system(session, None, code).id for code in system]
     if once:
-        from sqlalchemy.orm import sessionmaker
-
+        from tongban.db.session import sessions_for
         from tongban.exchange import journal
 
         report = dispatcher.dispatch_once(
             get_engine(), systems=systems, targets_only=notifications_only
         )
         console.print(vars(report))
-        sequenced = journal.sequence_pending(sessionmaker(bind=get_engine()))
+        sequenced = journal.sequence_pending(sessions_for(get_engine()))
         console.print(f"gateway calls sequenced into the audit log: {sequenced}")
         return
     stop = threading.Event()

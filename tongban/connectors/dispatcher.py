@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from tongban.connectors.kinds import DeliveryError, Outgoing, Target, Transport, mapped_body
 from tongban.connectors.kinds.api import ApiTransport
@@ -24,7 +24,7 @@ from tongban.connectors.kinds.file import FileTransport
 from tongban.connectors.models import Connector, ConnectorKind, DepartmentSystem, OutboxMessage
 from tongban.db import delivery
 from tongban.db.delivery import Settled, backoff
-from tongban.db.session import unit_of_work
+from tongban.db.session import sessions_for, unit_of_work
 from tongban.kit.clock import utcnow
 
 log = logging.getLogger(__name__)
@@ -198,11 +198,10 @@ def run(
 
     transports = transports or default_transports()
     targets = default_targets() if targets is None else targets
-    sessions = sessionmaker(bind=engine, expire_on_commit=False)
     while not stop.is_set():
         # The gateway's journal: calls whose sequencing after the answer did not happen (the
         # process stopped in between) reach the audit log here.
-        journal.sequence_pending(sessions)
+        journal.sequence_pending(sessions_for(engine))
         try:
             report = dispatch_once(
                 engine,

@@ -13,14 +13,16 @@ from tongban.db.engine import get_engine
 
 
 @lru_cache
-def _factory_for(engine: Engine) -> sessionmaker[Session]:
+def sessions_for(engine: Engine) -> sessionmaker[Session]:
+    """The session factory of ``engine``, for workers that open their own transactions."""
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
 @contextmanager
 def unit_of_work(engine: Engine | None = None) -> Iterator[Session]:
     """Commit if the block finishes, roll back if it raises: nothing is half written."""
-    session = _factory_for(engine or get_engine())()
+    factory = sessions_for(engine or get_engine())
+    session = factory()
     try:
         yield session
         session.commit()
@@ -29,8 +31,7 @@ def unit_of_work(engine: Engine | None = None) -> Iterator[Session]:
         raise
     finally:
         session.close()
-    for follow_up in take_follow_ups(session):
-        follow_up(_factory_for(engine or get_engine()))
+    run_follow_ups(session, factory)
 
 
 # Work a transaction leaves for after its commit, in transactions of its own (e.g. sequencing
@@ -52,3 +53,9 @@ def after_commit(session: Session, follow_up: FollowUp) -> None:
 def take_follow_ups(session: Session) -> list[FollowUp]:
     """The follow-ups registered on ``session``, for whoever committed it to run."""
     return list(session.info.pop(_FOLLOW_UPS, []))
+
+
+def run_follow_ups(session: Session, factory: Callable[[], Session]) -> None:
+    """Run, now, the follow-ups of ``session``, which has just committed."""
+    for follow_up in take_follow_ups(session):
+        follow_up(factory)

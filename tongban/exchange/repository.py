@@ -103,8 +103,8 @@ def grants_of_request(session: Session, request_id: int) -> Sequence[Grant]:
 def grants_for_call(
     session: Session, system_id: int, resource_id: int, purpose: str
 ) -> Sequence[Grant]:
-    """Every grant (live or not) of a system on a resource for a purpose, locked: the rate
-    window is counted on them in this transaction."""
+    """Every grant (live or not) of a system on a resource for a purpose: why a call found no
+    live one (``count_call`` counts calls on the live ones)."""
     stmt = (
         select(Grant)
         .where(
@@ -113,7 +113,6 @@ def grants_for_call(
             Grant.purpose == purpose,
         )
         .order_by(Grant.id)
-        .with_for_update()
     )
     return session.execute(stmt).scalars().all()
 

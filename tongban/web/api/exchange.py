@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from tongban.connectors.models import DepartmentSystem
-from tongban.db.session import take_follow_ups
+from tongban.db.session import run_follow_ups
 from tongban.errors import TongbanError
 from tongban.exchange import service as exchange
 from tongban.exchange.models import InformationResource
@@ -239,7 +239,6 @@ def serve_query(
             assert caller is not None
             exchange.record_refusal(other, caller, refusal)
             other.commit()
-        for follow_up in take_follow_ups(other):
-            follow_up(factory)
+        run_follow_ups(other, factory)
         raise
     return GatewayAnswer.model_validate(vars(answer))
