@@ -23,7 +23,7 @@ KEYWORDS = -k _ -k N_ -k translate -k TongbanError -k NotFound -k Forbidden -k U
 	-k FigureNotFound -k InvalidFilter -k NoExportYet -k EvidenceBelowGrade \
 	-k DataUseNotFound -k ObjectionNotFound -k ObjectionClosed \
 	-k LicenceTypeFileInvalid -k LicenceTypeNotFound -k LicenceNotFound -k LicenceAlreadyRevoked \
-	-k ShareNotFound -k ShareEnded -k LicenceNotUsable -k KeyFileInvalid
+	-k ShareNotFound -k ShareEnded -k LicenceNotUsable -k KeyFileInvalid -k SealedCopyNotCleared
 PO = tongban/web/locale/zh_CN/LC_MESSAGES/messages.po
 
 help: ## list the targets

@@ -19,6 +19,13 @@ from tongban.audit import service as audit
 from tongban.catalog import service as catalog_service
 from tongban.db.session import unit_of_work
 
+# The routes returning labelled values that these tests try as an adversary (checked by
+# tests/architecture/test_labelled_reads_are_tried.py).
+ROUTES_TRIED = {
+    ("POST", "/api/v1/counter/cases"),
+    ("PUT", "/api/v1/counter/cases/{number}/form"),
+}
+
 ITEM = "SAMR-0001"
 
 

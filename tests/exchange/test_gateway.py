@@ -32,6 +32,12 @@ from tongban.db.session import unit_of_work
 from tongban.exchange.models import GatewayCall, Grant
 from tongban.kit.clock import utcnow
 
+# The routes returning labelled values that these tests try as an adversary (checked by
+# tests/architecture/test_labelled_reads_are_tried.py).
+ROUTES_TRIED = {
+    ("POST", "/api/v1/exchange/query"),
+}
+
 
 class TestServing:
     def test_granted_items_come_back_masked_for_the_systems_clearance(

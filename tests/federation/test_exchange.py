@@ -41,6 +41,13 @@ from tongban.federation.models import FederatedDataRequest, Node, ProvidedDataRe
 from tongban.identity.models import Account, AccountKind
 from tongban.security import service as security_service
 
+# The routes returning labelled values that these tests try as an adversary (checked by
+# tests/architecture/test_labelled_reads_are_tried.py).
+ROUTES_TRIED = {
+    ("POST", "/api/v1/federation/exchange/call"),
+    ("POST", "/api/v1/federation/exchange/query"),
+}
+
 PURPOSE = "housing_subsidy_review"
 
 

@@ -31,6 +31,14 @@ from tests.resources.test_service import (
 )
 from tests.resources.test_web import new_steward
 
+# The routes returning labelled values that these tests try as an adversary (checked by
+# tests/architecture/test_labelled_reads_are_tried.py).
+ROUTES_TRIED = {
+    ("GET", "/api/v1/resources/persons/{pid}"),
+    ("GET", "/api/v1/resources/reviews"),
+    ("GET", "/api/v1/resources/conflicts"),
+}
+
 
 @dataclass(frozen=True)
 class Master:

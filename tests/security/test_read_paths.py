@@ -37,6 +37,15 @@ from tongban.db.session import unit_of_work
 from tongban.identity import service as identity_service
 from tongban.identity.models import Account, AccountKind
 
+# The routes returning labelled values that these tests try as an adversary (checked by
+# tests/architecture/test_labelled_reads_are_tried.py).
+ROUTES_TRIED = {
+    ("GET", "/api/v1/applications/{number}"),
+    ("POST", "/api/v1/applications/{number}/actions"),
+    ("POST", "/api/v1/applications"),
+    ("PUT", "/api/v1/applications/{number}/form"),
+}
+
 ITEM = "HEALTH-0003"
 SECRET_DATE = "2027-03-15"
 OTHER_DATE = "2027-08-09"
@@ -152,6 +161,28 @@ class TestTheCaseByNumber:
         assert page.status_code == 200
         assert leaks(page.text) == []
         assert 'data-testid="masked-expected_date"' in page.text
+
+
+class TestWritesTriedByTheAdversary:
+    def test_writing_the_form_of_a_case_is_refused_without_a_value(
+        self, client: TestClient, cases: Cases
+    ) -> None:
+        response = client.put(
+            f"/api/v1/applications/{cases.numbers[0]}/form",
+            headers=cases.low,
+            json={"form": {"child_order": "first"}},
+        )
+        assert response.status_code in (403, 404, 409)
+        assert leaks(response.text) == []
+
+    def test_an_official_cannot_start_an_application(
+        self, client: TestClient, cases: Cases
+    ) -> None:
+        response = client.post(
+            "/api/v1/applications", headers=cases.low, json={"item_code": ITEM, "form": {}}
+        )
+        assert response.status_code == 403
+        assert leaks(response.text) == []
 
 
 class TestListsSearchesAndExports:

@@ -11,6 +11,7 @@ from tongban.applications import coverage, grading
 from tongban.applications.disclosure import Disclosed, prefill_states
 from tongban.applications.evidence import Evidence
 from tongban.applications.states import Action, Status
+from tongban.security.schemas import LabelledRead
 
 
 class _Read(BaseModel):
@@ -127,7 +128,7 @@ class ApplicationSummary(_Read):
     time_limit: TimeLimitRead | None
 
 
-class ApplicationRead(ApplicationSummary):
+class ApplicationRead(ApplicationSummary, LabelledRead):
     form_data: dict[str, Any]
     materials: list[MaterialRead]
     history: list[StatusChangeRead]

@@ -8,6 +8,7 @@ from typing import Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from tongban.exchange.models import RequestStatus, Sharing
+from tongban.security.schemas import LabelledRead
 
 CODE = r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$"
 SNAKE = r"^[a-z][a-z0-9_]*$"
@@ -195,7 +196,7 @@ class GatewayRecord(BaseModel):
     )
 
 
-class GatewayAnswer(BaseModel):
+class GatewayAnswer(LabelledRead):
     resource: str
     purpose: str
     items: list[str]

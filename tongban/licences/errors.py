@@ -36,3 +36,10 @@ class LicenceNotUsable(Conflict):
 
 class KeyFileInvalid(InvalidInput):
     code = "key_file_invalid"
+
+
+class SealedCopyNotCleared(Forbidden):
+    """The sealed PDF holds every value unmasked and cannot be masked without breaking its
+    seal: only a reader cleared for all of them may have it."""
+
+    code = "sealed_copy_not_cleared"

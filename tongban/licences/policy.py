@@ -62,8 +62,9 @@ def require_holder(subject: Account | None, licence: Licence, acting_for: int | 
     return holder
 
 
-def require_read_full(subject: Account | None, licence: Licence, acting_for: int | None) -> Account:
-    """The whole licence: its holder, or an official of the issuing department."""
+def require_read(subject: Account | None, licence: Licence, acting_for: int | None) -> Account:
+    """Opening a licence: its holder, or an official of the issuing department (who sees what
+    their clearance allows, as on the case)."""
     reader = _signed_in(subject)
     if reader.kind is AccountKind.OFFICIAL and reader.department_id == licence.department_id:
         return reader

@@ -13,6 +13,7 @@ from typing import Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from tongban.catalog.schemas import CODE, SNAKE
+from tongban.security.schemas import LabelledRead
 
 # What a licence field is filled from: a form field of the item, or the decision itself.
 SOURCE = r"^([a-z][a-z0-9_]*|decision\.(date|department))$"
@@ -88,7 +89,7 @@ class FieldRead(BaseModel):
     value: str | None
 
 
-class LicenceRead(BaseModel):
+class LicenceRead(LabelledRead):
     number: str
     type_code: str
     type_name_zh: str
@@ -105,6 +106,8 @@ class LicenceRead(BaseModel):
     revoked_reason: str | None = None
     fields: list[FieldRead]
     verify_url: str
+    # Every value shown as it is: only then is the sealed PDF given to this reader.
+    whole: bool
 
 
 class Verdict(BaseModel):

@@ -26,7 +26,7 @@ from tongban.licences import (
     verification,
     views,
 )
-from tongban.licences.errors import LicenceAlreadyRevoked, LicenceNotFound
+from tongban.licences.errors import LicenceAlreadyRevoked, LicenceNotFound, SealedCopyNotCleared
 from tongban.licences.keys import PublishedKey
 from tongban.licences.models import Licence
 from tongban.licences.schemas import LicenceRead, LicenceTypeSpec, Verdict
@@ -123,16 +123,45 @@ def list_mine(
         query = query.where(
             Licence.holder_account_id == holder.id, Licence.holder_legal_person_id.is_(None)
         )
-    return [(licence, views.read(licence, public=False)) for licence in session.scalars(query)]
+    return [
+        (licence, views.disclose(session, holder, licence, company))
+        for licence in session.scalars(query)
+    ]
 
 
 def get_mine(
     session: Session, subject: Account | None, number: str, *, acting_for: int | None = None
 ) -> tuple[Licence, LicenceRead]:
+    """The licence as the reader may see it: whole for its holder, through their clearance for
+    an official of the issuing department."""
+    licence, reader, company = _readable(session, subject, number, acting_for)
+    return licence, views.disclose(session, reader, licence, company)
+
+
+def sealed_pdf(
+    session: Session, subject: Account | None, number: str, *, acting_for: int | None = None
+) -> tuple[Licence, bytes]:
+    """The sealed PDF as issued, for a reader cleared for every value in it (the holder; an
+    official whose clearance dominates each label). It cannot be masked without breaking the
+    seal, so anyone else is refused and sent to the masked licence."""
+    licence, reader, company = _readable(session, subject, number, acting_for)
+    _, payload = issuing.payload_of(licence)
+    if not views.shows_whole(payload, views.clearance_of(session, reader, licence, company)):
+        raise SealedCopyNotCleared(
+            "Your clearance does not cover every field of licence {number}, so its sealed PDF "
+            "cannot be given to you; its page shows what you may see.",
+            number=licence.number,
+        )
+    return licence, issuing.pdf_of(licence)
+
+
+def _readable(
+    session: Session, subject: Account | None, number: str, acting_for: int | None
+) -> tuple[Licence, Account, int | None]:
+    """The licence, its reader and the company they act for, with an official's read audited."""
     licence = by_number_or_404(session, subject, number)
-    reader = policy.require_read_full(
-        subject, licence, holders.company_acted_for(session, subject, acting_for)
-    )
+    company = holders.company_acted_for(session, subject, acting_for)
+    reader = policy.require_read(subject, licence, company)
     if reader.is_official:
         audit.record(
             session,
@@ -141,7 +170,7 @@ def get_mine(
             target_type="licence",
             target_id=licence.number,
         )
-    return licence, views.read(licence, public=False)
+    return licence, reader, company
 
 
 def department_licences(

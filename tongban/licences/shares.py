@@ -103,7 +103,7 @@ def open_shared(session: Session, subject: Account | None, token: str) -> Licenc
     assert licence is not None
     share.views += 1
     _audit(session, subject, "licence.share_viewed", licence, share=share.id)
-    return views.read(licence, public=True)
+    return views.public_read(licence)
 
 
 def is_live(share: LicenceShare) -> bool:

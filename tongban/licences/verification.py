@@ -14,6 +14,7 @@ from tongban.licences import issuing, keys, repository, seal, views
 from tongban.licences.keys import PublishedKey
 from tongban.licences.models import Licence
 from tongban.licences.schemas import Verdict
+from tongban.security import deployment
 
 TAMPERED = N_(
     "Not genuine: the file was changed after the issuing department sealed it, or it is not an "
@@ -80,7 +81,9 @@ def offline(data: bytes, key: PublishedKey) -> Verdict:
         return Verdict(outcome="not_genuine", message=TAMPERED, revocation_checked=False)
     status = views.status_by_date(_expires(embedded.payload))
     # The holder has the PDF and the key file: the verifier sees the whole licence.
-    licence = views.from_payload(embedded.payload, status=status, public=False)
+    licence = views.from_payload(
+        embedded.payload, status=status, clearance=deployment.top_clearance()
+    )
     if status == "expired":
         return Verdict(
             outcome="expired", message=EXPIRED, licence=licence, revocation_checked=False
@@ -92,7 +95,9 @@ def offline(data: bytes, key: PublishedKey) -> Verdict:
 
 def _current(licence: Licence, payload: dict[str, Any]) -> Verdict:
     status = views.status_of(licence)
-    shown = views.from_payload(payload, status=status, public=True, licence=licence)
+    shown = views.from_payload(
+        payload, status=status, clearance=views.public_clearance(), licence=licence
+    )
     if status == "revoked":
         return Verdict(outcome="revoked", message=REVOKED, licence=shown)
     if status == "expired":

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from tongban.kit.i18n import N_
 from tongban.resources.errors import RecordFileInvalid
+from tongban.security.schemas import LabelledRead
 
 RECORD_COLUMNS = ("local_id", "name", "sex", "birth_date", "id_number", "phone", "address")
 _SEX = {"M": "M", "F": "F", "男": "M", "女": "F", "1": "M", "2": "F"}
@@ -129,7 +130,7 @@ class IdentifierRead(_Read):
     problem: str
 
 
-class RecordRead(_Read):
+class RecordRead(_Read, LabelledRead):
     id: int
     source: str
     local_id: str
@@ -155,7 +156,7 @@ class LinkEventRead(_Read):
     undone_at: datetime | None
 
 
-class PersonRead(_Read):
+class PersonRead(_Read, LabelledRead):
     pid: str
     name: str
     sex: str | None
@@ -166,13 +167,13 @@ class PersonRead(_Read):
     history: list[LinkEventRead]
 
 
-class CompanyRead(_Read):
+class CompanyRead(_Read, LabelledRead):
     cid: str
     name: str
     identifiers: list[IdentifierRead]
 
 
-class ReviewRead(_Read):
+class ReviewRead(_Read, LabelledRead):
     id: int
     status: str
     # None for a reader who may not read every compared element: they are computed from them.
@@ -200,7 +201,7 @@ class ImportReport(_Read):
     flagged: int
 
 
-class ConflictRead(_Read):
+class ConflictRead(_Read, LabelledRead):
     id: int
     pid: str
     element: str

@@ -12,6 +12,12 @@ KEY_ID = r"^[A-Za-z0-9_-]{1,64}$"
 KeyId = Annotated[str, StringConstraints(pattern=KEY_ID)]
 
 
+class LabelledRead(BaseModel):
+    """A read model that carries values under security labels. It is built only through
+    mandatory access control (a domain's disclosure), and every route returning one is tried by
+    the adversarial read-path tests (tests/security): an architecture test fails otherwise."""
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
 

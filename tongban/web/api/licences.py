@@ -8,7 +8,7 @@ from fastapi.responses import Response
 
 from tongban.errors import TooLarge
 from tongban.kit.i18n import translate
-from tongban.licences import issuing, reuse, service, shares
+from tongban.licences import reuse, service, shares
 from tongban.licences.models import LicenceShare
 from tongban.licences.schemas import (
     EvidenceRead,
@@ -108,8 +108,8 @@ def licence(number: str, request: Request, session: SessionDep, subject: ApiSubj
 def licence_pdf(
     number: str, request: Request, session: SessionDep, subject: ApiSubject
 ) -> Response:
-    found, _ = service.get_mine(session, subject, number, acting_for=acting_for_id(request))
-    return responses.pdf(f"{found.number}.pdf", issuing.pdf_of(found))
+    found, pdf = service.sealed_pdf(session, subject, number, acting_for=acting_for_id(request))
+    return responses.pdf(f"{found.number}.pdf", pdf)
 
 
 @router.post("/api/v1/licences/{number}/revoke", response_model=LicenceRead)

@@ -9,7 +9,7 @@ from starlette.datastructures import UploadFile
 
 from tongban.errors import InvalidInput, TongbanError
 from tongban.kit.i18n import translate
-from tongban.licences import issuing, reuse, service, shares, views
+from tongban.licences import reuse, service, shares, views
 from tongban.licences.schemas import Verdict
 from tongban.web import responses
 from tongban.web.deps import (
@@ -113,8 +113,8 @@ def wallet(request: Request, session: SessionDep, subject: PageUser) -> Response
 
 @router.get("/licences/{number}.pdf")
 def download(number: str, request: Request, session: SessionDep, subject: PageUser) -> Response:
-    found, _ = service.get_mine(session, subject, number, acting_for=acting_for_id(request))
-    return responses.pdf(f"{found.number}.pdf", issuing.pdf_of(found))
+    found, pdf = service.sealed_pdf(session, subject, number, acting_for=acting_for_id(request))
+    return responses.pdf(f"{found.number}.pdf", pdf)
 
 
 def _licence_page(
