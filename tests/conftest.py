@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests.fixtures.db import fresh_database
 from tongban import demo
-from tongban.config import get_settings
+from tongban.config import Settings, get_settings
 from tongban.db.session import unit_of_work
 from tongban.identity import service as identity_service
 from tongban.identity.models import Account, AccountKind
@@ -27,6 +27,12 @@ from tongban.kit.workdays import get_calendar
 from tongban.web.app import create_app
 
 PASSWORD = demo.DEMO_PASSWORD
+# The suite signs in thousands of times from one address: every rate limit is raised out of
+# its way (tests/web/test_rate_limits.py sets low ones explicitly, and checks the defaults).
+SUITE_RATE = "1000000/minute"
+for _field in Settings.model_fields:
+    if _field.startswith("limit_"):
+        os.environ[f"TONGBAN_{_field.upper()}"] = SUITE_RATE
 # Fixtures shared by more than one folder of tests (the exchange's by its pages' tests too).
 pytest_plugins = ["tests.fixtures.exchange", "tests.fixtures.evidence"]
 
