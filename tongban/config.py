@@ -135,10 +135,13 @@ class Settings(BaseSettings):
     # Claiming a walk-in account (each code request texts the holder).
     limit_claim_address: str = "10/minute;60/hour"
     # Tracking: look-ups (code guesses) per address, code requests per address and per
-    # application number (each sends an SMS or e-mail to the applicant).
+    # application number (each sends an SMS or e-mail to the applicant, counted per application
+    # number from any address).
     limit_tracking_address: str = "30/minute;300/hour"
     limit_tracking_code_address: str = "5/minute;30/hour"
     limit_tracking_code_number: str = "3/hour"
+    # ... and codes sent to one applicant, whatever the number (one may have many applications).
+    limit_tracking_code_recipient: str = "6/hour"
     # The OpenID Connect token endpoint: calls per address and per client_id, and failed
     # calls (a wrong secret or code) per address.
     limit_oidc_token_address: str = "120/minute"

@@ -22,10 +22,13 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from tests.applications.factories import application_in
 from tests.fixtures.exchange import Exchange, call, machine_token, system
 from tests.identity.factories import fresh_id_number, new_citizen, new_official, unique
 from tests.identity.test_pages import csrf, password_step
+from tests.notifications.conftest import Recorders, deliver_all, make_applicant
 from tests.tracking.test_tracking import unknown_number
+from tongban.applications.states import Status
 from tongban.config import Settings, get_settings
 from tongban.db.session import unit_of_work
 from tongban.exchange import service as exchange_service
@@ -219,22 +222,21 @@ def code_page(client: TestClient, number: str | None = None) -> httpx.Response:
 
 
 class TestTracking:
-    @pytest.mark.parametrize("send", [track_api, track_page], ids=["api", "page"])
-    def test_look_ups_per_address(
-        self, limits: SetLimits, at: Client, send: Callable[[TestClient], httpx.Response]
+    @pytest.mark.parametrize(
+        ("limit", "send"),
+        [
+            ("tracking_address", track_api),
+            ("tracking_address", track_page),
+            ("tracking_code_address", code_api),
+            ("tracking_code_address", code_page),
+        ],
+        ids=["look-ups-api", "look-ups-page", "codes-api", "codes-page"],
+    )
+    def test_per_address(
+        self, limits: SetLimits, at: Client, limit: str, send: Callable[..., httpx.Response]
     ) -> None:
-        limits(tracking_address="3/minute")
+        limits(**{limit: "2/minute"})
         one, other = at("203.0.113.50", html=True), at("203.0.113.51", html=True)
-        assert all(allowed(send(one)) for _ in range(3))
-        assert_refused(send(one))
-        assert allowed(send(other))
-
-    @pytest.mark.parametrize("send", [code_api, code_page], ids=["api", "page"])
-    def test_code_requests_per_address(
-        self, limits: SetLimits, at: Client, send: Callable[..., httpx.Response]
-    ) -> None:
-        limits(tracking_code_address="2/minute")
-        one, other = at("203.0.113.52", html=True), at("203.0.113.53", html=True)
         assert all(allowed(send(one)) for _ in range(2))
         assert_refused(send(one))
         assert allowed(send(other))
@@ -249,6 +251,25 @@ class TestTracking:
         assert all(allowed(a) for a in answers[:3])
         assert_refused(answers[3], window_seconds=3600)
         assert allowed(send(at("203.0.113.70", html=True)))
+
+    def test_an_applicant_with_many_applications_gets_few_codes(
+        self, limits: SetLimits, at: Client, engine: Engine
+    ) -> None:
+        limits(tracking_code_recipient="2/hour")
+        applicant, other = make_applicant(engine), make_applicant(engine)
+        numbers = [
+            application_in(engine, applicant=applicant.username, status=Status.SUBMITTED)
+            for _ in range(3)
+        ]
+        theirs = application_in(engine, applicant=other.username, status=Status.SUBMITTED)
+        client = at("203.0.113.75")
+        # Answered alike: the cap must not tell which numbers exist.
+        assert [code_api(client, n).status_code for n in [*numbers, theirs]] == [202] * 4
+        recorders = Recorders()
+        deliver_all(engine, recorders.senders())
+        texted = {e.reference for e in recorders.sms.sent if "验证码" in e.body}
+        assert texted & set(numbers) == set(numbers[:2])
+        assert theirs in texted
 
     def test_the_limit_expires(self, limits: SetLimits, at: Client) -> None:
         limits(tracking_address="2/second")
@@ -413,6 +434,7 @@ def test_the_production_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
         "tracking_address": "30/minute;300/hour",
         "tracking_code_address": "5/minute;30/hour",
         "tracking_code_number": "3/hour",
+        "tracking_code_recipient": "6/hour",
         "oidc_token_address": "120/minute",
         "oidc_token_client": "600/minute",
         "oidc_token_failure": "20/minute",

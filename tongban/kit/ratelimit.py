@@ -66,37 +66,42 @@ def _refuse(limiter: MovingWindowRateLimiter, item: RateLimitItem, name: str, ke
     raise RateLimited(MESSAGE, retry_after=seconds, seconds=seconds)
 
 
-def hit(name: str, key: str) -> None:
-    """Count a request of ``key`` (an address, an account, ...) against limit ``name``; raise
-    ``RateLimited`` if it is over (an over-limit request is not counted)."""
+def _apply(name: str, key: str, *, counting: bool, refusing: bool) -> bool:
     limiter, items = _setup(name)
+    ok = True
     try:
         for item in items:
-            if not limiter.hit(item, name, key):
+            ok = (
+                limiter.hit(item, name, key) if counting else limiter.test(item, name, key)
+            ) and ok
+            if refusing and not ok:
                 _refuse(limiter, item, name, key)
     except StorageError:
         # Fail open: the store being down must not stop the platform; the per-account
         # sign-in lock still holds.
-        log.exception("rate limit store unavailable; %s not counted", name)
+        log.exception("rate limit store unavailable; %s let through", name)
+        return True
+    return ok
+
+
+def hit(name: str, key: str) -> None:
+    """Count a request of ``key`` (an address, an account, ...) against limit ``name``; raise
+    ``RateLimited`` if it is over (an over-limit request is not counted)."""
+    _apply(name, key, counting=True, refusing=True)
 
 
 def check(name: str, key: str) -> None:
     """Raise ``RateLimited`` if ``key`` has used up limit ``name``, without counting this
-    request (for limits that count only failures: ``hit`` them after one)."""
-    limiter, items = _setup(name)
-    try:
-        for item in items:
-            if not limiter.test(item, name, key):
-                _refuse(limiter, item, name, key)
-    except StorageError:
-        log.exception("rate limit store unavailable; %s not checked", name)
+    request (for limits that count only failures: ``count`` them after one)."""
+    _apply(name, key, counting=False, refusing=True)
 
 
 def count(name: str, key: str) -> None:
     """Count a failure of ``key`` against limit ``name`` (``check`` refuses once it is over)."""
-    limiter, items = _setup(name)
-    try:
-        for item in items:
-            limiter.hit(item, name, key)
-    except StorageError:
-        log.exception("rate limit store unavailable; %s not counted", name)
+    _apply(name, key, counting=True, refusing=False)
+
+
+def allowed(name: str, key: str) -> bool:
+    """Count a request of ``key`` against limit ``name`` and tell whether it is within it, for
+    callers that must answer alike either way (they quietly skip the work instead)."""
+    return _apply(name, key, counting=True, refusing=False)

@@ -67,7 +67,9 @@ def request_code(
     )
     found = applications_service.for_tracking(session, subject, number)
     sent = 0
-    if found is not None:
+    # An applicant with many applications is not flooded either: past the cap the code is
+    # kept but not sent, and the caller is answered alike.
+    if found is not None and ratelimit.allowed("tracking_code_recipient", str(found[1].id)):
         _, applicant = found
         sent = len(
             notifications.notify(
