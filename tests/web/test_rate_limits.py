@@ -9,20 +9,19 @@ checks low, under a key prefix of its own, so parallel runs sharing one Redis ne
 from __future__ import annotations
 
 import base64
-import os
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx
 import pytest
-import redis
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from tests.applications.factories import application_in
+from tests.conftest import SetLimits
 from tests.fixtures.exchange import Exchange, call, machine_token, system
 from tests.identity.factories import fresh_id_number, new_citizen, new_official, unique
 from tests.identity.test_pages import csrf, password_step
@@ -34,40 +33,9 @@ from tongban.db.session import unit_of_work
 from tongban.exchange import service as exchange_service
 from tongban.kit import ids, ratelimit
 
-REDIS_URL = os.environ.get("TONGBAN_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 WRONG = "not-the-password"
 
-SetLimits = Callable[..., None]
 Client = Callable[..., TestClient]
-
-
-@pytest.fixture(params=["memory", "redis"])
-def limits(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[SetLimits]:
-    """Counts in the process or in Redis, under a prefix of this test's own; yields a function
-    setting limits by name (``sign_in_address="2/minute"``)."""
-    prefix = f"tongban-test-{uuid.uuid4().hex}"
-    monkeypatch.setenv("TONGBAN_RATE_LIMIT_PREFIX", prefix)
-    if request.param == "redis":
-        monkeypatch.setenv("TONGBAN_REDIS_URL", REDIS_URL)
-    else:
-        monkeypatch.delenv("TONGBAN_REDIS_URL", raising=False)
-
-    def set_limits(**rates: str) -> None:
-        for name, rate in rates.items():
-            monkeypatch.setenv(f"TONGBAN_LIMIT_{name.upper()}", rate)
-        get_settings.cache_clear()
-
-    set_limits()
-    ratelimit.reset()
-    yield set_limits
-    monkeypatch.undo()
-    get_settings.cache_clear()
-    ratelimit.reset()
-    if request.param == "redis":
-        store = redis.Redis.from_url(REDIS_URL)
-        keys = list(store.scan_iter(f"{prefix}*"))
-        assert keys, "the limits were counted in Redis"
-        store.delete(*keys)
 
 
 @pytest.fixture
