@@ -14,6 +14,7 @@ import logging
 import math
 import time
 from functools import lru_cache
+from typing import NoReturn
 
 from limits import RateLimitItem, parse_many
 from limits.errors import StorageError
@@ -60,7 +61,7 @@ def _setup(name: str) -> tuple[MovingWindowRateLimiter, list[RateLimitItem]]:
     return _limiter(settings.redis_url, settings.rate_limit_prefix), _items(rate)
 
 
-def _refuse(limiter: MovingWindowRateLimiter, item: RateLimitItem, name: str, key: str) -> None:
+def _refuse(limiter: MovingWindowRateLimiter, item: RateLimitItem, name: str, key: str) -> NoReturn:
     reset_at = limiter.get_window_stats(item, name, key).reset_time
     seconds = max(1, math.ceil(reset_at - time.time()))
     raise RateLimited(MESSAGE, retry_after=seconds, seconds=seconds)
