@@ -6,11 +6,12 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pyotp
 import pytest
+import redis
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
@@ -18,15 +19,23 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests.fixtures.db import fresh_database
 from tongban import demo
-from tongban.config import get_settings
+from tongban.config import Settings, get_settings
 from tongban.db.session import unit_of_work
 from tongban.identity import service as identity_service
 from tongban.identity.models import Account, AccountKind
-from tongban.kit import clock
+from tongban.kit import clock, ratelimit
 from tongban.kit.workdays import get_calendar
 from tongban.web.app import create_app
 
 PASSWORD = demo.DEMO_PASSWORD
+# The suite signs in thousands of times from one address: every rate limit is raised out of
+# its way (the ``limits`` fixture below sets low ones; tests/web/test_rate_limits.py checks
+# each limited route and the production defaults).
+SUITE_RATE = "1000000/minute"
+REDIS_URL = os.environ.get("TONGBAN_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+for _field in Settings.model_fields:
+    if _field.startswith("limit_"):
+        os.environ[f"TONGBAN_{_field.upper()}"] = SUITE_RATE
 # Fixtures shared by more than one folder of tests (the exchange's by its pages' tests too).
 pytest_plugins = ["tests.fixtures.exchange", "tests.fixtures.evidence"]
 
@@ -122,3 +131,35 @@ def chromium_path() -> str:
             "Debian's chromium is not installed; ./test installs it (apt-get install chromium)"
         )
     return path
+
+
+SetLimits = Callable[..., None]
+
+
+@pytest.fixture(params=["memory", "redis"])
+def limits(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[SetLimits]:
+    """Counts in the process or in Redis, under a prefix of this test's own; yields a function
+    setting limits by name (``sign_in_address="2/minute"``)."""
+    prefix = f"tongban-test-{uuid.uuid4().hex}"
+    monkeypatch.setenv("TONGBAN_RATE_LIMIT_PREFIX", prefix)
+    if request.param == "redis":
+        monkeypatch.setenv("TONGBAN_REDIS_URL", REDIS_URL)
+    else:
+        monkeypatch.delenv("TONGBAN_REDIS_URL", raising=False)
+
+    def set_limits(**rates: str) -> None:
+        for name, rate in rates.items():
+            monkeypatch.setenv(f"TONGBAN_LIMIT_{name.upper()}", rate)
+        get_settings.cache_clear()
+
+    set_limits()
+    ratelimit.reset()
+    yield set_limits
+    monkeypatch.undo()
+    get_settings.cache_clear()
+    ratelimit.reset()
+    if request.param == "redis":
+        store = redis.Redis.from_url(REDIS_URL)
+        keys = list(store.scan_iter(f"{prefix}*"))
+        assert keys, "the limits were counted in Redis"
+        store.delete(*keys)

@@ -6,7 +6,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from limits import parse_many
+from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -114,6 +115,50 @@ class Settings(BaseSettings):
     proactive_max_share: float = Field(default=0.01, gt=0, le=1)
     # ... but a run of at most this many offers is never held (a small town's daily births).
     proactive_guard_minimum: int = Field(default=100, ge=0)
+
+    # Shared state of several web processes (rate-limit counts); unset: kept in the process,
+    # right for the embedded default (one process).
+    redis_url: str | None = None
+    # Prefix of the rate-limit keys in Redis (deployments sharing one Redis set their own).
+    rate_limit_prefix: str = "tongban"
+    # Addresses or networks of reverse proxies whose X-Forwarded-For is believed (as JSON:
+    # '["10.0.0.0/8"]'); a request from any other peer is counted by the peer's address.
+    trusted_proxies: list[str] = Field(default_factory=list)
+    # Rate limits, in the "limits" notation ("10/minute", several joined by ";"), counted in a
+    # moving window; a request over one is answered 429 with Retry-After. Per client address
+    # they stay loose enough for an office or a carrier's NAT behind one address; per account
+    # and per number they are tight. Sign-in (API, page, the authenticator step) costs a
+    # password hash (~0.2 s of a core), so an address gets a few a minute.
+    limit_sign_in_address: str = "30/minute;300/hour"
+    limit_sign_in_account: str = "10/minute;60/hour"
+    limit_register_address: str = "10/minute;60/hour"
+    # Claiming a walk-in account (each code request texts the holder).
+    limit_claim_address: str = "10/minute;60/hour"
+    # Tracking: look-ups (code guesses) per address, code requests per address and per
+    # application number (each sends an SMS or e-mail to the applicant, counted per application
+    # number from any address).
+    limit_tracking_address: str = "30/minute;300/hour"
+    limit_tracking_code_address: str = "5/minute;30/hour"
+    limit_tracking_code_number: str = "3/hour"
+    # ... and codes sent to one applicant, whatever the number (one may have many applications).
+    limit_tracking_code_recipient: str = "6/hour"
+    # The OpenID Connect token endpoint: calls per address and per client_id, and failed
+    # calls (a wrong secret or code) per address.
+    limit_oidc_token_address: str = "120/minute"
+    limit_oidc_token_client: str = "600/minute"
+    limit_oidc_token_failure: str = "20/minute"
+    # The exchange gateway: calls per calling system (each grant has its own calls a minute
+    # too), and calls with a bad token per address.
+    limit_gateway_system: str = "6000/minute"
+    limit_gateway_auth_failure: str = "20/minute"
+
+    @field_validator("*")
+    @classmethod
+    def _rate(cls, value: object, info: ValidationInfo) -> object:
+        # A mistyped limit fails at start-up, not on the first request it would refuse.
+        if info.field_name and info.field_name.startswith("limit_"):
+            parse_many(str(value))
+        return value
 
     @property
     def materials_dir(self) -> Path:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class TongbanError(Exception):
     """A business error with a stable code, an HTTP status and a message for people."""
@@ -25,6 +27,10 @@ class TongbanError(Exception):
         self.field = field
         if error_code is not None:
             self.code = error_code
+
+    def headers(self) -> dict[str, str]:
+        """HTTP headers the answer carries besides the body."""
+        return {}
 
 
 class NotFound(TongbanError):
@@ -55,3 +61,17 @@ class InvalidInput(TongbanError):
 class TooLarge(TongbanError):
     code = "too_large"
     status_code = 413
+
+
+class RateLimited(TongbanError):
+    """Too many requests: the answer says when to try again (Retry-After, in seconds)."""
+
+    code = "rate_limited"
+    status_code = 429
+
+    def __init__(self, message: str, *, retry_after: int, **params: Any) -> None:
+        super().__init__(message, **params)
+        self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}

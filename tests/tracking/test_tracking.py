@@ -111,15 +111,6 @@ class TestTracking:
         assert response.status_code == 422
         assert response.json()["error"]["field"] == "number"
 
-    def test_codes_per_number_are_limited(self, client: TestClient) -> None:
-        body = "TB20260102" + "123457"
-        number = body + ids.check_characters(body)
-        answers = [
-            client.post("/api/v1/tracking/codes", json={"number": number}).status_code
-            for _ in range(4)
-        ]
-        assert answers == [202, 202, 202, 429]
-
     def test_the_code_does_not_stay_in_stored_messages(
         self, engine: Engine, client: TestClient, deliver: Deliver, recorders: Recorders
     ) -> None:

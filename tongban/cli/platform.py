@@ -80,7 +80,9 @@ def serve(
             kwargs={"engine": get_engine(), "stop": threading.Event(), "targets_only": True},
             daemon=True,
         ).start()
-    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+    # X-Forwarded-For is read by the app, from TONGBAN_TRUSTED_PROXIES only (rate limits count
+    # by client address), not by uvicorn from whatever 127.0.0.1 sends.
+    uvicorn.run(create_app(), host=host, port=port, log_level="info", proxy_headers=False)
 
 
 @audit_app.command("verify")

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from tongban.errors import Conflict, Forbidden, InvalidInput, NotFound, TongbanError
 
+# The platform's, raised here when a grant's calls a minute are used up.
+from tongban.errors import RateLimited as RateLimited
+
 
 class ResourceFileInvalid(InvalidInput):
     code = "resource_file_invalid"
@@ -55,11 +58,6 @@ class ItemNotGranted(Forbidden):
 
 class BadBatch(InvalidInput):
     code = "bad_batch"
-
-
-class RateLimited(TongbanError):
-    code = "rate_limited"
-    status_code = 429
 
 
 class ProviderUnavailable(TongbanError):

@@ -1,12 +1,7 @@
 from __future__ import annotations
 
-from tongban.errors import InvalidInput, TongbanError
+from tongban.errors import InvalidInput
 
 
 class CodeInvalid(InvalidInput):
     code = "tracking_code_invalid"
-
-
-class TooManyCodes(TongbanError):
-    code = "too_many_codes"
-    status_code = 429

@@ -4,17 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tongban.tracking.models import TrackingCode
-
-
-def issued_since(session: Session, number: str, since: datetime) -> int:
-    stmt = select(func.count(TrackingCode.id)).where(
-        TrackingCode.number == number, TrackingCode.created_at >= since
-    )
-    return session.execute(stmt).scalar_one()
 
 
 def latest_live(session: Session, number: str, now: datetime) -> TrackingCode | None:

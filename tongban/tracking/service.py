@@ -2,7 +2,8 @@
 the applicant gave (through the notifications), and whoever types it in sees the progress.
 
 The answers never tell whether a number exists: a code request is answered alike, and rows are
-kept (and rate-limited) for unknown numbers too.
+kept (and code requests rate-limited, setting ``limit_tracking_code_number``) for unknown
+numbers too.
 """
 
 from __future__ import annotations
@@ -18,19 +19,16 @@ from tongban.applications.policy import TrackingPass
 from tongban.audit import service as audit
 from tongban.errors import InvalidInput
 from tongban.identity.models import Account
-from tongban.kit import ids, onetime
+from tongban.kit import ids, onetime, ratelimit
 from tongban.kit.clock import utcnow
 from tongban.notifications import events as notifications
 from tongban.notifications.models import Channel
 from tongban.tracking import policy, repository
-from tongban.tracking.errors import CodeInvalid, TooManyCodes
+from tongban.tracking.errors import CodeInvalid
 from tongban.tracking.models import TrackingCode
 
 CODE_MINUTES = 10
 MAX_ATTEMPTS = 5
-# Codes per application number in the window: enough for a lost SMS, too few to flood a phone.
-MAX_CODES = 3
-WINDOW = timedelta(minutes=15)
 TrackChannel = Literal["sms", "email"]
 
 
@@ -52,12 +50,9 @@ def request_code(
     an application and the applicant gave that contact; the caller is told the same anyway."""
     policy.require_track(subject)
     number = _number(number)
+    # Enough codes for a lost SMS, too few to flood the applicant's phone.
+    ratelimit.hit("tracking_code_number", number)
     now = utcnow()
-    if repository.issued_since(session, number, now - WINDOW) >= MAX_CODES:
-        raise TooManyCodes(
-            "Too many codes were asked for this number; please wait {minutes} minutes.",
-            minutes=int(WINDOW.total_seconds() // 60),
-        )
     issued = onetime.issue()
     code = issued.code
     session.add(
@@ -72,7 +67,9 @@ def request_code(
     )
     found = applications_service.for_tracking(session, subject, number)
     sent = 0
-    if found is not None:
+    # An applicant with many applications is not flooded either: past the cap the code is
+    # kept but not sent, and the caller is answered alike.
+    if found is not None and ratelimit.allowed("tracking_code_recipient", str(found[1].id)):
         _, applicant = found
         sent = len(
             notifications.notify(

@@ -40,9 +40,16 @@ def _signed_in(request: Request) -> Account | None:
         return None
 
 
-def _render(request: Request, status: int, code: str, message: str, field: str | None) -> Response:
+def _render(
+    request: Request,
+    status: int,
+    code: str,
+    message: str,
+    field: str | None,
+    headers: dict[str, str] | None = None,
+) -> Response:
     if _wants_html(request):
-        return render(
+        page = render(
             request,
             "error.html",
             _signed_in(request),
@@ -51,8 +58,12 @@ def _render(request: Request, status: int, code: str, message: str, field: str |
             code=code,
             message=message,
         )
+        page.headers.update(headers or {})
+        return page
     return JSONResponse(
-        {"error": {"code": code, "message": message, "field": field}}, status_code=status
+        {"error": {"code": code, "message": message, "field": field}},
+        status_code=status,
+        headers=headers,
     )
 
 
@@ -60,7 +71,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(TongbanError)
     def _tongban(request: Request, exc: TongbanError) -> Response:
         message = translate(exc.message, locale(request), **exc.params)
-        return _render(request, exc.status_code, exc.code, message, exc.field)
+        return _render(request, exc.status_code, exc.code, message, exc.field, exc.headers())
 
     @app.exception_handler(LoginRedirect)
     def _login(request: Request, exc: LoginRedirect) -> Response:

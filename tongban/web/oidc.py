@@ -7,15 +7,21 @@ and their errors follow RFC 6749 5.2 / RFC 6750 3 (``{"error": "invalid_grant",
 
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import Annotated, Any
+from urllib.parse import unquote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
+from tongban.errors import RateLimited
 from tongban.identity.oidc import discovery, keys
 from tongban.identity.oidc import userinfo as userinfo_endpoint
 from tongban.identity.oidc.server import HttpRequest, HttpResponse, Provider
+from tongban.kit import ratelimit
 from tongban.web.deps import SessionDep, public
+from tongban.web.ratelimit import client_address
 
 router = APIRouter(include_in_schema=False)
 
@@ -72,9 +78,39 @@ def jwks(session: SessionDep) -> JSONResponse:
     return _json(keys.jwks(session), 300)
 
 
+def _client_id(http: HttpRequest) -> str | None:
+    """The client_id the call claims (from HTTP Basic or the form), before it is checked."""
+    header = http.headers.get("authorization", "")
+    if header[:6].lower() == "basic ":
+        try:
+            user = base64.b64decode(header[6:], validate=True).decode().partition(":")[0]
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        return unquote(user)[:200]
+    return next((v[:200] for k, v in http.form if k == "client_id"), None)
+
+
 @router.post(public(discovery.TOKEN))
-def token(http: OAuthHttp, server: ProviderDep) -> Response:
-    return respond(server.create_token_response(http))
+def token(request: Request, http: OAuthHttp, server: ProviderDep) -> Response:
+    # Calls per address and per client_id, and failed calls (a wrong secret, code or grant)
+    # per address: guessing costs the guesser, not the platform.
+    address = client_address(request)
+    client = _client_id(http)
+    try:
+        ratelimit.check("oidc_token_failure", address)
+        ratelimit.hit("oidc_token_address", address)
+        if client:
+            ratelimit.hit("oidc_token_client", client)
+    except RateLimited as exc:
+        return JSONResponse(
+            {"error": exc.code, "error_description": str(exc)},
+            status_code=exc.status_code,
+            headers=exc.headers(),
+        )
+    result = server.create_token_response(http)
+    if result.status in (400, 401):
+        ratelimit.count("oidc_token_failure", address)
+    return respond(result)
 
 
 @router.post(public(discovery.REVOKE))

@@ -13,7 +13,9 @@ from tongban.connectors import service as connectors_service
 from tongban.connectors.models import DepartmentSystem
 from tongban.errors import Unauthenticated
 from tongban.identity.oidc import service as oidc_service
+from tongban.kit import ratelimit
 from tongban.web.deps import SessionDep
+from tongban.web.ratelimit import client_address
 
 
 async def raw_body(request: Request) -> bytes:
@@ -58,19 +60,25 @@ def _system_for_token(session: SessionDep, token: str, *, scope: str) -> Departm
 
 
 def exchange_client_required(
+    request: Request,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_machine_bearer)],
 ) -> DepartmentSystem:
-    """A department system calling the data exchange with its client-credentials token."""
+    """A department system calling the data exchange with its client-credentials token; its
+    calls are limited per system, and calls without a valid token per address."""
+    address = client_address(request)
+    ratelimit.check("gateway_auth_failure", address)
     system = (
         _system_for_token(session, credentials.credentials, scope="exchange")
         if credentials is not None
         else None
     )
     if system is None:
+        ratelimit.count("gateway_auth_failure", address)
         raise Unauthenticated(
             "Call the exchange with an access token from the client credentials grant."
         )
+    ratelimit.hit("gateway_system", str(system.id))
     return system
 
 

@@ -101,8 +101,11 @@ def query(
         _refuse_without_live_grant(session, system, resource, purpose)
     for grant in grants:
         if grant.window_calls > grant.rate_per_minute:
+            # Counted in fixed one-minute windows: the next one starts within a minute.
             raise RateLimited(
-                "This grant allows {n} calls a minute; try again shortly.", n=grant.rate_per_minute
+                "This grant allows {n} calls a minute; try again shortly.",
+                retry_after=60,
+                n=grant.rate_per_minute,
             )
     shape = _shape(session, grants[0].resource_id, grants[0].resource_version)
     granted = list(dict.fromkeys(code for grant in grants for code in grant.items))

@@ -196,7 +196,10 @@ def usage(session: SessionDep, subject: ApiSubject, days: int = 14) -> UsageRead
         401: {"description": "No valid client-credentials token"},
         403: {"description": "no_grant, grant_expired, grant_revoked, item_not_granted"},
         422: {"description": "bad_batch: no keys, too many, or malformed"},
-        429: {"description": "rate_limited: the grant's calls a minute are used up"},
+        429: {
+            "description": "rate_limited: the grant's or the system's calls a minute are used "
+            "up, or this address sent too many calls without a valid token"
+        },
     },
 )
 def query(

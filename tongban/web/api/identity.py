@@ -13,6 +13,7 @@ from tongban.errors import TongbanError
 from tongban.identity import service as identity_service
 from tongban.identity.companies import service as companies_service
 from tongban.identity.models import AccountKind, AgentRole
+from tongban.kit import ratelimit
 from tongban.kit.i18n import translate
 from tongban.web.deps import (
     ApiOptionalSubject,
@@ -22,6 +23,7 @@ from tongban.web.deps import (
     locale,
     public,
 )
+from tongban.web.ratelimit import limited
 
 router = APIRouter(tags=["identity"])
 
@@ -74,9 +76,12 @@ def _refusal(request: Request, exc: TongbanError) -> JSONResponse:
             "the authenticator code is missing (totp_required) or wrong (totp_invalid)",
         ),
         **_error(403, "An official without an authenticator (totp_enrolment_required)"),
+        **_error(429, "Too many sign-ins from this address or for this account (rate_limited)"),
     },
+    dependencies=[limited("sign_in_address")],
 )
 def sign_in(body: Credentials, request: Request, session: SessionDep) -> object:
+    ratelimit.hit("sign_in_account", body.username.strip().lower())
     try:
         token = identity_service.sign_in(
             session, username=body.username, password=body.password, totp=body.totp
@@ -119,7 +124,9 @@ class AccountRead(BaseModel):
     responses={
         409: {"description": "Username or ID number taken"},
         422: {"description": "Invalid input; the body names the field"},
+        429: {"description": "Too many registrations from this address (rate_limited)"},
     },
+    dependencies=[limited("register_address")],
 )
 def register(body: Registration, session: SessionDep, subject: ApiOptionalSubject) -> object:
     """Open an applicant account (citizens); officials are created by an administrator."""

@@ -16,6 +16,7 @@ from tongban.kit.i18n import translate
 from tongban.tracking import service
 from tongban.tracking.errors import CodeInvalid
 from tongban.web.deps import ApiOptionalSubject, SessionDep, locale, public
+from tongban.web.ratelimit import limited
 
 router = APIRouter(tags=["tracking"])
 
@@ -58,7 +59,8 @@ class Progress(BaseModel):
     public("/api/v1/tracking/codes"),
     response_model=CodeRequested,
     status_code=status.HTTP_202_ACCEPTED,
-    responses={429: {"description": "Too many codes asked for this number just now"}},
+    responses={429: {"description": "Too many codes asked for this number or from this address"}},
+    dependencies=[limited("tracking_code_address")],
 )
 def request_code(
     body: CodeRequest, request: Request, session: SessionDep, subject: ApiOptionalSubject
@@ -77,7 +79,11 @@ def request_code(
 @router.post(
     public("/api/v1/tracking"),
     response_model=Progress,
-    responses={422: {"description": "Wrong or expired code (tracking_code_invalid)"}},
+    responses={
+        422: {"description": "Wrong or expired code (tracking_code_invalid)"},
+        429: {"description": "Too many look-ups from this address (rate_limited)"},
+    },
+    dependencies=[limited("tracking_address")],
 )
 def track(
     body: TrackRequest, request: Request, session: SessionDep, subject: ApiOptionalSubject

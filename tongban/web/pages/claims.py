@@ -12,6 +12,7 @@ from tongban.identity import walk_ins
 from tongban.web.deps import PageSubject, PostedForm, SessionDep, public
 from tongban.web.pages.identity import _message, _signed_in_redirect
 from tongban.web.pages.templating import render
+from tongban.web.ratelimit import limited
 
 router = APIRouter(include_in_schema=False)
 
@@ -21,7 +22,7 @@ def start(request: Request, subject: PageSubject) -> Response:
     return render(request, "identity/claim.html", subject, id_number="")
 
 
-@router.post(public("/claim"), response_class=HTMLResponse)
+@router.post(public("/claim"), response_class=HTMLResponse, dependencies=[limited("claim_address")])
 def send_code(
     request: Request, session: SessionDep, subject: PageSubject, form: PostedForm
 ) -> Response:
@@ -48,7 +49,7 @@ def send_code(
     )
 
 
-@router.post(public("/claim/finish"))
+@router.post(public("/claim/finish"), dependencies=[limited("claim_address")])
 def finish(
     request: Request, session: SessionDep, subject: PageSubject, form: PostedForm
 ) -> Response:

@@ -19,6 +19,7 @@ from tongban.identity import service as identity_service
 from tongban.identity.companies import service as companies_service
 from tongban.identity.errors import SignInFailed
 from tongban.identity.models import Account, AccountKind, AgentRole, OfficialRole, WebSession
+from tongban.kit import ratelimit
 from tongban.kit.i18n import LOCALES, N_, translate
 from tongban.web.deps import (
     LOCALE_COOKIE,
@@ -33,6 +34,7 @@ from tongban.web.deps import (
     public,
 )
 from tongban.web.pages.templating import render
+from tongban.web.ratelimit import limited
 
 router = APIRouter(include_in_schema=False)
 
@@ -106,7 +108,7 @@ def _login_refused(
     )
 
 
-@router.post(public("/login"))
+@router.post(public("/login"), dependencies=[limited("sign_in_address")])
 def login(
     request: Request,
     session: SessionDep,
@@ -114,6 +116,7 @@ def login(
     password: Annotated[str, Form(max_length=200)],
     next: Annotated[str, Form()] = "",
 ) -> Response:
+    ratelimit.hit("sign_in_account", username.strip().lower())
     try:
         account = identity_service.authenticate(
             session, username=username.strip(), password=password
@@ -152,13 +155,14 @@ def code_page(request: Request, session: SessionDep, next: str = "") -> Response
     return render(request, "identity/code.html", None, next=safe_next(next, ""), error=None)
 
 
-@router.post(public("/login/code"))
+@router.post(public("/login/code"), dependencies=[limited("sign_in_address")])
 def enter_code(request: Request, session: SessionDep, form: PostedForm) -> Response:
     next = str(form.get("next") or "")
     found = _pending(request, session, identity_service.PENDING_OTP)
     if found is None:
         return _back_to_login(next)
     _row, account = found
+    ratelimit.hit("sign_in_account", account.username.lower())
     token = request.cookies.get(SESSION_COOKIE, "")
     try:
         identity_service.check_totp(session, account, str(form.get("code") or ""))
@@ -218,13 +222,14 @@ def enrol_page(request: Request, session: SessionDep, next: str = "") -> Respons
     return _enrol_page(request, session, found[1], action="/login/enrol", next=safe_next(next, ""))
 
 
-@router.post(public("/login/enrol"))
+@router.post(public("/login/enrol"), dependencies=[limited("sign_in_address")])
 def enrol(request: Request, session: SessionDep, form: PostedForm) -> Response:
     next = str(form.get("next") or "")
     found = _pending(request, session, identity_service.PENDING_ENROL)
     if found is None:
         return _back_to_login(next)
     account = found[1]
+    ratelimit.hit("sign_in_account", account.username.lower())
     try:
         identity_service.confirm_totp(session, account, str(form.get("code") or ""))
     except TongbanError as exc:
@@ -261,7 +266,7 @@ def register_page(request: Request, subject: PageSubject) -> Response:
     return render(request, "identity/register.html", subject, values={}, error=None)
 
 
-@router.post(public("/register"))
+@router.post(public("/register"), dependencies=[limited("register_address")])
 def register(
     request: Request, session: SessionDep, subject: PageSubject, form: PostedForm
 ) -> Response:

@@ -11,6 +11,7 @@ from tongban.kit.i18n import translate
 from tongban.tracking import service
 from tongban.web.deps import PageSubject, PostedForm, SessionDep, locale, public
 from tongban.web.pages.templating import render
+from tongban.web.ratelimit import limited
 
 router = APIRouter(include_in_schema=False)
 
@@ -22,7 +23,9 @@ def start(
     return render(request, "tracking/start.html", subject, number=number[:40])
 
 
-@router.post(public("/track"), response_class=HTMLResponse)
+@router.post(
+    public("/track"), response_class=HTMLResponse, dependencies=[limited("tracking_code_address")]
+)
 def send_code(
     request: Request, session: SessionDep, subject: PageSubject, form: PostedForm
 ) -> Response:
@@ -31,7 +34,7 @@ def send_code(
     try:
         service.request_code(session, subject, number=number, channel=channel)
     except TongbanError as exc:
-        return render(
+        page = render(
             request,
             "tracking/start.html",
             subject,
@@ -40,10 +43,16 @@ def send_code(
             number=number,
             error=translate(exc.message, locale(request), **exc.params),
         )
+        page.headers.update(exc.headers())  # Retry-After when this number had its codes
+        return page
     return render(request, "tracking/code.html", subject, page_path="/track", number=number)
 
 
-@router.post(public("/track/progress"), response_class=HTMLResponse)
+@router.post(
+    public("/track/progress"),
+    response_class=HTMLResponse,
+    dependencies=[limited("tracking_address")],
+)
 def progress(
     request: Request, session: SessionDep, subject: PageSubject, form: PostedForm
 ) -> Response:
