@@ -134,7 +134,10 @@ def get_mine(
 ) -> tuple[Licence, LicenceRead]:
     """The licence as the reader may see it: whole for its holder, through their clearance for
     an official of the issuing department."""
-    licence, reader, company = _readable(session, subject, number, acting_for)
+    licence = by_number_or_404(session, subject, number)
+    company = holders.company_acted_for(session, subject, acting_for)
+    reader = policy.require_read(subject, licence, company)
+    _audit_read(session, reader, licence)
     return licence, views.disclose(session, reader, licence, company)
 
 
@@ -144,7 +147,10 @@ def sealed_pdf(
     """The sealed PDF as issued, for a reader cleared for every value in it (the holder; an
     official whose clearance dominates each label). It cannot be masked without breaking the
     seal, so anyone else is refused and sent to the masked licence."""
-    licence, reader, company = _readable(session, subject, number, acting_for)
+    licence = by_number_or_404(session, subject, number)
+    company = holders.company_acted_for(session, subject, acting_for)
+    reader = policy.require_read(subject, licence, company)
+    _audit_read(session, reader, licence)
     _, payload = issuing.payload_of(licence)
     if not views.shows_whole(payload, views.clearance_of(session, reader, licence, company)):
         raise SealedCopyNotCleared(
@@ -155,13 +161,7 @@ def sealed_pdf(
     return licence, issuing.pdf_of(licence)
 
 
-def _readable(
-    session: Session, subject: Account | None, number: str, acting_for: int | None
-) -> tuple[Licence, Account, int | None]:
-    """The licence, its reader and the company they act for, with an official's read audited."""
-    licence = by_number_or_404(session, subject, number)
-    company = holders.company_acted_for(session, subject, acting_for)
-    reader = policy.require_read(subject, licence, company)
+def _audit_read(session: Session, reader: Account, licence: Licence) -> None:
     if reader.is_official:
         audit.record(
             session,
@@ -170,7 +170,6 @@ def _readable(
             target_type="licence",
             target_id=licence.number,
         )
-    return licence, reader, company
 
 
 def department_licences(
