@@ -151,6 +151,10 @@ class Settings(BaseSettings):
     # too), and calls with a bad token per address.
     limit_gateway_system: str = "6000/minute"
     limit_gateway_auth_failure: str = "20/minute"
+    # Refusals (401, 403, 404, a hidden field) are kept one row each as security events up to
+    # this many per client address and kind; past it, as one counted row per minute, so a flood
+    # costs one row update a request, not a table full of rows.
+    limit_security_events: str = "30/minute"
 
     @field_validator("*")
     @classmethod

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Integer, String
+from sqlalchemy import JSON, BigInteger, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tongban.db.base import Base
@@ -42,3 +42,29 @@ class AuditHead(Base):
     # The crypto suite whose hash chains the log (SHA-256 for intl, SM3 for sm): fixed by the
     # first entry, so the log stays verifiable whatever the settings say later.
     suite: Mapped[str] = mapped_column(String(20), server_default="intl")
+
+
+class SecurityEvent(Base):
+    """A refused request: who (account, client address), what (method, path) and why (the
+    refusal's code). Written apart from the refused request's transaction and outside the
+    hash chain, so an attacker's flood takes no shared lock from honest writes; when one client
+    floods with one kind of refusal, its refusals of a minute share one row (``flood_key``) and
+    ``count`` says how many."""
+
+    __tablename__ = "security_events"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    at: Mapped[datetime] = mapped_column(index=True)
+    last_at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(20))
+    code: Mapped[str] = mapped_column(String(60))
+    status: Mapped[int]
+    account_id: Mapped[int | None]
+    client: Mapped[str] = mapped_column(String(64), index=True)
+    method: Mapped[str] = mapped_column(String(10))
+    path: Mapped[str] = mapped_column(Text)
+    count: Mapped[int] = mapped_column(Integer, default=1)
+    # Set on a flood's per-minute row: "<minute>|<client>|<kind>".
+    flood_key: Mapped[str | None] = mapped_column(String(140), unique=True)

@@ -69,6 +69,7 @@ def api_subject(
     if found is None:
         raise Unauthenticated("The token is unknown or has expired; please sign in again.")
     request.state.web_session = found[0]
+    request.state.account_id = found[1].id
     return found[1]
 
 
@@ -109,6 +110,8 @@ def page_subject(request: Request, session: SessionDep) -> Account | None:
         return None
     row, account = found
     request.state.web_session = row
+    # Read after the request's session has ended (a refusal's security event).
+    request.state.account_id = account.id
     request.state.acting_for = (
         companies_service.acting_for(session, account, web_session=row)
         if row.acting_for_id is not None

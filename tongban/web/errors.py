@@ -11,12 +11,14 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from tongban.audit import refusals
 from tongban.errors import Conflict, TongbanError
 from tongban.identity import service as identity_service
 from tongban.identity.models import Account
 from tongban.kit.i18n import N_, translate
 from tongban.web.deps import SESSION_COOKIE, LoginRedirect, locale
 from tongban.web.pages.templating import render
+from tongban.web.ratelimit import client_address
 
 log = logging.getLogger(__name__)
 
@@ -67,9 +69,28 @@ def _render(
     )
 
 
+def _keep_refusal(request: Request, status: int, code: str) -> None:
+    """A refusal is kept as a security event (who, what, why), apart from the request."""
+    if refusals.kind_of(status, code) is None:
+        return
+    refusal = refusals.Refusal(
+        status=status,
+        code=code,
+        account_id=getattr(request.state, "account_id", None),
+        client=client_address(request),
+        method=request.method,
+        path=request.url.path,
+    )
+    try:
+        refusals.record(request.app.state.session_factory.kw["bind"], refusal)
+    except Exception:  # the refusal stands even if its record cannot be written
+        log.exception("could not keep a refusal as a security event")
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(TongbanError)
     def _tongban(request: Request, exc: TongbanError) -> Response:
+        _keep_refusal(request, exc.status_code, exc.code)
         message = translate(exc.message, locale(request), **exc.params)
         return _render(request, exc.status_code, exc.code, message, exc.field, exc.headers())
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
+from tongban.audit import refusals
 from tongban.security import service as security_service
 from tongban.security.models import ChangeKind, ChangeStatus
 from tongban.web.deps import ApiSubject, SessionDep
@@ -97,3 +98,34 @@ def clearance(username: str, session: SessionDep, subject: ApiSubject) -> Cleara
     return ClearanceRead(
         username=username, clearance=security_service.clearance_of(session, subject, username)
     )
+
+
+class SecurityEventRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    at: datetime
+    last_at: datetime
+    kind: str
+    code: str
+    status: int
+    account_id: int | None
+    client: str
+    method: str
+    path: str
+    # More than 1: a flood of this client's refusals of this kind in one minute.
+    count: int
+
+
+@router.get("/api/v1/security/events", response_model=list[SecurityEventRead])
+def security_events(
+    session: SessionDep,
+    subject: ApiSubject,
+    kind: str | None = Query(default=None, max_length=20),
+    client: str | None = Query(default=None, max_length=64),
+    limit: int = Query(default=200, ge=1, le=1000),
+) -> list[SecurityEventRead]:
+    """Refused requests (who, what, why), newest first; floods counted per client and minute."""
+    return [
+        SecurityEventRead.model_validate(e)
+        for e in refusals.recent(session, subject, kind=kind, client=client, limit=limit)
+    ]
