@@ -95,7 +95,8 @@ def resident_id() -> str:
 
 @pytest.fixture
 def citizen(engine: Engine) -> Account:
-    """A fresh citizen per test, with a phone number and a resident ID number."""
+    """A fresh citizen per test, with a phone number, an e-mail address and a resident ID
+    number."""
     with unit_of_work(engine) as session:
         return identity_service.create_account(
             session,
@@ -106,6 +107,7 @@ def citizen(engine: Engine) -> Account:
             kind=AccountKind.APPLICANT,
             id_number=resident_id(),
             phone=f"139{random.randrange(10**8):08d}",
+            email=f"{uuid.uuid4().hex[:10]}@example.cn",
         )
 
 
