@@ -9,14 +9,11 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from tests.conftest import PASSWORD
-from tests.identity.oidc.conftest import register
+from tests.identity.oidc.conftest import new_citizen, register
 from tests.identity.oidc.flow import Registered, Request, tokens, userinfo, verify_id_token
-from tongban.db.session import unit_of_work
 from tongban.identity import service as identity_service
 from tongban.identity.models import (
     Account,
-    AccountKind,
     AgentRole,
     LegalPerson,
     LegalPersonAgent,
@@ -68,15 +65,7 @@ class TestScopesDecidePersonalClaims:
         self, provider: str, browser: httpx.Client, engine: Engine
     ) -> None:
         client = register(engine, scopes=("openid", "email"))
-        with unit_of_work(engine) as session:
-            who = identity_service.create_account(
-                session,
-                None,
-                username=f"oidc_{uuid.uuid4().hex[:10]}",
-                password=PASSWORD,
-                display_name="李四",
-                kind=AccountKind.APPLICANT,
-            )
+        who = new_citizen(engine, with_email=False)
         got = info(provider, browser, client, who, "openid email")
         assert not {"email", "email_verified"} & set(got)
 
