@@ -442,6 +442,7 @@ class TestErrors:
     @pytest.mark.parametrize(
         "repeated",
         [("redirect_uri", "https://evil.example/callback"), ("grant_type", "authorization_code")],
+        ids=["redirect_uri", "grant_type"],
     )
     def test_a_parameter_sent_twice_to_the_token_endpoint_is_invalid_request(
         self,
