@@ -93,9 +93,7 @@ def resident_id() -> str:
     return first17 + resident_id_check_character(first17)
 
 
-@pytest.fixture
-def citizen(engine: Engine) -> Account:
-    """A fresh citizen per test, with a phone number and a resident ID number."""
+def new_citizen(engine: Engine, *, with_email: bool = True) -> Account:
     with unit_of_work(engine) as session:
         return identity_service.create_account(
             session,
@@ -106,7 +104,15 @@ def citizen(engine: Engine) -> Account:
             kind=AccountKind.APPLICANT,
             id_number=resident_id(),
             phone=f"139{random.randrange(10**8):08d}",
+            email=f"{uuid.uuid4().hex[:10]}@example.cn" if with_email else None,
         )
+
+
+@pytest.fixture
+def citizen(engine: Engine) -> Account:
+    """A fresh citizen per test, with a phone number, an e-mail address and a resident ID
+    number."""
+    return new_citizen(engine)
 
 
 @pytest.fixture

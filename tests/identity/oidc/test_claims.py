@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from tests.identity.oidc.conftest import register
+from tests.identity.oidc.conftest import new_citizen, register
 from tests.identity.oidc.flow import Registered, Request, tokens, userinfo, verify_id_token
 from tongban.identity import service as identity_service
 from tongban.identity.models import (
@@ -40,7 +40,7 @@ class TestScopesDecidePersonalClaims:
         got = info(provider, browser, department_client, citizen, "openid")
         assert got["subject_type"] == "person"
         assert got["sub"]
-        assert not {"name", "phone_number", "id_number"} & set(got)
+        assert not {"name", "phone_number", "id_number", "email"} & set(got)
 
     def test_each_scope_releases_its_claim(
         self, provider: str, browser: httpx.Client, department_client: Registered, citizen: Account
@@ -49,6 +49,25 @@ class TestScopesDecidePersonalClaims:
         assert got["name"] == citizen.display_name
         assert got["phone_number"] == citizen.phone
         assert got["id_number"] == citizen.id_number
+
+    def test_the_email_scope_releases_the_address_never_claimed_verified(
+        self, provider: str, browser: httpx.Client, engine: Engine, citizen: Account
+    ) -> None:
+        client = register(engine, scopes=("openid", "profile", "email"))
+        got = info(provider, browser, client, citizen, "openid profile email")
+        assert got["email"] == citizen.email
+        # The platform stores the address it was given and never checks it (no message with a
+        # code is sent to it), so it cannot vouch for it (OIDC Core 5.1).
+        assert got["email_verified"] is False
+        assert not {"phone_number", "id_number"} & set(got)
+
+    def test_without_an_address_the_email_scope_releases_nothing(
+        self, provider: str, browser: httpx.Client, engine: Engine
+    ) -> None:
+        client = register(engine, scopes=("openid", "email"))
+        who = new_citizen(engine, with_email=False)
+        got = info(provider, browser, client, who, "openid email")
+        assert not {"email", "email_verified"} & set(got)
 
     @pytest.mark.parametrize(
         ("scope", "released", "withheld"),

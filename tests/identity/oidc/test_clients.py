@@ -99,11 +99,18 @@ class TestRegisterClient:
             oidc_service.register_client(db, None, name=name(), redirect_uris=[uri])
 
     def test_an_unknown_scope_is_refused(self, db: Session) -> None:
+        # An administrator's typo is pointed out; only a client's request ignores unknown scopes.
         with pytest.raises(InvalidInput) as caught:
             oidc_service.register_client(
-                db, None, name=name(), redirect_uris=[CALLBACK], scopes=["openid", "email"]
+                db, None, name=name(), redirect_uris=[CALLBACK], scopes=["openid", "e-mail"]
             )
         assert caught.value.field == "scopes"
+
+    def test_the_email_scope_may_be_allowed(self, db: Session) -> None:
+        registration = oidc_service.register_client(
+            db, None, name=name(), redirect_uris=[CALLBACK], scopes=["openid", "email"]
+        )
+        assert registration.client.scopes == ["openid", "email"]
 
     def test_an_unknown_department_is_refused(self, db: Session) -> None:
         with pytest.raises(DepartmentNotFound):

@@ -54,6 +54,19 @@ class TestDiscovery:
             "none",
         }
 
+    def test_it_lists_every_grant_type_the_token_endpoint_takes(self, provider: str) -> None:
+        doc = httpx.get(f"{provider}/.well-known/openid-configuration").json()
+        assert set(doc["grant_types_supported"]) == {
+            "authorization_code",
+            "refresh_token",
+            "client_credentials",
+        }
+
+    def test_it_offers_the_email_scope_and_its_claims(self, provider: str) -> None:
+        doc = httpx.get(f"{provider}/.well-known/openid-configuration").json()
+        assert "email" in doc["scopes_supported"]
+        assert {"email", "email_verified"} <= set(doc["claims_supported"])
+
     def test_jwks_publishes_public_rsa_keys_only(self, provider: str) -> None:
         keys = httpx.get(f"{provider}/oidc/jwks").json()["keys"]
         assert keys

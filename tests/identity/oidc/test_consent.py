@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 
 import httpx
+from sqlalchemy import Engine
 
-from tests.identity.oidc.conftest import AuditLog
+from tests.identity.oidc.conftest import AuditLog, register
 from tests.identity.oidc.flow import Registered, Request, exchange, query, sign_in, userinfo
 from tongban.identity.models import Account
 
@@ -40,6 +41,16 @@ class TestConsentPage:
         assert "Your name" not in page.text  # profile was not asked for
         # The answer goes on to the client: the page's form-action allows its origin.
         assert "form-action 'self' http://127.0.0.1:9" in page.headers["content-security-policy"]
+
+    def test_lists_the_email_address_when_asked_for(
+        self, provider: str, browser: httpx.Client, engine: Engine, citizen: Account
+    ) -> None:
+        client = register(engine, scopes=("openid", "profile", "email"), department=None)
+        request = Request(client, scope="openid profile email")
+        page = consent_page(browser, provider, request, citizen)
+        assert "Your e-mail address" in page.text
+        chinese = consent_page(browser, provider, request, citizen, lang="zh_CN")
+        assert "您的电子邮箱地址" in chinese.text
 
     def test_is_in_chinese_by_default(
         self, provider: str, browser: httpx.Client, third_party: Registered, citizen: Account

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import httpx
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 
 from tests.identity.oidc.conftest import AuditLog, register
 from tests.identity.oidc.flow import Registered, Request, query, refresh, tokens, userinfo
+from tongban.db.session import unit_of_work
 from tongban.identity.models import Account
+from tongban.identity.oidc import service as oidc_service
+from tongban.identity.oidc.models import SigningKey
+from tongban.kit.clock import utcnow
 
 LOGOUT = "/oidc/logout"
 _HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"')
@@ -124,6 +129,64 @@ class TestLogoutWithoutHint:
             )
             assert 'data-testid="logout-confirm"' in page.text
             assert userinfo(provider, my_tokens["access_token"]).status_code == 200
+
+
+class TestLogoutWithAHintThatCannotBeValidated:
+    """RP-Initiated Logout 1.0 section 2: a hint the provider cannot check must not stop the
+    logout; the person is asked instead, as if no hint came."""
+
+    def test_a_hint_signed_by_a_retired_key_asks_the_person(
+        self,
+        provider: str,
+        browser: httpx.Client,
+        engine: Engine,
+        department_client: Registered,
+        citizen: Account,
+        audit_log: AuditLog,
+    ) -> None:
+        issued = tokens(browser, provider, Request(department_client), citizen.username)
+        retire_every_key(engine)
+        page = browser.get(
+            provider + LOGOUT,
+            params={
+                "id_token_hint": issued["id_token"],
+                "post_logout_redirect_uri": department_client.post_logout_uri,
+            },
+            headers={"Accept": "text/html"},
+        )
+        assert page.status_code == 200
+        assert 'data-testid="logout-confirm"' in page.text
+        assert userinfo(provider, issued["access_token"]).status_code == 200  # not yet
+        assert audit_log.refusals(error="invalid_request", endpoint=LOGOUT)
+
+        form = dict(_HIDDEN.findall(page.text))
+        done = browser.post(provider + LOGOUT, data={**form, "confirm": "yes"})
+        assert done.status_code == 200
+        # Signed out, but not sent on: nothing proved the address was this client's wish.
+        assert "location" not in done.headers
+        assert 'data-testid="signed-out"' in done.text
+        assert userinfo(provider, issued["access_token"]).status_code == 401
+        assert not portal_signed_in(browser, provider)
+
+    def test_a_hint_that_is_no_token_at_all_asks_the_person(
+        self, provider: str, browser: httpx.Client, department_client: Registered, citizen: Account
+    ) -> None:
+        issued = tokens(browser, provider, Request(department_client), citizen.username)
+        page = browser.get(provider + LOGOUT, params={"id_token_hint": "not.a.token"})
+        assert page.status_code == 200
+        assert 'data-testid="logout-confirm"' in page.text
+        assert userinfo(provider, issued["access_token"]).status_code == 200
+
+
+def retire_every_key(engine: Engine) -> None:
+    """Rotate, then let the retired keys' time run out, so they leave the JWKS."""
+    with unit_of_work(engine) as session:
+        oidc_service.rotate_signing_key(session, None)
+        session.execute(
+            update(SigningKey)
+            .where(SigningKey.retired_at.is_not(None))
+            .values(remove_after=utcnow() - timedelta(seconds=1))
+        )
 
 
 class TestPortalLogout:

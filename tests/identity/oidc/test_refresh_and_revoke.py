@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 from sqlalchemy import Engine, select, update
@@ -181,6 +182,51 @@ class TestUserinfo:
         response = userinfo(provider, "made-up")
         assert response.status_code == 401
         assert response.json()["error"] == "invalid_token"
+
+    def test_a_post_may_carry_the_token_in_its_form_body(
+        self, provider: str, browser: httpx.Client, department_client: Registered, citizen: Account
+    ) -> None:
+        # RFC 6750 2.2; pyoidc, for one, sends it so by default.
+        issued = tokens(browser, provider, Request(department_client), citizen.username)
+        response = httpx.post(
+            f"{provider}/oidc/userinfo", data={"access_token": issued["access_token"]}
+        )
+        assert response.status_code == 200
+        assert response.json()["name"] == citizen.display_name
+
+    def test_a_token_in_the_query_is_not_taken(
+        self, provider: str, browser: httpx.Client, department_client: Registered, citizen: Account
+    ) -> None:
+        # RFC 6750 2.3 discourages it: the token would end up in logs and browser history.
+        issued = tokens(browser, provider, Request(department_client), citizen.username)
+        response = httpx.get(
+            f"{provider}/oidc/userinfo", params={"access_token": issued["access_token"]}
+        )
+        assert response.status_code == 401
+
+    def test_a_token_sent_two_ways_at_once_is_refused(
+        self,
+        provider: str,
+        browser: httpx.Client,
+        department_client: Registered,
+        citizen: Account,
+        audit_log: AuditLog,
+    ) -> None:
+        # RFC 6750 2: "Clients MUST NOT use more than one method to transmit the token".
+        issued = tokens(browser, provider, Request(department_client), citizen.username)
+        for data in (
+            [("access_token", issued["access_token"])],
+            [("access_token", issued["access_token"]), ("access_token", "x")],
+        ):
+            headers = {"Content-Type": "application/x-www-form-urlencoded"}
+            if len(data) == 1:
+                headers["Authorization"] = f"Bearer {issued['access_token']}"
+            response = httpx.post(
+                f"{provider}/oidc/userinfo", content=urlencode(data).encode(), headers=headers
+            )
+            assert response.status_code == 400
+            assert response.json()["error"] == "invalid_request"
+        assert len(audit_log.refusals(error="invalid_request", endpoint="/oidc/userinfo")) == 2
 
 
 def web_session_of(engine: Engine, access_token: str) -> int:

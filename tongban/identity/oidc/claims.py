@@ -2,10 +2,10 @@
 
 Every client gets the person's pairwise ``sub``, their subject type and how they signed in
 (``acr``, ``amr``, ``auth_time``); officials also carry their department and roles, because those
-are the authority they act with, not personal data. Personal claims (name, phone, resident ID
-number) are released only by their scope, only to a client an administrator allowed that scope,
-and only from the userinfo endpoint: id_tokens travel through browsers (as ``id_token_hint`` in
-logout URLs) and so carry nothing personal.
+are the authority they act with, not personal data. Personal claims (name, e-mail, phone,
+resident ID number) are released only by their scope, only to a client an administrator allowed
+that scope, and only from the userinfo endpoint: id_tokens travel through browsers (as
+``id_token_hint`` in logout URLs) and so carry nothing personal.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ SCOPES: dict[str, Scope] = {
             personal=False,
         ),
         Scope("profile", N_("Your name"), ("name",), personal=True),
+        Scope("email", N_("Your e-mail address"), ("email", "email_verified"), personal=True),
         Scope("phone", N_("Your mobile phone number"), ("phone_number",), personal=True),
         Scope("id_number", N_("Your resident ID number"), ("id_number",), personal=True),
     )
@@ -155,6 +156,11 @@ def userinfo_claims(
         claims.update(sign_in_claims(web_session))
     if "profile" in granted:
         claims["name"] = account.display_name
+    if "email" in granted and account.email:
+        claims["email"] = account.email
+        # The address is stored as the person or a clerk typed it; the platform never proves
+        # it (no code is ever sent there to confirm), so it cannot say it is verified.
+        claims["email_verified"] = False
     if "phone" in granted and account.phone:
         claims["phone_number"] = account.phone
     if "id_number" in granted and account.id_number:

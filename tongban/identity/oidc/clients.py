@@ -12,7 +12,9 @@ from tongban.identity.oidc.models import OAuthClient
 
 CONFIDENTIAL_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
 PUBLIC_AUTH_METHODS = ("none",)
+# A client that signs people in, and a machine client (a department system calling as itself).
 GRANT_TYPES = ("authorization_code", "refresh_token")
+MACHINE_GRANT_TYPES = ("client_credentials",)
 
 
 def is_printable(text: str) -> bool:
@@ -94,6 +96,4 @@ class Client(ClientMixin):  # type: ignore[misc]  # Authlib is untyped
         return self.row.account_id is not None
 
     def check_grant_type(self, grant_type: str) -> bool:
-        if self.is_machine:
-            return grant_type == "client_credentials"
-        return grant_type in GRANT_TYPES
+        return grant_type in (MACHINE_GRANT_TYPES if self.is_machine else GRANT_TYPES)

@@ -9,6 +9,7 @@ from tongban.identity.oidc import claims, keys
 from tongban.identity.oidc.clients import (
     CONFIDENTIAL_AUTH_METHODS,
     GRANT_TYPES,
+    MACHINE_GRANT_TYPES,
     PUBLIC_AUTH_METHODS,
 )
 
@@ -35,7 +36,7 @@ def metadata(issuer: str) -> dict[str, Any]:
         "scopes_supported": list(claims.SUPPORTED_SCOPES),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": list(GRANT_TYPES),
+        "grant_types_supported": [*GRANT_TYPES, *MACHINE_GRANT_TYPES],
         "subject_types_supported": ["pairwise"],
         "acr_values_supported": [credentials.ACR_PASSWORD, credentials.ACR_TWO_FACTOR],
         "id_token_signing_alg_values_supported": [keys.ALG],

@@ -49,6 +49,19 @@ class EndSession(EndSessionEndpoint):  # type: ignore[misc]
         return [keys.ALG]
 
     def validate_request(self, request: Any) -> EndSessionRequest:
+        try:
+            return self._validate(request)
+        except InvalidRequestError as error:
+            if not request.payload.data.get("id_token_hint"):
+                raise
+            # RP-Initiated Logout 1.0 section 2: a hint that cannot be validated (signed by a
+            # key retired since, tampered with, not for this client) must not keep the person
+            # signed in. Refused as a hint, so nothing it claims is trusted: the person is asked
+            # (see ``logout.logout``) and is not sent to any post_logout_redirect_uri.
+            self.server.record_refusal(request, error)
+            return self._validate(request.without("id_token_hint"))
+
+    def _validate(self, request: Any) -> EndSessionRequest:
         validated = super().validate_request(request)
         claims = validated.id_token_claims
         if claims is not None and claims.get("iss") != self.server.issuer:

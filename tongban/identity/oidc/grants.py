@@ -13,6 +13,7 @@ from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import grants as oidc_grants
+from authlib.oidc.core.errors import RequestNotSupportedError, RequestURINotSupportedError
 from authlib.oidc.core.models import AuthorizationCodeMixin
 
 from tongban.identity.oidc import auditing, claims, hashing, keys, lifetimes, repository, tokens
@@ -172,7 +173,21 @@ class OpenIDCode(oidc_grants.OpenIDCode):  # type: ignore[misc]
         return self._key
 
     def validate_openid_authorization_request(self, grant: Any, redirect_uri: str) -> None:
-        nonce = grant.request.payload.data.get("nonce")
+        data = grant.request.payload.data
+        # OIDC Core 6: request objects are not supported (discovery says so), and a request
+        # that sends one must be refused, never granted from its plain parameters alone: the
+        # object may carry what the client really asked for.
+        if "request" in data:
+            raise RequestNotSupportedError(
+                "Request objects (the request parameter) are not supported.",
+                redirect_uri=redirect_uri,
+            )
+        if "request_uri" in data:
+            raise RequestURINotSupportedError(
+                "Request objects by reference (request_uri) are not supported.",
+                redirect_uri=redirect_uri,
+            )
+        nonce = data.get("nonce")
         if nonce is not None and len(nonce) > MAX_NONCE:
             raise InvalidRequestError(f"The nonce may have at most {MAX_NONCE} characters.")
         super().validate_openid_authorization_request(grant, redirect_uri)

@@ -3,7 +3,8 @@
 Ending the portal session ends the one sign-on: every access and refresh token issued under it
 is revoked at the same moment, so no relying party can go on using the person's tokens. With a
 valid ``id_token_hint`` for the person signed in, logout happens at once; without one (or for
-someone else) the person is asked first, so a link on another site cannot sign them out.
+someone else, or one that cannot be validated) the person is asked first, so a link on another
+site cannot sign them out.
 """
 
 from __future__ import annotations

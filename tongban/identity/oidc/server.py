@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlencode
 
 from authlib.common.security import is_secure_transport
 from authlib.oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import JsonRequest, OAuth2Payload, OAuth2Request
-from authlib.oauth2.rfc6749.errors import InvalidScopeError, OAuth2Error
+from authlib.oauth2.rfc6749.endpoint import EndpointRequest
+from authlib.oauth2.rfc6749.errors import InvalidRequestError, OAuth2Error
 from authlib.oauth2.rfc6749.util import extract_basic_authorization
 from sqlalchemy.orm import Session
 
@@ -84,17 +85,57 @@ class _Payload(OAuth2Payload):  # type: ignore[misc]  # Authlib is untyped
         return self._datalist
 
 
+# Every scope this provider defines: OpenID Connect's and the machine clients'.
+KNOWN_SCOPES = (*claims.SUPPORTED_SCOPES, *grants.MACHINE_SCOPES)
+# RFC 8707 lets a client name several resources; it is the one parameter that may repeat.
+_MAY_REPEAT = {"resource"}
+
+
+def _known_scopes(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """OIDC Core 3.1.2.1: scope values the provider does not understand are ignored. Dropped
+    here, as the request is read, so every grant sees only what it can grant (and many client
+    libraries ask for ``email`` or ``offline_access`` whether or not a provider has them)."""
+    return [
+        (key, " ".join(s for s in value.split() if s in KNOWN_SCOPES) if key == "scope" else value)
+        for key, value in pairs
+    ]
+
+
 class Request(OAuth2Request):  # type: ignore[misc]
     """An OAuth request: parameters from the query on GET, from the form body on POST."""
 
     def __init__(self, http: HttpRequest, uri: str) -> None:
         super().__init__(method=http.method, uri=uri, headers=http.headers)
         self.http = http
-        query, form = _clean(http.query), _clean(http.form)
+        query, form = _known_scopes(_clean(http.query)), _known_scopes(_clean(http.form))
         self._args = dict(query)
         self._form = dict(form)
         self.payload = _Payload(form if http.method == "POST" else query)
         self.tongban_grant: tokens.Grant | None = None
+
+    def without(self, name: str) -> Request:
+        """This request as if ``name`` had not been sent."""
+        http = replace(
+            self.http,
+            query=[(k, v) for k, v in self.http.query if k != name],
+            form=[(k, v) for k, v in self.http.form if k != name],
+        )
+        return Request(http, self.uri)
+
+    def require_single_parameters(self) -> None:
+        """RFC 6749 3.1 and 3.2: "Request and response parameters MUST NOT be included more
+        than once." Which copy would count is anyone's guess (a second redirect_uri once got
+        tokens), so the request is refused, and never redirected: a repeated redirect_uri
+        names no address to send the error to."""
+        repeated = [
+            key
+            for key, values in self.payload.datalist.items()
+            if len(values) > 1 and key not in _MAY_REPEAT
+        ]
+        if repeated:
+            raise InvalidRequestError(
+                f"Each parameter may be sent once; repeated: {printable(', '.join(repeated))}."
+            )
 
     @property
     def args(self) -> dict[str, str]:
@@ -107,7 +148,7 @@ class Request(OAuth2Request):  # type: ignore[misc]
 
 class Provider(AuthorizationServer):  # type: ignore[misc]
     def __init__(self, db: Session, issuer: str) -> None:
-        super().__init__(scopes_supported=list(claims.SUPPORTED_SCOPES))
+        super().__init__(scopes_supported=list(KNOWN_SCOPES))
         self.db = db
         self.issuer = issuer.rstrip("/")
         if not is_secure_transport(self.issuer):
@@ -128,11 +169,41 @@ class Provider(AuthorizationServer):  # type: ignore[misc]
     def url(self, path: str) -> str:
         return f"{self.issuer}{path}"
 
-    def validate_requested_scope(self, scope: str | None) -> None:
-        known = (*claims.SCOPES, *grants.MACHINE_SCOPES)
-        unknown = [s for s in (scope or "").split() if s not in known]
-        if unknown:
-            raise InvalidScopeError(f"Unknown scope: {printable(' '.join(unknown))}.")
+    # Each way into Authlib first refuses a repeated parameter (RFC 6749 3.1, 3.2).
+
+    def get_consent_grant(self, request: Any = None, end_user: Any = None) -> Any:
+        """The authorization endpoint (``authorize.authorize``), which handles the refusal."""
+        oauth = self.create_oauth2_request(request)
+        oauth.require_single_parameters()
+        return super().get_consent_grant(oauth, end_user=end_user)
+
+    def create_token_response(self, request: Any = None) -> Any:
+        oauth = self.create_oauth2_request(request)
+        try:
+            oauth.require_single_parameters()
+            if not oauth.payload.grant_type:
+                # RFC 6749 5.2: a missing parameter is invalid_request; unsupported_grant_type
+                # (Authlib's answer) is for a grant type that was named.
+                raise InvalidRequestError("Missing grant_type.")
+        except OAuth2Error as error:
+            return self.handle_error_response(oauth, error)
+        return super().create_token_response(oauth)
+
+    def validate_endpoint_request(self, name: str, request: Any = None) -> Any:
+        """Logout (``logout.logout``), which handles the refusal."""
+        oauth = self.create_oauth2_request(request)
+        oauth.require_single_parameters()
+        return super().validate_endpoint_request(name, oauth)
+
+    def create_endpoint_response(self, name: str, request: Any = None) -> Any:
+        if isinstance(request, EndpointRequest):  # validated already
+            return super().create_endpoint_response(name, request)
+        oauth = self.create_oauth2_request(request)
+        try:
+            oauth.require_single_parameters()
+        except OAuth2Error as error:
+            return self.handle_error_response(oauth, error)
+        return super().create_endpoint_response(name, oauth)
 
     # The methods Authlib leaves to the framework.
 

@@ -23,10 +23,27 @@ _JSON = [
 ]
 
 
-def userinfo(db: Session, http: HttpRequest) -> HttpResponse:
+def _presented(http: HttpRequest) -> list[str]:
+    """Every access token the request carries: in the Authorization header (RFC 6750 2.1) or
+    the form body of a POST (2.2, what pyoidc sends by default); never the query (2.3), which
+    ends up in logs."""
     header = http.headers.get("authorization") or http.headers.get("Authorization") or ""
     scheme, _, value = header.partition(" ")
-    if scheme.lower() != "bearer" or not value.strip():
+    found = [value.strip()] if scheme.lower() == "bearer" and value.strip() else []
+    if http.method == "POST":
+        found += [v.strip() for k, v in http.form if k == "access_token" and v.strip()]
+    return found
+
+
+def userinfo(db: Session, http: HttpRequest) -> HttpResponse:
+    presented = _presented(http)
+    if len(presented) > 1:
+        # RFC 6750 2: "Clients MUST NOT use more than one method to transmit the token in
+        # each request"; nor one method twice (RFC 6749 3.2's rule for every parameter).
+        return _refuse(
+            db, http, None, "invalid_request", "Send the access token once, in one way only.", 400
+        )
+    if not presented:
         # RFC 6750 3.1: no error code when the request carried no token at all.
         auditing.refused(
             db,
@@ -42,7 +59,7 @@ def userinfo(db: Session, http: HttpRequest) -> HttpResponse:
         }
         return HttpResponse(401, body, [*_JSON, _challenge()])
     now = utcnow()
-    row = tokens.live_access_token(db, value.strip(), now)
+    row = tokens.live_access_token(db, presented[0], now)
     if row is None:
         return _refuse(
             db, http, None, "invalid_token", "The access token is unknown, expired or revoked."
