@@ -63,6 +63,8 @@ START_ITEM = "SAMR-0001"
 SUBMIT_ITEM = "TAX-0001"
 CONNECTIONS = (8, 64)
 WRITES = ("start", "submit")
+# Per server (base URL): a cheap path that answers once the server is ready.
+READY: dict[str, str] = {}
 READS = ("get", "home", "guide", "search", "track")
 # A 1-page PDF: what a material upload needs to be accepted.
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"  # noqa: E501
@@ -182,13 +184,13 @@ def lua_script(
     return script
 
 
-def settle(base: str) -> None:
-    """Wait until the server answers promptly again (after a run it may still be draining a
-    queue of requests that wrk gave up on)."""
+def settle(url: str) -> None:
+    """Wait until the server answers ``url`` promptly again (after a run it may still be
+    draining a queue of requests that wrk gave up on)."""
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         try:
-            if httpx.get(base + "/api/v1/departments", timeout=5).status_code == 200:
+            if httpx.get(url, timeout=5).status_code < 500:
                 return
         except httpx.HTTPError:
             pass
@@ -197,7 +199,7 @@ def settle(base: str) -> None:
 
 
 def wrk(base: str, script: Path, connections: int, seconds: float) -> Load:
-    settle(base)
+    settle(base + READY[base])
     result = subprocess.run(
         [
             "taskset",
@@ -328,7 +330,8 @@ def tongban_figures(work: Path, seconds: float) -> tuple[dict[str, dict[int, Loa
                 env[f"TONGBAN_{field.upper()}"] = "100000000/minute"
         os.environ.update({k: v for k, v in env.items() if k.startswith("TONGBAN_")})
         command = [str(BIN / "tongban"), "serve", "--demo", "--port", str(port)]
-        with process(command, env, base + "/", work / "tongban.log"):
+        READY[base] = "/api/v1/departments"
+        with process(command, env, base + READY[base], work / "tongban.log"):
             with httpx.Client(base_url=base, timeout=60) as client:
                 signed = client.post(
                     "/api/v1/session", json={"username": CITIZEN[0], "password": CITIZEN[1]}
@@ -349,7 +352,7 @@ def tongban_figures(work: Path, seconds: float) -> tuple[dict[str, dict[int, Loa
             figures["start"] = {c: wrk(base, start, c, seconds) for c in CONNECTIONS}
             # Enough drafts for the submit runs at the start rate, with room to spare.
             needed = int(max(f.rps for f in figures["start"].values()) * seconds * 2) + 50
-            settle(base)
+            settle(base + READY[base])
             drafts = prepared_drafts(base, headers, needed * len(CONNECTIONS) + 1)
             probe, drafts = drafts[0], drafts[1:]
             figures["submit"] = {}
@@ -402,7 +405,8 @@ def plain_figures(work: Path, seconds: float) -> dict[str, dict[int, Load]]:
             "warning",
             "--no-access-log",
         ]
-        with process(command, env, base + "/notes/1", work / "plain.log"):
+        READY[base] = "/notes/1"
+        with process(command, env, base + READY[base], work / "plain.log"):
             body = json.dumps({"title": "测试", "body": "一条记录" * 20}, ensure_ascii=False)
             post = lua_script(
                 work,

@@ -408,6 +408,7 @@ def test_the_production_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
         "oidc_token_failure": "20/minute",
         "gateway_system": "6000/minute",
         "gateway_auth_failure": "20/minute",
+        "security_events": "30/minute",
     }
     assert settings.redis_url is None
     assert settings.trusted_proxies == []
