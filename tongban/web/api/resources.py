@@ -28,6 +28,7 @@ from tongban.resources.schemas import (
     ResolveReport,
     ReviewRead,
 )
+from tongban.web import responses
 from tongban.web.deps import ApiSubject, SessionDep
 
 router = APIRouter(tags=["resources"])
@@ -191,8 +192,4 @@ def quality_figures(session: SessionDep, subject: ApiSubject) -> object:
 @router.get("/api/v1/resources/quality.csv")
 def quality_csv(session: SessionDep, subject: ApiSubject) -> Response:
     figures = resources_service.quality_figures(session, subject)
-    return Response(
-        quality.to_csv(figures),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="data-quality.csv"'},
-    )
+    return responses.csv_table("data-quality.csv", quality.CSV_COLUMNS, quality.csv_rows(figures))

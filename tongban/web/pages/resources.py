@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from tongban.errors import InvalidInput
 from tongban.resources import linkage, quality
 from tongban.resources import service as resources_service
+from tongban.web import responses
 from tongban.web.deps import PageUser, PostedForm, SessionDep
 from tongban.web.pages.templating import render
 
@@ -77,8 +78,5 @@ def quality_page(request: Request, session: SessionDep, subject: PageUser) -> Re
 
 @router.get("/resources/quality.csv")
 def quality_csv(session: SessionDep, subject: PageUser) -> Response:
-    return Response(
-        quality.to_csv(resources_service.quality_figures(session, subject)),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="data-quality.csv"'},
-    )
+    figures = resources_service.quality_figures(session, subject)
+    return responses.csv_table("data-quality.csv", quality.CSV_COLUMNS, quality.csv_rows(figures))
