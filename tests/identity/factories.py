@@ -17,10 +17,15 @@ from tongban.catalog import service as catalog_service
 from tongban.db.session import unit_of_work
 from tongban.identity import service as identity_service
 from tongban.identity.models import Account, AccountKind
-from tongban.identity.numbers import regions, resident_id_check_character, uscc_check_character
+from tongban.identity.numbers import (
+    current_region_codes,
+    resident_id_check_character,
+    uscc_check_character,
+)
 from tongban.kit import clock
 
-REGION_CODES = sorted(regions())
+# Codes in use today: valid whatever the birth date.
+REGION_CODES = current_region_codes()
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 
 

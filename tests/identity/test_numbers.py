@@ -38,6 +38,7 @@ REGION = "region code"
 NO_SUCH_DATE = "does not exist"
 OUT_OF_RANGE = "out of range"
 TYPO = "check for a typo"
+ABOLISHED = "abolished before the birth date"
 
 
 def check_of(first17: str) -> str:
@@ -47,26 +48,39 @@ def check_of(first17: str) -> str:
 digits = st.text(alphabet=string.digits, min_size=1, max_size=1)
 
 
-def _table_codes() -> tuple[list[str], list[str]]:
-    """Region codes straight from python-stdnum's table: (every code, codes no longer in use)."""
-    every, abolished = [], []
+def _table_periods() -> dict[str, list[tuple[int | None, int | None]]]:
+    """Region codes straight from python-stdnum's table, each with the years its names were in
+    use (None: open-ended, or the table gives no years)."""
+    found: dict[str, list[tuple[int | None, int | None]]] = {}
     for _, province, _, _, counties in numdb.get("cn/loc").prefixes:
         for _, low, _, props, _ in counties:
-            every.append(province + low)
-            names = props["county"].split(",")
-            if all(re.match(r"^\[\d*-\d+\]", name) for name in names):
-                abolished.append(province + low)
-    return sorted(every), sorted(abolished)
+            periods = []
+            for name in props["county"].split(","):
+                years = re.match(r"^\[(\d*)-(\d*)\]", name)
+                start, end = (years[1], years[2]) if years else ("", "")
+                periods.append((int(start) if start else None, int(end) if end else None))
+            found[province + low] = periods
+    return found
 
 
-TABLE_CODES, ABOLISHED_CODES = _table_codes()
-regions = st.sampled_from(TABLE_CODES)
+TABLE_PERIODS = _table_periods()
+TABLE_CODES = sorted(TABLE_PERIODS)
+ABOLISHED_CODES = [c for c in TABLE_CODES if all(end for _, end in TABLE_PERIODS[c])]
+CURRENT_CODES = [c for c in TABLE_CODES if c not in ABOLISHED_CODES]
+# Codes in use today: a number of anyone born any year may carry one.
+regions = st.sampled_from(CURRENT_CODES)
 TABLE_CODE_SET = frozenset(TABLE_CODES)
 not_regions = st.text(alphabet=string.digits, min_size=6, max_size=6).filter(
     lambda code: code not in TABLE_CODE_SET
 )
 sequences = st.text(alphabet=string.digits, min_size=3, max_size=3)
-birth_dates = st.dates(date(1900, 1, 1), date.today())
+# Numbers were first given in 1984, to living people, who live at most 122 years.
+EARLIEST = date(1984 - 122, 1, 1)
+birth_dates = st.dates(EARLIEST, date.today())
+
+
+def with_check(first17: str) -> str:
+    return first17 + check_of(first17)
 
 
 @st.composite
@@ -141,11 +155,11 @@ class TestResidentIdProblem:
 
     @given(
         region=regions,
-        born=st.dates(date(1000, 1, 1), date(1899, 12, 31))
+        born=st.dates(date(1000, 1, 1), EARLIEST - timedelta(days=1))
         | st.dates(date.today() + timedelta(days=2), date(9999, 12, 31)),
         sequence=sequences,
     )
-    def test_a_birth_date_before_1900_or_in_the_future_is_out_of_range(
+    def test_a_birth_date_before_1862_or_in_the_future_is_out_of_range(
         self, region: str, born: date, sequence: str
     ) -> None:
         first17 = f"{region}{born.year:04d}{born.month:02d}{born.day:02d}{sequence}"
@@ -201,12 +215,27 @@ class TestRegionCodes:
         first17 = f"{code}{born:%Y%m%d}{sequence}"
         assert REGION in (resident_id_problem(first17 + check_of(first17)) or "")
 
-    @given(code=st.sampled_from(ABOLISHED_CODES), born=birth_dates, sequence=sequences)
-    def test_an_abolished_code_is_accepted_whatever_the_birth_year(
+    @given(code=st.sampled_from(ABOLISHED_CODES), data=st.data(), sequence=sequences)
+    def test_an_abolished_code_is_accepted_up_to_its_last_year_and_refused_after(
+        self, code: str, data: st.DataObject, sequence: str
+    ) -> None:
+        last_year = max(end for _, end in TABLE_PERIODS[code] if end is not None)
+        before = data.draw(st.dates(EARLIEST, date(last_year, 12, 31)), label="before")
+        after = data.draw(st.dates(date(last_year + 1, 1, 1), date.today()), label="after")
+        assert resident_id_problem(with_check(f"{code}{before:%Y%m%d}{sequence}")) is None
+        problem = resident_id_problem(with_check(f"{code}{after:%Y%m%d}{sequence}"))
+        assert ABOLISHED in (problem or "")
+
+    @given(code=st.sampled_from(TABLE_CODES), born=birth_dates, sequence=sequences)
+    def test_refuses_only_where_the_code_was_gone_before_birth_and_all_stdnum_accepts(
         self, code: str, born: date, sequence: str
     ) -> None:
-        first17 = f"{code}{born:%Y%m%d}{sequence}"
-        assert resident_id_problem(first17 + check_of(first17)) is None
+        number = with_check(f"{code}{born:%Y%m%d}{sequence}")
+        in_use_after_birth = any(end is None or end >= born.year for _, end in TABLE_PERIODS[code])
+        assert (resident_id_problem(number) is None) == in_use_after_birth
+        # What stdnum accepts (a code in use in the birth year itself) is accepted here too.
+        if stdnum_ric.is_valid(number):
+            assert resident_id_problem(number) is None
 
     def test_a_card_issued_after_birth_under_a_newer_code_is_accepted_where_stdnum_is_not(
         self,
@@ -217,6 +246,43 @@ class TestRegionCodes:
         number = first17 + check_of(first17)
         assert not stdnum_ric.is_valid(number)
         assert resident_id_problem(number) is None
+
+
+class TestStandardDecisions:
+    """Each decision taken against GB 11643 (see tongban.identity.numbers), on a concrete number
+    whose check character was worked out by hand from the standard's weights."""
+
+    def test_a_code_abolished_before_birth_is_refused(self) -> None:
+        # Chongwen district, Beijing (110103), in use until 2010: nobody born in 2011 was
+        # registered under it.
+        problem = resident_id_problem("110103201101010015")
+        assert ABOLISHED in (problem or "")
+
+    def test_a_code_abolished_in_the_birth_year_is_accepted(self) -> None:
+        # Born on the last day of 2010: the table knows years only, so the code may have still
+        # been in use when the child was registered.
+        assert resident_id_problem("110103201012310016") is None
+
+    def test_a_code_in_use_is_accepted(self) -> None:
+        # Shangcheng district, Hangzhou (330102), born 2011.
+        assert resident_id_problem("33010220110101001X") is None
+
+    def test_a_birth_before_1900_is_accepted_down_to_1862(self) -> None:
+        # The standard sets no floor; someone born in 1899 was 85 when numbers were first given.
+        assert resident_id_problem("110105189901010017") is None
+        assert resident_id_problem("110105186201010012") is None
+        assert OUT_OF_RANGE in (resident_id_problem("110105186112310013") or "")
+
+    def test_a_future_birth_date_is_refused(self) -> None:
+        assert OUT_OF_RANGE in (resident_id_problem("110105209901010012") or "")
+        # Two days ahead: the deployment's date may already be tomorrow.
+        soon = with_check(f"110105{date.today() + timedelta(days=2):%Y%m%d}001")
+        assert OUT_OF_RANGE in (resident_id_problem(soon) or "")
+
+    def test_an_old_number_with_a_code_abolished_before_birth_is_refused(self) -> None:
+        # Changping county, Beijing (110201), in use until 1982.
+        assert old_resident_id_problem("110201820101001") is None
+        assert ABOLISHED in (old_resident_id_problem("110201830101001") or "")
 
 
 def old_ids() -> st.SearchStrategy[str]:
@@ -278,6 +344,7 @@ USCC_WEIGHTS = [pow(3, i, 31) for i in range(17)]
 USCC_EXAMPLES = ["91350100M000100Y43", "91110000600037341L"]
 USCC_SHAPE = "18 characters"
 USCC_TYPO = "check for a typo"
+ABOLISHED = "abolished before the birth date"
 
 
 def uscc_check_of(first17: str) -> str:

@@ -104,7 +104,8 @@ class TestApi:
         assert again.json()["error"]["code"] == "already_decided"
 
         csv = client.get("/api/v1/resources/quality.csv", headers=headers)
-        assert csv.text.startswith("source,element,records,completeness")
+        # With a byte-order mark, like every CSV download, so spreadsheet programs read Chinese.
+        assert csv.text.startswith("\ufeffsource,element,records,completeness")
 
     def test_an_official_may_not_steward(self, client: TestClient, engine: Engine) -> None:
         headers = api_sign_in(client, new_official(engine))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -107,17 +105,9 @@ def warnings_read(found: warnings.Warnings, reason_text: Any = str) -> WarningsR
     )
 
 
-def csv_text(result: queries.Result) -> str:
-    """The figure as CSV, with a byte-order mark so spreadsheet programs read Chinese right."""
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out)
-    writer.writerow(result.columns)
-    for row in result.rows:
-        writer.writerow(
-            ["" if v is None else (round(v, 4) if isinstance(v, float) else v) for v in row]
-        )
-    return out.getvalue()
+def csv_rows(result: queries.Result) -> list[list[Any]]:
+    """The figure's rows for a CSV file (``kit.csvfile``), fractions to four places."""
+    return [[round(v, 4) if isinstance(v, float) else v for v in row] for row in result.rows]
 
 
 class SatisfactionRow(BaseModel):

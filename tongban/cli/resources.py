@@ -108,9 +108,11 @@ def resources_elements(
 def resources_quality() -> None:
     """Data quality figures per department and element, as CSV on standard output."""
     from tongban.db.session import unit_of_work
+    from tongban.kit import csvfile
     from tongban.resources import quality
     from tongban.resources import service as resources_service
 
     with unit_of_work() as session:
         figures = resources_service.quality_figures(session, None)
-    typer.echo(quality.to_csv(figures), nl=False)
+    rows = quality.csv_rows(figures)
+    typer.echo(csvfile.text(quality.CSV_COLUMNS, rows, bom=False), nl=False)

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import Field
 from sqlalchemy import DateTime, Dialect
 from sqlalchemy.types import TypeDecorator
+
+# Row ids are INTEGER columns: 32 bits on PostgreSQL, 64 on SQLite. An id that comes from outside
+# (an address, a query, a body) is bounded by the smaller, so a larger one is invalid input (422)
+# instead of an overflow in the database (a 500). tests/architecture checks every route's integers.
+MAX_ROW_ID = 2**31 - 1
+RowId = Annotated[int, Field(ge=1, le=MAX_ROW_ID)]
 
 
 class UTCDateTime(TypeDecorator[datetime]):

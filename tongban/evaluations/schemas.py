@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from tongban.evaluations.models import EvaluationChannel, RectificationStatus
+from tongban.evaluations.models import EvaluationChannel, Level, RectificationStatus
 
 
 class _Read(BaseModel):
@@ -18,7 +18,7 @@ class _Read(BaseModel):
 class RatingCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    indicators: dict[str, int] = Field(
+    indicators: dict[str, Annotated[int, Field(ge=min(Level), le=max(Level))]] = Field(
         description="Every indicator of the case's channel, each on the five levels: "
         "5 非常满意, 4 满意, 3 基本满意, 2 不满意, 1 非常不满意.",
         examples=[

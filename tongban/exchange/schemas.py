@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -12,6 +12,9 @@ from tongban.security.schemas import LabelledRead
 
 CODE = r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$"
 SNAKE = r"^[a-z][a-z0-9_]*$"
+# How many days back the figures of calls go, at most.
+MAX_USAGE_DAYS = 90
+UsageDays = Annotated[int, Field(ge=1, le=MAX_USAGE_DAYS, description="Days back")]
 
 
 class _Strict(BaseModel):

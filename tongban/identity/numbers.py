@@ -11,10 +11,15 @@ registration authority and kind of organisation, a 6-digit region code, the 9-ch
 organisation code and a weighted MOD 31 check character.
 
 Region codes come from python-stdnum's table (``cn/loc``), which marks codes that were abolished
-or renamed with the years they were in use (``[-2010]崇文区``, ``[1983-]上城区``). stdnum accepts
-such a code only if the birth year falls within those years, but a card carries the code of the
-place where it was issued, which can be long after birth and may since have been abolished. Here
-any code the table has ever held is accepted; a number with a code that never existed is not.
+or renamed with the years they were in use (``[-2010]崇文区``, ``[1983-]上城区``). GB 11643-1999
+makes the first six digits the code of the county where the person's household is registered,
+and a number, once given, is the person's for life (Resident Identity Card Law, art. 3): it is
+given at registration, at or after birth, under a code in use then. So:
+
+- a code abolished before the birth year cannot appear in the number: refused;
+- a code created after the birth year can (registered, or first given a number, after it was
+  created): accepted. python-stdnum refuses it, wanting the code in use in the birth year itself;
+- the table knows years, not days: a code abolished in the birth year is accepted.
 """
 
 from __future__ import annotations
@@ -50,7 +55,12 @@ class Region:
     name: str
     # Every name the code has had, with the years it was in use where the table knows them.
     history: tuple[str, ...]
-    abolished: bool
+    # The last year the code was in use; None while it still is.
+    last_year: int | None
+
+    @property
+    def abolished(self) -> bool:
+        return self.last_year is not None
 
 
 @cache
@@ -64,20 +74,28 @@ def regions() -> dict[str, Region]:
                 assert low == high, "province entries are single codes"
                 history = tuple(child_props.get("county", "").split(","))
                 periods = [_PERIOD.match(entry) for entry in history]
-                abolished = all(p is not None and p["end"] for p in periods)
+                # In use while any of its names has no end year (or no years at all).
+                ends = [int(p["end"]) if p is not None and p["end"] else None for p in periods]
+                last_year = None if None in ends else max(e for e in ends if e is not None)
                 last = periods[-1]
                 found[code] = Region(
                     code=code,
                     province=props.get("province", ""),
                     name=last["name"] if last else history[-1],
                     history=history,
-                    abolished=abolished,
+                    last_year=last_year,
                 )
     return found
 
 
 def region(code: str) -> Region | None:
     return regions().get(code)
+
+
+@cache
+def current_region_codes() -> tuple[str, ...]:
+    """The codes still in use, in order: a number given today carries one of these."""
+    return tuple(code for code, r in sorted(regions().items()) if not r.abolished)
 
 
 # --- resident ID numbers ----------------------------------------------------------------------
@@ -88,13 +106,28 @@ def resident_id_check_character(first17: str) -> str:
     return "10X98765432"[total % 11]
 
 
-def _birth_date_problem(year: int, month: int, day: int) -> str | None:
+# The standard sets no earliest birth date. Numbers were first given out in 1984, with the first
+# resident identity cards, and only to living people; nobody is known to have lived past 122
+# years. So a birth year before 1862 belongs to no one who was ever given a number, while 1862 to
+# 1899 (people over 85 in 1984) is accepted. A birth date after today is refused: the number is
+# given at registration, after birth.
+EARLIEST_BIRTH_YEAR = 1984 - 122
+
+
+def _birth_problem(code: str, year: int, month: int, day: int) -> str | None:
+    """What is wrong with the birth date of a number with a known region code, if anything."""
     try:
         born = date(year, month, day)
     except ValueError:
         return N_("The birth date inside the ID number does not exist.")
-    if born.year < 1900 or born > local_today():
+    if born.year < EARLIEST_BIRTH_YEAR or born > local_today():
         return N_("The birth date inside the ID number is out of range.")
+    last_year = regions()[code].last_year
+    # Given at or after birth, under a code in use then (see the module's notes).
+    if last_year is not None and born.year > last_year:
+        return N_(
+            "The region code inside the ID number was abolished before the birth date inside it."
+        )
     return None
 
 
@@ -110,7 +143,7 @@ def resident_id_problem(number: str) -> str | None:
         return N_("A resident ID number has 17 digits followed by a digit or X.")
     if region(number[:6]) is None:
         return N_("The first six digits of the ID number are not a region code.")
-    problem = _birth_date_problem(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    problem = _birth_problem(number[:6], int(number[6:10]), int(number[10:12]), int(number[12:14]))
     if problem:
         return problem
     if resident_id_check_character(number[:17]) != number[17]:
@@ -125,7 +158,9 @@ def old_resident_id_problem(number: str) -> str | None:
         return N_("An old resident ID number has 15 digits.")
     if region(number[:6]) is None:
         return N_("The first six digits of the ID number are not a region code.")
-    return _birth_date_problem(1900 + int(number[6:8]), int(number[8:10]), int(number[10:12]))
+    return _birth_problem(
+        number[:6], 1900 + int(number[6:8]), int(number[8:10]), int(number[10:12])
+    )
 
 
 def upgrade_resident_id(number: str) -> str:

@@ -78,14 +78,32 @@ def figures(
     return found
 
 
-def to_csv(found: list[Figure]) -> str:
-    def cell(x: float | None) -> str:
-        return "" if x is None else f"{x:.4f}"
+CSV_COLUMNS = (
+    "source",
+    "element",
+    "records",
+    "completeness",
+    "validity",
+    "consistency",
+    "timeliness",
+)
 
-    lines = ["source,element,records,completeness,validity,consistency,timeliness"]
-    lines += [
-        f"{f.source},{f.element},{f.records},{cell(f.completeness)},{cell(f.validity)},"
-        f"{cell(f.consistency)},{cell(f.timeliness)}"
+
+def csv_rows(found: list[Figure]) -> list[list[object]]:
+    """The figures as rows under ``CSV_COLUMNS``, shares to four places (for ``kit.csvfile``)."""
+
+    def share(x: float | None) -> str | None:
+        return None if x is None else f"{x:.4f}"
+
+    return [
+        [
+            f.source,
+            f.element,
+            f.records,
+            share(f.completeness),
+            share(f.validity),
+            share(f.consistency),
+            share(f.timeliness),
+        ]
         for f in found
     ]
-    return "\n".join(lines) + "\n"

@@ -98,11 +98,7 @@ def _homophones() -> dict[str, tuple[str, ...]]:
 
 @cache
 def _region_codes() -> tuple[str, ...]:
-    return tuple(
-        code
-        for code, region in sorted(numbers.regions().items())
-        if not region.abolished and not code.endswith("00")
-    )
+    return tuple(code for code in numbers.current_region_codes() if not code.endswith("00"))
 
 
 _to_traditional = opencc.OpenCC("s2t")

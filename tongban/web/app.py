@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from importlib import resources
 from pathlib import Path
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from sqlalchemy import Engine
@@ -36,8 +35,8 @@ from tongban.web.api import proactive as proactive_api
 from tongban.web.api import resources as resources_api
 from tongban.web.api import security as security_api
 from tongban.web.api import tracking as tracking_api
-from tongban.web.csp import content_security_policy
 from tongban.web.deps import public
+from tongban.web.headers import SecurityHeaders
 from tongban.web.node_auth import AnswerSigning
 from tongban.web.pages import analytics as analytics_pages
 from tongban.web.pages import applications as application_pages
@@ -128,22 +127,7 @@ def create_app(engine: Engine | None = None, public_url: str | None = None) -> F
         public(path)
     errors.install(app)
     app.add_middleware(AnswerSigning)
-    app.middleware("http")(_security_headers)
+    # Built now, with the security headers outermost: around Starlette's own outer layers too,
+    # which answer unhandled errors (500) and too large bodies. Middleware is added above.
+    app.middleware_stack = SecurityHeaders(app.build_middleware_stack())
     return app
-
-
-# Pages load only their own scripts and styles; the API docs need inline script and a worker.
-_CSP = content_security_policy()
-_DOCS_PREFIXES = ("/docs", "/redoc")
-
-
-async def _security_headers(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    response = await call_next(request)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    if not request.url.path.startswith(_DOCS_PREFIXES):
-        response.headers.setdefault("Content-Security-Policy", _CSP)
-        response.headers.setdefault("X-Frame-Options", "DENY")
-    return response

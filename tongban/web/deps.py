@@ -11,7 +11,7 @@ import hmac
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import BackgroundTasks, Depends, Request
+from fastapi import BackgroundTasks, Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
@@ -169,6 +169,12 @@ def csrf_token(request: Request) -> str:
 def check_csrf(request: Request, submitted: str | None) -> None:
     if not submitted or not hmac.compare_digest(submitted, csrf_token(request)):
         raise Forbidden("The form has expired; please reload the page and try again.")
+
+
+# A page number is bounded like every integer a request carries (see db.types.RowId): the offset
+# it makes must fit the database's integers.
+MAX_PAGE = 1_000_000
+Page = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page number, from 1")]
 
 
 def locale(request: Request) -> str:

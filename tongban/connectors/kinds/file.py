@@ -7,9 +7,7 @@ last: a department that reads only files with a manifest never sees half a batch
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 import os
 import uuid
@@ -17,6 +15,7 @@ from pathlib import Path
 
 from tongban.connectors.kinds import DeliveryError, Outgoing
 from tongban.connectors.models import Connector, DepartmentSystem
+from tongban.kit import csvfile
 from tongban.kit.clock import utcnow
 
 
@@ -44,19 +43,17 @@ def render(batch: list[Outgoing], fmt: str) -> bytes:
         return "".join(
             json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in rows
         ).encode()
+    # CSV is the format people open in a spreadsheet program: text that could start a formula
+    # comes with a leading ' (kit.csvfile); JSON Lines carries every value exactly.
     columns = sorted({key for row in rows for key in row})
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow(
-            {
-                k: json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v
-                for k, v in row.items()
-            }
-        )
-    # A BOM so that spreadsheet programs read the Chinese text correctly.
-    return ("\ufeff" + buffer.getvalue()).encode()
+    cells = (
+        [
+            json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v
+            for v in (row.get(c) for c in columns)
+        ]
+        for row in rows
+    )
+    return csvfile.text(columns, cells).encode()
 
 
 class FileTransport:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from tongban.connectors.models import DepartmentSystem
 from tongban.exchange import policy, repository
 from tongban.exchange.models import Grant
+from tongban.exchange.schemas import MAX_USAGE_DAYS
 from tongban.identity.models import Account
 from tongban.kit.clock import local_date, utcnow
 
@@ -32,7 +33,7 @@ def usage(session: Session, subject: Account | None, *, days: int = 14) -> Usage
     """Calls per resource per day, top requesters and denied calls over the last ``days``:
     the department's own resources for an official, all for an administrator."""
     viewer = policy.require_view_requests(subject)
-    days = max(1, min(days, 90))
+    days = max(1, min(days, MAX_USAGE_DAYS))
     today = local_date(utcnow())
     span = [today - timedelta(days=n) for n in range(days - 1, -1, -1)]
     resource_ids = None

@@ -15,7 +15,7 @@ from tongban.analytics.schemas import (
     FigureRead,
     RatingsRead,
     WarningsRead,
-    csv_text,
+    csv_rows,
     figure_read,
     ratings_read,
     warnings_read,
@@ -89,11 +89,7 @@ def get_figure(
     all), grouped ``by`` item, department or channel; ``format=csv`` for a spreadsheet."""
     (view,) = service.figures(session, subject, names=(name,), filters=chosen, source=source)
     if format == "csv":
-        return Response(
-            csv_text(view.result),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
-        )
+        return responses.csv_table(f"{name}.csv", view.result.columns, csv_rows(view.result))
     return figure_read(
         view.name,
         translate(view.title, lang),

@@ -22,6 +22,7 @@ from tongban.applications.schemas import (
     summary,
 )
 from tongban.applications.states import Status
+from tongban.db.types import RowId
 from tongban.errors import InvalidInput
 from tongban.identity.models import Account
 from tongban.web import responses
@@ -190,7 +191,7 @@ def upload_material(
     responses=_ERRORS,
 )
 def delete_material(
-    number: str, material_id: int, session: SessionDep, subject: ApiSubject
+    number: str, material_id: RowId, session: SessionDep, subject: ApiSubject
 ) -> None:
     service.remove_material(session, subject, number, material_id)
 
@@ -201,7 +202,7 @@ def delete_material(
     responses=_ERRORS,
 )
 def download_material(
-    number: str, material_id: int, session: SessionDep, subject: ApiSubject
+    number: str, material_id: RowId, session: SessionDep, subject: ApiSubject
 ) -> FileResponse:
     material, path = service.open_material(session, subject, number, material_id)
     return FileResponse(path, media_type=material.content_type, filename=material.filename)

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from tongban.applications.states import Status
 from tongban.bundles import service
+from tongban.db.types import RowId
 from tongban.web.deps import ApiOptionalSubject, ApiSubject, SessionDep, public
 
 router = APIRouter(tags=["bundles"])
@@ -129,19 +130,19 @@ def start(body: CaseCreate, session: SessionDep, subject: ApiSubject) -> CaseRea
 
 
 @router.get("/api/v1/bundle-cases/{case_id}", response_model=CaseRead)
-def get_case(case_id: int, session: SessionDep, subject: ApiSubject) -> CaseRead:
+def get_case(case_id: RowId, session: SessionDep, subject: ApiSubject) -> CaseRead:
     return _case(service.merged(session, subject, case_id))
 
 
 @router.put("/api/v1/bundle-cases/{case_id}/form", response_model=CaseRead)
-def save_form(case_id: int, body: FormBody, session: SessionDep, subject: ApiSubject) -> CaseRead:
+def save_form(case_id: RowId, body: FormBody, session: SessionDep, subject: ApiSubject) -> CaseRead:
     service.save_form(session, subject, case_id, body.form)
     return _case(service.merged(session, subject, case_id))
 
 
 @router.post("/api/v1/bundle-cases/{case_id}/materials", status_code=status.HTTP_201_CREATED)
 def upload(
-    case_id: int,
+    case_id: RowId,
     session: SessionDep,
     subject: ApiSubject,
     requirement_code: str = Form(...),
@@ -160,5 +161,5 @@ def upload(
 
 
 @router.post("/api/v1/bundle-cases/{case_id}/submit", response_model=CaseRead)
-def submit(case_id: int, session: SessionDep, subject: ApiSubject) -> CaseRead:
+def submit(case_id: RowId, session: SessionDep, subject: ApiSubject) -> CaseRead:
     return _case(service.submit(session, subject, case_id))

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from tongban.connectors import service as connectors_service
 from tongban.connectors import signing
 from tongban.connectors.schemas import CallbackBody
+from tongban.db.types import RowId
 from tongban.web.deps import ApiSubject, SessionDep
 from tongban.web.system_auth import CurrentDepartmentSystem
 
@@ -77,5 +78,5 @@ def dead_letters(session: SessionDep, subject: ApiSubject) -> object:
 
 
 @router.post("/api/v1/connectors/dead-letters/{message_id}/retry", response_model=DeadLetterRead)
-def retry_dead_letter(message_id: int, session: SessionDep, subject: ApiSubject) -> object:
+def retry_dead_letter(message_id: RowId, session: SessionDep, subject: ApiSubject) -> object:
     return connectors_service.retry(session, subject, message_id)

@@ -13,6 +13,7 @@ from tongban.applications import service as applications_service
 from tongban.applications.schemas import ApplicationRead, FormUpdate, MaterialRead, read_model
 from tongban.counter import service
 from tongban.counter.models import CounterVisit, Outcome
+from tongban.db.types import RowId
 from tongban.web import responses
 from tongban.web.deps import ApiSubject, SessionDep
 
@@ -161,7 +162,7 @@ class OriginalRead(BaseModel):
 class OriginalChecked(BaseModel):
     id_number: str = Field(min_length=15, max_length=18)
     number: str
-    material_id: int
+    material_id: RowId
 
 
 @router.get("/api/v1/counter/people/{id_number}/originals", response_model=list[OriginalRead])
@@ -235,5 +236,5 @@ def notice(number: str, session: SessionDep, subject: ApiSubject) -> VisitRead:
     response_class=Response,
     responses={200: {"content": {"application/pdf": {}}}},
 )
-def visit_pdf(visit_id: int, session: SessionDep, subject: ApiSubject) -> Response:
+def visit_pdf(visit_id: RowId, session: SessionDep, subject: ApiSubject) -> Response:
     return responses.pdf(*service.document_pdf(session, subject, visit_id))

@@ -11,7 +11,8 @@ from pydantic import BaseModel, Field
 from tongban.datause import service
 from tongban.datause.models import Channel, Objection, ObjectionStatus
 from tongban.datause.views import DataUseView
-from tongban.web.deps import ApiSubject, SessionDep, acting_for_id
+from tongban.db.types import RowId
+from tongban.web.deps import ApiSubject, Page, SessionDep, acting_for_id
 
 router = APIRouter(tags=["who used my data"])
 
@@ -102,7 +103,7 @@ def my_data_use(
     request: Request,
     session: SessionDep,
     subject: ApiSubject,
-    page: int = Query(default=1, ge=1),
+    page: Page = 1,
     per_page: int = Query(default=20, ge=1, le=service.MAX_PER_PAGE),
 ) -> DataUsePageRead:
     """Which department and system read which of my data items, when and why, newest first.
@@ -126,7 +127,11 @@ def my_data_use(
     responses={404: {"description": "No such entry of your data-use record"}},
 )
 def object_to(
-    data_use_id: int, body: ObjectionIn, request: Request, session: SessionDep, subject: ApiSubject
+    data_use_id: RowId,
+    body: ObjectionIn,
+    request: Request,
+    session: SessionDep,
+    subject: ApiSubject,
 ) -> ObjectionRead:
     """Object to one use; the data protection officer answers."""
     objection = service.raise_objection(
@@ -165,6 +170,6 @@ def objections(
     response_model=ObjectionRead,
     responses={409: {"description": "Already answered and closed"}},
 )
-def reply(objection_id: int, body: ReplyIn, session: SessionDep, subject: ApiSubject) -> object:
+def reply(objection_id: RowId, body: ReplyIn, session: SessionDep, subject: ApiSubject) -> object:
     """Answer and close an objection; the person is told."""
     return _objection(service.reply(session, subject, objection_id, text=body.reply))

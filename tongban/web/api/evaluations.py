@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query, status
 
+from tongban.db.types import RowId
 from tongban.evaluations import service
 from tongban.evaluations.indicators import INDICATORS
 from tongban.evaluations.models import RectificationStatus
@@ -75,7 +76,7 @@ def rectifications(
 
 
 @router.get("/api/v1/rectifications/{rectification_id}", response_model=RectificationDetail)
-def rectification(rectification_id: int, session: SessionDep, subject: ApiSubject) -> object:
+def rectification(rectification_id: RowId, session: SessionDep, subject: ApiSubject) -> object:
     found, evaluation = service.get_rectification(session, subject, rectification_id)
     return RectificationDetail(
         **RectificationRead.model_validate(found).model_dump(),
@@ -85,7 +86,7 @@ def rectification(rectification_id: int, session: SessionDep, subject: ApiSubjec
 
 @router.post("/api/v1/rectifications/{rectification_id}/reply", response_model=RectificationRead)
 def reply(
-    rectification_id: int, body: ReplyBody, session: SessionDep, subject: ApiSubject
+    rectification_id: RowId, body: ReplyBody, session: SessionDep, subject: ApiSubject
 ) -> object:
     """Reply to the applicant (sent to them by SMS, e-mail and in-app message)."""
     return service.reply(session, subject, rectification_id, text=body.reply)
@@ -93,7 +94,7 @@ def reply(
 
 @router.post("/api/v1/rectifications/{rectification_id}/callback", response_model=RectificationRead)
 def callback(
-    rectification_id: int, body: CallbackBody, session: SessionDep, subject: ApiSubject
+    rectification_id: RowId, body: CallbackBody, session: SessionDep, subject: ApiSubject
 ) -> object:
     """Record the call-back to the applicant after the reply; closes the case."""
     return service.record_callback(

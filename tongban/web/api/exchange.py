@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from tongban.connectors.models import DepartmentSystem
 from tongban.db.session import run_follow_ups
+from tongban.db.types import RowId
 from tongban.errors import TongbanError
 from tongban.exchange import service as exchange
 from tongban.exchange.models import InformationResource
@@ -25,6 +26,7 @@ from tongban.exchange.schemas import (
     RevokeIn,
     SharingRequestIn,
     SharingRequestRead,
+    UsageDays,
 )
 from tongban.identity.models import Account
 from tongban.web.deps import ApiSubject, SessionDep
@@ -145,13 +147,13 @@ def list_requests(
 
 
 @router.get("/api/v1/exchange/requests/{request_id}", response_model=SharingRequestRead)
-def get_request(request_id: int, session: SessionDep, subject: ApiSubject) -> SharingRequestRead:
+def get_request(request_id: RowId, session: SessionDep, subject: ApiSubject) -> SharingRequestRead:
     return request_read(exchange.get_request(session, subject, request_id))
 
 
 @router.post("/api/v1/exchange/requests/{request_id}/decision", response_model=SharingRequestRead)
 def decide(
-    request_id: int, body: DecisionIn, session: SessionDep, subject: ApiSubject
+    request_id: RowId, body: DecisionIn, session: SessionDep, subject: ApiSubject
 ) -> SharingRequestRead:
     exchange.decide_request(
         session, subject, request_id, approve=body.approve, items=body.items, reason=body.reason
@@ -169,7 +171,7 @@ def provided_grants(session: SessionDep, subject: ApiSubject) -> list[GrantRead]
 
 
 @router.post("/api/v1/exchange/grants/{grant_id}/revoke", response_model=GrantRead)
-def revoke(grant_id: int, body: RevokeIn, session: SessionDep, subject: ApiSubject) -> GrantRead:
+def revoke(grant_id: RowId, body: RevokeIn, session: SessionDep, subject: ApiSubject) -> GrantRead:
     grant = exchange.revoke_grant(session, subject, grant_id, reason=body.reason)
     return grant_read(grant, "", "")
 
@@ -183,7 +185,7 @@ class UsageRead(BaseModel):
 
 
 @router.get("/api/v1/exchange/usage", response_model=UsageRead)
-def usage(session: SessionDep, subject: ApiSubject, days: int = 14) -> UsageRead:
+def usage(session: SessionDep, subject: ApiSubject, days: UsageDays = 14) -> UsageRead:
     """Calls per resource per day, top requesters and denied calls."""
     figures = exchange.usage(session, subject, days=days)
     return UsageRead(**vars(figures))

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from tongban.db.types import RowId
 from tongban.errors import TongbanError
 from tongban.identity import service as identity_service
 from tongban.identity.companies import service as companies_service
@@ -194,7 +195,7 @@ def list_sessions(
     status_code=status.HTTP_204_NO_CONTENT,
     responses=_error(404, "No such session of yours"),
 )
-def revoke_session(session_id: int, subject: ApiSubject, session: SessionDep) -> Response:
+def revoke_session(session_id: RowId, subject: ApiSubject, session: SessionDep) -> Response:
     identity_service.revoke_session(session, subject, session_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, File, Query, Request, UploadFile, status
 from fastapi.responses import Response
 
+from tongban.db.types import RowId
 from tongban.errors import TooLarge
 from tongban.kit.i18n import translate
 from tongban.licences import reuse, service, shares
@@ -159,7 +160,9 @@ def list_shares(
 
 
 @router.delete("/api/v1/licences/shares/{share_id}", status_code=status.HTTP_204_NO_CONTENT)
-def revoke_share(share_id: int, request: Request, session: SessionDep, subject: ApiSubject) -> None:
+def revoke_share(
+    share_id: RowId, request: Request, session: SessionDep, subject: ApiSubject
+) -> None:
     shares.revoke(session, subject, share_id, acting_for=acting_for_id(request))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query, status
 
+from tongban.db.types import RowId
 from tongban.notifications import service
 from tongban.notifications.models import DeliveryStatus
 from tongban.notifications.schemas import (
@@ -79,5 +80,5 @@ def my_inbox(session: SessionDep, subject: ApiSubject) -> object:
     response_model=NotificationRead,
     responses={404: {"description": "No such notification open to you"}},
 )
-def get_notification(notification_id: int, session: SessionDep, subject: ApiSubject) -> object:
+def get_notification(notification_id: RowId, session: SessionDep, subject: ApiSubject) -> object:
     return service.get(session, subject, notification_id)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel
 
+from tongban.db.types import RowId
 from tongban.proactive import service
 from tongban.proactive.schemas import OfferRead, RunRead
 from tongban.web.deps import ApiSubject, Locale, SessionDep
@@ -57,7 +58,7 @@ def my_offers(session: SessionDep, subject: ApiSubject, lang: Locale) -> list[Of
         409: {"description": "Already taken up or declined (offer_closed)"},
     },
 )
-def accept(offer_id: int, session: SessionDep, subject: ApiSubject, lang: Locale) -> TakenRead:
+def accept(offer_id: RowId, session: SessionDep, subject: ApiSubject, lang: Locale) -> TakenRead:
     """One confirmation: the offer becomes a prefilled application, submitted at once when
     nothing else is needed."""
     taken = service.accept(session, subject, offer_id)
@@ -76,7 +77,7 @@ def accept(offer_id: int, session: SessionDep, subject: ApiSubject, lang: Locale
 
 
 @router.post("/api/v1/me/offers/{offer_id}/decline", response_model=OfferRead)
-def decline(offer_id: int, session: SessionDep, subject: ApiSubject, lang: Locale) -> OfferRead:
+def decline(offer_id: RowId, session: SessionDep, subject: ApiSubject, lang: Locale) -> OfferRead:
     service.decline(session, subject, offer_id)
     view = next(v for v in service.my_offers(session, subject) if v.offer.id == offer_id)
     return offer_read(view, lang)
@@ -93,7 +94,7 @@ def runs(session: SessionDep, subject: ApiSubject) -> object:
     response_model=RunRead,
     responses={409: {"description": "The run is not held (run_not_pending)"}},
 )
-def confirm(run_id: int, session: SessionDep, subject: ApiSubject) -> object:
+def confirm(run_id: RowId, session: SessionDep, subject: ApiSubject) -> object:
     """Send a run the mass-offer guard held."""
     outcome = service.confirm(session, subject, run_id)
     return service.get_run(session, subject, outcome.run_id)

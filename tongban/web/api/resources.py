@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
 
+from tongban.db.types import RowId
 from tongban.resources import quality
 from tongban.resources import service as resources_service
 from tongban.resources.models import (
@@ -28,6 +29,7 @@ from tongban.resources.schemas import (
     ResolveReport,
     ReviewRead,
 )
+from tongban.web import responses
 from tongban.web.deps import ApiSubject, SessionDep
 
 router = APIRouter(tags=["resources"])
@@ -98,7 +100,7 @@ class Decision(BaseModel):
 
 @router.post("/api/v1/resources/reviews/{review_id}/decision")
 def decide(
-    review_id: int, body: Decision, session: SessionDep, subject: ApiSubject
+    review_id: RowId, body: Decision, session: SessionDep, subject: ApiSubject
 ) -> dict[str, str]:
     review = resources_service.decide_review(session, subject, review_id, same=body.same)
     return {"status": review.status.value}
@@ -117,19 +119,19 @@ def _event(session: SessionDep, subject: ApiSubject, event: LinkEvent) -> LinkEv
 
 
 @router.post("/api/v1/resources/records/{record_id}/link", response_model=LinkEventRead)
-def link_record(record_id: int, body: LinkTo, session: SessionDep, subject: ApiSubject) -> object:
+def link_record(record_id: RowId, body: LinkTo, session: SessionDep, subject: ApiSubject) -> object:
     event = resources_service.link_record(session, subject, record_id, pid=body.pid)
     return _event(session, subject, event)
 
 
 @router.post("/api/v1/resources/records/{record_id}/unlink", response_model=LinkEventRead)
-def unlink_record(record_id: int, session: SessionDep, subject: ApiSubject) -> object:
+def unlink_record(record_id: RowId, session: SessionDep, subject: ApiSubject) -> object:
     event = resources_service.unlink_record(session, subject, record_id)
     return _event(session, subject, event)
 
 
 @router.post("/api/v1/resources/links/{event_id}/undo", response_model=LinkEventRead)
-def undo_link(event_id: int, session: SessionDep, subject: ApiSubject) -> object:
+def undo_link(event_id: RowId, session: SessionDep, subject: ApiSubject) -> object:
     event = resources_service.undo_link(session, subject, event_id)
     return _event(session, subject, event)
 
@@ -191,8 +193,4 @@ def quality_figures(session: SessionDep, subject: ApiSubject) -> object:
 @router.get("/api/v1/resources/quality.csv")
 def quality_csv(session: SessionDep, subject: ApiSubject) -> Response:
     figures = resources_service.quality_figures(session, subject)
-    return Response(
-        quality.to_csv(figures),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="data-quality.csv"'},
-    )
+    return responses.csv_table("data-quality.csv", quality.CSV_COLUMNS, quality.csv_rows(figures))

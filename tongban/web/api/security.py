@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from tongban.audit import refusals
+from tongban.db.types import RowId
 from tongban.security import service as security_service
 from tongban.security.models import ChangeKind, ChangeStatus
 from tongban.web.deps import ApiSubject, SessionDep
@@ -75,7 +76,7 @@ def propose_change(body: ChangeProposal, session: SessionDep, subject: ApiSubjec
 
 @router.post("/api/v1/security/changes/{change_id}/approve", response_model=ChangeRead)
 def approve_change(
-    change_id: int, body: ChangeDecision, session: SessionDep, subject: ApiSubject
+    change_id: RowId, body: ChangeDecision, session: SessionDep, subject: ApiSubject
 ) -> ChangeRead:
     change = security_service.decide_change(
         session, subject, change_id, approve=True, reason=body.reason
@@ -85,7 +86,7 @@ def approve_change(
 
 @router.post("/api/v1/security/changes/{change_id}/reject", response_model=ChangeRead)
 def reject_change(
-    change_id: int, body: ChangeDecision, session: SessionDep, subject: ApiSubject
+    change_id: RowId, body: ChangeDecision, session: SessionDep, subject: ApiSubject
 ) -> ChangeRead:
     change = security_service.decide_change(
         session, subject, change_id, approve=False, reason=body.reason

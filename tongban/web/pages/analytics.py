@@ -10,13 +10,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from tongban.analytics import queries, service
 from tongban.analytics.errors import InvalidFilter
-from tongban.analytics.schemas import csv_text
+from tongban.analytics.schemas import csv_rows
 from tongban.applications.states import Status
 from tongban.catalog import service as catalog_service
 from tongban.errors import TongbanError
 from tongban.identity.models import Account
 from tongban.kit.clock import local_today
 from tongban.kit.i18n import N_, pick, translate
+from tongban.web import responses
 from tongban.web.deps import PageUser, PostedForm, SessionDep, locale
 from tongban.web.pages import charts, labels
 from tongban.web.pages.templating import render
@@ -189,11 +190,7 @@ def dashboard(
 @router.get("/analytics/figures/{name}.csv")
 def figure_csv(name: str, session: SessionDep, subject: PageUser, chosen: PageFilters) -> Response:
     (view,) = service.figures(session, subject, names=(name,), filters=chosen)
-    return Response(
-        csv_text(view.result),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
-    )
+    return responses.csv_table(f"{name}.csv", view.result.columns, csv_rows(view.result))
 
 
 @router.get("/analytics/warnings", response_class=HTMLResponse)

@@ -12,6 +12,7 @@ from starlette.datastructures import FormData, UploadFile
 from tongban.applications import service
 from tongban.applications.errors import Incomplete
 from tongban.applications.states import Action
+from tongban.db.types import RowId
 from tongban.errors import InvalidInput, TongbanError
 from tongban.evaluations import service as evaluations_service
 from tongban.evaluations.indicators import LEVELS
@@ -177,7 +178,7 @@ def upload(
 @router.post("/applications/{number}/materials/{material_id}/delete")
 def remove(
     number: str,
-    material_id: int,
+    material_id: RowId,
     request: Request,
     session: SessionDep,
     subject: PageUser,
@@ -240,6 +241,6 @@ def decision(number: str, session: SessionDep, subject: PageUser) -> Response:
 
 
 @router.get("/applications/{number}/materials/{material_id}")
-def download(number: str, material_id: int, session: SessionDep, subject: PageUser) -> Response:
+def download(number: str, material_id: RowId, session: SessionDep, subject: PageUser) -> Response:
     material, path = service.open_material(session, subject, number, material_id)
     return FileResponse(path, media_type=material.content_type, filename=material.filename)

@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
 from tongban.bundles import service
+from tongban.db.types import RowId
 from tongban.errors import InvalidInput, TongbanError
 from tongban.identity.models import Account
 from tongban.kit.i18n import translate
@@ -63,7 +64,7 @@ def _case_page(
     request: Request,
     session: SessionDep,
     subject: Account,
-    case_id: int,
+    case_id: RowId,
     error: TongbanError | None = None,
 ) -> Response:
     return render(
@@ -78,13 +79,13 @@ def _case_page(
 
 
 @router.get("/bundle-cases/{case_id}", response_class=HTMLResponse)
-def case(case_id: int, request: Request, session: SessionDep, subject: PageUser) -> Response:
+def case(case_id: RowId, request: Request, session: SessionDep, subject: PageUser) -> Response:
     return _case_page(request, session, subject, case_id)
 
 
 @router.post("/bundle-cases/{case_id}/form")
 def save_form(
-    case_id: int, request: Request, session: SessionDep, subject: PageUser, form: PostedForm
+    case_id: RowId, request: Request, session: SessionDep, subject: PageUser, form: PostedForm
 ) -> Response:
     try:
         service.save_form(session, subject, case_id, form_values(form))
@@ -95,7 +96,7 @@ def save_form(
 
 @router.post("/bundle-cases/{case_id}/materials")
 def upload(
-    case_id: int, request: Request, session: SessionDep, subject: PageUser, form: PostedForm
+    case_id: RowId, request: Request, session: SessionDep, subject: PageUser, form: PostedForm
 ) -> Response:
     upload = form.get("file")
     try:
@@ -116,7 +117,7 @@ def upload(
 
 @router.post("/bundle-cases/{case_id}/submit")
 def submit(
-    case_id: int, request: Request, session: SessionDep, subject: PageUser, form: PostedForm
+    case_id: RowId, request: Request, session: SessionDep, subject: PageUser, form: PostedForm
 ) -> Response:
     try:
         service.submit(session, subject, case_id)

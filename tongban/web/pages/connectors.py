@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from tongban.connectors import service as connectors_service
+from tongban.db.types import RowId
 from tongban.web.deps import PageUser, PostedForm, SessionDep
 from tongban.web.pages.templating import render
 
@@ -24,6 +25,6 @@ def status(request: Request, session: SessionDep, subject: PageUser) -> Response
 
 
 @router.post("/admin/connectors/dead/{message_id}/retry")
-def retry(message_id: int, session: SessionDep, subject: PageUser, form: PostedForm) -> Response:
+def retry(message_id: RowId, session: SessionDep, subject: PageUser, form: PostedForm) -> Response:
     connectors_service.retry(session, subject, message_id)
     return RedirectResponse("/admin/connectors#dead", status_code=303)

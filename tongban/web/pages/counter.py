@@ -12,6 +12,7 @@ from starlette.datastructures import UploadFile
 from tongban.applications import service as applications_service
 from tongban.catalog import service as catalog_service
 from tongban.counter import service
+from tongban.db.types import MAX_ROW_ID, RowId
 from tongban.errors import InvalidInput, TongbanError
 from tongban.identity.errors import AccountNotFound
 from tongban.identity.models import Account
@@ -113,7 +114,10 @@ def check_original(session: SessionDep, subject: PageUser, form: PostedForm) -> 
     try:
         material_id = int(str(form.get("material_id") or ""))
     except ValueError:
-        raise InvalidInput("Unknown material.", field="material_id") from None
+        material_id = 0
+    # Bounded like an id in an address (db.types.RowId): a larger one would overflow the query.
+    if not 1 <= material_id <= MAX_ROW_ID:
+        raise InvalidInput("Unknown material.", field="material_id")
     service.check_original(
         session, subject, str(form.get("number") or ""), material_id, id_number=id_number
     )
@@ -210,12 +214,12 @@ def finish(
 
 # Before the page's route: "/counter/visits/{visit_id}" would match "7.pdf" too.
 @router.get("/counter/visits/{visit_id}.pdf")
-def visit_pdf(visit_id: int, session: SessionDep, subject: PageUser) -> Response:
+def visit_pdf(visit_id: RowId, session: SessionDep, subject: PageUser) -> Response:
     return responses.pdf(*service.document_pdf(session, subject, visit_id))
 
 
 @router.get("/counter/visits/{visit_id}", response_class=HTMLResponse)
-def visit(visit_id: int, request: Request, session: SessionDep, subject: PageUser) -> Response:
+def visit(visit_id: RowId, request: Request, session: SessionDep, subject: PageUser) -> Response:
     found, application = service.get_visit(session, subject, visit_id)
     return render(
         request,

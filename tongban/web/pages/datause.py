@@ -7,23 +7,22 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from tongban.datause import service
 from tongban.datause.models import ObjectionStatus
-from tongban.web.deps import PageUser, PostedForm, SessionDep, acting_for_id
+from tongban.db.types import RowId
+from tongban.web.deps import Page, PageUser, PostedForm, SessionDep, acting_for_id
 from tongban.web.pages.templating import render
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/me/data-use", response_class=HTMLResponse)
-def data_use(request: Request, session: SessionDep, subject: PageUser, page: int = 1) -> Response:
-    found = service.my_data_use(
-        session, subject, acting_for=acting_for_id(request), page=max(page, 1)
-    )
+def data_use(request: Request, session: SessionDep, subject: PageUser, page: Page = 1) -> Response:
+    found = service.my_data_use(session, subject, acting_for=acting_for_id(request), page=page)
     return render(request, "datause/mine.html", subject, found=found, number_of=service.number_of)
 
 
 @router.post("/me/data-use/{data_use_id}/objections")
 def object_to(
-    data_use_id: int, request: Request, session: SessionDep, subject: PageUser, form: PostedForm
+    data_use_id: RowId, request: Request, session: SessionDep, subject: PageUser, form: PostedForm
 ) -> Response:
     service.raise_objection(
         session,
@@ -50,6 +49,8 @@ def objections(request: Request, session: SessionDep, subject: PageUser) -> Resp
 
 
 @router.post("/dpo/objections/{objection_id}/reply")
-def reply(objection_id: int, session: SessionDep, subject: PageUser, form: PostedForm) -> Response:
+def reply(
+    objection_id: RowId, session: SessionDep, subject: PageUser, form: PostedForm
+) -> Response:
     service.reply(session, subject, objection_id, text=str(form.get("reply") or ""))
     return RedirectResponse("/dpo/objections", status_code=303)

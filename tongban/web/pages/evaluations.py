@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from tongban.applications import service as applications_service
+from tongban.db.types import RowId
 from tongban.errors import TongbanError
 from tongban.evaluations import service
 from tongban.evaluations.indicators import INDICATORS, LEVELS
@@ -83,7 +84,7 @@ def _case_page(
     request: Request,
     session: SessionDep,
     subject: PageUser,
-    rectification_id: int,
+    rectification_id: RowId,
     error: TongbanError | None = None,
 ) -> Response:
     found, evaluation = service.get_rectification(session, subject, rectification_id)
@@ -105,14 +106,14 @@ def _case_page(
 
 @router.get("/rectifications/{rectification_id}", response_class=HTMLResponse)
 def rectification(
-    rectification_id: int, request: Request, session: SessionDep, subject: PageUser
+    rectification_id: RowId, request: Request, session: SessionDep, subject: PageUser
 ) -> Response:
     return _case_page(request, session, subject, rectification_id)
 
 
 @router.post("/rectifications/{rectification_id}/reply")
 def reply(
-    rectification_id: int,
+    rectification_id: RowId,
     request: Request,
     session: SessionDep,
     subject: PageUser,
@@ -127,7 +128,7 @@ def reply(
 
 @router.post("/rectifications/{rectification_id}/callback")
 def callback(
-    rectification_id: int,
+    rectification_id: RowId,
     request: Request,
     session: SessionDep,
     subject: PageUser,

@@ -11,10 +11,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
+from tongban.db.types import RowId
 from tongban.errors import InvalidInput, TongbanError
 from tongban.exchange import files
 from tongban.exchange import service as exchange
-from tongban.exchange.schemas import SharingRequestIn
+from tongban.exchange.schemas import SharingRequestIn, UsageDays
 from tongban.kit.i18n import translate
 from tongban.web.deps import PageUser, PostedForm, SessionDep, locale
 from tongban.web.pages.templating import render
@@ -121,7 +122,7 @@ def _requests_page(
 
 @router.post("/exchange/requests/{request_id}/decision")
 def decide(
-    request_id: int, request: Request, session: SessionDep, subject: PageUser, form: PostedForm
+    request_id: RowId, request: Request, session: SessionDep, subject: PageUser, form: PostedForm
 ) -> Response:
     approve = form.get("decision") == "approve"
     try:
@@ -139,7 +140,9 @@ def decide(
 
 
 @router.get("/exchange/provided", response_class=HTMLResponse)
-def provided(request: Request, session: SessionDep, subject: PageUser, days: int = 14) -> Response:
+def provided(
+    request: Request, session: SessionDep, subject: PageUser, days: UsageDays = 14
+) -> Response:
     figures = exchange.usage(session, subject, days=days)
     return render(
         request,
@@ -152,7 +155,7 @@ def provided(request: Request, session: SessionDep, subject: PageUser, days: int
 
 
 @router.post("/exchange/grants/{grant_id}/revoke")
-def revoke(grant_id: int, session: SessionDep, subject: PageUser, form: PostedForm) -> Response:
+def revoke(grant_id: RowId, session: SessionDep, subject: PageUser, form: PostedForm) -> Response:
     exchange.revoke_grant(session, subject, grant_id, reason=str(form.get("reason") or ""))
     return RedirectResponse("/exchange/provided", status_code=303)
 

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from tongban.config import get_settings
+from tongban.db.types import RowId
 from tongban.errors import InvalidInput, TongbanError
 from tongban.federation.sso import service as sso_service
 from tongban.identity import credentials
@@ -436,7 +437,7 @@ def _signed_out(target: str = "/login") -> Response:
 
 @router.post("/account/sessions/{session_id}/revoke")
 def revoke_session(
-    session_id: int,
+    session_id: RowId,
     request: Request,
     session: SessionDep,
     subject: PageUser,

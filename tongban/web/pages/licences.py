@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
+from tongban.db.types import RowId
 from tongban.errors import InvalidInput, TongbanError
 from tongban.kit.i18n import translate
 from tongban.licences import reuse, service, shares, views
@@ -173,7 +174,7 @@ def share(
 @router.post("/licences/{number}/shares/{share_id}/revoke")
 def revoke_share(
     number: str,
-    share_id: int,
+    share_id: RowId,
     request: Request,
     session: SessionDep,
     subject: PageUser,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from tongban.db.types import RowId
 from tongban.notifications import service
 from tongban.web.deps import PageUser, PostedForm, SessionDep
 from tongban.web.pages.templating import render
@@ -21,7 +22,7 @@ def inbox(request: Request, session: SessionDep, subject: PageUser) -> Response:
 
 @router.post("/notifications/{notification_id}/read")
 def mark_read(
-    notification_id: int, session: SessionDep, subject: PageUser, form: PostedForm
+    notification_id: RowId, session: SessionDep, subject: PageUser, form: PostedForm
 ) -> Response:
     service.mark_read(session, subject, notification_id)
     return RedirectResponse("/notifications", status_code=303)

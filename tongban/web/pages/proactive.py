@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from tongban.db.types import RowId
 from tongban.errors import TongbanError
 from tongban.kit.i18n import translate
 from tongban.proactive import service
@@ -35,7 +36,7 @@ def offers(request: Request, session: SessionDep, subject: PageUser) -> Response
 
 @router.post("/me/offers/{offer_id}/accept")
 def accept(
-    offer_id: int, request: Request, session: SessionDep, subject: PageUser, form: PostedForm
+    offer_id: RowId, request: Request, session: SessionDep, subject: PageUser, form: PostedForm
 ) -> Response:
     try:
         taken = service.accept(session, subject, offer_id)
@@ -52,7 +53,7 @@ def accept(
 
 @router.post("/me/offers/{offer_id}/decline")
 def decline(
-    offer_id: int, request: Request, session: SessionDep, subject: PageUser, form: PostedForm
+    offer_id: RowId, request: Request, session: SessionDep, subject: PageUser, form: PostedForm
 ) -> Response:
     try:
         service.decline(session, subject, offer_id)
@@ -82,7 +83,7 @@ def runs(request: Request, session: SessionDep, subject: PageUser) -> Response:
 
 @router.post("/admin/proactive/runs/{run_id}/confirm")
 def confirm(
-    run_id: int, request: Request, session: SessionDep, subject: PageUser, form: PostedForm
+    run_id: RowId, request: Request, session: SessionDep, subject: PageUser, form: PostedForm
 ) -> Response:
     try:
         service.confirm(session, subject, run_id)

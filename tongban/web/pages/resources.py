@@ -6,9 +6,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from tongban.db.types import RowId
 from tongban.errors import InvalidInput
 from tongban.resources import linkage, quality
 from tongban.resources import service as resources_service
+from tongban.web import responses
 from tongban.web.deps import PageUser, PostedForm, SessionDep
 from tongban.web.pages.templating import render
 
@@ -27,7 +29,7 @@ def reviews(request: Request, session: SessionDep, subject: PageUser) -> Respons
 
 
 @router.post("/resources/reviews/{review_id}")
-def decide(review_id: int, session: SessionDep, subject: PageUser, form: PostedForm) -> Response:
+def decide(review_id: RowId, session: SessionDep, subject: PageUser, form: PostedForm) -> Response:
     decision = form.get("decision")
     if decision not in ("same", "distinct"):
         raise InvalidInput("Choose whether the records are the same person.", field="decision")
@@ -46,14 +48,14 @@ def person(pid: str, request: Request, session: SessionDep, subject: PageUser) -
 
 
 @router.post("/resources/records/{record_id}/unlink")
-def unlink(record_id: int, session: SessionDep, subject: PageUser, form: PostedForm) -> Response:
+def unlink(record_id: RowId, session: SessionDep, subject: PageUser, form: PostedForm) -> Response:
     event = resources_service.unlink_record(session, subject, record_id)
     pid = resources_service.pid_of(session, subject, event.to_person_id or 0)
     return RedirectResponse(f"/resources/persons/{pid}", status_code=303)
 
 
 @router.post("/resources/links/{event_id}/undo")
-def undo(event_id: int, session: SessionDep, subject: PageUser, form: PostedForm) -> Response:
+def undo(event_id: RowId, session: SessionDep, subject: PageUser, form: PostedForm) -> Response:
     event = resources_service.undo_link(session, subject, event_id)
     target = event.to_person_id or event.from_person_id
     if target is None:
@@ -77,8 +79,5 @@ def quality_page(request: Request, session: SessionDep, subject: PageUser) -> Re
 
 @router.get("/resources/quality.csv")
 def quality_csv(session: SessionDep, subject: PageUser) -> Response:
-    return Response(
-        quality.to_csv(resources_service.quality_figures(session, subject)),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="data-quality.csv"'},
-    )
+    figures = resources_service.quality_figures(session, subject)
+    return responses.csv_table("data-quality.csv", quality.CSV_COLUMNS, quality.csv_rows(figures))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from tongban.db.types import RowId
 from tongban.errors import InvalidInput, TongbanError
 from tongban.kit.i18n import translate
 from tongban.security import service as security_service
@@ -64,7 +65,7 @@ def propose(request: Request, session: SessionDep, subject: PageUser, form: Post
 
 @router.post("/admin/security/changes/{change_id}/{decision}")
 def decide(
-    change_id: int,
+    change_id: RowId,
     decision: str,
     request: Request,
     session: SessionDep,
