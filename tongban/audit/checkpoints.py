@@ -34,7 +34,7 @@ import binascii
 import json
 import logging
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -380,24 +380,33 @@ class Witnessed:
 
 
 def verify(session: Session, path: Path | None = None) -> Witnessed:
-    """Compare the chain as stored with every checkpoint in the file."""
-    size = int(session.execute(select(func.coalesce(func.max(AuditEntry.seq), 0))).scalar_one())
+    """Compare the chain as stored with every checkpoint in the file: a line that is not a
+    checkpoint signed with this deployment's checkpoint key counts as altered."""
     lines = read_all(path)
     key = public_key()
-    result = Witnessed(size, no_key=bool(lines) and key is None)
     valid: list[Checkpoint] = []
+    invalid: list[int] = []
     for line in lines:
         checkpoint = line.checkpoint
         if checkpoint is None or checkpoint.key != key or not checkpoint.valid():
-            result.invalid_lines.append(line.number)
+            invalid.append(line.number)
         else:
             valid.append(checkpoint)
-    result.checkpoints = len(valid)
-    if not valid:
+    result = compare(session, valid)
+    result.invalid_lines = invalid
+    result.no_key = bool(lines) and key is None
+    return result
+
+
+def compare(session: Session, found: Sequence[Checkpoint]) -> Witnessed:
+    """Compare the chain as stored with ``found``, checkpoints whose signatures were checked."""
+    size = int(session.execute(select(func.coalesce(func.max(AuditEntry.seq), 0))).scalar_one())
+    result = Witnessed(size, checkpoints=len(found))
+    if not found:
         return result
-    result.latest = max(valid, key=lambda c: (c.size, c.at))
+    result.latest = max(found, key=lambda c: (c.size, c.at))
     by_size: dict[int, Checkpoint] = {}
-    for checkpoint in sorted(valid, key=lambda c: c.at):
+    for checkpoint in sorted(found, key=lambda c: c.at):
         first = by_size.setdefault(checkpoint.size, checkpoint)
         if first.head != checkpoint.head:
             result.forks.append((first, checkpoint))
@@ -424,5 +433,5 @@ def _hashes_at(session: Session, sizes: Iterable[int]) -> dict[int, str]:
             .where(AuditEntry.seq.in_(chunk))
             .execution_options(populate_existing=True)
         )
-        found.update({int(seq): str(digest) for seq, digest in rows.tuples()})
+        found.update({int(row.seq): str(row.hash) for row in rows})
     return found

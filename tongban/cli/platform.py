@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tongban.cli.common import console, migrate
+from tongban.cli.common import console, fail, migrate
 from tongban.config import get_settings
 
 if TYPE_CHECKING:
@@ -89,7 +89,15 @@ def serve(
 
 
 @audit_app.command("verify")
-def audit_verify() -> None:
+def audit_verify(
+    witness: Annotated[
+        bool,
+        typer.Option(
+            help="Also check the chain against the checkpoints the parent node keeps as its "
+            "witness (a federation node)."
+        ),
+    ] = False,
+) -> None:
     """Check the whole hash chain, then the chain against every signed checkpoint: name an
     entry edited, deleted or moved, a rewrite, a fork, or entries missing after a checkpoint.
     Exit code 0: intact; 2: tampered; 3: behind its checkpoints (a restore or a truncation)."""
@@ -100,19 +108,22 @@ def audit_verify() -> None:
 
     with unit_of_work() as session:
         result = audit_service.verify(session)
-        witnessed = checkpoints.verify(session)
+        reports = [("", checkpoints.verify(session))]
         pending = journal.count_pending(session)
+    if witness:
+        reports.append(_witness_report())
     if not result.ok:
         console.print(
             f"[red]audit log broken at entry {result.first_bad_seq}[/red]: {result.problem} "
             f"({result.checked} entries before it verified)"
         )
-    for line in _checkpoint_report(witnessed):
-        # One finding a line, however long: scripts and people search for its words.
-        console.print(line, soft_wrap=True)
-    if not result.ok or witnessed.tampered:
+    for source, witnessed in reports:
+        for line in _checkpoint_report(witnessed, source):
+            # One finding a line, however long: scripts and people search for its words.
+            console.print(line, soft_wrap=True)
+    if not result.ok or any(w.tampered for _, w in reports):
         raise typer.Exit(2)
-    if witnessed.behind:
+    if any(w.behind for _, w in reports):
         raise typer.Exit(3)
     console.print(f"[green]audit log intact[/green]: {result.checked} entries verified")
     if pending:
@@ -122,7 +133,26 @@ def audit_verify() -> None:
         )
 
 
-def _checkpoint_report(witnessed: Witnessed) -> list[str]:
+def _witness_report() -> tuple[str, Witnessed]:
+    """The chain compared with the checkpoints the parent node keeps for this one."""
+    from tongban.audit import checkpoints
+    from tongban.db.engine import get_engine
+    from tongban.db.session import unit_of_work
+    from tongban.errors import TongbanError
+    from tongban.federation.witness import upstream
+
+    try:
+        parent, held = upstream.fetch_held(get_engine())
+    except TongbanError as exc:
+        raise fail(exc) from None
+    valid = [checkpoint for checkpoint in held if checkpoint.valid()]
+    with unit_of_work() as session:
+        witnessed = checkpoints.compare(session, valid)
+    witnessed.invalid_lines = [n for n, c in enumerate(held, start=1) if not c.valid()]
+    return f" (held by the parent node {parent})", witnessed
+
+
+def _checkpoint_report(witnessed: Witnessed, source: str) -> list[str]:
     from tongban.audit.checkpoints import format_time
 
     lines: list[str] = []
@@ -157,11 +187,16 @@ def _checkpoint_report(witnessed: Witnessed) -> list[str]:
         )
     if witnessed.ahead is not None and witnessed.rewritten is None:
         ahead = witnessed.ahead
+        good = witnessed.matched
+        held = (
+            f"entries 1–{good.size} match the checkpoint of {format_time(good.at)}"
+            if good is not None
+            else f"no checkpoint within the {witnessed.size} entries held vouches for them"
+        )
         lines.append(
             f"[yellow]audit log behind its checkpoints[/yellow]: {witnessed.behind} entries "
             f"missing after entry {witnessed.size} (restore or truncation): the checkpoint "
-            f"of {format_time(ahead.at)} covers {ahead.size} entries; the {witnessed.size} "
-            "held match every checkpoint up to there"
+            f"of {format_time(ahead.at)} covers {ahead.size} entries; {held}"
         )
     if witnessed.latest is None and witnessed.size and not witnessed.invalid_lines:
         lines.append(
@@ -173,7 +208,7 @@ def _checkpoint_report(witnessed: Witnessed) -> list[str]:
             f"{witnessed.checkpoints} signed checkpoint(s) match, the latest of "
             f"{format_time(witnessed.latest.at)} at entry {witnessed.latest.size}"
         )
-    return lines
+    return [line + source for line in lines]
 
 
 @audit_app.command("checkpoint")
