@@ -118,25 +118,19 @@ def rewrite_history(connection: Connection, *, erase: int, edit_seq: int, actor:
     )
     connection.execute(text("UPDATE audit_entries SET seq = -seq WHERE seq < 0"))
     first = min(erase, edit_seq)
+    entries = list(
+        session.execute(
+            select(AuditEntry).order_by(AuditEntry.seq).execution_options(populate_existing=True)
+        ).scalars()
+    )
+    session.expunge_all()  # recomputed here, written by plain UPDATEs below
     prev = GENESIS_HASH
     size = 0
-    for entry in session.execute(
-        select(AuditEntry).order_by(AuditEntry.seq).execution_options(populate_existing=True)
-    ).scalars():
+    for entry in entries:
         size = entry.seq
         if entry.seq >= first:
-            digest = chain.entry_hash(
-                suite=suite,
-                seq=entry.seq,
-                at=entry.at,
-                actor_id=entry.actor_id,
-                actor=entry.actor,
-                action=entry.action,
-                target_type=entry.target_type,
-                target_id=entry.target_id,
-                details=entry.details,
-                prev_hash=prev,
-            )
+            entry.prev_hash = prev
+            digest = chain.hash_of(entry, suite=suite)
             connection.execute(
                 text("UPDATE audit_entries SET prev_hash = :prev, hash = :hash WHERE seq = :seq"),
                 {"prev": prev, "hash": digest, "seq": entry.seq},

@@ -220,22 +220,26 @@ class TestWitnessCatchesARewrite:
                 rewrite_history(connection, erase=3, edit_seq=5, actor="intruder")
             with unit_of_work(child.engine) as session:
                 write_entries(session, 2, tag="after")
-            for name in ("checkpoints.jsonl", "checkpoint-key.json"):
+            for name in ("checkpoint-key.json", "checkpoints.jsonl"):
                 (child.data_dir / "audit" / name).unlink()
 
             alone = child.cli("audit", "verify", check=False)
             witnessed = child.cli("audit", "verify", "--witness", check=False)
-            # The runner signs the rewritten chain with a new key; the parent refuses it.
-            wait_until(
-                lambda: "refused audit checkpoint" in (child.workdir / "runner.log").read_text(),
-                what="the national node to refuse a checkpoint under a new key",
-            )
+            # The rewritten chain gets signed under a new key (by the runner, or here); the
+            # parent refuses to take it in place of what it holds.
+            child.cli("audit", "checkpoint")
+            resigned = checkpoints.latest(child.data_dir / "audit" / "checkpoints.jsonl")
+            assert resigned is not None
+            refused = send_up(child, parent, resigned)
             kept = held_by(parent, PROVINCE)
 
+        # Alone, the child is fooled: nothing it holds remembers the old chain.
         assert alone.returncode == 0, alone.stdout + alone.stderr
-        assert "nothing outside the database vouches for the chain" in alone.stdout
+        assert "audit log intact" in alone.stdout
         assert witnessed.returncode == 2, witnessed.stdout + witnessed.stderr
         assert "audit log rewritten: entry" in witnessed.stdout
         assert f"(held by the parent node {NATIONAL})" in witnessed.stdout
+        assert refused.status_code == 422, refused.text
+        assert "another key" in refused.json()["error"]["message"]
         assert kept[latest.size] == latest.head
-        assert max(kept) == latest.size
+        assert resigned.size not in kept or kept[resigned.size] != resigned.head

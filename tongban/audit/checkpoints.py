@@ -263,27 +263,33 @@ def sign_head(session: Session, *, size: int, head: str) -> Checkpoint | None:
     last = latest()
     if last is not None and size <= last.size:
         if size == last.size and head != last.head:
-            log.error(
-                "audit chain head at %d differs from its checkpoint of %s: not signed; "
-                "run tongban audit verify",
-                size,
-                format_time(last.at),
-            )
+            _refused(last, "the audit chain's head differs from its checkpoint of %s at %d")
         return None  # signed already, or covered by a later commit's checkpoint
     held = _hashes_at(session, [size] if last is None else [size, last.size])
     if held.get(size) != head:
         return None  # not what the chain holds (a transaction that did not commit after all)
     if last is not None and held.get(last.size) != last.head:
-        log.error(
-            "the audit chain no longer has the head its checkpoint of %s signed at %d: "
-            "not signed; run tongban audit verify",
-            format_time(last.at),
-            last.size,
-        )
+        _refused(last, "the audit chain no longer has the head its checkpoint of %s signed at %d")
         return None
     checkpoint = sign(size=size, head=head)
     append(checkpoint)
     return checkpoint
+
+
+_told: set[tuple[int, str, str]] = set()
+
+
+def _refused(last: Checkpoint, problem: str) -> None:
+    """Tell the operator once per last checkpoint and problem, not every round of a loop."""
+    told = (last.size, last.head, problem)
+    if told in _told:
+        return
+    _told.add(told)
+    log.error(
+        problem + ": no checkpoint signed; run tongban audit verify",
+        format_time(last.at),
+        last.size,
+    )
 
 
 def committed_head(session: Session) -> tuple[int, str]:
@@ -308,13 +314,7 @@ def sign_if_due(session: Session) -> Checkpoint | None:
     size, head = committed_head(session)
     if last is not None:
         if size < last.size:
-            log.warning(
-                "the audit chain (%d entries) is behind its checkpoint of %s (%d entries): "
-                "restored from a backup, or truncated; run tongban audit verify",
-                size,
-                format_time(last.at),
-                last.size,
-            )
+            _refused(last, "the audit chain is behind its checkpoint of %s at %d (a restore?)")
             return None
         if (utcnow() - last.at).total_seconds() < get_settings().audit_checkpoint_seconds:
             return None

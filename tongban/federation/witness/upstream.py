@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from typing import Any
 
 import httpx
 from sqlalchemy import Engine
@@ -47,16 +48,7 @@ def send_latest(engine: Engine, client: httpx.Client | None = None) -> str:
         return "nothing"
     sender, parent = found
     try:
-        sent = calls.signed_post(
-            sender=sender,
-            recipient=parent.code,
-            url=parent.url,
-            path=PATH,
-            message_type=MESSAGE_TYPE,
-            body=checkpoint.to_json(),
-            client=client,
-        )
-        answer = sent.answer_from(parent)
+        answer = _ask(sender, parent, PATH, MESSAGE_TYPE, checkpoint.to_json(), client)
     except (httpx.HTTPError, AnswerNotAuthentic) as exc:
         log.info("no answer from the parent node for the audit checkpoint: %s", exc)
         return "unreachable"
@@ -87,6 +79,27 @@ def _parent(engine: Engine) -> tuple[str, Node] | None:
         return local.code, parent
 
 
+def _ask(
+    sender: str,
+    parent: Node,
+    path: str,
+    message_type: str,
+    body: dict[str, Any],
+    client: httpx.Client | None,
+) -> calls.Answer:
+    """A request to the parent signed with the node key; its answer, if the parent signed it."""
+    sent = calls.signed_post(
+        sender=sender,
+        recipient=parent.code,
+        url=parent.url,
+        path=path,
+        message_type=message_type,
+        body=body,
+        client=client,
+    )
+    return sent.answer_from(parent)
+
+
 def fetch_held(engine: Engine, client: httpx.Client | None = None) -> tuple[str, list[Checkpoint]]:
     """The parent's code and the checkpoints of this node it keeps, in its signed answer."""
     found = _parent(engine)
@@ -94,16 +107,7 @@ def fetch_held(engine: Engine, client: httpx.Client | None = None) -> tuple[str,
         raise WitnessUnavailable("This node has no parent node to witness its audit log.")
     sender, parent = found
     try:
-        sent = calls.signed_post(
-            sender=sender,
-            recipient=parent.code,
-            url=parent.url,
-            path=HELD_PATH,
-            message_type=HELD_TYPE,
-            body={},
-            client=client,
-        )
-        answer = sent.answer_from(parent)
+        answer = _ask(sender, parent, HELD_PATH, HELD_TYPE, {}, client)
     except (httpx.HTTPError, TongbanError) as exc:
         raise WitnessUnavailable(
             "The parent node {node} did not answer: {detail}", node=parent.code, detail=str(exc)
