@@ -47,6 +47,15 @@ class Settings(BaseSettings):
     outbox_base_delay_seconds: float = Field(default=2.0, gt=0)
     outbox_max_delay_seconds: float = Field(default=3600.0, gt=0)
     outbox_lease_seconds: float = Field(default=60.0, gt=0)
+    # Signed checkpoints of the audit chain (size, head hash, time), kept outside the database:
+    # one at least every this many entries, and every this many seconds while the chain grows.
+    audit_checkpoint_every: int = Field(default=1000, ge=1)
+    audit_checkpoint_seconds: float = Field(default=60.0, gt=0)
+    # The checkpoint signing key (default <data_dir>/audit/checkpoint-key.json, made on first
+    # use) and the append-only file of checkpoints (default <data_dir>/audit/checkpoints.jsonl).
+    # Neither may live in the database: they witness it.
+    audit_checkpoint_key_file: Path | None = None
+    audit_checkpoints_file: Path | None = None
     # Federation: this node's private signing key (default <data_dir>/federation/node-key.json).
     federation_key_file: Path | None = None
     # A node refuses a message whose time is further than this from its own clock.
@@ -171,6 +180,14 @@ class Settings(BaseSettings):
     @property
     def generated_master_keys_file(self) -> Path:
         return self.data_dir / "master-keys.json"
+
+    @property
+    def checkpoint_key_path(self) -> Path:
+        return self.audit_checkpoint_key_file or self.data_dir / "audit" / "checkpoint-key.json"
+
+    @property
+    def checkpoints_path(self) -> Path:
+        return self.audit_checkpoints_file or self.data_dir / "audit" / "checkpoints.jsonl"
 
     @property
     def analytics_path(self) -> Path:

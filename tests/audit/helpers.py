@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, select, text
 from sqlalchemy.orm import Session
 
 from tongban.audit import chain
 from tongban.audit import service as audit_service
-from tongban.audit.models import AuditEntry
+from tongban.audit.models import GENESIS_HASH, AuditEntry, AuditHead
 
 Executor = Session | Connection
 
@@ -100,3 +100,60 @@ def swap(executor: Executor, first: int, second: int) -> None:
         executor.execute(
             text("UPDATE audit_entries SET seq = :new WHERE seq = :old"), {"old": old, "new": new}
         )
+
+
+def rewrite_history(connection: Connection, *, erase: int, edit_seq: int, actor: str) -> int:
+    """What an intruder with database access does to leave an intact chain behind: drop the
+    append-only triggers, erase entry ``erase``, edit entry ``edit_seq``, renumber the entries
+    after the erased one, recompute every hash from the first change on with the chain's own
+    hash function and suite, and move the head. Returns the new size of the log."""
+    drop_append_only_triggers(connection)
+    session = Session(bind=connection)
+    suite = session.execute(select(AuditHead.suite).where(AuditHead.id == 1)).scalar_one()
+    edit(connection, edit_seq, "actor", actor)
+    delete(connection, erase)
+    # Through negative numbers: no moment where two entries share a number.
+    connection.execute(
+        text("UPDATE audit_entries SET seq = -(seq - 1) WHERE seq > :erased"), {"erased": erase}
+    )
+    connection.execute(text("UPDATE audit_entries SET seq = -seq WHERE seq < 0"))
+    first = min(erase, edit_seq)
+    entries = list(
+        session.execute(
+            select(AuditEntry).order_by(AuditEntry.seq).execution_options(populate_existing=True)
+        ).scalars()
+    )
+    session.expunge_all()  # recomputed here, written by plain UPDATEs below
+    prev = GENESIS_HASH
+    size = 0
+    for entry in entries:
+        size = entry.seq
+        if entry.seq >= first:
+            entry.prev_hash = prev
+            digest = chain.hash_of(entry, suite=suite)
+            connection.execute(
+                text("UPDATE audit_entries SET prev_hash = :prev, hash = :hash WHERE seq = :seq"),
+                {"prev": prev, "hash": digest, "seq": entry.seq},
+            )
+            prev = digest
+        else:
+            prev = entry.hash
+    connection.execute(
+        text("UPDATE audit_head SET seq = :seq, hash = :hash WHERE id = 1"),
+        {"seq": size, "hash": prev},
+    )
+    session.close()
+    return size
+
+
+def truncate(connection: Connection, *, keep: int) -> None:
+    """Remove every entry after ``keep`` and move the head back to it, triggers dropped."""
+    drop_append_only_triggers(connection)
+    connection.execute(text("DELETE FROM audit_entries WHERE seq > :keep"), {"keep": keep})
+    last = connection.execute(
+        text("SELECT hash FROM audit_entries WHERE seq = :keep"), {"keep": keep}
+    ).scalar_one()
+    connection.execute(
+        text("UPDATE audit_head SET seq = :seq, hash = :hash WHERE id = 1"),
+        {"seq": keep, "hash": last},
+    )

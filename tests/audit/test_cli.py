@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -12,11 +10,10 @@ import pytest
 from sqlalchemy import Connection, Engine
 
 from tests.audit.helpers import delete, drop_append_only_triggers, edit, swap, write_entries
+from tests.fixtures.cli import tongban
 from tests.fixtures.db import fresh_database
 from tongban.db.session import unit_of_work
 
-# The console script installed next to the interpreter running the tests (.venv/bin/tongban).
-TONGBAN = Path(sys.executable).with_name("tongban")
 ENTRIES = 6
 
 
@@ -30,25 +27,8 @@ def audited(tmp_path: Path) -> Iterator[tuple[Engine, list[int]]]:
 
 
 def run_verify(engine: Engine, cwd: Path) -> subprocess.CompletedProcess[str]:
-    assert TONGBAN.exists(), (
-        f"{TONGBAN} is missing: install tongban into the venv (pip install -e .)"
-    )
-    env = {
-        **os.environ,
-        "TONGBAN_DATABASE_URL": engine.url.render_as_string(hide_password=False),
-        # Wide enough that the report is never wrapped.
-        "COLUMNS": "200",
-    }
-    # A fresh working directory: no .env or tongban.db of the checkout is picked up.
-    return subprocess.run(
-        [str(TONGBAN), "audit", "verify"],
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    # A data dir of its own: no checkpoints of another database are compared with this one.
+    return tongban(engine, cwd, "audit", "verify", env={"TONGBAN_DATA_DIR": str(cwd / "data")})
 
 
 def tamper(engine: Engine, change: Callable[[Connection], None]) -> None:

@@ -19,8 +19,10 @@ from sqlalchemy.exc import DBAPIError
 
 from tests.fixtures.cli import tongban
 from tests.fixtures.exchange import PERSON_ID, Exchange, call, error_code, resource_spec
+from tongban.audit import checkpoints
 from tongban.audit import service as audit_service
 from tongban.audit.models import AuditEntry
+from tongban.config import get_settings
 from tongban.connectors.models import DepartmentSystem
 from tongban.datause.models import Channel, DataUse
 from tongban.db.session import sessions_for, unit_of_work
@@ -158,6 +160,38 @@ class TestSequencing:
         assert seqs == sorted(seqs), "sequenced in journal order"
         again = succeeded(tongban(engine, tmp_path, "audit", "verify"))
         assert "not yet in the chain" not in again.stdout
+
+    def test_a_batch_crossing_a_checkpoint_mark_is_signed_once_committed(
+        self,
+        exchange: Exchange,
+        granted: Any,
+        engine: Engine,
+        tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        journal_without_sequencing(engine, exchange, 3)
+        files = {
+            "TONGBAN_AUDIT_CHECKPOINTS_FILE": str(tmp_path / "checkpoints.jsonl"),
+            "TONGBAN_AUDIT_CHECKPOINT_KEY_FILE": str(tmp_path / "checkpoint-key.json"),
+            # Every append crosses a mark.
+            "TONGBAN_AUDIT_CHECKPOINT_EVERY": "1",
+        }
+        with monkeypatch.context() as patch:
+            for name, value in files.items():
+                patch.setenv(name, value)
+            get_settings.cache_clear()
+            try:
+                journal.sequence_pending(sessions_for(engine))
+                latest = checkpoints.latest()
+                with unit_of_work(engine) as session:
+                    head = checkpoints.committed_head(session)
+            finally:
+                get_settings.cache_clear()
+        get_settings.cache_clear()
+
+        assert latest is not None
+        assert latest.valid()
+        assert (latest.size, latest.head) == head
 
     def test_concurrent_sequencers_append_each_call_once(
         self, exchange: Exchange, granted: Any, engine: Engine

@@ -11,9 +11,10 @@ from typing import Any, Protocol
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from tongban.audit import chain
+from tongban.audit import chain, checkpoints
 from tongban.audit.models import AuditEntry, AuditHead
 from tongban.config import get_settings
+from tongban.db.session import after_commit
 from tongban.kit.clock import utcnow
 from tongban.security.errors import SecurityConfigInvalid
 
@@ -90,6 +91,7 @@ def record_many(session: Session, entries: Sequence[NewEntry]) -> list[AuditEntr
             suite=suite,
         )
     now = utcnow()
+    start = seq
     rows: list[dict[str, Any]] = []
     for entry in entries:
         seq += 1
@@ -111,6 +113,13 @@ def record_many(session: Session, entries: Sequence[NewEntry]) -> list[AuditEntr
     session.execute(
         update(AuditHead).where(AuditHead.id == 1).values(seq=seq, hash=prev_hash, suite=suite)
     )
+    # Signed once committed, outside this transaction and its lock on the head.
+    signer = session.info.get(checkpoints.AfterCommit.KEY)
+    if signer is not None:
+        signer.size, signer.head = seq, prev_hash
+    elif checkpoints.crosses_mark(start, seq):
+        signer = session.info[checkpoints.AfterCommit.KEY] = checkpoints.AfterCommit(seq, prev_hash)
+        after_commit(session, signer)
     return [AuditEntry(**row) for row in rows]
 
 

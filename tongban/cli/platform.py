@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tongban.cli.common import console, migrate
+from tongban.cli.common import console, fail, migrate
 from tongban.config import get_settings
+
+if TYPE_CHECKING:
+    from tongban.audit.checkpoints import Witnessed
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
@@ -86,28 +89,151 @@ def serve(
 
 
 @audit_app.command("verify")
-def audit_verify() -> None:
-    """Check the whole hash chain; name the first entry that was edited, deleted or moved."""
+def audit_verify(
+    witness: Annotated[
+        bool,
+        typer.Option(
+            help="Also check the chain against the checkpoints the parent node keeps as its "
+            "witness (a federation node)."
+        ),
+    ] = False,
+) -> None:
+    """Check the whole hash chain, then the chain against every signed checkpoint: name an
+    entry edited, deleted or moved, a rewrite, a fork, or entries missing after a checkpoint.
+    Exit code 0: intact; 2: tampered; 3: behind its checkpoints (a restore or a truncation)."""
+    from tongban.audit import checkpoints
     from tongban.audit import service as audit_service
     from tongban.db.session import unit_of_work
     from tongban.exchange import journal
 
     with unit_of_work() as session:
         result = audit_service.verify(session)
+        reports = [("", checkpoints.verify(session))]
         pending = journal.count_pending(session)
-    if result.ok:
-        console.print(f"[green]audit log intact[/green]: {result.checked} entries verified")
-        if pending:
-            console.print(
-                f"{pending} gateway call(s) journaled, not yet in the chain "
-                "(`tongban dispatch` sequences them)"
-            )
+    if witness:
+        reports.append(_witness_report())
+    if not result.ok:
+        console.print(
+            f"[red]audit log broken at entry {result.first_bad_seq}[/red]: {result.problem} "
+            f"({result.checked} entries before it verified)"
+        )
+    for source, witnessed in reports:
+        for line in _checkpoint_report(witnessed, source):
+            # One finding a line, however long: scripts and people search for its words.
+            console.print(line, soft_wrap=True)
+    if not result.ok or any(w.tampered for _, w in reports):
+        raise typer.Exit(2)
+    if any(w.behind for _, w in reports):
+        raise typer.Exit(3)
+    console.print(f"[green]audit log intact[/green]: {result.checked} entries verified")
+    if pending:
+        console.print(
+            f"{pending} gateway call(s) journaled, not yet in the chain "
+            "(`tongban dispatch` sequences them)"
+        )
+
+
+def _witness_report() -> tuple[str, Witnessed]:
+    """The chain compared with the checkpoints the parent node keeps for this one."""
+    from tongban.audit import checkpoints
+    from tongban.db.engine import get_engine
+    from tongban.db.session import unit_of_work
+    from tongban.errors import TongbanError
+    from tongban.federation.witness import upstream
+
+    try:
+        parent, held = upstream.fetch_held(get_engine())
+    except TongbanError as exc:
+        raise fail(exc) from None
+    valid = [checkpoint for checkpoint in held if checkpoint.valid()]
+    with unit_of_work() as session:
+        witnessed = checkpoints.compare(session, valid)
+    witnessed.invalid_lines = [n for n, c in enumerate(held, start=1) if not c.valid()]
+    return f" (held by the parent node {parent})", witnessed
+
+
+def _checkpoint_report(witnessed: Witnessed, source: str) -> list[str]:
+    from tongban.audit.checkpoints import format_time
+
+    lines: list[str] = []
+    if witnessed.no_key:
+        lines.append(
+            "[red]checkpoints cannot be checked[/red]: the checkpoint key file is missing "
+            f"({get_settings().checkpoint_key_path})"
+        )
+    for number in witnessed.invalid_lines:
+        lines.append(
+            f"[red]checkpoint file altered[/red]: line {number} is not a checkpoint signed "
+            "with this deployment's checkpoint key"
+        )
+    for first, second in witnessed.forks:
+        lines.append(
+            f"[red]audit log forked[/red]: two checkpoints signed for {first.size} entries "
+            f"disagree (head {first.head[:16]}… at {format_time(first.at)}, "
+            f"head {second.head[:16]}… at {format_time(second.at)})"
+        )
+    if witnessed.rewritten is not None:
+        bad = witnessed.rewritten
+        good = witnessed.matched
+        since = (
+            f"it still matches the checkpoint of {format_time(good.at)} at entry {good.size}, "
+            f"so entries {good.size + 1}–{bad.size} were changed, removed or reordered"
+            if good is not None
+            else f"entries 1–{bad.size} were changed, removed or reordered"
+        )
+        lines.append(
+            f"[red]audit log rewritten[/red]: entry {bad.size} does not have the head hash "
+            f"signed in the checkpoint of {format_time(bad.at)}; {since}"
+        )
+    if witnessed.ahead is not None and witnessed.rewritten is None:
+        ahead = witnessed.ahead
+        good = witnessed.matched
+        held = (
+            f"entries 1–{good.size} match the checkpoint of {format_time(good.at)}"
+            if good is not None
+            else f"no checkpoint within the {witnessed.size} entries held vouches for them"
+        )
+        lines.append(
+            f"[yellow]audit log behind its checkpoints[/yellow]: {witnessed.behind} entries "
+            f"missing after entry {witnessed.size} (restore or truncation): the checkpoint "
+            f"of {format_time(ahead.at)} covers {ahead.size} entries; {held}"
+        )
+    if witnessed.latest is None and witnessed.size and not witnessed.invalid_lines:
+        lines.append(
+            "no signed checkpoint yet: nothing outside the database vouches for the chain "
+            "(`tongban audit checkpoint` signs one)"
+        )
+    elif witnessed.latest is not None and not witnessed.tampered and not witnessed.ahead:
+        lines.append(
+            f"{witnessed.checkpoints} signed checkpoint(s) match, the latest of "
+            f"{format_time(witnessed.latest.at)} at entry {witnessed.latest.size}"
+        )
+    return [line + source for line in lines]
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Sign a checkpoint of the chain now (size, head hash, time) and add it to the checkpoint
+    file, if the chain grew since the last one."""
+    from tongban.audit import checkpoints
+    from tongban.db.session import unit_of_work
+
+    with unit_of_work() as session:
+        signed = checkpoints.sign_now(session)
+        latest = checkpoints.latest()
+    if signed is not None:
+        console.print(
+            f"checkpoint signed: {signed.size} entries, head {signed.head} "
+            f"({checkpoints.log_path()})"
+        )
+        return
+    if latest is None:
+        console.print("the audit log is empty; nothing to sign")
         return
     console.print(
-        f"[red]audit log broken at entry {result.first_bad_seq}[/red]: {result.problem} "
-        f"({result.checked} entries before it verified)"
+        f"no new checkpoint: the last one, at entry {latest.size}, is current or the chain "
+        "does not extend it (see `tongban audit verify`)"
     )
-    raise typer.Exit(2)
 
 
 def dispatch(
@@ -145,6 +271,9 @@ def dispatch(
         console.print(vars(report))
         sequenced = journal.sequence_pending(sessions_for(get_engine()))
         console.print(f"gateway calls sequenced into the audit log: {sequenced}")
+        from tongban.audit import checkpoints
+
+        checkpoints.sign_periodically(sessions_for(get_engine()))
         return
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):

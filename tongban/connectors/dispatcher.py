@@ -193,6 +193,7 @@ def run(
 ) -> None:
     """Deliver until ``stop`` is set; when a round found work, go again without waiting, and
     when idle, read the batches departments left in their file connectors' inboxes."""
+    from tongban.audit import checkpoints
     from tongban.connectors import inbox  # reads back; only the long-running loop needs it
     from tongban.exchange import journal
 
@@ -202,6 +203,8 @@ def run(
         # The gateway's journal: calls whose sequencing after the answer did not happen (the
         # process stopped in between) reach the audit log here.
         journal.sequence_pending(sessions_for(engine))
+        # The chain's periodic signed checkpoint, when one is due.
+        checkpoints.sign_periodically(sessions_for(engine))
         try:
             report = dispatch_once(
                 engine,

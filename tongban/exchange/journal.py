@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from tongban.audit import service as audit
 from tongban.datause import log as data_use
 from tongban.datause.models import Channel
+from tongban.db.session import run_follow_ups
 from tongban.exchange import repository
 from tongban.exchange.models import GatewayCall
 
@@ -73,6 +74,8 @@ def sequence_pending(session_factory: Callable[[], Session]) -> int:
             with session_factory() as session:
                 count = sequence(session)
                 session.commit()
+            # A batch that crossed a checkpoint mark left its signing for after the commit.
+            run_follow_ups(session, session_factory)
             done += count
             if count < BATCH:
                 return done

@@ -16,14 +16,16 @@ from dataclasses import dataclass, field
 import httpx
 from sqlalchemy import Engine
 
+from tongban.audit import checkpoints
 from tongban.db import delivery
 from tongban.db.delivery import Settled
-from tongban.db.session import unit_of_work
+from tongban.db.session import sessions_for, unit_of_work
 from tongban.federation import evidence, keys, messages, repository
 from tongban.federation import service as federation_service
 from tongban.federation.errors import RegistryRefused
 from tongban.federation.models import Direction, NodeLevel, PeerMessage
 from tongban.federation.schemas import SignedRegistry
+from tongban.federation.witness import upstream
 
 log = logging.getLogger(__name__)
 
@@ -201,6 +203,16 @@ def _link_sign_on(engine: Engine, client: httpx.Client) -> None:
         log.exception("getting the sign-on client from the parent node failed")
 
 
+def _witness_round(engine: Engine, client: httpx.Client) -> None:
+    """Sign the audit chain's periodic checkpoint when due, and send the latest to the parent
+    node to witness."""
+    checkpoints.sign_periodically(sessions_for(engine))
+    try:
+        upstream.send_latest(engine, client)
+    except Exception:
+        log.exception("sending the audit checkpoint to the parent node failed; trying again")
+
+
 def run(engine: Engine, *, stop: threading.Event, interval: float = 1.0) -> None:
     """Deliver until ``stop`` is set; now and then refresh the registry, forget old nonces and
     send what changed in the catalog up and down."""
@@ -245,6 +257,7 @@ def run(engine: Engine, *, stop: threading.Event, interval: float = 1.0) -> None
                     data_exchange.report_decisions(session, None)
             except Exception:
                 log.exception("reporting data sharing decisions failed; trying again")
+            _witness_round(engine, client)
             try:
                 result = deliver_once(engine, client=client)
             except Exception:

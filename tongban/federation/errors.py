@@ -55,3 +55,29 @@ class AnswerNotAuthentic(TongbanError):
 
     code = "answer_not_authentic"
     status_code = 502
+
+
+class CheckpointInvalid(InvalidInput):
+    """A child's audit checkpoint that is malformed, not validly signed, or signed with a key
+    other than the one its earlier checkpoints were."""
+
+    code = "checkpoint_invalid"
+
+
+class CheckpointForked(Conflict):
+    """A child's checkpoint of a size already witnessed, with another head: two histories."""
+
+    code = "checkpoint_fork"
+
+
+class CheckpointRolledBack(Conflict):
+    """A child's checkpoint smaller than one already witnessed: its log lost entries."""
+
+    code = "checkpoint_rollback"
+
+
+class WitnessUnavailable(TongbanError):
+    """This node has no parent to witness its audit log, or the parent did not answer."""
+
+    code = "witness_unavailable"
+    status_code = 502

@@ -6,15 +6,12 @@ place is ``TONGBAN_FEDERATION_KEY_FILE`` (default ``<data dir>/federation/node-k
 
 from __future__ import annotations
 
-import base64
-import json
-import os
-from functools import lru_cache
 from pathlib import Path
 
 from tongban.config import get_settings
 from tongban.federation.errors import FederationNotConfigured
-from tongban.security.crypto import KeyPair, get_suite
+from tongban.security import keyfiles
+from tongban.security.crypto import KeyPair
 
 
 def key_file() -> Path:
@@ -25,24 +22,7 @@ def key_file() -> Path:
 def create(suite: str, path: Path | None = None) -> KeyPair:
     """A new key pair written to the key file; an existing file is kept (and returned): a node's
     key is replaced only on purpose, by removing the file."""
-    path = path or key_file()
-    if path.exists():
-        return load(path)
-    pair = get_suite(suite).generate_key_pair()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = json.dumps({"suite": suite, "private_key": base64.b64encode(pair.private).decode()})
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as out:
-        out.write(data)
-    return pair
-
-
-@lru_cache(maxsize=4)
-def _read(path: Path, mtime_ns: int) -> tuple[str, KeyPair]:
-    data = json.loads(path.read_text())
-    suite = str(data["suite"])
-    private = base64.b64decode(data["private_key"])
-    return suite, KeyPair(private, get_suite(suite).public_key_of(private))
+    return keyfiles.create_signing_key(path or key_file(), suite)[1]
 
 
 def load(path: Path | None = None) -> KeyPair:
@@ -50,9 +30,8 @@ def load(path: Path | None = None) -> KeyPair:
 
 
 def load_with_suite(path: Path | None = None) -> tuple[str, KeyPair]:
-    path = path or key_file()
     try:
-        return _read(path, path.stat().st_mtime_ns)
+        return keyfiles.read_signing_key(path or key_file())
     except FileNotFoundError:
         raise FederationNotConfigured(
             "This node has no signing key; run tongban federation init first."

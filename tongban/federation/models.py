@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tongban.db.base import Base
@@ -318,3 +318,24 @@ class ProvidedDataRequest(Base):
     # The requesting node's system as it is known here (its clearance set by this node).
     system_id: Mapped[int] = mapped_column(ForeignKey("department_systems.id"))
     reported: Mapped[str] = mapped_column(Text, default="")
+
+
+class WitnessedCheckpoint(Base):
+    """A child node's signed audit checkpoint (its chain's size and head hash), kept by this
+    node as a witness: the child's database cannot take back what its parent holds."""
+
+    __tablename__ = "federation_witnessed_checkpoints"
+    __table_args__ = (UniqueConstraint("node_code", "size"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    node_code: Mapped[str] = mapped_column(String(12))
+    size: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    head: Mapped[str] = mapped_column(String(64))
+    signed_at: Mapped[datetime]
+    suite: Mapped[str] = mapped_column(String(8))
+    # The child's checkpoint key (hex) and its signature (base64): checkable without the child.
+    public_key: Mapped[str] = mapped_column(Text)
+    signature: Mapped[str] = mapped_column(Text)
+    # The signed message that brought it, in the message log.
+    message_id: Mapped[str] = mapped_column(String(36))
+    received_at: Mapped[datetime]

@@ -55,6 +55,14 @@ def require_child(node: Node, local_code: str) -> None:
         raise Forbidden("Only a node directly below this one may sign people in through it.")
 
 
+def require_witness(node: Node, local_code: str) -> None:
+    """A node's audit checkpoints are kept by its parent: the node sending them must be one of
+    this node's children in the registry."""
+    require_receive(node)
+    if node.parent_code != local_code:
+        raise Forbidden("Only a node directly below this one may keep its checkpoints here.")
+
+
 def require_sign_in_upstream(subject: Account | None) -> None:
     """Anyone may start (or finish) a sign-in through the parent node: it is how one signs in."""
 

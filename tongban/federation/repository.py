@@ -23,6 +23,7 @@ from tongban.federation.models import (
     Registry,
     RemoteApplication,
     SeenNonce,
+    WitnessedCheckpoint,
 )
 
 
@@ -207,3 +208,37 @@ def dead_messages(session: Session, *, limit: int) -> Sequence[PeerMessage]:
         .scalars()
         .all()
     )
+
+
+def witnessed_at(session: Session, node_code: str, size: int) -> WitnessedCheckpoint | None:
+    return session.execute(
+        select(WitnessedCheckpoint).where(
+            WitnessedCheckpoint.node_code == node_code, WitnessedCheckpoint.size == size
+        )
+    ).scalar_one_or_none()
+
+
+def witnessed(session: Session, node_code: str) -> Sequence[WitnessedCheckpoint]:
+    """Every checkpoint of ``node_code`` held here, smallest first."""
+    return (
+        session.execute(
+            select(WitnessedCheckpoint)
+            .where(WitnessedCheckpoint.node_code == node_code)
+            .order_by(WitnessedCheckpoint.size)
+        )
+        .scalars()
+        .all()
+    )
+
+
+def witnessed_edge(
+    session: Session, node_code: str, *, largest: bool
+) -> WitnessedCheckpoint | None:
+    """The largest (or the first) checkpoint of ``node_code`` held here."""
+    order = WitnessedCheckpoint.size.desc() if largest else WitnessedCheckpoint.size
+    return session.execute(
+        select(WitnessedCheckpoint)
+        .where(WitnessedCheckpoint.node_code == node_code)
+        .order_by(order)
+        .limit(1)
+    ).scalar_one_or_none()

@@ -16,6 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from tongban.config import get_settings
+from tongban.security import keyfiles
 from tongban.security.crypto import CryptoSuite, get_suite
 from tongban.security.keys import ENV_VAR, KeyRing, dump_key_ring, load_key_ring, new_key_ring
 from tongban.security.labels import Clearance, Grade, LabelScheme, default_scheme, load_scheme
@@ -138,27 +139,8 @@ def _stamp(path: Path) -> tuple[int, int] | None:
 
 
 def _create_key_file(path: Path) -> None:
-    # Several processes may start at once: the first link wins and the others read its keys,
-    # so no process ever encrypts under a key that another one then overwrites.
-    temporary = _write_temporary(path, dump_key_ring(new_key_ring(suite())))
-    try:
-        os.link(temporary, path)
-    except FileExistsError:
-        pass
-    finally:
-        temporary.unlink()
+    keyfiles.create_once(path, dump_key_ring(new_key_ring(suite())))
 
 
 def _write_private(path: Path, text: str) -> None:
-    os.replace(_write_temporary(path, text), path)
-
-
-def _write_temporary(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    return temporary
+    keyfiles.replace(path, text)

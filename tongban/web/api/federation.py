@@ -18,6 +18,9 @@ from tongban.federation.models import Direction, NodeLevel
 from tongban.federation.schemas import REGION_CODE, NodeRead, SignedRegistry
 from tongban.federation.sso import service as sso_service
 from tongban.federation.sso.link import PATH as SSO_CLIENT_PATH
+from tongban.federation.witness import service as witness_service
+from tongban.federation.witness.service import HELD_PATH as WITNESS_HELD_PATH
+from tongban.federation.witness.service import PATH as WITNESS_PATH
 from tongban.web.deps import ApiSubject, SessionDep, public
 from tongban.web.node_auth import CurrentNode, signs_answers
 
@@ -89,6 +92,41 @@ def sso_client(session: SessionDep, signed: CurrentNode) -> dict[str, str]:
         "client_id": issued.client_id,
         "client_secret": issued.client_secret,
     }
+
+
+@router.post(
+    signs_answers(WITNESS_PATH),
+    responses={
+        401: {"description": "Unknown sender, forged signature, or a time out of range"},
+        403: {"description": "The sender is not a node directly below this one"},
+        409: {"description": "A replayed request, or a fork or rollback of the sender's log"},
+        422: {"description": "A checkpoint malformed, not validly signed, or with a new key"},
+    },
+)
+def witness_checkpoint(session: SessionDep, signed: CurrentNode) -> dict[str, Any]:
+    """A child node's signed audit checkpoint, kept here as its witness; the signed answer is
+    the child's receipt."""
+    held = witness_service.witness(session, signed.node, message=signed.message)
+    return {
+        "node": held.node_code,
+        "size": held.size,
+        "head": held.head,
+        "witnessed_at": held.received_at.isoformat(),
+    }
+
+
+@router.post(
+    signs_answers(WITNESS_HELD_PATH),
+    responses={
+        401: {"description": "Unknown sender, forged signature, or a time out of range"},
+        403: {"description": "The sender is not a node directly below this one"},
+        409: {"description": "A replayed request"},
+    },
+)
+def witnessed_checkpoints(session: SessionDep, signed: CurrentNode) -> dict[str, Any]:
+    """The checkpoints of the child node asking that this node keeps, smallest first."""
+    held = witness_service.held_for(session, signed.node, message=signed.message)
+    return {"node": signed.node.code, "checkpoints": [c.to_json() for c in held]}
 
 
 class LoggedMessageRead(BaseModel):

@@ -1,0 +1,1 @@
+"""Witnessing: a parent node keeps its children's signed audit checkpoints."""
