@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from typing import Annotated, Any, BinaryIO
 
 from fastapi import BackgroundTasks, Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 
 from tongban.db.session import take_follow_ups
-from tongban.errors import Forbidden, Unauthenticated
+from tongban.errors import Forbidden, InvalidInput, Unauthenticated
 from tongban.identity import service as identity_service
 from tongban.identity.companies import service as companies_service
 from tongban.identity.models import Account, WebSession
@@ -159,6 +160,49 @@ async def posted_form(request: Request) -> FormData:
 
 
 PostedForm = Annotated[FormData, Depends(posted_form)]
+
+
+@dataclass(frozen=True)
+class Upload:
+    """One file from a multipart form, with the text fields sent beside it."""
+
+    filename: str
+    stream: BinaryIO
+    fields: dict[str, str]
+
+    def text(self, name: str) -> str:
+        value = self.fields.get(name, "")
+        if not value:
+            raise InvalidInput("{field}: this field is required.", field=name)
+        return value
+
+
+async def uploaded_file(request: Request) -> AsyncIterator[Upload]:
+    """The ``file`` of a multipart upload, read only when this dependency runs: declared after
+    the route's subject dependency, after the caller was accepted. Upload routes take no
+    ``Form``/``File`` parameters, which FastAPI reads before any dependency runs."""
+    form = await request.form(max_files=1, max_fields=20)
+    try:
+        file = form.get("file")
+        if not isinstance(file, UploadFile):
+            raise InvalidInput("Please choose a file to upload.", field="file")
+        fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
+        yield Upload(filename=file.filename or "", stream=file.file, fields=fields)
+    finally:
+        await form.close()
+
+
+UploadedFile = Annotated[Upload, Depends(uploaded_file)]
+
+
+def multipart(*fields: str) -> dict[str, Any]:
+    """OpenAPI for an upload route's body (``file`` plus ``fields``), which it reads itself."""
+    properties: dict[str, Any] = {"file": {"type": "string", "format": "binary"}}
+    properties |= {name: {"type": "string"} for name in fields}
+    schema = {"type": "object", "properties": properties, "required": ["file", *fields]}
+    return {
+        "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": schema}}}
+    }
 
 
 def csrf_token(request: Request) -> str:
