@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any, BinaryIO
 
-from fastapi import BackgroundTasks, Depends, Query, Request
+from fastapi import BackgroundTasks, Depends, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
+from tongban.config import get_settings
 from tongban.db.session import take_follow_ups
 from tongban.errors import Forbidden, InvalidInput, Unauthenticated
 from tongban.identity import service as identity_service
@@ -26,6 +28,8 @@ from tongban.kit.i18n import negotiate
 
 SESSION_COOKIE = "tongban_session"
 LOCALE_COOKIE = "tongban_lang"
+# Each browser's random secret that the form (CSRF) tokens are bound to, signed in or not.
+CSRF_COOKIE = "tongban_csrf"
 
 # Routes anyone may call without signing in; tests/architecture checks every other route
 # declares a subject dependency.
@@ -154,8 +158,9 @@ PageWebSession = Annotated[WebSession, Depends(page_web_session)]
 async def posted_form(request: Request) -> FormData:
     """The submitted form (files included) for sync page handlers, checked against CSRF."""
     form = await request.form(max_files=20, max_fields=200)
-    csrf = form.get("csrf")
-    check_csrf(request, csrf if isinstance(csrf, str) else None)
+    if not csrf_ok(request, form.get("csrf")):
+        await form.close()
+        check_csrf(request, None)
     return form
 
 
@@ -205,14 +210,47 @@ def multipart(*fields: str) -> dict[str, Any]:
     }
 
 
+def _visitor(request: Request) -> str:
+    """This browser's random secret (its ``CSRF_COOKIE``), made when the first form is shown."""
+    value: str | None = request.cookies.get(CSRF_COOKIE) or getattr(
+        request.state, "new_visitor", None
+    )
+    if not value:
+        value = secrets.token_urlsafe(32)
+        request.state.new_visitor = value
+    return value
+
+
 def csrf_token(request: Request) -> str:
-    token = request.cookies.get(SESSION_COOKIE, "")
-    return hashlib.sha256(f"csrf:{token}".encode()).hexdigest()[:32]
+    """The token every form carries, signed in or not: bound to this browser's random cookie,
+    which another site can neither read nor set, and to its sign-in (a new sign-in, a new
+    token). Before visitors had their own cookie, everyone signed out shared one token."""
+    visitor = _visitor(request)
+    signed_in = request.cookies.get(SESSION_COOKIE, "")
+    return hashlib.sha256(f"csrf:{visitor}:{signed_in}".encode()).hexdigest()[:32]
+
+
+def csrf_ok(request: Request, submitted: object) -> bool:
+    return (
+        bool(request.cookies.get(CSRF_COOKIE))
+        and isinstance(submitted, str)
+        and bool(submitted)
+        and hmac.compare_digest(submitted, csrf_token(request))
+    )
 
 
 def check_csrf(request: Request, submitted: str | None) -> None:
-    if not submitted or not hmac.compare_digest(submitted, csrf_token(request)):
+    if not csrf_ok(request, submitted):
         raise Forbidden("The form has expired; please reload the page and try again.")
+
+
+def give_visitor_cookie(request: Request, response: Response) -> None:
+    """Send the cookie a token on this page was bound to, if the browser has none yet."""
+    new: str | None = getattr(request.state, "new_visitor", None)
+    if new:
+        response.set_cookie(
+            CSRF_COOKIE, new, httponly=True, samesite="lax", secure=get_settings().cookie_secure
+        )
 
 
 # A page number is bounded like every integer a request carries (see db.types.RowId): the offset

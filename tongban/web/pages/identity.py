@@ -110,13 +110,11 @@ def _login_refused(
 
 
 @router.post(public("/login"), dependencies=[limited("sign_in_address")])
-def login(
-    request: Request,
-    session: SessionDep,
-    username: Annotated[str, Form(max_length=64)],
-    password: Annotated[str, Form(max_length=200)],
-    next: Annotated[str, Form()] = "",
-) -> Response:
+def login(request: Request, session: SessionDep, form: PostedForm) -> Response:
+    # Checked against this browser's token (PostedForm): another site cannot sign it in.
+    username = str(form.get("username") or "")[:64]
+    password = str(form.get("password") or "")[:200]
+    next = str(form.get("next") or "")
     ratelimit.hit("sign_in_account", username.strip().lower())
     try:
         account = identity_service.authenticate(
