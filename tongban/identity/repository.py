@@ -16,6 +16,7 @@ from tongban.identity.models import (
     ClaimCode,
     LegalPerson,
     LegalPersonAgent,
+    RegistrationCode,
     WebSession,
 )
 
@@ -200,6 +201,33 @@ def claim_codes_since(session: Session, account_id: int, since: datetime) -> int
         ClaimCode.account_id == account_id, ClaimCode.created_at >= since
     )
     return int(session.execute(stmt).scalar_one())
+
+
+def registration_codes_since(
+    session: Session, since: datetime, *, id_number: str | None = None, phone: str | None = None
+) -> int:
+    stmt = select(func.count(RegistrationCode.id)).where(RegistrationCode.created_at >= since)
+    if id_number is not None:
+        stmt = stmt.where(RegistrationCode.id_number == id_number)
+    if phone is not None:
+        stmt = stmt.where(RegistrationCode.phone == phone)
+    return int(session.execute(stmt).scalar_one())
+
+
+def live_registration_code(
+    session: Session, id_number: str, now: datetime
+) -> RegistrationCode | None:
+    """The latest code sent to open an account for the ID number, if unused and not expired."""
+    stmt = (
+        select(RegistrationCode)
+        .where(RegistrationCode.id_number == id_number)
+        .order_by(RegistrationCode.id.desc())
+        .limit(1)
+    )
+    latest = session.execute(stmt).scalar_one_or_none()
+    if latest is None or latest.used_at is not None or latest.expires_at <= now:
+        return None
+    return latest
 
 
 def live_claim_code(session: Session, account_id: int, now: datetime) -> ClaimCode | None:

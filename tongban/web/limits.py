@@ -79,7 +79,7 @@ class BodyLimit:
         if declared is not None:
             if not declared.isdigit():
                 await self._refuse(
-                    scope, receive, send, InvalidInput("Content-Length is no number.")
+                    scope, receive, send, InvalidInput("The Content-Length header is not a number.")
                 )
                 return
             if int(declared) > limit:

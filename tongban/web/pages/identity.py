@@ -257,37 +257,6 @@ def logout(request: Request, session: SessionDep, csrf: Annotated[str, Form()] =
     return response
 
 
-# --- registration ----------------------------------------------------------------------------
-
-
-@router.get(public("/register"), response_class=HTMLResponse)
-def register_page(request: Request, subject: PageSubject) -> Response:
-    return render(request, "identity/register.html", subject, values={}, error=None)
-
-
-@router.post(public("/register"), dependencies=[limited("register_address")])
-def register(
-    request: Request, session: SessionDep, subject: PageSubject, form: PostedForm
-) -> Response:
-    values = {k: str(form.get(k) or "") for k in ("username", "display_name", "id_number", "phone")}
-    try:
-        account = identity_service.register_applicant(
-            session, subject, password=str(form.get("password") or ""), **values
-        )
-    except TongbanError as exc:
-        return render(
-            request,
-            "identity/register.html",
-            subject,
-            status_code=exc.status_code,
-            values=values,
-            error=_message(request, exc),
-            error_field=exc.field,
-        )
-    token = identity_service.open_session(session, account)
-    return _signed_in_redirect(token, "/applications")
-
-
 # --- the account page ------------------------------------------------------------------------
 
 
