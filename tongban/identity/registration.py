@@ -61,16 +61,20 @@ def request(
         _tell_holder(session, existing)
     else:
         outcome = "code" if _send_code(session, cleaned, display_name, phone) else "withheld"
+    _audit(session, "registration_requested", cleaned, outcome=outcome, phone=f"***{phone[-4:]}")
+    session.flush()
+
+
+def _audit(session: Session, action: str, id_number: str, **details: object) -> None:
     audit.record(
         session,
         actor=None,
-        action="identity.registration_requested",
+        action=f"identity.{action}",
         target_type="id_number",
         # The ID number only by its last four characters, as every person lookup.
-        target_id=f"***{cleaned[-4:]}",
-        details={"outcome": outcome, "phone": f"***{phone[-4:]}"},
+        target_id=f"***{id_number[-4:]}",
+        details=details,
     )
-    session.flush()
 
 
 def _send_code(session: Session, id_number: str, display_name: str, phone: str) -> bool:
@@ -135,22 +139,12 @@ def finish(
             session, subject, id_number=cleaned, code=code, username=username, password=password
         )
     now = utcnow()
-    live = repository.live_registration_code(session, cleaned, now)
-    if live is None or live.attempts >= walk_ins.MAX_ATTEMPTS:
-        raise walk_ins.wrong_code()
-    live.attempts += 1
-    if not onetime.matches(live.salt, live.code_hash, code):
-        audit.record(
-            session,
-            actor=None,
-            action="identity.registration_code_refused",
-            target_type="id_number",
-            target_id=f"***{cleaned[-4:]}",
-            details={},
-        )
-        # The attempt counts even though the caller gets an error: commit it.
-        session.flush()
-        raise walk_ins.wrong_code()
+    live = walk_ins.check_code(
+        session,
+        repository.live_registration_code(session, cleaned, now),
+        code,
+        refused=lambda: _audit(session, "registration_code_refused", cleaned),
+    )
     username = walk_ins.check_new_credentials(session, username, password)
     if repository.id_number_taken(session, cleaned):
         # Opened meanwhile (at a counter, or by another code): the holder has the account.

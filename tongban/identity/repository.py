@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -224,7 +225,13 @@ def live_registration_code(
         .order_by(RegistrationCode.id.desc())
         .limit(1)
     )
-    latest = session.execute(stmt).scalar_one_or_none()
+    return _unspent(session.execute(stmt).scalar_one_or_none(), now)
+
+
+_Code = TypeVar("_Code", ClaimCode, RegistrationCode)
+
+
+def _unspent(latest: _Code | None, now: datetime) -> _Code | None:
     if latest is None or latest.used_at is not None or latest.expires_at <= now:
         return None
     return latest
@@ -238,7 +245,4 @@ def live_claim_code(session: Session, account_id: int, now: datetime) -> ClaimCo
         .order_by(ClaimCode.id.desc())
         .limit(1)
     )
-    latest = session.execute(stmt).scalar_one_or_none()
-    if latest is None or latest.used_at is not None or latest.expires_at <= now:
-        return None
-    return latest
+    return _unspent(session.execute(stmt).scalar_one_or_none(), now)

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from datetime import timedelta
+from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -20,7 +22,7 @@ from tongban.audit import service as audit
 from tongban.errors import Conflict, InvalidInput
 from tongban.identity import credentials, policy, repository
 from tongban.identity.errors import ClaimCodeInvalid
-from tongban.identity.models import Account, AccountKind, ClaimCode
+from tongban.identity.models import Account, AccountKind, ClaimCode, RegistrationCode
 from tongban.identity.numbers import resident_id_problem
 from tongban.kit import onetime
 from tongban.kit.clock import utcnow
@@ -198,6 +200,26 @@ def wrong_code() -> ClaimCodeInvalid:
     return ClaimCodeInvalid("The code is wrong or has expired; ask for a new one.", field="code")
 
 
+_Code = TypeVar("_Code", ClaimCode, RegistrationCode)
+
+
+def check_code(
+    session: Session, live: _Code | None, code: str, *, refused: Callable[[], None]
+) -> _Code:
+    """Check ``code`` against the live code sent (None: none is) and return it; every try
+    counts, and after MAX_ATTEMPTS even the right code is refused. ``refused`` records a wrong
+    one."""
+    if live is None or live.attempts >= MAX_ATTEMPTS:
+        raise wrong_code()
+    live.attempts += 1
+    if not onetime.matches(live.salt, live.code_hash, code):
+        refused()
+        # The attempt counts even though the caller gets an error: commit it.
+        session.flush()
+        raise wrong_code()
+    return live
+
+
 def claim(
     session: Session,
     subject: Account | None,
@@ -211,17 +233,15 @@ def claim(
     they choose a username and a password and sign in with them from now on."""
     policy.require_register(subject)
     cleaned = clean_id_number(id_number)
-    wrong = wrong_code()
     account = claimable(session, cleaned)
-    live = repository.live_claim_code(session, account.id, utcnow()) if account else None
-    if account is None or live is None or live.attempts >= MAX_ATTEMPTS:
-        raise wrong
-    live.attempts += 1
-    if not onetime.matches(live.salt, live.code_hash, code):
-        _audit(session, None, "claim_code_refused", account)
-        # The attempt counts even though the caller gets an error: commit it.
-        session.flush()
-        raise wrong
+    if account is None:
+        raise wrong_code()
+    live = check_code(
+        session,
+        repository.live_claim_code(session, account.id, utcnow()),
+        code,
+        refused=lambda: _audit(session, None, "claim_code_refused", account),
+    )
     username = check_new_credentials(session, username, password)
     live.used_at = utcnow()
     account.username = username
