@@ -4,6 +4,8 @@ opened at a counter, and one whose counter account has had its codes for now."""
 
 from __future__ import annotations
 
+import uuid
+
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
@@ -38,7 +40,13 @@ def _ids(engine: Engine) -> list[str]:
 class TestTheSameAnswer:
     def test_register_answers_alike(self, app: FastAPI, engine: Engine) -> None:
         client = web_client(app)
-        fields = {"display_name": "王小明", "phone": fresh_phone()}
+        # With a username and password too, as the one-step form took them.
+        fields = {
+            "display_name": "王小明",
+            "phone": fresh_phone(),
+            "username": f"u{uuid.uuid4().hex[:10]}",
+            "password": "a-long-password",
+        }
         answers = _answers(client, "/register", _ids(engine), **fields)
         assert len(answers) == 1, answers
         ((status, page),) = answers
