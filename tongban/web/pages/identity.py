@@ -4,10 +4,10 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import quote, urlsplit
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -30,7 +30,6 @@ from tongban.web.deps import (
     PageWebSession,
     PostedForm,
     SessionDep,
-    check_csrf,
     locale,
     public,
 )
@@ -247,8 +246,7 @@ def enrol(request: Request, session: SessionDep, form: PostedForm) -> Response:
 
 
 @router.post(public("/logout"))
-def logout(request: Request, session: SessionDep, csrf: Annotated[str, Form()] = "") -> Response:
-    check_csrf(request, csrf)
+def logout(request: Request, session: SessionDep, form: PostedForm) -> Response:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         identity_service.close_session(session, token)
