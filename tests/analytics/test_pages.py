@@ -15,6 +15,7 @@ from playwright.sync_api import ConsoleMessage, Page, Response, expect
 from tests.analytics.conftest import official_login
 from tests.applications.test_roles import page_client
 from tests.conftest import PASSWORD
+from tests.fixtures.forms import submit
 
 
 def watch_console(page: Page) -> list[str]:
@@ -114,7 +115,7 @@ class TestPagesOverHttp:
 
     def test_an_applicant_gets_the_error_page(self, analytics_app: FastAPI) -> None:
         client = TestClient(analytics_app, follow_redirects=False)
-        client.post("/login", data={"username": "lisi", "password": PASSWORD})
+        submit(client, "/login", {"username": "lisi", "password": PASSWORD})
         response = client.get("/analytics", headers={"Accept": "text/html"})
         assert response.status_code == 403
         assert "政务服务统计仅供工作人员和督查人员查看。" in response.text

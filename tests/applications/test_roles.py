@@ -4,8 +4,6 @@ and an official never sees another department's queue or applications."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -18,6 +16,7 @@ from tests.applications.factories import (
     create_applicant,
 )
 from tests.conftest import PASSWORD, sign_in, totp_now
+from tests.fixtures.forms import csrf, submit
 from tests.identity.factories import api_sign_in, new_official
 from tongban.applications.policy import ROLES_FOR
 from tongban.applications.states import TRANSITIONS, Action, Role, Status
@@ -55,7 +54,7 @@ CASE_ROLES = [r for r in OfficialRole if r not in (OfficialRole.SUPERVISOR, Offi
 def page_client(app: FastAPI, username: str) -> TestClient:
     """A browser-like client signed in at the pages: password, then the authenticator code."""
     client = TestClient(app, follow_redirects=False)
-    response = client.post("/login", data={"username": username, "password": PASSWORD})
+    response = submit(client, "/login", {"username": username, "password": PASSWORD})
     assert response.status_code == 303, response.text
     assert response.headers["location"].startswith("/login/code")
     page = client.get(response.headers["location"])
@@ -65,12 +64,6 @@ def page_client(app: FastAPI, username: str) -> TestClient:
     )
     assert (response.status_code, response.headers["location"]) == (303, "/queue"), response.text
     return client
-
-
-def csrf(html: str) -> str:
-    match = re.search(r'name="csrf" value="([0-9a-f]+)"', html)
-    assert match, "the page has a form with a CSRF token"
-    return match.group(1)
 
 
 def source_of(action: Action) -> Status:

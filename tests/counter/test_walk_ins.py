@@ -21,7 +21,7 @@ from tongban.audit import service as audit
 from tongban.counter import service as counter_service
 from tongban.db.session import unit_of_work
 from tongban.errors import Conflict, Forbidden, InvalidInput
-from tongban.identity import credentials, walk_ins
+from tongban.identity import credentials, registration, walk_ins
 from tongban.identity import service as identity_service
 from tongban.identity.errors import ClaimCodeInvalid, SignInFailed
 from tongban.identity.models import Account
@@ -156,21 +156,43 @@ def test_a_code_for_an_id_without_an_unclaimed_account_is_answered_alike(
     assert not [e for e in recorders.sms.sent if e.reference == f"account:{someone.id}"]
 
 
-def test_registering_online_points_a_counter_registered_person_to_claiming(
-    engine: Engine,
+def test_registering_online_sends_a_counter_registered_person_a_claim_code(
+    engine: Engine, deliver: Deliver, recorders: Recorders
 ) -> None:
+    """Registering online with the ID number of a counter account claims that account: the code
+    goes to the phone given at the counter, never to the phone typed in."""
     id_number = resident_id()
-    register(engine, id_number)
-    with unit_of_work(engine) as session, pytest.raises(Conflict) as caught:
-        identity_service.register_applicant(
+    person = register(engine, id_number)
+    typed = "13900139002"
+    with unit_of_work(engine) as session:
+        registration.request(session, None, display_name="王小窗", id_number=id_number, phone=typed)
+    deliver()
+    code = code_sent(recorders, f"account:{person.id}")
+    with unit_of_work(engine) as session:
+        claimed = registration.finish(
             session,
             None,
+            id_number=id_number,
+            code=code,
             username=f"u_{uuid.uuid4().hex[:8]}",
             password=PASSWORD,
-            display_name="王小窗",
-            id_number=id_number,
         )
-    assert "claim it" in caught.value.message
+        assert claimed.id == person.id
+    assert not [e for e in recorders.sms.sent if e.address == typed]
+
+
+def test_codes_beyond_the_limit_are_withheld_without_saying_so(
+    engine: Engine, deliver: Deliver, recorders: Recorders
+) -> None:
+    """Refusing the fourth request (as it did) told that an unclaimed account exists."""
+    id_number = resident_id()
+    person = register(engine, id_number)
+    for _ in range(walk_ins.MAX_CODES + 2):
+        with unit_of_work(engine) as session:
+            walk_ins.request_claim_code(session, None, id_number=id_number)
+    deliver()
+    sent = [e for e in recorders.sms.sent if e.reference == f"account:{person.id}"]
+    assert len(sent) == walk_ins.MAX_CODES
 
 
 def test_the_api_registers_a_walk_in_and_refuses_a_duplicate(client: TestClient) -> None:

@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from tests.federation.conftest import CITY, NATIONAL, PROVINCE
 from tests.federation.test_applications import PASSWORD, account, resident_id
+from tests.fixtures.forms import submit
 from tests.fixtures.nodes import NodeProcess, wait_until
 from tongban.audit.models import AuditEntry
 from tongban.db.session import unit_of_work
@@ -45,9 +46,10 @@ def linked(nodes: dict[str, NodeProcess]) -> dict[str, NodeProcess]:
 
 
 def sign_in_at(node: NodeProcess, browser: httpx.Client, person: Account) -> None:
-    answer = browser.post(
+    answer = submit(
+        browser,
         node.url + "/login",
-        data={"username": person.username, "password": PASSWORD},
+        {"username": person.username, "password": PASSWORD},
         follow_redirects=False,
     )
     assert answer.status_code == 303, answer.text

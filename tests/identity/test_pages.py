@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from tests.conftest import PASSWORD
+from tests.fixtures.forms import csrf, submit
 from tests.identity.factories import (
     MovingClock,
     Person,
@@ -32,15 +33,9 @@ def web_client(app: FastAPI, lang: str = "en") -> TestClient:
     return client
 
 
-def csrf(html: str) -> str:
-    match = re.search(r'name="csrf" value="([0-9a-f]+)"', html)
-    assert match, "the page has a form with a CSRF token"
-    return match.group(1)
-
-
 def password_step(client: TestClient, person: Person, next: str = "") -> str:
-    response = client.post(
-        "/login", data={"username": person.username, "password": PASSWORD, "next": next}
+    response = submit(
+        client, "/login", {"username": person.username, "password": PASSWORD, "next": next}
     )
     assert response.status_code == 303, response.text
     return str(response.headers["location"])

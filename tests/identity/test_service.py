@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from datetime import date, timedelta
 
@@ -14,10 +15,13 @@ from tests.conftest import PASSWORD
 from tongban.audit import service as audit_service
 from tongban.catalog import service as catalog_service
 from tongban.errors import Conflict, Forbidden, InvalidInput, Unauthenticated
+from tongban.identity import registration
 from tongban.identity import service as identity_service
+from tongban.identity.errors import ClaimCodeInvalid
 from tongban.identity.models import Account, AccountKind, WebSession
 from tongban.identity.numbers import current_region_codes, resident_id_check_character
 from tongban.kit.clock import utcnow
+from tongban.notifications.models import Notification
 
 WRONG = "Wrong username or password."
 
@@ -262,18 +266,39 @@ def fresh_id_number() -> str:
     return first17 + resident_id_check_character(first17)
 
 
-class TestRegisterApplicant:
+def _code_to(session: Session, phone: str) -> str:
+    """The registration code queued for ``phone`` (before delivery blanks it out)."""
+    body = session.scalars(
+        select(Notification.body)
+        .where(Notification.address == phone, Notification.event == "registration_code")
+        .order_by(Notification.id.desc())
+    ).first()
+    assert body is not None, f"no code for {phone}"
+    found = re.search(r"(?<!\d)\d{6}(?!\d)", body)
+    assert found, body
+    return found.group(0)
+
+
+def _register(session: Session, *, id_number: str, display_name: str = "王五") -> str:
+    """Step one with a phone of its own; returns the code that went there."""
+    phone = f"139{uuid.uuid4().int % 10**8:08d}"
+    registration.request(session, None, display_name=display_name, id_number=id_number, phone=phone)
+    return _code_to(session, phone)
+
+
+class TestRegistration:
     def test_opens_an_applicant_account_with_tidied_input(self, db: Session) -> None:
         username = unique("reg")
         id_number = fresh_id_number()
+        code = _register(db, id_number=id_number.lower(), display_name=" 王五 ")
 
-        account = identity_service.register_applicant(
+        account = registration.finish(
             db,
             None,
+            id_number=id_number.lower(),
+            code=code,
             username=f"  {username.upper()} ",
             password=PASSWORD,
-            display_name=" 王五 ",
-            id_number=id_number.lower(),
         )
 
         assert (account.username, account.display_name) == (username, "王五")
@@ -284,57 +309,49 @@ class TestRegisterApplicant:
         number = fresh_id_number()
         typo = number[:-1] + ("0" if number[-1] != "0" else "1")
         with pytest.raises(InvalidInput) as refused:
-            identity_service.register_applicant(
-                db,
-                None,
-                username=unique("reg"),
-                password=PASSWORD,
-                display_name="王五",
-                id_number=typo,
-            )
+            registration.request(db, None, display_name="王五", id_number=typo, phone="13900139000")
         assert refused.value.field == "id_number"
 
-    def test_one_id_number_opens_one_account(self, db: Session) -> None:
+    def test_one_id_number_opens_one_account_and_its_holder_is_told(self, db: Session) -> None:
         id_number = fresh_id_number()
-        identity_service.register_applicant(
-            db,
-            None,
-            username=unique("reg"),
-            password=PASSWORD,
-            display_name="王五",
-            id_number=id_number,
+        code = _register(db, id_number=id_number)
+        holder = registration.finish(
+            db, None, id_number=id_number, code=code, username=unique("reg"), password=PASSWORD
         )
-        with pytest.raises(Conflict) as refused:
-            identity_service.register_applicant(
-                db,
-                None,
-                username=unique("reg"),
-                password=PASSWORD,
-                display_name="王五",
-                id_number=id_number.lower(),
+        # A second try queues no code at all: step two has nothing to open.
+        phone = "13900139001"
+        registration.request(db, None, display_name="王五", id_number=id_number, phone=phone)
+        with pytest.raises(ClaimCodeInvalid):
+            registration.finish(
+                db, None, id_number=id_number, code=code, username=unique("reg"), password=PASSWORD
             )
-        assert refused.value.field == "id_number"
+        told = db.scalars(
+            select(Notification.event).where(Notification.recipient_id == holder.id)
+        ).all()
+        assert "registration_attempt" in told
 
     def test_someone_signed_in_cannot_register(self, db: Session) -> None:
+        zhangsan = demo(db, "zhangsan")
         with pytest.raises(Forbidden):
-            identity_service.register_applicant(
+            registration.request(
+                db, zhangsan, display_name="王五", id_number=fresh_id_number(), phone="13900139000"
+            )
+        with pytest.raises(Forbidden):
+            registration.finish(
                 db,
-                demo(db, "zhangsan"),
+                zhangsan,
+                id_number=fresh_id_number(),
+                code="123456",
                 username=unique("reg"),
                 password=PASSWORD,
-                display_name="王五",
-                id_number=fresh_id_number(),
             )
 
     @pytest.mark.parametrize("username", ["ab", "has space", "中文名", "-leading", "x" * 33])
     def test_a_bad_username_is_refused(self, db: Session, username: str) -> None:
+        id_number = fresh_id_number()
+        code = _register(db, id_number=id_number)
         with pytest.raises(InvalidInput) as refused:
-            identity_service.register_applicant(
-                db,
-                None,
-                username=username,
-                password=PASSWORD,
-                display_name="王五",
-                id_number=fresh_id_number(),
+            registration.finish(
+                db, None, id_number=id_number, code=code, username=username, password=PASSWORD
             )
         assert refused.value.field == "username"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable
 
@@ -46,6 +47,15 @@ class Recorders:
 
     def senders(self) -> dict[Channel, Sender]:
         return {Channel.EMAIL: self.email, Channel.SMS: self.sms, Channel.IN_APP: InAppSender()}
+
+
+def sms_code_to(recorders: Recorders, phone: str) -> str:
+    """The code in the last SMS that went to ``phone``."""
+    texts = [e.body for e in recorders.sms.sent if e.address == phone and "验证码" in e.body]
+    assert texts, f"no code went to {phone}"
+    found = re.search(r"(?<!\d)\d{6}(?!\d)", texts[-1])
+    assert found, texts[-1]
+    return found.group(0)
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 
 from tests.applications.test_roles import csrf, page_client
 from tests.conftest import PASSWORD
+from tests.fixtures.forms import submit
 from tests.proactive.test_service import _birth, _offers, _run
 from tongban.db.session import unit_of_work
 from tongban.proactive import service
@@ -45,7 +46,7 @@ def test_a_parent_declines_on_the_page(engine: Engine, app: FastAPI) -> None:
         if o.recipient_id == mother.account_id
     ]
     client = TestClient(app, follow_redirects=False)
-    signed = client.post("/login", data={"username": mother.username, "password": PASSWORD})
+    signed = submit(client, "/login", {"username": mother.username, "password": PASSWORD})
     assert signed.status_code == 303
     page = client.get("/me/offers")
     assert f'data-offer="{offer.id}"' in page.text

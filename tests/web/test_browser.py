@@ -20,10 +20,13 @@ from pypdf import PdfReader
 from tests.applications.helpers import submitted_application
 from tests.conftest import PASSWORD, sign_in
 from tests.fixtures.files import pdf_bytes
+from tests.notifications.conftest import Deliver, Recorders, deliver, recorders, sms_code_to
 from tests.web.conftest import NewPage, TotpCode
 from tongban.identity.models import Account
 from tongban.identity.numbers import resident_id_check_character
 from tongban.kit import ids
+
+__all__ = ["deliver", "recorders"]
 
 ITEM = "SAMR-0001"
 ITEM_NAME = "个体工商户设立登记"
@@ -93,13 +96,21 @@ def required_materials(page: Page) -> list[str]:
     return codes
 
 
-def register(page: Page, *, display_name: str = "王小红") -> str:
-    """Open an applicant account through /register; returns the username (signed in)."""
+def register(
+    page: Page, deliver: Deliver, recorders: Recorders, *, display_name: str = "王小红"
+) -> str:
+    """Open an applicant account through /register (details, then the code sent to the phone
+    with a username and password); returns the username (signed in)."""
     username = f"web_{secrets.token_hex(5)}"
+    phone = f"139{secrets.randbelow(10**8):08d}"
     page.goto("/register")
     page.get_by_label("姓名").fill(display_name)
     page.get_by_label("居民身份证号码").fill(resident_id())
-    page.get_by_label("手机号码（选填）").fill("13912345678")
+    page.get_by_label("手机号码").fill(phone)
+    page.get_by_role("button", name="发送验证码").click()
+    expect(page.get_by_test_id("sent")).to_be_visible()
+    deliver()
+    page.get_by_label("短信验证码").fill(sms_code_to(recorders, phone))
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码（至少10个字符）").fill(PASSWORD)
     page.get_by_role("button", name="注册").click()
@@ -166,10 +177,15 @@ def assert_on_screen_horizontally(page: Page, locator: Locator) -> None:
 class TestApplicantJourney:
     @pytest.mark.browser
     def test_new_applicant_applies_and_official_completes_the_case(
-        self, new_page: NewPage, artifacts: Path, totp_code: TotpCode
+        self,
+        new_page: NewPage,
+        artifacts: Path,
+        totp_code: TotpCode,
+        deliver: Deliver,
+        recorders: Recorders,
     ) -> None:
         applicant = new_page()
-        register(applicant)
+        register(applicant, deliver, recorders)
 
         # Find the service from the home page.
         applicant.goto("/")

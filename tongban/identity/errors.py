@@ -51,7 +51,3 @@ class NotAuthorisedFor(Forbidden):
 
 class ClaimCodeInvalid(Unauthenticated):
     code = "claim_code_invalid"
-
-
-class TooManyClaimCodes(Conflict):
-    code = "too_many_claim_codes"

@@ -175,6 +175,25 @@ class LegalPersonAgent(Base):
     revoked_at: Mapped[datetime | None]
 
 
+class RegistrationCode(Base):
+    """A one-time code sent to the phone someone gave to open an account online. The account is
+    opened only when the code comes back with a username and password: until then nothing
+    exists, so the answer to "register this ID number" can be the same whatever exists."""
+
+    __tablename__ = "registration_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    id_number: Mapped[str] = mapped_column(String(18), index=True)
+    display_name: Mapped[str] = mapped_column(String(50))
+    phone: Mapped[str] = mapped_column(String(20), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    salt: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(default=0)
+    used_at: Mapped[datetime | None]
+
+
 class ClaimCode(Base):
     """A one-time code sent to the phone of an account opened at the counter (no password yet),
     with which the person claims it online and sets a password. Only a keyed hash is kept."""

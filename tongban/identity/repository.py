@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -16,6 +17,7 @@ from tongban.identity.models import (
     ClaimCode,
     LegalPerson,
     LegalPersonAgent,
+    RegistrationCode,
     WebSession,
 )
 
@@ -202,6 +204,39 @@ def claim_codes_since(session: Session, account_id: int, since: datetime) -> int
     return int(session.execute(stmt).scalar_one())
 
 
+def registration_codes_since(
+    session: Session, since: datetime, *, id_number: str | None = None, phone: str | None = None
+) -> int:
+    stmt = select(func.count(RegistrationCode.id)).where(RegistrationCode.created_at >= since)
+    if id_number is not None:
+        stmt = stmt.where(RegistrationCode.id_number == id_number)
+    if phone is not None:
+        stmt = stmt.where(RegistrationCode.phone == phone)
+    return int(session.execute(stmt).scalar_one())
+
+
+def live_registration_code(
+    session: Session, id_number: str, now: datetime
+) -> RegistrationCode | None:
+    """The latest code sent to open an account for the ID number, if unused and not expired."""
+    stmt = (
+        select(RegistrationCode)
+        .where(RegistrationCode.id_number == id_number)
+        .order_by(RegistrationCode.id.desc())
+        .limit(1)
+    )
+    return _unspent(session.execute(stmt).scalar_one_or_none(), now)
+
+
+_Code = TypeVar("_Code", ClaimCode, RegistrationCode)
+
+
+def _unspent(latest: _Code | None, now: datetime) -> _Code | None:
+    if latest is None or latest.used_at is not None or latest.expires_at <= now:
+        return None
+    return latest
+
+
 def live_claim_code(session: Session, account_id: int, now: datetime) -> ClaimCode | None:
     """The latest code sent for the account, if it is unused and not expired."""
     stmt = (
@@ -210,7 +245,4 @@ def live_claim_code(session: Session, account_id: int, now: datetime) -> ClaimCo
         .order_by(ClaimCode.id.desc())
         .limit(1)
     )
-    latest = session.execute(stmt).scalar_one_or_none()
-    if latest is None or latest.used_at is not None or latest.expires_at <= now:
-        return None
-    return latest
+    return _unspent(session.execute(stmt).scalar_one_or_none(), now)

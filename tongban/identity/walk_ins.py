@@ -5,22 +5,24 @@ that phone, choosing a username and password. The cases filed at the counter are
 account.
 
 Code requests are answered alike whether or not a claimable account exists (the answer must
-not tell who has one), and are rate-limited per account.
+not tell who has one), and are limited per account without saying so (a refusal would tell).
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from datetime import timedelta
+from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
 from tongban.audit import service as audit
 from tongban.errors import Conflict, InvalidInput
 from tongban.identity import credentials, policy, repository
-from tongban.identity.errors import ClaimCodeInvalid, TooManyClaimCodes
-from tongban.identity.models import Account, AccountKind, ClaimCode
+from tongban.identity.errors import ClaimCodeInvalid
+from tongban.identity.models import Account, AccountKind, ClaimCode, RegistrationCode
 from tongban.identity.numbers import resident_id_problem
 from tongban.kit import onetime
 from tongban.kit.clock import utcnow
@@ -47,7 +49,7 @@ def is_unclaimed(account: Account) -> bool:
     return account.username.startswith(UNCLAIMED_PREFIX)
 
 
-def _id_number(id_number: str) -> str:
+def clean_id_number(id_number: str) -> str:
     cleaned = id_number.strip().upper()
     problem = resident_id_problem(cleaned)
     if problem:
@@ -67,6 +69,36 @@ def _audit(session: Session, actor: Account | None, action: str, account: Accoun
     )
 
 
+def clean_mobile(phone: str) -> str:
+    phone = phone.strip()
+    if not _MOBILE.match(phone):
+        raise InvalidInput(
+            "A mobile number has 11 digits: the code to claim the account goes there.",
+            field="phone",
+        )
+    return phone
+
+
+def check_new_credentials(session: Session, username: str, password: str) -> str:
+    """The username a person chose (tidied), if it is well-formed and free and the password
+    long enough."""
+    username = username.strip().lower()
+    if not _USERNAME.match(username):
+        raise InvalidInput(
+            "A username has 3 to 32 lower-case letters, digits, dots, dashes or underscores.",
+            field="username",
+        )
+    if repository.username_taken(session, username):
+        raise Conflict("The username {username} is taken.", field="username", username=username)
+    if len(password) < credentials.MIN_PASSWORD_LENGTH:
+        raise InvalidInput(
+            "The password must have at least {n} characters.",
+            field="password",
+            n=credentials.MIN_PASSWORD_LENGTH,
+        )
+    return username
+
+
 def register_walk_in(
     session: Session,
     subject: Account | None,
@@ -81,13 +113,8 @@ def register_walk_in(
     display_name = display_name.strip()
     if not 1 <= len(display_name) <= 50:
         raise InvalidInput("Please give the person's name (at most 50 characters).", field="name")
-    cleaned = _id_number(id_number)
-    phone = phone.strip()
-    if not _MOBILE.match(phone):
-        raise InvalidInput(
-            "A mobile number has 11 digits: the code to claim the account goes there.",
-            field="phone",
-        )
+    cleaned = clean_id_number(id_number)
+    phone = clean_mobile(phone)
     email = email.strip()
     if email and (not _EMAIL.match(email) or len(email) > 254):
         raise InvalidInput("This is not an e-mail address.", field="email")
@@ -112,7 +139,7 @@ def register_walk_in(
     return account
 
 
-def _claimable(session: Session, id_number: str) -> Account | None:
+def claimable(session: Session, id_number: str) -> Account | None:
     account = repository.applicant_by_id_number(session, id_number)
     if account is None or not account.active or not is_unclaimed(account) or not account.phone:
         return None
@@ -123,8 +150,8 @@ def request_claim_code(session: Session, subject: Account | None, *, id_number: 
     """Send a one-time code to the phone of the unclaimed account with ``id_number``, if there
     is one; the caller is told the same anyway."""
     policy.require_register(subject)
-    cleaned = _id_number(id_number)
-    account = _claimable(session, cleaned)
+    cleaned = clean_id_number(id_number)
+    account = claimable(session, cleaned)
     if account is None:
         audit.record(
             session,
@@ -135,12 +162,17 @@ def request_claim_code(session: Session, subject: Account | None, *, id_number: 
             details={"sent": False},
         )
         return
+    send_claim_code(session, account)
+
+
+def send_claim_code(session: Session, account: Account) -> None:
+    """Text a claim code to the phone given at the counter, unless MAX_CODES went there within
+    WINDOW: then nothing, and the caller is answered as if it went (a refusal would tell that
+    an unclaimed account exists)."""
     now = utcnow()
     if repository.claim_codes_since(session, account.id, now - WINDOW) >= MAX_CODES:
-        raise TooManyClaimCodes(
-            "Too many codes were asked for; please wait {minutes} minutes.",
-            minutes=int(WINDOW.total_seconds() // 60),
-        )
+        _audit(session, None, "claim_code_withheld", account)
+        return
     issued = onetime.issue()
     session.add(
         ClaimCode(
@@ -163,6 +195,31 @@ def request_claim_code(session: Session, subject: Account | None, *, id_number: 
     session.flush()
 
 
+def wrong_code() -> ClaimCodeInvalid:
+    """One answer for a wrong code, an expired one and none at all."""
+    return ClaimCodeInvalid("The code is wrong or has expired; ask for a new one.", field="code")
+
+
+_Code = TypeVar("_Code", ClaimCode, RegistrationCode)
+
+
+def check_code(
+    session: Session, live: _Code | None, code: str, *, refused: Callable[[], None]
+) -> _Code:
+    """Check ``code`` against the live code sent (None: none is) and return it; every try
+    counts, and after MAX_ATTEMPTS even the right code is refused. ``refused`` records a wrong
+    one."""
+    if live is None or live.attempts >= MAX_ATTEMPTS:
+        raise wrong_code()
+    live.attempts += 1
+    if not onetime.matches(live.salt, live.code_hash, code):
+        refused()
+        # The attempt counts even though the caller gets an error: commit it.
+        session.flush()
+        raise wrong_code()
+    return live
+
+
 def claim(
     session: Session,
     subject: Account | None,
@@ -175,32 +232,17 @@ def claim(
     """Claim the account opened at the counter: the code sent to its phone proves the person;
     they choose a username and a password and sign in with them from now on."""
     policy.require_register(subject)
-    cleaned = _id_number(id_number)
-    wrong = ClaimCodeInvalid("The code is wrong or has expired; ask for a new one.", field="code")
-    account = _claimable(session, cleaned)
-    live = repository.live_claim_code(session, account.id, utcnow()) if account else None
-    if account is None or live is None or live.attempts >= MAX_ATTEMPTS:
-        raise wrong
-    live.attempts += 1
-    if not onetime.matches(live.salt, live.code_hash, code):
-        _audit(session, None, "claim_code_refused", account)
-        # The attempt counts even though the caller gets an error: commit it.
-        session.flush()
-        raise wrong
-    username = username.strip().lower()
-    if not _USERNAME.match(username):
-        raise InvalidInput(
-            "A username has 3 to 32 lower-case letters, digits, dots, dashes or underscores.",
-            field="username",
-        )
-    if repository.username_taken(session, username):
-        raise Conflict("The username {username} is taken.", field="username", username=username)
-    if len(password) < credentials.MIN_PASSWORD_LENGTH:
-        raise InvalidInput(
-            "The password must have at least {n} characters.",
-            field="password",
-            n=credentials.MIN_PASSWORD_LENGTH,
-        )
+    cleaned = clean_id_number(id_number)
+    account = claimable(session, cleaned)
+    if account is None:
+        raise wrong_code()
+    live = check_code(
+        session,
+        repository.live_claim_code(session, account.id, utcnow()),
+        code,
+        refused=lambda: _audit(session, None, "claim_code_refused", account),
+    )
+    username = check_new_credentials(session, username, password)
     live.used_at = utcnow()
     account.username = username
     account.password_hash = credentials.hash_password(password)

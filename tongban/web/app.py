@@ -37,6 +37,7 @@ from tongban.web.api import security as security_api
 from tongban.web.api import tracking as tracking_api
 from tongban.web.deps import public
 from tongban.web.headers import SecurityHeaders
+from tongban.web.limits import BodyLimit
 from tongban.web.node_auth import AnswerSigning
 from tongban.web.pages import analytics as analytics_pages
 from tongban.web.pages import applications as application_pages
@@ -127,6 +128,8 @@ def create_app(engine: Engine | None = None, public_url: str | None = None) -> F
         public(path)
     errors.install(app)
     app.add_middleware(AnswerSigning)
+    # Outside the routes and the answer signing, inside the security headers (so a 413 has them).
+    app.add_middleware(BodyLimit, render=errors.error_response)
     # Built now, with the security headers outermost: around Starlette's own outer layers too,
     # which answer unhandled errors (500) and too large bodies. Middleware is added above.
     app.middleware_stack = SecurityHeaders(app.build_middleware_stack())

@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterator
-from typing import Annotated
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from typing import Annotated, Any, BinaryIO
 
-from fastapi import BackgroundTasks, Depends, Query, Request
+from fastapi import BackgroundTasks, Depends, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 
+from tongban.config import get_settings
 from tongban.db.session import take_follow_ups
-from tongban.errors import Forbidden, Unauthenticated
+from tongban.errors import Forbidden, InvalidInput, Unauthenticated
 from tongban.identity import service as identity_service
 from tongban.identity.companies import service as companies_service
 from tongban.identity.models import Account, WebSession
@@ -25,6 +28,8 @@ from tongban.kit.i18n import negotiate
 
 SESSION_COOKIE = "tongban_session"
 LOCALE_COOKIE = "tongban_lang"
+# Each browser's random secret that the form (CSRF) tokens are bound to, signed in or not.
+CSRF_COOKIE = "tongban_csrf"
 
 # Routes anyone may call without signing in; tests/architecture checks every other route
 # declares a subject dependency.
@@ -153,22 +158,99 @@ PageWebSession = Annotated[WebSession, Depends(page_web_session)]
 async def posted_form(request: Request) -> FormData:
     """The submitted form (files included) for sync page handlers, checked against CSRF."""
     form = await request.form(max_files=20, max_fields=200)
-    csrf = form.get("csrf")
-    check_csrf(request, csrf if isinstance(csrf, str) else None)
+    if not csrf_ok(request, form.get("csrf")):
+        await form.close()
+        check_csrf(request, None)
     return form
 
 
 PostedForm = Annotated[FormData, Depends(posted_form)]
 
 
+@dataclass(frozen=True)
+class Upload:
+    """One file from a multipart form, with the text fields sent beside it."""
+
+    filename: str
+    stream: BinaryIO
+    fields: dict[str, str]
+
+    def text(self, name: str) -> str:
+        value = self.fields.get(name, "")
+        if not value:
+            raise InvalidInput("{field}: this field is required.", field=name)
+        return value
+
+
+async def uploaded_file(request: Request) -> AsyncIterator[Upload]:
+    """The ``file`` of a multipart upload, read only when this dependency runs: declared after
+    the route's subject dependency, after the caller was accepted. Upload routes take no
+    ``Form``/``File`` parameters, which FastAPI reads before any dependency runs."""
+    form = await request.form(max_files=1, max_fields=20)
+    try:
+        file = form.get("file")
+        if not isinstance(file, UploadFile):
+            raise InvalidInput("Please choose a file to upload.", field="file")
+        fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
+        yield Upload(filename=file.filename or "", stream=file.file, fields=fields)
+    finally:
+        await form.close()
+
+
+UploadedFile = Annotated[Upload, Depends(uploaded_file)]
+
+
+def multipart(*fields: str) -> dict[str, Any]:
+    """OpenAPI for an upload route's body (``file`` plus ``fields``), which it reads itself."""
+    properties: dict[str, Any] = {"file": {"type": "string", "format": "binary"}}
+    properties |= {name: {"type": "string"} for name in fields}
+    schema = {"type": "object", "properties": properties, "required": ["file", *fields]}
+    return {
+        "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": schema}}}
+    }
+
+
+def _visitor(request: Request) -> str:
+    """This browser's random secret (its ``CSRF_COOKIE``), made when the first form is shown."""
+    value: str | None = request.cookies.get(CSRF_COOKIE) or getattr(
+        request.state, "new_visitor", None
+    )
+    if not value:
+        value = secrets.token_urlsafe(32)
+        request.state.new_visitor = value
+    return value
+
+
 def csrf_token(request: Request) -> str:
-    token = request.cookies.get(SESSION_COOKIE, "")
-    return hashlib.sha256(f"csrf:{token}".encode()).hexdigest()[:32]
+    """The token every form carries, signed in or not: bound to this browser's random cookie,
+    which another site can neither read nor set, and to its sign-in (a new sign-in, a new
+    token). Before visitors had their own cookie, everyone signed out shared one token."""
+    visitor = _visitor(request)
+    signed_in = request.cookies.get(SESSION_COOKIE, "")
+    return hashlib.sha256(f"csrf:{visitor}:{signed_in}".encode()).hexdigest()[:32]
+
+
+def csrf_ok(request: Request, submitted: object) -> bool:
+    return (
+        bool(request.cookies.get(CSRF_COOKIE))
+        and isinstance(submitted, str)
+        and bool(submitted)
+        and hmac.compare_digest(submitted, csrf_token(request))
+    )
 
 
 def check_csrf(request: Request, submitted: str | None) -> None:
-    if not submitted or not hmac.compare_digest(submitted, csrf_token(request)):
+    if not csrf_ok(request, submitted):
         raise Forbidden("The form has expired; please reload the page and try again.")
+
+
+def give_visitor_cookie(request: Request, response: Response) -> None:
+    """Send the cookie a token on this page was bound to, if the browser has none yet."""
+    new: str | None = getattr(request.state, "new_visitor", None)
+    if new:
+        response.set_cookie(
+            CSRF_COOKIE, new, httponly=True, samesite="lax", secure=get_settings().cookie_secure
+        )
 
 
 # A page number is bounded like every integer a request carries (see db.types.RowId): the offset

@@ -87,12 +87,15 @@ def _keep_refusal(request: Request, status: int, code: str) -> None:
         log.exception("could not keep a refusal as a security event")
 
 
+def error_response(request: Request, exc: TongbanError) -> Response:
+    """A business error as the API's JSON error or, for a browser, the error page."""
+    _keep_refusal(request, exc.status_code, exc.code)
+    message = translate(exc.message, locale(request), **exc.params)
+    return _render(request, exc.status_code, exc.code, message, exc.field, exc.headers())
+
+
 def install(app: FastAPI) -> None:
-    @app.exception_handler(TongbanError)
-    def _tongban(request: Request, exc: TongbanError) -> Response:
-        _keep_refusal(request, exc.status_code, exc.code)
-        message = translate(exc.message, locale(request), **exc.params)
-        return _render(request, exc.status_code, exc.code, message, exc.field, exc.headers())
+    _tongban = app.exception_handler(TongbanError)(error_response)
 
     @app.exception_handler(LoginRedirect)
     def _login(request: Request, exc: LoginRedirect) -> Response:

@@ -15,7 +15,6 @@ from tongban.identity.service.accounts import (
     find_applicant,
     get_by_username,
     person_for_resident,
-    register_applicant,
 )
 from tongban.identity.service.authenticator import (
     OperatorTotp,
@@ -72,7 +71,6 @@ __all__ = [
     "operator_totp",
     "pending_sign_in",
     "person_for_resident",
-    "register_applicant",
     "revoke_session",
     "session_for_token",
     "sign_in",

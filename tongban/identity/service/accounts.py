@@ -1,11 +1,10 @@
-"""Accounts: the operator's and the demo's accounts with their roles, a citizen's own
-registration by resident ID number, the applicant another federation node vouches for, and the
+"""Accounts: the operator's and the demo's accounts with their roles, the applicant another
+federation node vouches for (a citizen registers through ``identity.registration``), and the
 lookups other domains make (by username, a department's officials, a walk-in applicant by ID
 number, audited)."""
 
 from __future__ import annotations
 
-import re
 import secrets
 from collections.abc import Sequence
 
@@ -96,57 +95,6 @@ def create_account(
         details["roles"] = cleaned_roles
     _audit(session, subject, "account_created", account, **details)
     return account
-
-
-_USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,31}$")
-
-
-def register_applicant(
-    session: Session,
-    subject: Account | None,
-    *,
-    username: str,
-    password: str,
-    display_name: str,
-    id_number: str,
-    phone: str | None = None,
-) -> Account:
-    """A citizen opens their own applicant account, identified by their resident ID number."""
-    policy.require_register(subject)
-    username = username.strip().lower()
-    if not _USERNAME.match(username):
-        raise InvalidInput(
-            "A username has 3 to 32 lower-case letters, digits, dots, dashes or underscores.",
-            field="username",
-        )
-    display_name = display_name.strip()
-    if not 1 <= len(display_name) <= 50:
-        raise InvalidInput("Please give your name (at most 50 characters).", field="display_name")
-    id_number = id_number.strip().upper()
-    problem = resident_id_problem(id_number)
-    if problem:
-        raise InvalidInput(problem, field="id_number")
-    existing = repository.account_by_id_number(session, id_number)
-    if existing is not None and walk_ins.is_unclaimed(existing):
-        raise Conflict(
-            "An account was opened for you at a service counter: claim it with a code sent to "
-            "your phone.",
-            field="id_number",
-        )
-    if existing is not None:
-        raise Conflict(
-            "An account with this ID number exists already; please sign in.", field="id_number"
-        )
-    return create_account(
-        session,
-        None,
-        username=username,
-        password=password,
-        display_name=display_name,
-        kind=AccountKind.APPLICANT,
-        id_number=id_number,
-        phone=phone or None,
-    )
 
 
 def person_for_resident(

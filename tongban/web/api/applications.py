@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile, status
+from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
@@ -26,7 +26,8 @@ from tongban.db.types import RowId
 from tongban.errors import InvalidInput
 from tongban.identity.models import Account
 from tongban.web import responses
-from tongban.web.deps import ApiSubject, SessionDep, acting_for_id
+from tongban.web.deps import ApiSubject, SessionDep, UploadedFile, acting_for_id, multipart
+from tongban.web.limits import upload_path
 
 router = APIRouter(tags=["applications"])
 _ERRORS: dict[int | str, dict[str, str]] = {
@@ -163,25 +164,22 @@ def save_form(
 
 
 @router.post(
-    "/api/v1/applications/{number}/materials",
+    upload_path("/api/v1/applications/{number}/materials"),
     response_model=MaterialRead,
     status_code=status.HTTP_201_CREATED,
     responses={**_ERRORS, 413: {"description": "File too large"}},
+    openapi_extra=multipart("requirement_code"),
 )
 def upload_material(
-    number: str,
-    session: SessionDep,
-    subject: ApiSubject,
-    requirement_code: str = Form(...),
-    file: UploadFile = File(...),
+    number: str, session: SessionDep, subject: ApiSubject, upload: UploadedFile
 ) -> object:
     return service.add_material(
         session,
         subject,
         number,
-        requirement_code=requirement_code,
-        filename=file.filename or "",
-        stream=file.file,
+        requirement_code=upload.text("requirement_code"),
+        filename=upload.filename,
+        stream=upload.stream,
     )
 
 

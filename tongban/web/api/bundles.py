@@ -5,13 +5,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, File, Form, UploadFile, status
+from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
 
 from tongban.applications.states import Status
 from tongban.bundles import service
 from tongban.db.types import RowId
-from tongban.web.deps import ApiOptionalSubject, ApiSubject, SessionDep, public
+from tongban.web.deps import (
+    ApiOptionalSubject,
+    ApiSubject,
+    SessionDep,
+    UploadedFile,
+    multipart,
+    public,
+)
+from tongban.web.limits import upload_path
 
 router = APIRouter(tags=["bundles"])
 
@@ -140,22 +148,22 @@ def save_form(case_id: RowId, body: FormBody, session: SessionDep, subject: ApiS
     return _case(service.merged(session, subject, case_id))
 
 
-@router.post("/api/v1/bundle-cases/{case_id}/materials", status_code=status.HTTP_201_CREATED)
+@router.post(
+    upload_path("/api/v1/bundle-cases/{case_id}/materials"),
+    status_code=status.HTTP_201_CREATED,
+    openapi_extra=multipart("requirement_code"),
+)
 def upload(
-    case_id: RowId,
-    session: SessionDep,
-    subject: ApiSubject,
-    requirement_code: str = Form(...),
-    file: UploadFile = File(...),
+    case_id: RowId, session: SessionDep, subject: ApiSubject, upload: UploadedFile
 ) -> dict[str, int]:
     """One file for every linked application that asks for this material."""
     taken = service.add_material(
         session,
         subject,
         case_id,
-        requirement_code=requirement_code,
-        filename=file.filename or "",
-        stream=file.file,
+        requirement_code=upload.text("requirement_code"),
+        filename=upload.filename,
+        stream=upload.stream,
     )
     return {"applications": taken}
 

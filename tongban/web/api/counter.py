@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, File, Form, UploadFile, status
+from fastapi import APIRouter, status
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
@@ -15,7 +15,8 @@ from tongban.counter import service
 from tongban.counter.models import CounterVisit, Outcome
 from tongban.db.types import RowId
 from tongban.web import responses
-from tongban.web.deps import ApiSubject, SessionDep
+from tongban.web.deps import ApiSubject, SessionDep, UploadedFile, multipart
+from tongban.web.limits import upload_path
 
 router = APIRouter(tags=["single window"])
 
@@ -125,24 +126,19 @@ def save_form(
 
 
 @router.post(
-    "/api/v1/counter/cases/{number}/materials",
+    upload_path("/api/v1/counter/cases/{number}/materials"),
     response_model=MaterialRead,
     status_code=status.HTTP_201_CREATED,
+    openapi_extra=multipart("requirement_code"),
 )
-def upload(
-    number: str,
-    session: SessionDep,
-    subject: ApiSubject,
-    requirement_code: str = Form(...),
-    file: UploadFile = File(...),
-) -> object:
+def upload(number: str, session: SessionDep, subject: ApiSubject, upload: UploadedFile) -> object:
     return service.add_material(
         session,
         subject,
         number,
-        requirement_code=requirement_code,
-        filename=file.filename or "",
-        stream=file.file,
+        requirement_code=upload.text("requirement_code"),
+        filename=upload.filename,
+        stream=upload.stream,
     )
 
 

@@ -22,6 +22,7 @@ from tongban.federation.witness import service as witness_service
 from tongban.federation.witness.service import HELD_PATH as WITNESS_HELD_PATH
 from tongban.federation.witness.service import PATH as WITNESS_PATH
 from tongban.web.deps import ApiSubject, SessionDep, public
+from tongban.web.limits import MIB, body_limit
 from tongban.web.node_auth import CurrentNode, signs_answers
 
 router = APIRouter(tags=["federation"])
@@ -61,7 +62,8 @@ def nodes(session: SessionDep) -> object:
 
 
 @router.post(
-    PATH,
+    # A node publishes whole catalogs and registries downstream: more than a form's megabyte.
+    body_limit(PATH, 16 * MIB),
     responses={
         401: {"description": "Unknown sender, forged signature, or a time out of range"},
         409: {"description": "A replayed request"},

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tongban.db.types import RowId
 from tongban.errors import TongbanError
+from tongban.identity import registration
 from tongban.identity import service as identity_service
 from tongban.identity.companies import service as companies_service
 from tongban.identity.models import AccountKind, AgentRole
@@ -103,11 +104,20 @@ def sign_out(subject: ApiSubject, session: SessionDep, web_session: ApiWebSessio
 
 
 class Registration(BaseModel):
-    username: str = Field(min_length=3, max_length=32)
-    password: str = Field(min_length=1, max_length=200)
     display_name: str = Field(min_length=1, max_length=50)
     id_number: str = Field(min_length=1, max_length=18, description="Resident ID number")
-    phone: str | None = Field(default=None, max_length=20)
+    phone: str = Field(min_length=1, max_length=20, description="Mobile phone: the code goes there")
+
+
+class RegistrationSent(BaseModel):
+    message: str
+
+
+class RegistrationFinish(BaseModel):
+    id_number: str = Field(min_length=1, max_length=18)
+    code: str = Field(min_length=1, max_length=12, description="The code from the SMS")
+    username: str = Field(min_length=3, max_length=32)
+    password: str = Field(min_length=1, max_length=200)
 
 
 class AccountRead(BaseModel):
@@ -120,18 +130,43 @@ class AccountRead(BaseModel):
 
 @router.post(
     public("/api/v1/accounts"),
-    response_model=AccountRead,
-    status_code=status.HTTP_201_CREATED,
+    response_model=RegistrationSent,
+    status_code=status.HTTP_202_ACCEPTED,
     responses={
-        409: {"description": "Username or ID number taken"},
         422: {"description": "Invalid input; the body names the field"},
         429: {"description": "Too many registrations from this address (rate_limited)"},
     },
     dependencies=[limited("register_address")],
 )
-def register(body: Registration, session: SessionDep, subject: ApiOptionalSubject) -> object:
-    """Open an applicant account (citizens); officials are created by an administrator."""
-    return identity_service.register_applicant(session, subject, **body.model_dump())
+def register(
+    body: Registration, request: Request, session: SessionDep, subject: ApiOptionalSubject
+) -> RegistrationSent:
+    """Start opening an applicant account (citizens; officials are created by an
+    administrator). The answer is the same whether or not the ID number has an account: a code
+    goes to the phone given if an account can be opened; the holder of an existing account is
+    told through their own channel. Finish with POST /api/v1/accounts/confirm."""
+    registration.request(session, subject, **body.model_dump())
+    return RegistrationSent(message=translate(registration.SENT, locale(request)))
+
+
+@router.post(
+    public("/api/v1/accounts/confirm"),
+    response_model=AccountRead,
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        401: {"description": "The code is wrong or has expired"},
+        409: {"description": "Username taken"},
+        422: {"description": "Invalid input; the body names the field"},
+        429: {"description": "Too many codes tried from this address (rate_limited)"},
+    },
+    dependencies=[limited("claim_address")],
+)
+def confirm_registration(
+    body: RegistrationFinish, session: SessionDep, subject: ApiOptionalSubject
+) -> object:
+    """Open the account with the code sent to the phone, choosing a username and password (an
+    account opened at a service counter is claimed the same way)."""
+    return registration.finish(session, subject, **body.model_dump())
 
 
 class LegalPersonRead(BaseModel):

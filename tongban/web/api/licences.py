@@ -3,7 +3,7 @@ share links, revocation by the issuing department, and reuse in an application."
 
 from __future__ import annotations
 
-from fastapi import APIRouter, File, Query, Request, UploadFile, status
+from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import Response
 
 from tongban.db.types import RowId
@@ -27,10 +27,13 @@ from tongban.web.deps import (
     ApiOptionalSubject,
     ApiSubject,
     SessionDep,
+    UploadedFile,
     acting_for_id,
     locale,
+    multipart,
     public,
 )
+from tongban.web.limits import FORM_OVERHEAD, body_limit
 
 router = APIRouter(tags=["licences"])
 # A licence PDF is tens of kilobytes; anything far larger is not one.
@@ -77,10 +80,14 @@ def verify_link(
     return _said(request, service.verify_link(session, None, n, s))
 
 
-@router.post(public("/api/v1/licences/verify"), response_model=Verdict)
-def verify_pdf(request: Request, session: SessionDep, file: UploadFile = File(...)) -> Verdict:
+@router.post(
+    body_limit(public("/api/v1/licences/verify"), MAX_PDF + FORM_OVERHEAD),
+    response_model=Verdict,
+    openapi_extra=multipart(),
+)
+def verify_pdf(request: Request, session: SessionDep, upload: UploadedFile) -> Verdict:
     """Verify an uploaded licence PDF: its seal, its signature, and whether it is current."""
-    data = file.file.read(MAX_PDF + 1)
+    data = upload.stream.read(MAX_PDF + 1)
     if len(data) > MAX_PDF:
         raise TooLarge("A licence PDF is never this large; is it the right file?")
     return _said(request, service.verify_pdf(session, None, data))

@@ -31,6 +31,7 @@ from tongban.resources.schemas import (
 )
 from tongban.web import responses
 from tongban.web.deps import ApiSubject, SessionDep
+from tongban.web.limits import MIB, body_limit
 
 router = APIRouter(tags=["resources"])
 
@@ -57,7 +58,11 @@ def event_read(event: LinkEvent, pids: dict[int, str]) -> LinkEventRead:
     )
 
 
-@router.post("/api/v1/resources/sources/{source}/records", response_model=ImportReport)
+@router.post(
+    # A department's records come in batches of thousands: more than a form's megabyte.
+    body_limit("/api/v1/resources/sources/{source}/records", 16 * MIB),
+    response_model=ImportReport,
+)
 def import_records(
     source: str, body: list[RecordIn], session: SessionDep, subject: ApiSubject
 ) -> object:

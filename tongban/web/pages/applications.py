@@ -22,6 +22,7 @@ from tongban.licences import reuse
 from tongban.licences import service as licences_service
 from tongban.web import responses
 from tongban.web.deps import PageUser, PostedForm, SessionDep, acting_for_id, locale
+from tongban.web.limits import upload_path
 from tongban.web.pages.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -148,7 +149,7 @@ def save(
     return RedirectResponse(f"/applications/{number}/edit?saved=1", status_code=303)
 
 
-@router.post("/applications/{number}/materials")
+@router.post(upload_path("/applications/{number}/materials"))
 def upload(
     number: str, request: Request, session: SessionDep, subject: PageUser, form: PostedForm
 ) -> Response:

@@ -13,6 +13,7 @@ from tongban.errors import InvalidInput, TongbanError
 from tongban.identity.models import Account
 from tongban.kit.i18n import translate
 from tongban.web.deps import PageSubject, PageUser, PostedForm, SessionDep, locale, public
+from tongban.web.limits import upload_path
 from tongban.web.pages.applications import form_values
 from tongban.web.pages.templating import render
 
@@ -94,7 +95,7 @@ def save_form(
     return RedirectResponse(f"/bundle-cases/{case_id}#materials", status_code=303)
 
 
-@router.post("/bundle-cases/{case_id}/materials")
+@router.post(upload_path("/bundle-cases/{case_id}/materials"))
 def upload(
     case_id: RowId, request: Request, session: SessionDep, subject: PageUser, form: PostedForm
 ) -> Response:

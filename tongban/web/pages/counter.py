@@ -19,6 +19,7 @@ from tongban.identity.models import Account
 from tongban.kit.i18n import translate
 from tongban.web import responses
 from tongban.web.deps import PageUser, PostedForm, SessionDep, locale
+from tongban.web.limits import upload_path
 from tongban.web.pages.applications import form_values
 from tongban.web.pages.templating import render
 
@@ -177,7 +178,7 @@ def save_form(
     return RedirectResponse(f"/counter/cases/{number}#materials", status_code=303)
 
 
-@router.post("/counter/cases/{number}/materials")
+@router.post(upload_path("/counter/cases/{number}/materials"))
 def upload(
     number: str, request: Request, session: SessionDep, subject: PageUser, form: PostedForm
 ) -> Response:

@@ -4,10 +4,10 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import quote, urlsplit
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -30,7 +30,6 @@ from tongban.web.deps import (
     PageWebSession,
     PostedForm,
     SessionDep,
-    check_csrf,
     locale,
     public,
 )
@@ -110,13 +109,11 @@ def _login_refused(
 
 
 @router.post(public("/login"), dependencies=[limited("sign_in_address")])
-def login(
-    request: Request,
-    session: SessionDep,
-    username: Annotated[str, Form(max_length=64)],
-    password: Annotated[str, Form(max_length=200)],
-    next: Annotated[str, Form()] = "",
-) -> Response:
+def login(request: Request, session: SessionDep, form: PostedForm) -> Response:
+    # Checked against this browser's token (PostedForm): another site cannot sign it in.
+    username = str(form.get("username") or "")[:64]
+    password = str(form.get("password") or "")[:200]
+    next = str(form.get("next") or "")
     ratelimit.hit("sign_in_account", username.strip().lower())
     try:
         account = identity_service.authenticate(
@@ -249,45 +246,13 @@ def enrol(request: Request, session: SessionDep, form: PostedForm) -> Response:
 
 
 @router.post(public("/logout"))
-def logout(request: Request, session: SessionDep, csrf: Annotated[str, Form()] = "") -> Response:
-    check_csrf(request, csrf)
+def logout(request: Request, session: SessionDep, form: PostedForm) -> Response:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         identity_service.close_session(session, token)
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response
-
-
-# --- registration ----------------------------------------------------------------------------
-
-
-@router.get(public("/register"), response_class=HTMLResponse)
-def register_page(request: Request, subject: PageSubject) -> Response:
-    return render(request, "identity/register.html", subject, values={}, error=None)
-
-
-@router.post(public("/register"), dependencies=[limited("register_address")])
-def register(
-    request: Request, session: SessionDep, subject: PageSubject, form: PostedForm
-) -> Response:
-    values = {k: str(form.get(k) or "") for k in ("username", "display_name", "id_number", "phone")}
-    try:
-        account = identity_service.register_applicant(
-            session, subject, password=str(form.get("password") or ""), **values
-        )
-    except TongbanError as exc:
-        return render(
-            request,
-            "identity/register.html",
-            subject,
-            status_code=exc.status_code,
-            values=values,
-            error=_message(request, exc),
-            error_field=exc.field,
-        )
-    token = identity_service.open_session(session, account)
-    return _signed_in_redirect(token, "/applications")
 
 
 # --- the account page ------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from tongban.web.deps import (
     locale,
     public,
 )
+from tongban.web.limits import FORM_OVERHEAD, body_limit
 from tongban.web.pages.applications import _edit_page
 from tongban.web.pages.templating import render
 
@@ -52,7 +53,9 @@ def verify_page(
     return _verdict_page(request, subject, verdict)
 
 
-@router.post(public("/licences/verify"), response_class=HTMLResponse)
+@router.post(
+    body_limit(public("/licences/verify"), MAX_PDF + FORM_OVERHEAD), response_class=HTMLResponse
+)
 def verify_upload(
     request: Request, session: SessionDep, subject: PageSubject, form: PostedForm
 ) -> Response:

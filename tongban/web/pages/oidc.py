@@ -7,7 +7,6 @@ sent back here.
 
 from __future__ import annotations
 
-import hmac
 from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Request
@@ -21,7 +20,7 @@ from tongban.identity.oidc import logout as logout_endpoint
 from tongban.identity.oidc.server import HttpRequest, HttpResponse, Provider
 from tongban.kit.i18n import translate
 from tongban.web.csp import content_security_policy
-from tongban.web.deps import SESSION_COOKIE, SessionDep, csrf_token, locale, public
+from tongban.web.deps import SESSION_COOKIE, SessionDep, csrf_ok, locale, public
 from tongban.web.oidc import OAuthHttp, ProviderDep, respond
 from tongban.web.pages.templating import render
 
@@ -115,7 +114,7 @@ def authorize_post(request: Request, http: OAuthHttp, server: ProviderDep) -> Re
     form = dict(http.form)
     if "decision" not in form:
         return _authorize(request, http, server, None)
-    if not _csrf_ok(request, form.get("csrf")):
+    if not csrf_ok(request, form.get("csrf")):
         server.refuse(
             http,
             error="access_denied",
@@ -141,10 +140,6 @@ def _subject(request: Request, server: Provider) -> Account | None:
     return signed_in[1] if signed_in else None
 
 
-def _csrf_ok(request: Request, submitted: str | None) -> bool:
-    return bool(submitted) and hmac.compare_digest(str(submitted), csrf_token(request))
-
-
 @router.get(public(logout_endpoint.PATH))
 @router.post(logout_endpoint.PATH)
 def logout(request: Request, http: OAuthHttp, server: ProviderDep, session: SessionDep) -> Response:
@@ -154,7 +149,7 @@ def logout(request: Request, http: OAuthHttp, server: ProviderDep, session: Sess
     confirmed = (
         http.method == "POST"
         and form.get("confirm") == "yes"
-        and _csrf_ok(request, form.get("csrf"))
+        and csrf_ok(request, form.get("csrf"))
     )
     signed_in = _signed_in(request, session)
     outcome = logout_endpoint.logout(

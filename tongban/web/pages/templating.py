@@ -17,7 +17,7 @@ from tongban.applications import service as applications_service
 from tongban.identity.models import Account
 from tongban.kit.clock import local_zone
 from tongban.kit.i18n import LocalText, pick, translate
-from tongban.web.deps import csrf_token, locale
+from tongban.web.deps import csrf_token, give_visitor_cookie, locale
 from tongban.web.pages import labels
 
 
@@ -124,4 +124,5 @@ def render(
     )
     # Pages carry personal data: never cache them in shared caches.
     response.headers["Cache-Control"] = "no-store"
+    give_visitor_cookie(request, response)
     return response
