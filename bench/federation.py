@@ -13,8 +13,12 @@ its sender's suite, so national -> province measures intl and province -> nation
 
     python bench/federation.py [--quick] [--messages N]
 
+It also times one signature and its check per suite in this process (``*_sign_verify``, per
+second): the crypto alone, apart from HTTP and the database.
+
 Ends with: RESULT name=federation messages=N intl_signed=.. intl_unsigned=.. intl_ratio=..
-sm_signed=.. sm_unsigned=.. sm_ratio=.. ratio=<the lower ratio>   (rates in messages/second)
+sm_signed=.. sm_unsigned=.. sm_ratio=.. sm_over_intl=<sm_signed / intl_signed>
+intl_sign_verify=.. sm_sign_verify=.. ratio=<the lower ratio>   (rates per second)
 """
 
 from __future__ import annotations
@@ -110,6 +114,11 @@ def main() -> None:
             f"{suite}_unsigned={unsigned:.1f}",
             f"{suite}_ratio={signed / unsigned:.4f}",
         ]
+    parts.append(f"sm_over_intl={results['sm'][0] / results['intl'][0]:.4f}")
+    for suite in results:
+        rate = sign_verify_rate(suite)
+        print(f"{suite}: sign and verify {rate:.0f}/s", flush=True)
+        parts.append(f"{suite}_sign_verify={rate:.1f}")
     worst = min(signed / unsigned for signed, unsigned in results.values())
     print("RESULT name=federation " + " ".join(parts) + f" ratio={worst:.4f}")
 
@@ -142,6 +151,20 @@ def run_unsigned(url: str, count: int) -> float:
             )
             response.raise_for_status()
         return count / (time.perf_counter() - started)
+
+
+def sign_verify_rate(suite_name: str, seconds: float = 2.0) -> float:
+    from tongban.security.crypto import get_suite
+
+    suite = get_suite(suite_name)
+    pair = suite.generate_key_pair()
+    message = json.dumps(bodies(1)[0], ensure_ascii=False).encode()
+    done, started = 0, time.perf_counter()
+    while (elapsed := time.perf_counter() - started) < seconds:
+        if not suite.verify(pair.public, message, suite.sign(pair.private, message)):
+            raise SystemExit(f"{suite_name}: a signature did not verify")
+        done += 1
+    return done / elapsed
 
 
 def run_signed(sender: NodeProcess, receiver: NodeProcess, count: int) -> float:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from gmalglib import sm2 as gmalglib_sm2
+from gmssl import sm2 as gmssl_sm2
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -228,17 +231,24 @@ class TestSm2:
         assert suite.verify(pair.public, b"m", first)
         assert suite.verify(pair.public, b"m", second)
 
-    def test_the_secret_k_does_not_come_from_gmssls_random(
-        self, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        # gmssl's own k is drawn with `random.choice`; a predictable k gives away the key.
-        def refuse(length: int) -> str:
-            raise AssertionError("gmssl's random_hex was used")
-
-        monkeypatch.setattr("gmssl.func.random_hex", refuse)
+    def test_the_secret_k_comes_from_secrets(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        # k is drawn through `secrets`, not gmalglib's own generator (a build of it may use
+        # rand()). With k known, the private key follows from one signature: d = (k-s)/(s+r).
+        # gmalglib reads the 32 random bytes into its little-endian limbs.
         suite = get_suite("sm")
         pair = suite.generate_key_pair()
-        assert suite.verify(pair.public, b"m", suite.sign(pair.private, b"m"))
+        k = secrets.randbelow(N - 1) + 1
+        drawn: list[int] = []
+
+        def known(length: int) -> bytes:
+            drawn.append(length)
+            return k.to_bytes(32, "little")
+
+        monkeypatch.setattr("secrets.token_bytes", known)
+        signature = suite.sign(pair.private, b"m")
+        assert drawn == [32]
+        r, s = int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
+        assert (k - s) * pow(s + r, -1, N) % N == int.from_bytes(pair.private, "big")
 
     def test_r_or_s_out_of_range_does_not_verify(self) -> None:
         suite = get_suite("sm")
@@ -251,9 +261,12 @@ class TestSm2:
     def test_r_and_s_are_range_checked_before_any_curve_arithmetic(
         self, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        # gmssl reduces s modulo n, so (r, s + n) would pass its check: a second spelling of
-        # one signature. Our own range check must refuse it whatever gmssl says.
-        monkeypatch.setattr("gmssl.sm2.CryptSM2.verify", lambda self, sign, data: True)
+        # Our own range check refuses (r, s) outside [1, n-1] whatever the library says.
+        class Accepting:
+            def verify_digest(self, digest: bytes, signature: bytes) -> bool:
+                return True
+
+        monkeypatch.setattr(sm_module, "_verifier", lambda public_key: Accepting())
         suite = get_suite("sm")
         pair = suite.generate_key_pair()
         one = (1).to_bytes(32, "big")
@@ -261,6 +274,18 @@ class TestSm2:
         for bad in (bytes(32) + one, one + bytes(32), N.to_bytes(32, "big") + one):
             assert not suite.verify(pair.public, b"m", bad)
         assert not suite.verify(pair.public, b"m", one + N.to_bytes(32, "big"))
+
+    def test_a_signature_summing_to_the_point_at_infinity_does_not_verify(self) -> None:
+        # With r = e and s = -r·d/(1+d), s·G + (r+s)·P is the point at infinity. gmalglib takes
+        # its x as 0 and so finds r = e + 0: accepted. gmssl and OpenSSL refuse it, and so do we.
+        suite = get_suite("sm")
+        pair = suite.generate_key_pair()
+        d = int.from_bytes(pair.private, "big")
+        r = int.from_bytes(sm_module.message_digest(pair.public, b"m"), "big") % N
+        s = -r * d * pow(1 + d, -1, N) % N
+        forged = r.to_bytes(32, "big") + s.to_bytes(32, "big")
+        assert gmalglib_sm2.SM2(pk=pair.public).verify(b"m", forged)  # the library alone accepts it
+        assert not suite.verify(pair.public, b"m", forged)
 
     def test_a_public_key_off_the_curve_is_refused(self) -> None:
         suite = get_suite("sm")
@@ -270,7 +295,7 @@ class TestSm2:
             suite.verify(_encode((x, (y + 1) % P)), b"m", bytes(64))
 
     def test_a_public_key_whose_x_starts_with_04_works(self) -> None:
-        # gmssl's constructor strips a leading "04" with lstrip, eating such a key's digits.
+        # gmssl's constructor stripped a leading "04" with lstrip, eating such a key's digits.
         suite = get_suite("sm")
         pair = suite.generate_key_pair()
         d = int.from_bytes(pair.private, "big")
@@ -290,6 +315,88 @@ class TestSm2:
         pair = get_suite("sm").generate_key_pair()
         assert sm_module.z_value(pair.public) == sm_module.z_value(pair.public, b"1234567812345678")
         assert sm_module.z_value(pair.public) != sm_module.z_value(pair.public, b"ALICE123")
+
+
+def _gmssl(pair_private: bytes, public: bytes) -> gmssl_sm2.CryptSM2:
+    engine = gmssl_sm2.CryptSM2(private_key=pair_private.hex(), public_key="")
+    engine.public_key = public[1:].hex()  # set directly: the constructor's lstrip("04") bug
+    return engine
+
+
+def _gmssl_sign(private: bytes, public: bytes, message: bytes) -> bytes:
+    """gmssl's whole SM3-with-SM2 path (its own Z_A), with k from `secrets`."""
+    while True:
+        signature = _gmssl(private, public).sign_with_sm3(
+            message, f"{secrets.randbelow(N - 1) + 1:064x}"
+        )
+        if signature is not None:  # None for the rare k that gives r = 0 or s = 0
+            return bytes.fromhex(signature)
+
+
+def _gmssl_verifies(public: bytes, message: bytes, signature: bytes) -> bool:
+    return bool(_gmssl(b"", public).verify_with_sm3(signature.hex(), message))
+
+
+class TestSm2AgainstGmssl:
+    """gmssl (pure Python) did the SM2 arithmetic before gmalglib, and what it made is stored:
+    federation node keys, logged message signatures, licence seals. Both must agree, both ways:
+    same curve, same Z_A (default user id), same ``r || s`` encoding."""
+
+    # Made by the gmssl-based suite; d = SM3("tongban sm2 reference key").
+    PRIVATE = bytes.fromhex("ac52ec94c86f43b1615f4c255edcba669d669251c75fae108b19aa1e4c0b67cf")
+    PUBLIC = bytes.fromhex(
+        "04963aaf05be66076bf5abd2ff3ebd2767f3626e06f8812b16f5368979de4ba754c4313a6dfc7bb20724"
+        "67f6ccba4cb929461f0d0db19b50fd1337acfb2d7715cf"
+    )
+    MESSAGE = "浙江省 -> 国家节点: 跨省通办".encode()
+    SIGNATURE = bytes.fromhex(
+        "7e10aa13da643c6c9a86f4c3dd177fe7dccf850f6c23acbd81381c1f327a72d7859534cc02ef419b9896"
+        "266175c273dc33ff66f1a267d369add7a307a433c034"
+    )
+
+    def test_a_key_and_signature_stored_before_still_work(self) -> None:
+        suite = get_suite("sm")
+        assert sm_module.sm3(b"tongban sm2 reference key") == self.PRIVATE
+        assert suite.public_key_of(self.PRIVATE) == self.PUBLIC
+        assert suite.verify(self.PUBLIC, self.MESSAGE, self.SIGNATURE)
+        assert not suite.verify(self.PUBLIC, self.MESSAGE + b".", self.SIGNATURE)
+        assert _gmssl_verifies(self.PUBLIC, self.MESSAGE, suite.sign(self.PRIVATE, self.MESSAGE))
+
+    def test_gmssl_signs_and_we_verify(self) -> None:
+        suite = get_suite("sm")
+        for size in range(0, 400, 20):
+            pair = suite.generate_key_pair()
+            message = secrets.token_bytes(size)
+            signature = _gmssl_sign(pair.private, pair.public, message)
+            assert suite.verify(pair.public, message, signature)
+            assert not suite.verify(pair.public, message + b"x", signature)
+
+    def test_we_sign_and_gmssl_verifies(self) -> None:
+        suite = get_suite("sm")
+        for size in range(0, 400, 20):
+            pair = suite.generate_key_pair()
+            message = secrets.token_bytes(size)
+            signature = suite.sign(pair.private, message)
+            assert len(signature) == 64
+            assert _gmssl_verifies(pair.public, message, signature)
+            assert not _gmssl_verifies(pair.public, message + b"x", signature)
+
+    def test_public_keys_agree(self) -> None:
+        suite = get_suite("sm")
+        for _ in range(10):
+            pair = suite.generate_key_pair()
+            d = int.from_bytes(pair.private, "big")
+            point = _gmssl(pair.private, pair.public)._kg(d, gmssl_sm2.default_ecc_table["g"])
+            assert pair.public == b"\x04" + bytes.fromhex(point)
+
+    def test_the_curve_is_the_one_both_libraries_use(self) -> None:
+        table = gmssl_sm2.default_ecc_table
+        assert tuple(int(table[k], 16) for k in "pabn") == (P, sm_module.A, sm_module.B, N)
+        assert (int(table["g"][:64], 16), int(table["g"][64:], 16)) == (sm_module.GX, sm_module.GY)
+        gm = (gmalglib_sm2.SM2_PARAMS_P, gmalglib_sm2.SM2_PARAMS_A, gmalglib_sm2.SM2_PARAMS_B)
+        assert tuple(int.from_bytes(v, "big") for v in gm) == (P, sm_module.A, sm_module.B)
+        assert int.from_bytes(gmalglib_sm2.SM2_PARAMS_N, "big") == N
+        assert gmalglib_sm2.SM2_DEFAULT_UID == sm_module.DEFAULT_USER_ID
 
 
 SM2_SPKI_PREFIX = bytes.fromhex("3059301306072a8648ce3d020106082a811ccf5501822d034200")

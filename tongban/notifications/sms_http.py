@@ -34,9 +34,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import httpx
-from gmssl import sm3
 
 from tongban.notifications.senders import SendError
+from tongban.security.crypto import get_suite
 
 SUCCESS_CODES = frozenset({"0", "OK", "200", "SUCCESS"})
 # Client errors that mean "not now" rather than "never".
@@ -56,20 +56,9 @@ class HttpSmsConfig:
     timeout: float = 10.0
 
 
-def _hmac_sm3(key: bytes, message: bytes) -> str:
-    """HMAC (RFC 2104) over SM3, block size 64 bytes."""
-    block = 64
-    if len(key) > block:
-        key = bytes.fromhex(sm3.sm3_hash(list(key)))
-    key = key.ljust(block, b"\0")
-    inner = bytes(k ^ 0x36 for k in key) + message
-    outer = bytes(k ^ 0x5C for k in key) + bytes.fromhex(sm3.sm3_hash(list(inner)))
-    return str(sm3.sm3_hash(list(outer)))
-
-
 def _digest(algorithm: Algorithm, data: bytes) -> str:
     if algorithm == "hmac-sm3":
-        return str(sm3.sm3_hash(list(data)))
+        return get_suite("sm").hash(data).hex()
     return hashlib.sha256(data).hexdigest()
 
 
@@ -79,7 +68,7 @@ def signature(
     """The request's signature (what the platform recomputes to authenticate the caller)."""
     text = f"{app_key}\n{timestamp}\n{nonce}\n{_digest(algorithm, body)}".encode()
     if algorithm == "hmac-sm3":
-        return _hmac_sm3(secret.encode(), text)
+        return get_suite("sm").hmac(secret.encode(), text).hex()
     return hmac.new(secret.encode(), text, hashlib.sha256).hexdigest()
 
 

@@ -1,16 +1,20 @@
 """The Chinese national (商用密码) suite: SM4-GCM, SM3, HMAC-SM3 and SM2 signatures.
 
 SM3 and SM4 come from ``cryptography`` (OpenSSL underneath; SM4-GCM as in RFC 8998). OpenSSL's
-SM2 is not reachable through ``cryptography``, so SM2 point arithmetic comes from ``gmssl``
-(pure Python). Everything gmssl gets wrong or leaves to the caller is done here instead:
+SM2 is not reachable through ``cryptography``, so SM2 point arithmetic comes from ``gmalglib``
+(C, no dependencies). This module keeps the parts of SM2 that decide what is signed and what is
+accepted, so they do not depend on the library:
 
 - the message digest ``e = SM3(Z_A || M)`` with ``Z_A`` per GB/T 32918.2 (default user id
-  ``1234567812345678``), computed with ``cryptography``'s SM3;
-- the per-signature secret ``k`` drawn from ``secrets`` (gmssl's own comes from ``random``, and a
-  predictable ``k`` gives away the private key);
-- range checks on ``r`` and ``s`` and an on-curve check of public keys before verifying;
-- public keys are set on gmssl's object directly, since its constructor strips a leading
-  ``04`` with ``str.lstrip``, which also eats a coordinate's leading ``0``/``4`` digits.
+  ``1234567812345678``), computed with ``cryptography``'s SM3; gmalglib signs and verifies
+  that digest;
+- the per-signature secret ``k`` is drawn through ``secrets`` (handed to gmalglib as its random
+  source, so a build of it with a weak default generator cannot weaken a signature);
+- range checks on ``r`` and ``s`` and an on-curve check of public keys before verifying, and the
+  refusal of ``s·G + t·P`` at infinity, which gmalglib takes as ``x = 0``.
+
+Signatures are the 64 bytes ``r || s``, as they were when gmssl (pure Python) did the arithmetic:
+keys, seals and logged signatures made then still verify.
 """
 
 from __future__ import annotations
@@ -23,19 +27,18 @@ from cryptography.exceptions import InvalidTag, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives import hmac as crypto_hmac
 from cryptography.hazmat.primitives.ciphers import AEADEncryptionContext, Cipher, algorithms, modes
-from gmssl import sm2
+from gmalglib.sm2 import SM2
 
 from tongban.security.crypto.suite import KeyPair, Sealed
 from tongban.security.errors import DecryptionFailed, KeyInvalid, SecurityConfigInvalid
 
 # The recommended curve of GB/T 32918.5.
-_CURVE = sm2.default_ecc_table
-P = int(_CURVE["p"], 16)
-A = int(_CURVE["a"], 16)
-B = int(_CURVE["b"], 16)
-N = int(_CURVE["n"], 16)
-GX = int(_CURVE["g"][:64], 16)
-GY = int(_CURVE["g"][64:], 16)
+P = 0xFFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF00000000FFFFFFFFFFFFFFFF
+A = 0xFFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF00000000FFFFFFFFFFFFFFFC
+B = 0x28E9FA9E9D9F5E344D5A9E4BCF6509A7F39789F515AB8F92DDBCBD414D940E93
+N = 0xFFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFF7203DF6B21C6052B53BBF40939D54123
+GX = 0x32C4AE2C1F1981195F9904466A39C9948FE30BBFF2660BE1715A4589334C74C7
+GY = 0xBC3736A2F4F6779C59BDCEE36B692153D0A9877CC62A474002DF32E52139F0A0
 
 DEFAULT_USER_ID = b"1234567812345678"
 _TAG_SIZE = 16
@@ -109,24 +112,16 @@ class SmSuite:
 
     def generate_key_pair(self) -> KeyPair:
         # GB/T 32918.1 §6.1: d in [1, n-2].
-        d = secrets.randbelow(N - 2) + 1
-        point = _gmssl(d)._kg(d, _CURVE["g"])
-        return KeyPair(d.to_bytes(32, "big"), b"\x04" + bytes.fromhex(point))
+        private = (secrets.randbelow(N - 2) + 1).to_bytes(32, "big")
+        return KeyPair(private, _public_key(private))
 
     def public_key_of(self, private_key: bytes) -> bytes:
         return _public_key(private_key)
 
     def sign(self, private_key: bytes, data: bytes, *, user_id: bytes = DEFAULT_USER_ID) -> bytes:
         """The 64-byte ``r || s`` signature of ``data`` (Z_A included, GB/T 32918.2 §6)."""
-        d = _private_scalar(private_key)
-        engine = _gmssl(d)
-        e = message_digest(self.public_key_of(private_key), data, user_id)
-        while True:
-            k = secrets.randbelow(N - 1) + 1
-            # gmssl returns None for the rare k that gives r = 0, r + k = n or s = 0: draw again.
-            signature: str | None = engine.sign(e, f"{k:064x}")
-            if signature is not None:
-                return bytes.fromhex(signature)
+        e = message_digest(_public_key(private_key), data, user_id)
+        return bytes(_signer(private_key).sign_digest(e))
 
     def verify(
         self,
@@ -143,13 +138,12 @@ class SmSuite:
         s = int.from_bytes(signature[32:], "big")
         if not (1 <= r < N and 1 <= s < N):
             return False
-        engine = sm2.CryptSM2(private_key="", public_key="")
-        engine.public_key = public_key[1:].hex()
-        try:
-            return bool(engine.verify(signature.hex(), message_digest(public_key, data, user_id)))
-        except (TypeError, ValueError):
-            # s·G + t·P at infinity: gmssl fails on the conversion; no valid signature does that.
+        e = message_digest(public_key, data, user_id)
+        if r == int.from_bytes(e, "big") % N:
+            # gmalglib reads s·G + t·P at infinity as x = 0, which makes r = e pass; a real
+            # signature has r = e only if x(kG) ≡ 0 mod n, which no k gives in practice.
             return False
+        return bool(_verifier(public_key).verify_digest(e, signature))
 
     def _check_key(self, key: bytes) -> None:
         if len(key) != self.key_size:
@@ -170,8 +164,24 @@ def _private_scalar(private_key: bytes) -> int:
 @lru_cache(maxsize=16)
 def _public_key(private_key: bytes) -> bytes:
     # Signing needs the public key for Z_A; a node signs with one key, so remember it.
-    d = _private_scalar(private_key)
-    return b"\x04" + bytes.fromhex(_gmssl(d)._kg(d, _CURVE["g"]))
+    _private_scalar(private_key)
+    return bytes(SM2.get_pk(private_key))
+
+
+@lru_cache(maxsize=16)
+def _signer(private_key: bytes) -> SM2:
+    # Building one computes d·G and 1/(1+d); signing only reads them, so threads may share it.
+    _private_scalar(private_key)
+    return SM2(private_key, rnd_fn=_random_bytes)
+
+
+def _verifier(public_key: bytes) -> SM2:
+    return SM2(pk=public_key)
+
+
+def _random_bytes(length: int) -> bytes:
+    # gmalglib's random source for k; looked up at each call so a test can watch it.
+    return secrets.token_bytes(length)
 
 
 def _decode_point(public_key: bytes) -> tuple[int, int]:
@@ -183,7 +193,3 @@ def _decode_point(public_key: bytes) -> tuple[int, int]:
     if not (x < P and y < P and (y * y - (x * x * x + A * x + B)) % P == 0):
         raise KeyInvalid("The SM2 public key is not a point on the curve.")
     return x, y
-
-
-def _gmssl(d: int) -> sm2.CryptSM2:
-    return sm2.CryptSM2(private_key=f"{d:064x}", public_key="")
