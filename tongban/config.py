@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Literal
 
 from limits import parse_many
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -34,6 +34,13 @@ class Settings(BaseSettings):
     sign_in_max_failures: int = Field(default=5, ge=1)
     sign_in_lock_seconds: int = Field(default=60, ge=1)
     sign_in_lock_max_seconds: int = Field(default=3600, ge=1)
+    # Password hashing (argon2id): passes over memory, memory in KiB, lanes. The defaults are
+    # argon2-cffi's (RFC 9106's low-memory choice), above OWASP's minimum (19 MiB, 2 passes, 1
+    # lane). Hashes made with other values still verify and are redone at the next sign-in.
+    # Only the test suite sets these lower.
+    argon2_time_cost: int = Field(default=3, ge=1)
+    argon2_memory_cost: int = Field(default=65536, ge=8)
+    argon2_parallelism: int = Field(default=4, ge=1)
     # Shown in authenticator apps next to the account name.
     totp_issuer: str = "Tongban"
     # Secure cookies need HTTPS; a local demo runs on plain HTTP.
@@ -172,6 +179,13 @@ class Settings(BaseSettings):
         if info.field_name and info.field_name.startswith("limit_"):
             parse_many(str(value))
         return value
+
+    @model_validator(mode="after")
+    def _argon2_memory_fits_lanes(self) -> Settings:
+        # argon2 needs at least 8 KiB per lane.
+        if self.argon2_memory_cost < 8 * self.argon2_parallelism:
+            raise ValueError("argon2_memory_cost must be at least 8 KiB per lane (parallelism)")
+        return self
 
     @property
     def materials_dir(self) -> Path:

@@ -12,7 +12,6 @@ from collections import deque
 from functools import cache
 from typing import Any
 
-from argon2 import PasswordHasher
 from PIL import Image
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -24,6 +23,7 @@ from tongban.catalog import service as catalog_service
 from tongban.catalog.models import ServiceItem
 from tongban.catalog.schemas import FieldSpec
 from tongban.db.session import unit_of_work
+from tongban.identity import credentials
 from tongban.identity import service as identity_service
 from tongban.identity.models import Account, AccountKind
 
@@ -35,7 +35,7 @@ RESULT_NOTE = "请到窗口领取"
 
 @cache
 def _password_hash() -> str:
-    return PasswordHasher().hash(PASSWORD)
+    return credentials.hash_password(PASSWORD)
 
 
 def create_applicant(engine: Engine) -> str:

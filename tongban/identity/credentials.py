@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 import pyotp
 import segno
@@ -15,10 +16,22 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from tongban.config import get_settings
 from tongban.kit import clock
 
-# argon2-cffi's defaults are argon2id with RFC 9106's low-memory parameters.
-_hasher = PasswordHasher()
-# Checked against when the username is unknown, so both paths cost one argon2 verification.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+@lru_cache(maxsize=4)
+def _hasher_for(time_cost: int, memory_cost: int, parallelism: int) -> tuple[PasswordHasher, str]:
+    """An argon2id hasher with these parameters, and a hash made by it that is checked against
+    when the username is unknown, so both paths cost the same argon2 verification."""
+    hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
+    return hasher, hasher.hash("not-a-real-password")
+
+
+def _hasher() -> tuple[PasswordHasher, str]:
+    settings = get_settings()
+    return _hasher_for(
+        settings.argon2_time_cost, settings.argon2_memory_cost, settings.argon2_parallelism
+    )
+
+
 MIN_PASSWORD_LENGTH = 10
 
 # Assurance levels (OIDC acr) and authentication methods (RFC 8176 amr) a sign-in gives.
@@ -40,19 +53,25 @@ NO_PASSWORD = "!"
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    hasher, _ = _hasher()
+    return hasher.hash(password)
 
 
 def password_matches(password_hash: str | None, password: str) -> bool:
-    """Whether the password fits the hash; with no hash (unknown user) the same work is done."""
+    """Whether the password fits the hash; with no hash (unknown user) the same work is done.
+    A hash records its own parameters, so one made with other settings still verifies."""
+    hasher, dummy = _hasher()
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return hasher.verify(password_hash or dummy, password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 
 
 def needs_rehash(password_hash: str) -> bool:
-    return _hasher.check_needs_rehash(password_hash)
+    """Whether the hash was made with other parameters than the settings' (then the sign-in
+    that just verified the password stores a new one)."""
+    hasher, _ = _hasher()
+    return hasher.check_needs_rehash(password_hash)
 
 
 def acr_for(amr: Sequence[str]) -> str:
