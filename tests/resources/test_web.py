@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import Engine
 
 from tests.conftest import PASSWORD, sign_in, totp_now
@@ -17,7 +17,7 @@ from tests.connectors.test_operations import new_admin
 from tests.fixtures.live import serve
 from tests.identity.factories import Person, api_sign_in, new_official
 from tests.resources.test_service import HEADER, _id_pair, _import, _name, _phone
-from tests.web.conftest import CHROMIUM_ARGS, TIMEOUT_MS
+from tests.web.conftest import TIMEOUT_MS
 from tongban.db.session import unit_of_work
 from tongban.security import service as security_service
 
@@ -33,7 +33,13 @@ def new_steward(engine: Engine, clearance: str = "important:identity") -> Person
 
 
 def _grey_pair(engine: Engine) -> tuple[str, str]:
-    """Two records the model is unsure about (same name and birth date only)."""
+    """Two records the model is unsure about (same name and birth date only), among records of
+    other people: a name's weight counts how rare it is among the records, and in a database
+    holding only these two their shared name would be everyone's and weigh against a match."""
+    others = "".join(
+        f"o{uuid.uuid4().hex[:8]},{_name()},M,{_id_pair()[2]},,{_phone()},\n" for _ in range(8)
+    )
+    _import(engine, "PSB", HEADER + others)
     _, _, born = _id_pair()
     name, tag = _name(), uuid.uuid4().hex[:8]
     _import(engine, "MCA", HEADER + f"a{tag},{name},F,{born},,{_phone()},\n")
@@ -117,13 +123,9 @@ class TestApi:
 
 
 @pytest.fixture(scope="module")
-def chromium(chromium_path: str, app: FastAPI) -> Iterator[tuple[Browser, str]]:
-    with serve(app) as base_url, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser, base_url
-        browser.close()
+def chromium(chromium_browser: Browser, app: FastAPI) -> Iterator[tuple[Browser, str]]:
+    with serve(app) as base_url:
+        yield chromium_browser, base_url
 
 
 @pytest.fixture
