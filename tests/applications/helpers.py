@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from tests.applications.factories import USCC
 from tests.fixtures.files import pdf_bytes
 
 # SAMR-0001 (individual business registration): a valid complete form.
@@ -28,6 +29,8 @@ def valid_form(client: TestClient, item_code: str = ITEM) -> dict[str, Any]:
                 values[field["name"]] = field["options"][0]["value"]
             case "id_number":
                 values[field["name"]] = "330102199003071230"
+            case "credit_code":
+                values[field["name"]] = USCC
             case "phone":
                 values[field["name"]] = "13800138000"
             case "email":

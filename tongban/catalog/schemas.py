@@ -12,7 +12,16 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 CODE = r"^[A-Z][A-Z0-9]*-\d{4}$"
 SNAKE = r"^[a-z][a-z0-9_]*$"
 FieldType = Literal[
-    "text", "textarea", "number", "date", "select", "id_number", "phone", "email", "checkbox"
+    "text",
+    "textarea",
+    "number",
+    "date",
+    "select",
+    "id_number",
+    "credit_code",
+    "phone",
+    "email",
+    "checkbox",
 ]
 FileType = Literal["pdf", "jpg", "png"]
 
@@ -45,6 +54,15 @@ class OptionSpec(_Strict):
     value: str = Field(pattern=SNAKE)
     label_zh: str
     label_en: str
+
+
+# A field named for a typed identifier must have that type, so that the form checks it exactly as
+# registration does (a credit code's check character, a resident ID's birth date …).
+IDENTIFIER_NAMES: dict[str, str] = {
+    "id_number": "id_number",
+    "credit_code": "credit_code",
+    "uscc": "credit_code",
+}
 
 
 class FieldSpec(_Strict):
@@ -89,6 +107,9 @@ class FieldSpec(_Strict):
             raise ValueError(f"max_length is for text fields ({self.name})")
         if (self.min is not None or self.max is not None) and self.type != "number":
             raise ValueError(f"min/max are for number fields ({self.name})")
+        typed = IDENTIFIER_NAMES.get(self.name)
+        if typed is not None and self.type != typed:
+            raise ValueError(f"field {self.name} holds an identifier: its type must be {typed}")
         return self
 
 
