@@ -56,12 +56,16 @@ def upload_required(
 
 
 def submitted_application(
-    client: TestClient, headers: dict[str, str], item_code: str = ITEM
+    client: TestClient,
+    headers: dict[str, str],
+    item_code: str = ITEM,
+    values: dict[str, Any] | None = None,
 ) -> str:
+    """Apply for ``item_code`` with a valid form (``values`` replacing some of it) and submit."""
     response = client.post(
         "/api/v1/applications",
         headers=headers,
-        json={"item_code": item_code, "form": valid_form(client, item_code)},
+        json={"item_code": item_code, "form": valid_form(client, item_code) | (values or {})},
     )
     assert response.status_code == 201, response.text
     number = str(response.json()["number"])

@@ -9,6 +9,8 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from tongban.kit.units import UnitName
+
 CODE = r"^[A-Z][A-Z0-9]*-\d{4}$"
 SNAKE = r"^[a-z][a-z0-9_]*$"
 FieldType = Literal[
@@ -74,6 +76,9 @@ class FieldSpec(_Strict):
     max_length: int | None = Field(default=None, ge=1, le=5000)
     min: Decimal | None = None
     max: Decimal | None = None
+    # The unit a number is asked in (yuan, 10k_yuan …): a licence showing it in another unit
+    # converts it.
+    unit: UnitName | None = None
     options: list[OptionSpec] | None = None
     help_zh: str = ""
     help_en: str = ""
@@ -107,6 +112,8 @@ class FieldSpec(_Strict):
             raise ValueError(f"max_length is for text fields ({self.name})")
         if (self.min is not None or self.max is not None) and self.type != "number":
             raise ValueError(f"min/max are for number fields ({self.name})")
+        if self.unit is not None and self.type != "number":
+            raise ValueError(f"a unit is for number fields ({self.name})")
         typed = IDENTIFIER_NAMES.get(self.name)
         if typed is not None and self.type != typed:
             raise ValueError(f"field {self.name} holds an identifier: its type must be {typed}")
