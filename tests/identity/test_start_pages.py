@@ -2,40 +2,19 @@
 
 from __future__ import annotations
 
-import pyotp
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
-from tests.conftest import PASSWORD
-from tests.identity.factories import Person, code, unique
+from tests.identity.factories import Person, code, new_citizen, new_official
 from tests.identity.test_pages import csrf, password_step, web_client
-from tongban.catalog import service as catalog_service
-from tongban.db.session import unit_of_work
-from tongban.identity import service as identity_service
 from tongban.identity.models import AccountKind
 
 
 def account(engine: Engine, kind: AccountKind, roles: tuple[str, ...]) -> Person:
-    secret = None if kind is AccountKind.APPLICANT else pyotp.random_base32()
-    with unit_of_work(engine) as session:
-        department = (
-            catalog_service.get_department(session, None, "SAMR").id
-            if kind is AccountKind.OFFICIAL
-            else None
-        )
-        created = identity_service.create_account(
-            session,
-            None,
-            username=unique("home"),
-            password=PASSWORD,
-            display_name="起始页测试",
-            kind=kind,
-            department_id=department,
-            roles=roles,
-            totp_secret=secret,
-        )
-        return Person(created.username, created.id, secret, kind=kind, roles=list(roles))
+    if kind is AccountKind.APPLICANT:
+        return new_citizen(engine)
+    return new_official(engine, roles=roles, kind=kind)
 
 
 @pytest.mark.parametrize(
