@@ -26,11 +26,14 @@ from tongban.db.session import unit_of_work
 from tongban.identity import credentials
 from tongban.identity import service as identity_service
 from tongban.identity.models import Account, AccountKind
+from tongban.identity.numbers import uscc_check_character
 
 ITEM = "SAMR-0001"
 PASSWORD = "demo-password"
 REASON = "请补正经营场所证明"
 RESULT_NOTE = "请到窗口领取"
+# A unified social credit code with a correct check character (GB 32100).
+USCC = "91330102MA2H3K4L5" + uscc_check_character("91330102MA2H3K4L5")
 
 
 @cache
@@ -94,6 +97,8 @@ def form_values(fields: list[FieldSpec]) -> dict[str, Any]:
                 values[field.name] = field.options[0].value
             case "id_number":
                 values[field.name] = "330102199003071230"
+            case "credit_code":
+                values[field.name] = USCC
             case "phone":
                 values[field.name] = "13800138000"
             case "email":

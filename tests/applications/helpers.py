@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from tests.applications.factories import USCC
 from tests.fixtures.files import pdf_bytes
 
 # SAMR-0001 (individual business registration): a valid complete form.
@@ -28,6 +29,8 @@ def valid_form(client: TestClient, item_code: str = ITEM) -> dict[str, Any]:
                 values[field["name"]] = field["options"][0]["value"]
             case "id_number":
                 values[field["name"]] = "330102199003071230"
+            case "credit_code":
+                values[field["name"]] = USCC
             case "phone":
                 values[field["name"]] = "13800138000"
             case "email":
@@ -53,12 +56,16 @@ def upload_required(
 
 
 def submitted_application(
-    client: TestClient, headers: dict[str, str], item_code: str = ITEM
+    client: TestClient,
+    headers: dict[str, str],
+    item_code: str = ITEM,
+    values: dict[str, Any] | None = None,
 ) -> str:
+    """Apply for ``item_code`` with a valid form (``values`` replacing some of it) and submit."""
     response = client.post(
         "/api/v1/applications",
         headers=headers,
-        json={"item_code": item_code, "form": valid_form(client, item_code)},
+        json={"item_code": item_code, "form": valid_form(client, item_code) | (values or {})},
     )
     assert response.status_code == 201, response.text
     number = str(response.json()["number"])

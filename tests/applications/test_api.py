@@ -288,6 +288,8 @@ class TestDecisionDocument:
         assert "不予批准决定书" in text
         assert "经营场所不符合规划用途" in text
         assert "行政复议" in text
+        assert "60日内" in text
+        assert "6个月内" in text
 
     def test_no_document_before_a_decision(
         self, client: TestClient, applicant_headers: dict[str, str]

@@ -82,7 +82,9 @@ def new_official(
     department: str = "SAMR",
     roles: tuple[str, ...] = ("clerk", "reviewer", "approver"),
     totp: bool = True,
+    kind: AccountKind = AccountKind.OFFICIAL,
 ) -> Person:
+    """An official of ``department`` (or, with ``kind`` ADMIN, an administrator)."""
     secret = pyotp.random_base32() if totp else None
     with unit_of_work(engine) as session:
         account = identity_service.create_account(
@@ -91,14 +93,14 @@ def new_official(
             username=unique("off"),
             password=PASSWORD,
             display_name="测试公务员",
-            kind=AccountKind.OFFICIAL,
-            department_id=catalog_service.get_department(session, None, department).id,
+            kind=kind,
+            department_id=catalog_service.get_department(session, None, department).id
+            if kind is AccountKind.OFFICIAL
+            else None,
             roles=roles,
             totp_secret=secret,
         )
-        return Person(
-            account.username, account.id, secret, kind=AccountKind.OFFICIAL, roles=list(roles)
-        )
+        return Person(account.username, account.id, secret, kind=kind, roles=list(roles))
 
 
 def load(engine: Engine, username: str) -> Account:

@@ -17,12 +17,15 @@ def wallet(client: TestClient, headers: dict[str, str]) -> list[dict[str, Any]]:
 
 
 def approved(
-    client: TestClient, headers: dict[str, str], item_code: str = "SAMR-0001"
+    client: TestClient,
+    headers: dict[str, str],
+    item_code: str = "SAMR-0001",
+    values: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Apply for ``item_code`` and have its department approve it: the licence issued, as its
     holder sees it."""
     before = {lic["number"] for lic in wallet(client, headers)}
-    number = submitted_application(client, headers, item_code)
+    number = submitted_application(client, headers, item_code, values)
     official = sign_in(client, f"{item_code.split('-')[0].lower()}_officer")
     for action in ("accept", "start_review", "approve"):
         response = act(client, official, number, action)

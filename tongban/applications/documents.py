@@ -19,6 +19,7 @@ from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
+from tongban.applications import remedies
 from tongban.applications.models import Application
 from tongban.applications.states import Status
 from tongban.config import get_settings
@@ -103,10 +104,11 @@ def decision_pdf(application: Application, applicant_name: str) -> bytes:
             body.append(f"说明：{application.result_note}")
     else:
         verb = "不予受理" if application.status is Status.REJECTED else "不予批准"
+        rights = remedies.current()
         body = [
             f"{opening}决定{verb}。理由：{application.last_reason}",
-            "如不服本决定，可以自收到本决定之日起六十日内依法申请行政复议，"
-            "或者在六个月内依法向人民法院提起行政诉讼。",
+            f"如不服本决定，可以自收到本决定之日起{rights.reconsideration_days}日内依法申请"
+            f"行政复议，或者在{rights.lawsuit_months}个月内依法向人民法院提起行政诉讼。",
         ]
     body.insert(0, f"{applicant_name}：")
     body.append("设定依据：" + "；".join(basis))

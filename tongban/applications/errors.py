@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from tongban.errors import Conflict, InvalidInput, NotFound
+from tongban.errors import Conflict, InvalidInput, NotFound, TongbanError
 
 
 class ApplicationNotFound(NotFound):
@@ -25,3 +25,8 @@ class NoDecisionYet(Conflict):
 
 class EvidenceBelowGrade(Conflict):
     code = "evidence_below_grade"
+
+
+class RemediesFileInvalid(TongbanError):
+    code = "remedies_file_invalid"
+    status_code = 422

@@ -9,10 +9,9 @@ from typing import Any
 
 from tongban.catalog.schemas import FieldSpec
 from tongban.errors import InvalidInput
-from tongban.identity.numbers import resident_id_problem
+from tongban.identity.numbers import phone_problem, resident_id_problem, uscc_problem
 from tongban.kit.i18n import LocalText
 
-_PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -104,18 +103,21 @@ def _clean_value(spec: FieldSpec, value: Any) -> Any:
                     label=_label(spec),
                 )
             return text
+        # Typed identifiers are checked by the same functions as registration and the counter.
         case "id_number":
             problem = resident_id_problem(text)
             if problem:
                 raise InvalidInput(problem, field=spec.name)
             return text.upper()
+        case "credit_code":
+            problem = uscc_problem(text)
+            if problem:
+                raise InvalidInput(problem, field=spec.name)
+            return text.upper()
         case "phone":
-            if not _PHONE.match(text):
-                raise InvalidInput(
-                    "{label} must be a mobile number (11 digits) or a landline with area code.",
-                    field=spec.name,
-                    label=_label(spec),
-                )
+            problem = phone_problem(text)
+            if problem:
+                raise InvalidInput(problem, field=spec.name)
             return text
         case "email":
             if not _EMAIL.match(text) or len(text) > 254:

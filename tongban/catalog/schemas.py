@@ -9,10 +9,21 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from tongban.kit.units import UnitName
+
 CODE = r"^[A-Z][A-Z0-9]*-\d{4}$"
 SNAKE = r"^[a-z][a-z0-9_]*$"
 FieldType = Literal[
-    "text", "textarea", "number", "date", "select", "id_number", "phone", "email", "checkbox"
+    "text",
+    "textarea",
+    "number",
+    "date",
+    "select",
+    "id_number",
+    "credit_code",
+    "phone",
+    "email",
+    "checkbox",
 ]
 FileType = Literal["pdf", "jpg", "png"]
 
@@ -47,6 +58,15 @@ class OptionSpec(_Strict):
     label_en: str
 
 
+# A field named for a typed identifier must have that type, so that the form checks it exactly as
+# registration does (a credit code's check character, a resident ID's birth date …).
+IDENTIFIER_NAMES: dict[str, str] = {
+    "id_number": "id_number",
+    "credit_code": "credit_code",
+    "uscc": "credit_code",
+}
+
+
 class FieldSpec(_Strict):
     name: str = Field(pattern=SNAKE, max_length=40)
     type: FieldType
@@ -56,6 +76,9 @@ class FieldSpec(_Strict):
     max_length: int | None = Field(default=None, ge=1, le=5000)
     min: Decimal | None = None
     max: Decimal | None = None
+    # The unit a number is asked in (yuan, 10k_yuan …): a licence showing it in another unit
+    # converts it.
+    unit: UnitName | None = None
     options: list[OptionSpec] | None = None
     help_zh: str = ""
     help_en: str = ""
@@ -89,6 +112,11 @@ class FieldSpec(_Strict):
             raise ValueError(f"max_length is for text fields ({self.name})")
         if (self.min is not None or self.max is not None) and self.type != "number":
             raise ValueError(f"min/max are for number fields ({self.name})")
+        if self.unit is not None and self.type != "number":
+            raise ValueError(f"a unit is for number fields ({self.name})")
+        typed = IDENTIFIER_NAMES.get(self.name)
+        if typed is not None and self.type != typed:
+            raise ValueError(f"field {self.name} holds an identifier: its type must be {typed}")
         return self
 
 

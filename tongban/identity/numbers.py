@@ -10,6 +10,11 @@ from an alphabet of digits and capital letters without I, O, Z, S and V (easily 
 registration authority and kind of organisation, a 6-digit region code, the 9-character
 organisation code and a weighted MOD 31 check character.
 
+Phone numbers: mainland mobile numbers (11 digits), and landlines with their area code.
+
+Registration, the counter and every form field of these types check them with the functions
+here, so a number one of them refuses is refused by all.
+
 Region codes come from python-stdnum's table (``cn/loc``), which marks codes that were abolished
 or renamed with the years they were in use (``[-2010]崇文区``, ``[1983-]上城区``). GB 11643-1999
 makes the first six digits the code of the county where the person's household is registered,
@@ -40,6 +45,10 @@ _WEIGHTS = [pow(2, 17 - i, 11) for i in range(17)]
 _PATTERN = re.compile(r"^[0-9]{17}[0-9X]$")
 _OLD_PATTERN = re.compile(r"^[0-9]{15}$")
 _PERIOD = re.compile(r"^\[(?P<start>\d*)-(?P<end>\d*)\](?P<name>.*)$")
+
+# Mainland mobile numbers, and landlines with their area code (a form's contact number).
+_MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
+_LANDLINE = re.compile(r"^0[0-9]{2,3}-?[0-9]{7,8}$")
 
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_PATTERN = re.compile(rf"^[{USCC_ALPHABET}]{{2}}[0-9]{{6}}[{USCC_ALPHABET}]{{10}}$")
@@ -217,3 +226,22 @@ def uscc_problem(code: str) -> str | None:
             "for a typo."
         )
     return None
+
+
+# --- phone numbers ----------------------------------------------------------------------------
+
+
+def mobile_problem(number: str) -> str | None:
+    """None for a mainland mobile number (11 digits), else what is wrong with it (English msgid):
+    the number an account's text messages go to."""
+    if not _MOBILE.match(number.strip()):
+        return N_("A mobile number has 11 digits and starts with 13 to 19.")
+    return None
+
+
+def phone_problem(number: str) -> str | None:
+    """None for a mobile number or a landline with its area code, else what is wrong with it."""
+    number = number.strip()
+    if _MOBILE.match(number) or _LANDLINE.match(number):
+        return None
+    return N_("A phone number is a mobile number (11 digits) or a landline with its area code.")

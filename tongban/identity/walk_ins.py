@@ -23,7 +23,7 @@ from tongban.errors import Conflict, InvalidInput
 from tongban.identity import credentials, policy, repository
 from tongban.identity.errors import ClaimCodeInvalid
 from tongban.identity.models import Account, AccountKind, ClaimCode, RegistrationCode
-from tongban.identity.numbers import resident_id_problem
+from tongban.identity.numbers import mobile_problem, resident_id_problem
 from tongban.kit import onetime
 from tongban.kit.clock import utcnow
 from tongban.notifications import events as notifications
@@ -36,7 +36,6 @@ CODE_MINUTES = 10
 MAX_ATTEMPTS = 5
 MAX_CODES = 3
 WINDOW = timedelta(minutes=15)
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,31}$")
 
@@ -71,7 +70,7 @@ def _audit(session: Session, actor: Account | None, action: str, account: Accoun
 
 def clean_mobile(phone: str) -> str:
     phone = phone.strip()
-    if not _MOBILE.match(phone):
+    if mobile_problem(phone):
         raise InvalidInput(
             "A mobile number has 11 digits: the code to claim the account goes there.",
             field="phone",

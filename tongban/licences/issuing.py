@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -15,8 +16,9 @@ from tongban.catalog.models import Department
 from tongban.catalog.schemas import FieldSpec
 from tongban.config import get_settings
 from tongban.identity.models import Account, LegalPerson
-from tongban.kit import ids
+from tongban.kit import ids, units
 from tongban.kit.clock import local_today
+from tongban.kit.units import UnitName
 from tongban.licences import keys, pdf, seal
 from tongban.licences.models import Licence
 from tongban.licences.schemas import LicenceTypeSpec
@@ -64,7 +66,8 @@ def issue(
     # The covered item this type is issued for (a department application may cover several).
     mapping = next(spec.issued_for[i.code] for i in application.items if i.code in spec.issued_for)
     fields = {
-        name: _value(mapping.get(name), form, specs, today, department) for name in _names(spec)
+        f.name: _value(mapping.get(f.name), form, specs, today, department, f.unit)
+        for f in spec.fields
     }
     company: LegalPerson | None = application.legal_person
     if company is not None:
@@ -145,16 +148,13 @@ def payload_of(licence: Licence) -> tuple[str, dict[str, Any]]:
     return text, json.loads(text)
 
 
-def _names(spec: LicenceTypeSpec) -> list[str]:
-    return [f.name for f in spec.fields]
-
-
 def _value(
     source: str | None,
     form: dict[str, Any],
     specs: dict[str, FieldSpec],
     today: date,
     department: Department,
+    unit: UnitName | None = None,
 ) -> str | None:
     if source is None:
         return None
@@ -171,6 +171,9 @@ def _value(
         return next((o.label_zh for o in field.options if o.value == value), str(value))
     if isinstance(value, bool):
         return "是" if value else "否"
+    if field is not None and field.unit is not None and unit is not None:
+        # The form's unit may differ from the licence's (yuan asked, 万元 printed): exact.
+        return units.plain(units.convert(Decimal(str(value)), field.unit, unit))
     return str(value)
 
 

@@ -13,6 +13,7 @@ from typing import Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from tongban.catalog.schemas import CODE, SNAKE
+from tongban.kit.units import UnitName
 from tongban.security.schemas import LabelledRead
 
 # What a licence field is filled from: a form field of the item, or the decision itself.
@@ -31,6 +32,9 @@ class LicenceFieldSpec(_Strict):
     # lowest grade; otherwise the deployment's masker hides it.
     security_label: str = Field(min_length=1, max_length=400)
     semantic: str = Field(default="other", pattern=SNAKE, max_length=40)
+    # The unit the licence shows a number in; a form field in another unit of the same kind is
+    # converted (yuan on the form, 万元 on the licence).
+    unit: UnitName | None = None
 
 
 class HolderSpec(_Strict):

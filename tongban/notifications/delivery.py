@@ -80,11 +80,16 @@ def _redact(notification: object, message: OutboxMessage) -> None:
     if not secrets:
         return
     payload = dict(message.payload)
-    for key in ("subject", "body"):
-        text = str(payload[key])
+
+    def blank(text: str) -> str:
         for secret in secrets:
             text = text.replace(secret, REDACTED)
-        payload[key] = text
-        setattr(notification, key, text)
+        return text
+
+    for key in ("subject", "body"):
+        payload[key] = blank(str(payload[key]))
+        setattr(notification, key, payload[key])
+    for key in ("subject_en", "body_en"):
+        setattr(notification, key, blank(str(getattr(notification, key, ""))))
     payload["sensitive"] = []
     message.payload = payload

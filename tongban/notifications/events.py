@@ -61,6 +61,12 @@ def queue(
     """Render one message and put it into the outbox for the notify target."""
     locale = locale or get_settings().default_locale
     rendered = templates.render(event, channel, personalisation, locale)
+    # An inbox is read later, in whichever language the reader chooses then.
+    english = (
+        templates.render(event, channel, personalisation, "en")
+        if channel is Channel.IN_APP
+        else templates.Rendered("", "")
+    )
     notification = Notification(
         event=event,
         channel=channel,
@@ -70,6 +76,8 @@ def queue(
         locale=locale,
         subject=rendered.subject,
         body=rendered.body,
+        subject_en=english.subject,
+        body_en=english.body,
         batch=batch,
         created_by_id=created_by_id,
         created_at=utcnow(),

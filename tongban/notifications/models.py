@@ -45,6 +45,9 @@ class Notification(Base):
     locale: Mapped[str] = mapped_column(String(10))
     subject: Mapped[str] = mapped_column(String(200), default="")
     body: Mapped[str] = mapped_column(Text)
+    # An in-app message in English as well, for a reader who chose English (the inbox picks).
+    subject_en: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    body_en: Mapped[str] = mapped_column(Text, default="", server_default="")
     status: Mapped[DeliveryStatus] = mapped_column(
         _enum(DeliveryStatus), default=DeliveryStatus.QUEUED, index=True
     )

@@ -41,6 +41,8 @@ ALLOWED_FIELDS = frozenset(
         "code",  # a one-time code
         "minutes",
         "text",  # free text of a bulk notice, written by an administrator
+        "reconsideration_days",  # the time limits of the remedies against a refusal
+        "lawsuit_months",
     }
 )
 PLACEHOLDER = re.compile(r"\(\(([a-z_]+)\)\)")

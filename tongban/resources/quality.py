@@ -10,17 +10,16 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from tongban.identity import numbers
 from tongban.resources import authority, linkage
 from tongban.resources.models import SourceRecord
 
 ELEMENTS = ("name", "sex", "birth_date", "id_number", "phone", "address")
 FRESH = timedelta(days=365)
-_MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
 
 
 @dataclass(frozen=True)
@@ -38,7 +37,7 @@ def _valid(element: str, record: SourceRecord, value: str) -> bool | None:
     if element == "id_number":
         return not record.id_problem
     if element == "phone":
-        return bool(_MOBILE.match(linkage.canonical_phone(value) or ""))
+        return numbers.mobile_problem(linkage.canonical_phone(value) or "") is None
     return None
 
 

@@ -1,6 +1,6 @@
 """Who hears of a transition, in the transition's own transaction: the handling department's
 systems through the outbox (each system receives the applicant and the form only as far as its
-clearance allows), and the applicant by SMS, e-mail and in-app message for the actions in
+clearance allows), and the applicant by SMS, e-mail and in-app message of every decision in
 ``NOTIFIED`` (never with form values, which may be classified)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from tongban.applications import coverage, disclosure
+from tongban.applications import coverage, disclosure, remedies
 from tongban.applications.models import Application
 from tongban.applications.states import Action
 from tongban.connectors import outbox
@@ -80,7 +80,9 @@ def _for_system(
 NOTIFIED: dict[Action, str] = {
     Action.ACCEPT: "accepted",
     Action.RETURN: "correction_needed",
+    Action.REJECT: "rejected",
     Action.APPROVE: "approved",
+    Action.DENY: "denied",
     Action.COMPLETE: "result_ready",
 }
 
@@ -93,6 +95,7 @@ def _notify(session: Session, application: Application, action: Action, reason: 
         return
     applicant = session.get(Account, application.applicant_id)
     assert applicant is not None
+    rights = remedies.current()
     values: dict[str, str | LocalText] = {
         "name": application.legal_person.name
         if application.legal_person
@@ -102,6 +105,9 @@ def _notify(session: Session, application: Application, action: Action, reason: 
         "due_on": application.promised_due_on.isoformat() if application.promised_due_on else "",
         "reason": reason,
         "result_number": application.result_number or "",
+        # A refusal names the remedies against it and their time limits.
+        "reconsideration_days": str(rights.reconsideration_days),
+        "lawsuit_months": str(rights.lawsuit_months),
     }
     fields = notification_templates.event(event).fields
     notifications.notify(

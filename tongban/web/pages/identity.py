@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -49,8 +50,25 @@ def safe_next(target: str | None, default: str = "/") -> str:
     return target
 
 
-def home_for(kind: AccountKind) -> str:
-    return "/queue" if kind is AccountKind.OFFICIAL else "/applications"
+# Where a role starts after signing in, first match wins: a page the role may open, never one
+# that answers 403 (an administrator has no applications, a supervisor no work queue).
+START_PAGES: dict[AccountKind, list[tuple[str | None, str]]] = {
+    AccountKind.APPLICANT: [(None, "/applications")],
+    AccountKind.OFFICIAL: [
+        ("clerk", "/queue"),
+        ("reviewer", "/queue"),
+        ("approver", "/queue"),
+        ("counter_clerk", "/counter"),
+        ("supervisor", "/analytics"),
+        ("dpo", "/dpo/objections"),
+        (None, "/queue"),
+    ],
+    AccountKind.ADMIN: [("security_admin", "/admin/security"), (None, "/admin/connectors")],
+}
+
+
+def home_for(kind: AccountKind, roles: Sequence[str] = ()) -> str:
+    return next(page for role, page in START_PAGES[kind] if role is None or role in roles)
 
 
 def _message(request: Request, exc: TongbanError) -> str:
@@ -123,7 +141,7 @@ def login(request: Request, session: SessionDep, form: PostedForm) -> Response:
         # Rendered, not raised: the failure count and the audit entry are committed.
         return _login_refused(request, session, next, username, _message(request, exc))
     token, pending = identity_service.start_sign_in(session, account)
-    target = safe_next(next, home_for(account.kind))
+    target = safe_next(next, home_for(account.kind, account.roles))
     if pending is None:
         return _signed_in_redirect(token, target)
     step = "/login/code" if pending == identity_service.PENDING_OTP else "/login/enrol"
@@ -181,7 +199,7 @@ def enter_code(request: Request, session: SessionDep, form: PostedForm) -> Respo
             error=_message(request, exc),
         )
     new_token = identity_service.finish_sign_in(session, token)
-    return _signed_in_redirect(new_token, safe_next(next, home_for(account.kind)))
+    return _signed_in_redirect(new_token, safe_next(next, home_for(account.kind, account.roles)))
 
 
 # --- or: set up the authenticator (officials and administrators must) ------------------------
@@ -242,7 +260,7 @@ def enrol(request: Request, session: SessionDep, form: PostedForm) -> Response:
         )
     token = request.cookies.get(SESSION_COOKIE, "")
     new_token = identity_service.finish_sign_in(session, token)
-    return _signed_in_redirect(new_token, safe_next(next, home_for(account.kind)))
+    return _signed_in_redirect(new_token, safe_next(next, home_for(account.kind, account.roles)))
 
 
 @router.post(public("/logout"))
