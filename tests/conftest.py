@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pyotp
 import pytest
@@ -19,7 +17,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.fixtures.db import drop_templates, fresh_database, use_templates
+from tests.fixtures.db import fresh_database
 from tongban import demo
 from tongban.config import Settings, get_settings
 from tongban.db.session import unit_of_work
@@ -38,7 +36,6 @@ REDIS_URL = os.environ.get("TONGBAN_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 for _field in Settings.model_fields:
     if _field.startswith("limit_"):
         os.environ[f"TONGBAN_{_field.upper()}"] = SUITE_RATE
-_RUN_ID = pytest.StashKey[str]()
 # The cheapest argon2 the library allows (a production hash costs ~0.2 s, and nearly every test
 # signs someone in); tests/identity/test_password_hashing.py holds production's to its defaults.
 # Set in the environment so the `tongban` processes tests start get them too.
@@ -50,58 +47,7 @@ TEST_ARGON2 = {
 os.environ.update(TEST_ARGON2)
 get_settings.cache_clear()
 # Fixtures shared by more than one folder of tests (the exchange's by its pages' tests too).
-pytest_plugins = [
-    "tests.fixtures.browser",
-    "tests.fixtures.exchange",
-    "tests.fixtures.evidence",
-]
-
-# Folders whose tests share a costly session fixture: under xdist (`./test` runs
-# --dist loadfile) each runs on one worker, so it is built once, not once per worker.
-SHARED_SESSION_FOLDERS = ("tests/federation/",)  # the federation's node processes
-
-
-def _template_dir(run_id: str) -> Path:
-    return Path(tempfile.gettempdir()) / f"tongban-test-templates-{run_id}"
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    # One migrated template database per run, shared by the xdist workers (tests/fixtures/db.py):
-    # the controller picks the run's id and the workers get it.
-    workerinput = getattr(config, "workerinput", None)
-    if workerinput is not None:
-        run_id = str(workerinput["testrunuid"])
-    else:
-        run_id = getattr(config.option, "testrunuid", None) or uuid.uuid4().hex
-        if hasattr(config.option, "testrunuid"):
-            config.option.testrunuid = run_id
-    config.stash[_RUN_ID] = run_id
-    use_templates(_template_dir(run_id), run_id)
-
-
-def pytest_unconfigure(config: pytest.Config) -> None:
-    # The process that started the run (not an xdist worker) removes the template at its end.
-    if not hasattr(config, "workerinput") and _RUN_ID in config.stash:
-        drop_templates()
-        shutil.rmtree(_template_dir(config.stash[_RUN_ID]), ignore_errors=True)
-
-
-@pytest.hookimpl(optionalhook=True)
-def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    """--dist loadfile, except that each SHARED_SESSION_FOLDERS folder is one unit of work.
-
-    (--dist loadgroup would do it with marks, but pytest-xdist 3.8 cannot tag pytest 9's
-    node ids with their group, so groups are silently ignored there.)"""
-    if config.getvalue("dist") != "loadfile":
-        return None
-    from xdist.scheduler import LoadFileScheduling
-
-    class Scheduling(LoadFileScheduling):
-        def _split_scope(self, nodeid: str) -> str:
-            path = str(super()._split_scope(nodeid))
-            return next((f for f in SHARED_SESSION_FOLDERS if path.startswith(f)), path)
-
-    return Scheduling(config, log)
+pytest_plugins = ["tests.fixtures.exchange", "tests.fixtures.evidence"]
 
 
 @pytest.fixture(scope="session")
