@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 from sqlalchemy import Engine
 
 from tests.conftest import PASSWORD, sign_in, totp_now
@@ -17,7 +17,7 @@ from tests.connectors.test_operations import new_admin
 from tests.fixtures.live import serve
 from tests.identity.factories import Person, api_sign_in, new_official
 from tests.resources.test_service import HEADER, _id_pair, _import, _name, _phone
-from tests.web.conftest import TIMEOUT_MS
+from tests.web.conftest import CHROMIUM_ARGS, TIMEOUT_MS
 from tongban.db.session import unit_of_work
 from tongban.security import service as security_service
 
@@ -123,9 +123,13 @@ class TestApi:
 
 
 @pytest.fixture(scope="module")
-def chromium(chromium_browser: Browser, app: FastAPI) -> Iterator[tuple[Browser, str]]:
-    with serve(app) as base_url:
-        yield chromium_browser, base_url
+def chromium(chromium_path: str, app: FastAPI) -> Iterator[tuple[Browser, str]]:
+    with serve(app) as base_url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser, base_url
+        browser.close()
 
 
 @pytest.fixture

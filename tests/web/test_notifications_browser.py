@@ -42,7 +42,8 @@ def test_an_accepted_case_shows_in_the_inbox_and_the_overview(
 
     admin = new_page()
     log_in(admin, "admin", code=totp_code("admin"))
-    expect(admin).to_have_url(re.compile(r"/$|/items|/applications|/account"))
+    # An administrator lands on their own start page (issue 24), not a citizen's.
+    expect(admin).to_have_url(re.compile(r"/admin/connectors$"))
     admin.goto("/admin/notifications")
     counts = admin.get_by_test_id("notification-counts")
     expect(counts).to_contain_text("accepted")
