@@ -14,7 +14,7 @@ database, with wrk (one thread, pinned to core 1) as the load generator:
   - ``track``: ``POST /api/v1/tracking`` with a wrong code (a look-up is counted and audited
     whether right or wrong, and a right code is good once, so a load of right ones cannot be
     replayed; the 422 is the expected answer).
-- **plain** (``bench/plain_app.py``): validate → INSERT → COMMIT, and GET by primary key.
+- **plain** (``bench/reference/plain_app.py``): validate → INSERT → COMMIT, and GET by primary key.
 
 Ratios: writes (start, submit) against the plain POST, reads against the plain GET, at 64
 connections. ``p99_ms_64`` is the worst p99 of tongban's scenarios at 64 connections and
@@ -398,7 +398,7 @@ def plain_figures(work: Path, seconds: float) -> dict[str, dict[int, Load]]:
         env = {**os.environ, "PLAIN_DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
         command = [
             str(BIN / "uvicorn"),
-            "bench.plain_app:app",
+            "bench.reference.plain_app:app",
             "--port",
             str(port),
             "--log-level",

@@ -2,7 +2,7 @@
 competent team would write it in an afternoon: validate → one INSERT → COMMIT, and GET by
 primary key. Sync routes and a pooled engine, like tongban.
 
-Run: ``PLAIN_DATABASE_URL=postgresql+psycopg://... uvicorn bench.plain_app:app``.
+Run: ``PLAIN_DATABASE_URL=postgresql+psycopg://... uvicorn bench.reference.plain_app:app``.
 """
 
 from __future__ import annotations
