@@ -33,7 +33,7 @@ class AuditEntry(Base):
     # The journal row this entry was sequenced from (None for entries older than the journal).
     # Outside the hash: it is how the journal's trigger knows a row it deletes is in the chain.
     journal_id: Mapped[int | None] = mapped_column(
-        BigInteger().with_variant(Integer, "sqlite"), unique=True
+        BigInteger().with_variant(Integer, "sqlite"), index=True, unique=True
     )
 
 
