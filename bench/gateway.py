@@ -9,11 +9,11 @@ from that register, and the housing department's system holding a grant for its 
 Measured, interleaved in the same run, each lookup in its own transaction as a request would be:
 - **bare**: the person's values by resident ID: one indexed SELECT (identifier → values);
 - **gateway**: ``exchange.service.query`` for one key: the grant check with the rate window
-  counted, the caller's clearance, the same fetch, MAC and masking, and the call's journal
-  entry, then commit (what the caller waits for);
-- **sequenced**: the same, plus appending the journaled calls to the hash-chained audit log and
-  the data-use log (``exchange.journal``, which the web layer runs after the answer is sent),
-  timed after each round and added to the calls' time;
+  counted, the caller's clearance, the same fetch, MAC and masking, and the call's log row, its
+  journaled audit entry and its "who used my data" rows, then commit (what the caller waits for);
+- **sequenced**: the same, plus appending the journaled audit entries to the hash chain
+  (``audit.journal``, which a web process's sequencer runs moments after the commits), timed
+  after each round and added to the calls' time;
 - **batched**: the gateway with 100 keys a call, sequencing included.
 
 The calling system is loaded once, as a request's token names it: authenticating the caller is
@@ -42,13 +42,13 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, select, text
 
 from tongban import demo
+from tongban.audit import journal
 from tongban.connectors import service as connectors_service
 from tongban.connectors.models import DepartmentSystem
 from tongban.connectors.schemas import SystemSpec
 from tongban.db.engine import make_engine
 from tongban.db.migrate import upgrade
 from tongban.db.session import sessions_for, take_follow_ups, unit_of_work
-from tongban.exchange import journal
 from tongban.exchange import service as exchange
 from tongban.exchange.models import Grant
 from tongban.exchange.schemas import ResourceSpec, SharingRequestIn
@@ -243,11 +243,11 @@ def gateway(engine: Engine, system_id: int) -> Callable[[list[str]], object]:
 
 
 def sequence(engine: Engine) -> float:
-    """Seconds to sequence every journaled call into the audit log (batches of up to
-    ``journal.BATCH``, as after answers under load)."""
+    """Seconds to sequence every journaled entry into the audit chain (batches of up to
+    ``journal.BATCH``, as under load)."""
     sessions = sessions_for(engine)
     started = time.perf_counter()
-    journal.sequence_pending(sessions)
+    journal.sequence_pending(sessions, wait=True)
     elapsed = time.perf_counter() - started
     with sessions() as session:
         assert journal.count_pending(session) == 0, "sequencing failed; see the log"

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from tests.analytics.conftest import CASES, END
 from tests.analytics.expected import Case, load_cases, submitted
+from tests.audit.helpers import sequenced
 from tests.identity.factories import load
 from tongban.analytics import service
 from tongban.applications.models import Application
@@ -108,9 +109,11 @@ class TestGenerateDemoCases:
 
     def test_the_generation_is_audited(self, analytics_engine: Engine) -> None:
         with Session(analytics_engine) as session:
-            entry = session.scalars(
-                select(AuditEntry).where(AuditEntry.action == "analytics.demo_generated")
-            ).one()
+            entry = (
+                sequenced(session)
+                .scalars(select(AuditEntry).where(AuditEntry.action == "analytics.demo_generated"))
+                .one()
+            )
         assert entry.details["cases"] == CASES
 
     def test_only_the_operator_may_generate(self, analytics_engine: Engine) -> None:

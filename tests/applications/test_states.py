@@ -25,6 +25,7 @@ from tests.applications.factories import (
     path_to,
     take,
 )
+from tests.audit import helpers as audit_helpers
 from tongban.applications import service
 from tongban.applications.errors import InvalidTransition
 from tongban.applications.service import transitions
@@ -37,7 +38,6 @@ from tongban.applications.states import (
     Status,
     actions_from,
 )
-from tongban.audit import service as audit_service
 from tongban.catalog import service as catalog_service
 from tongban.db.session import unit_of_work
 from tongban.errors import Forbidden, InvalidInput
@@ -85,7 +85,7 @@ def snapshot(engine: Engine, owner: str, number: str) -> Snapshot:
     with unit_of_work(engine) as session:
         account = identity_service.get_by_username(session, owner)
         application = service.get(session, account, number)
-        entries = audit_service.entries_for(session, target_type="application", target_id=number)
+        entries = audit_helpers.entries_for(session, target_type="application", target_id=number)
         return Snapshot(
             status=application.status,
             row_version=application.row_version,

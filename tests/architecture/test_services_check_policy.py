@@ -16,8 +16,6 @@ import tongban
 # Infrastructure called by other services or by sign-in itself, with the reason it has no policy.
 EXEMPT = {
     "tongban.audit.service.record": "called inside other services' transactions",
-    "tongban.audit.service.record_many": "called inside other services' transactions",
-    "tongban.audit.service.lock_chain": "called inside other services' transactions",
     "tongban.audit.service.verify": "operator command; reads only hashes",
     "tongban.audit.service.entries_for": "called by services that checked their own policy",
     "tongban.identity.service.authenticate": "sign-in: there is no subject yet",

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, select, text
 from sqlalchemy.orm import Session
 
-from tongban.audit import chain
+from tongban.audit import chain, journal
 from tongban.audit import service as audit_service
 from tongban.audit.models import GENESIS_HASH, AuditEntry, AuditHead
 
@@ -24,19 +24,43 @@ def dialect(executor: Executor) -> str:
     return bind.dialect.name
 
 
+def sequenced(session: Session) -> Session:
+    """``session``, once every journaled entry (its own kept ones too) is in the chain, appended
+    in its transaction as the sequencer appends them after commits: a test reads the chain
+    after an action through this."""
+    journal.sequence_all(session)
+    return session
+
+
+def entries_for(session: Session, *, target_type: str, target_id: str) -> list[AuditEntry]:
+    """The chain's entries on a target, every journaled entry sequenced first."""
+    return audit_service.entries_for(
+        sequenced(session), target_type=target_type, target_id=target_id
+    )
+
+
 def write_entries(session: Session, count: int, *, tag: str = "audit-test") -> list[int]:
-    """Append ``count`` entries through the service; their sequence numbers."""
-    return [
+    """Record ``count`` entries through the service and sequence them; their sequence
+    numbers."""
+    names = [f"{tag}-{n}" for n in range(count)]
+    for n, name in enumerate(names):
         audit_service.record(
             session,
             actor=None,
             action="test.event",
             target_type="test",
-            target_id=f"{tag}-{n}",
+            target_id=name,
             details={"n": n, "note": "测试"},
-        ).seq
-        for n in range(count)
-    ]
+        )
+    sequenced(session)
+    # Tags repeat across tests: these are the latest entries with them.
+    seqs = session.execute(
+        select(AuditEntry.seq)
+        .where(AuditEntry.target_type == "test", AuditEntry.target_id.in_(names))
+        .order_by(AuditEntry.seq.desc())
+        .limit(count)
+    ).scalars()
+    return sorted(seqs)
 
 
 def trigger_names(executor: Executor) -> set[str]:

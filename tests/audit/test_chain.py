@@ -6,6 +6,7 @@ Tampering happens in a transaction on the shared test database that is always ro
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,7 +22,9 @@ from tests.audit.helpers import (
     dialect,
     drop_append_only_triggers,
     edit,
+    entries_for,
     rewrite_with_valid_hash,
+    sequenced,
     swap,
     trigger_names,
     write_entries,
@@ -71,7 +74,7 @@ class TestRecord:
     def test_links_each_entry_to_the_one_before_with_contiguous_numbers(
         self, scratch: Session
     ) -> None:
-        start = head(scratch)
+        start = head(sequenced(scratch))
         start_seq, start_hash = start.seq, start.hash
 
         seqs = write_entries(scratch, 5)
@@ -99,31 +102,30 @@ class TestRecord:
             assert chain.hash_of(entry, suite="intl") == entry.hash
 
     def test_rolls_back_with_the_callers_transaction(self, engine: Engine) -> None:
-        with unit_of_work(engine) as session:
-            before = head(session).seq
+        tag = f"rolled-back-{uuid.uuid4().hex[:8]}"
         session = Session(engine)
         try:
-            write_entries(session, 3, tag="rolled-back")
+            # Journaled and even sequenced, in the transaction that then rolls back.
+            write_entries(session, 3, tag=tag)
         finally:
             session.rollback()
             session.close()
         with unit_of_work(engine) as session:
-            assert head(session).seq == before
-            assert (
-                audit_service.entries_for(session, target_type="test", target_id="rolled-back-0")
-                == []
-            )
+            assert entries_for(session, target_type="test", target_id=f"{tag}-0") == []
 
     def test_names_the_actor_or_the_system(self, scratch: Session) -> None:
         official = identity_service.get_by_username(scratch, "samr_officer")
         assert official is not None
 
-        by_official = audit_service.record(
-            scratch, actor=official, action="test.event", target_type="test", target_id="a"
+        tag = uuid.uuid4().hex[:8]
+        audit_service.record(
+            scratch, actor=official, action="test.event", target_type="test", target_id=f"{tag}a"
         )
-        by_system = audit_service.record(
-            scratch, actor=None, action="test.event", target_type="test", target_id="b"
+        audit_service.record(
+            scratch, actor=None, action="test.event", target_type="test", target_id=f"{tag}b"
         )
+        [by_official] = entries_for(scratch, target_type="test", target_id=f"{tag}a")
+        [by_system] = entries_for(scratch, target_type="test", target_id=f"{tag}b")
 
         assert (by_official.actor_id, by_official.actor) == (official.id, "samr_officer")
         assert (by_system.actor_id, by_system.actor) == (None, audit_service.SYSTEM)
@@ -256,7 +258,7 @@ class TestAppendOnlyTriggers:
             scratch.execute(text("TRUNCATE audit_entries"))
 
     def test_allow_appending(self, scratch: Session) -> None:
-        before = head(scratch).seq
+        before = head(sequenced(scratch)).seq
         assert write_entries(scratch, 1)[0] == before + 1
         assert scratch.execute(text("SELECT count(*) FROM audit_entries")).scalar_one() >= 1
 
@@ -268,9 +270,7 @@ def audit_trail(engine: Engine, number: str) -> list[tuple[str, str, dict[str, A
     with unit_of_work(engine) as session:
         return [
             (entry.action, entry.actor, entry.details)
-            for entry in audit_service.entries_for(
-                session, target_type="application", target_id=number
-            )
+            for entry in entries_for(session, target_type="application", target_id=number)
         ]
 
 

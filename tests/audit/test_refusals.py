@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select, text
 
+from tests.audit.helpers import sequenced
 from tests.conftest import SetLimits, sign_in
 from tests.fixtures.db import backend
 from tests.identity.factories import new_citizen, new_official
@@ -198,7 +199,8 @@ class TestNoSharedLock:
     ) -> None:
         def chain_size() -> int:
             with unit_of_work(engine) as session:
-                return int(session.scalar(select(func.count()).select_from(AuditEntry)) or 0)
+                chain = sequenced(session)
+                return int(chain.scalar(select(func.count()).select_from(AuditEntry)) or 0)
 
         before = chain_size()
         from_address().get("/api/v1/me", headers={"Authorization": "Bearer junk"})
@@ -209,8 +211,8 @@ class TestNoSharedLock:
     def test_refusals_are_kept_while_the_chain_head_is_held(
         self, engine: Engine, from_address: Client, address: str
     ) -> None:
-        """A writer holds the chain's head (as every audited change does while it commits);
-        refusals are answered and kept meanwhile, not queued behind it."""
+        """A sequencer holds the chain's head (as it does while it appends a batch); refusals
+        are answered and kept meanwhile, not queued behind it."""
         held = threading.Event()
         release = threading.Event()
 

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from tests.audit import helpers as audit_helpers
 from tests.catalog.conftest import department, item, write_catalog
 from tongban.audit import service as audit_service
 from tongban.catalog import service as catalog_service
@@ -86,7 +87,7 @@ class TestLoadCatalog:
         assert str(created.fee) == "12.50"
         assert [m.code for m in created.materials] == ["id_card"]
         for code in ("ZZTEST-0001", "ZZTEST-0002"):
-            entries = audit_service.entries_for(scratch, target_type="service_item", target_id=code)
+            entries = audit_helpers.entries_for(scratch, target_type="service_item", target_id=code)
             assert [(e.action, e.details) for e in entries] == [
                 ("catalog.item_created", {"version": 1})
             ]
@@ -120,7 +121,7 @@ class TestLoadCatalog:
         for key, value in change.items():
             assert str(getattr(changed, key)) == str(value)
         assert catalog_service.get_item(scratch, None, "ZZTEST-0002").version == 1
-        entries = audit_service.entries_for(
+        entries = audit_helpers.entries_for(
             scratch, target_type="service_item", target_id="ZZTEST-0001"
         )
         assert [(e.action, e.details) for e in entries] == [
@@ -167,7 +168,7 @@ class TestLoadCatalog:
         folder = write_catalog(tmp_path / "zz-catalog")
         report = catalog_service.load_catalog(scratch, None, folder)
 
-        entries = audit_service.entries_for(scratch, target_type="catalog", target_id="zz-catalog")
+        entries = audit_helpers.entries_for(scratch, target_type="catalog", target_id="zz-catalog")
         assert [(e.action, e.actor) for e in entries] == [("catalog.loaded", "system")]
         assert entries[0].details == vars(report)
 

@@ -10,10 +10,10 @@ import httpx
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from tests.audit import helpers as audit_helpers
 from tests.connectors.conftest import SECRET, SystemFactory, api_connector, department_of, submit
 from tongban.applications import service as applications_service
 from tongban.applications.states import Status
-from tongban.audit import service as audit_service
 from tongban.connectors import signing
 from tongban.connectors.models import DepartmentSystem
 from tongban.db.session import unit_of_work
@@ -71,7 +71,7 @@ class TestReportBack:
             assert accepted[0].actor_name == "测试系统"
             actions = [
                 e.action
-                for e in audit_service.entries_for(
+                for e in audit_helpers.entries_for(
                     session, target_type="application", target_id=number
                 )
             ]

@@ -11,11 +11,11 @@ from pypdf import PdfReader
 from sqlalchemy import Engine
 
 from tests.applications.factories import form_values
+from tests.audit import helpers as audit_helpers
 from tests.conftest import sign_in
 from tests.counter.factories import walk_in
 from tests.fixtures.files import pdf_bytes
 from tongban.applications import service as applications_service
-from tongban.audit import service as audit
 from tongban.catalog import service as catalog_service
 from tongban.db.session import unit_of_work
 
@@ -99,7 +99,9 @@ class TestSingleWindow:
         with unit_of_work(engine) as session:
             actions = [
                 e.action
-                for e in audit.entries_for(session, target_type="application", target_id=number)
+                for e in audit_helpers.entries_for(
+                    session, target_type="application", target_id=number
+                )
             ]
         assert {
             "application.created",

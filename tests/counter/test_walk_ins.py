@@ -11,13 +11,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from tests.applications.factories import PASSWORD
+from tests.audit import helpers as audit_helpers
 from tests.conftest import sign_in
 from tests.counter.factories import walk_in
 from tests.notifications.conftest import Deliver, Recorders
 from tests.tracking.test_tracking import code_sent
 from tests.web.test_browser import resident_id, with_wrong_check_character
 from tongban.applications import service as applications_service
-from tongban.audit import service as audit
 from tongban.counter import service as counter_service
 from tongban.db.session import unit_of_work
 from tongban.errors import Conflict, Forbidden, InvalidInput
@@ -49,7 +49,9 @@ def test_a_walk_in_is_registered_without_a_password_and_audited(engine: Engine) 
             identity_service.authenticate(
                 session, username=person.username, password=credentials.NO_PASSWORD
             )
-        entries = audit.entries_for(session, target_type="account", target_id=str(person.id))
+        entries = audit_helpers.entries_for(
+            session, target_type="account", target_id=str(person.id)
+        )
         registered = [e for e in entries if e.action == "identity.walk_in_registered"]
         assert len(registered) == 1
         assert registered[0].details == {"id_number": f"***{id_number[-4:]}"}
@@ -138,7 +140,9 @@ def test_the_person_claims_the_account_and_finds_the_counter_case(
             )
         actions = [
             e.action
-            for e in audit.entries_for(session, target_type="account", target_id=str(person.id))
+            for e in audit_helpers.entries_for(
+                session, target_type="account", target_id=str(person.id)
+            )
         ]
         assert "identity.claim_code_refused" in actions
         assert "identity.account_claimed" in actions

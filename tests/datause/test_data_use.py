@@ -11,13 +11,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
 from tests.applications.factories import complete_draft
+from tests.audit import helpers as audit_helpers
 from tests.conftest import sign_in
 from tests.fixtures.exchange import Exchange, ask, call, machine_token
 from tests.fixtures.files import pdf_bytes
 from tests.identity.factories import Person, fresh_uscc, new_citizen
 from tongban.applications import service as applications_service
 from tongban.applications.states import Action
-from tongban.audit import service as audit_service
 from tongban.db.session import unit_of_work
 from tongban.identity import service as identity_service
 from tongban.identity.companies import service as companies_service
@@ -279,7 +279,7 @@ class TestObjections:
             assert dpo_account is not None
             assert ("data_use_objection", dpo_account.id) in messages
             assert ("data_use_objection_answered", person.id) in messages
-            trail = audit_service.entries_for(
+            trail = audit_helpers.entries_for(
                 session, target_type="data_use_objection", target_id=objection["number"]
             )
             assert [(e.action, e.actor) for e in trail] == [

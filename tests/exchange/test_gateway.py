@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select, update
 
 from tests.applications.factories import application_in, create_applicant
+from tests.audit.helpers import sequenced
 from tests.fixtures.exchange import (
     OTHER_ID,
     PERSON_ID,
@@ -76,12 +77,16 @@ class TestServing:
     ) -> None:
         call(client, gateway, exchange, [PERSON_ID])
         with unit_of_work(engine) as session:
-            entry = session.execute(
-                select(AuditEntry)
-                .where(AuditEntry.action == "exchange.gateway_call")
-                .order_by(AuditEntry.seq.desc())
-                .limit(1)
-            ).scalar_one()
+            entry = (
+                sequenced(session)
+                .execute(
+                    select(AuditEntry)
+                    .where(AuditEntry.action == "exchange.gateway_call")
+                    .order_by(AuditEntry.seq.desc())
+                    .limit(1)
+                )
+                .scalar_one()
+            )
             logged = json.dumps(entry.details, ensure_ascii=False)
             assert entry.details["system"] == exchange.requester_system
             assert entry.details["purpose"] == "housing_subsidy_review"

@@ -9,6 +9,7 @@ import secrets
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
+from tests.audit.helpers import sequenced
 from tests.fixtures.exchange import Exchange, ask
 from tongban.applications import service as applications_service
 from tongban.audit.models import AuditEntry
@@ -82,12 +83,16 @@ def test_a_granted_item_prefills_the_form_through_the_gateway(
         states = applications_service.prefill_states(application)
     # The gateway call's journal entry reached the audit log once the application committed.
     with unit_of_work(engine) as session:
-        last_call = session.execute(
-            select(AuditEntry)
-            .where(AuditEntry.action == "exchange.gateway_call")
-            .order_by(AuditEntry.seq.desc())
-            .limit(1)
-        ).scalar_one()
+        last_call = (
+            sequenced(session)
+            .execute(
+                select(AuditEntry)
+                .where(AuditEntry.action == "exchange.gateway_call")
+                .order_by(AuditEntry.seq.desc())
+                .limit(1)
+            )
+            .scalar_one()
+        )
     assert form["spouse_name"] == "李测试"
     assert states["spouse_name"].verified
     assert "婚姻登记信息" in (states["spouse_name"].origin or "")

@@ -6,9 +6,9 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from tests.audit import helpers as audit_helpers
 from tests.conftest import sign_in
 from tests.fixtures.exchange import Exchange, ask
-from tongban.audit import service as audit_service
 from tongban.db.session import unit_of_work
 
 
@@ -58,7 +58,7 @@ class TestRequests:
             ["registered_on"],
         ]
         with unit_of_work(engine) as session:
-            entries = audit_service.entries_for(
+            entries = audit_helpers.entries_for(
                 session, target_type="exchange_request", target_id=str(made["id"])
             )
             assert [e.action for e in entries] == [

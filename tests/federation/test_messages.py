@@ -10,6 +10,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select, update
 
+from tests.audit.helpers import sequenced
 from tests.federation.conftest import CITY, NATIONAL, PROVINCE, inbound, send
 from tests.fixtures.nodes import NodeProcess, wait_until
 from tongban.audit.models import AuditEntry
@@ -193,7 +194,7 @@ class TestRefusal:
 
 def received_audits(node: NodeProcess, message_ids: list[str]) -> dict[str, int]:
     with unit_of_work(node.engine) as session:
-        rows = session.execute(
+        rows = sequenced(session).execute(
             select(AuditEntry.target_id, func.count())
             .where(
                 AuditEntry.action == "federation.message_received",
@@ -254,14 +255,18 @@ def test_a_message_refused_for_good_is_a_dead_letter_the_operator_can_retry(
     assert "HTTP 422" in listed
     province.cli("federation", "retry", message_id)
     with unit_of_work(province.engine) as session:
-        retried = session.execute(
-            select(func.count())
-            .select_from(AuditEntry)
-            .where(
-                AuditEntry.action == "federation.message_retried",
-                AuditEntry.target_id == message_id,
+        retried = (
+            sequenced(session)
+            .execute(
+                select(func.count())
+                .select_from(AuditEntry)
+                .where(
+                    AuditEntry.action == "federation.message_retried",
+                    AuditEntry.target_id == message_id,
+                )
             )
-        ).scalar_one()
+            .scalar_one()
+        )
     assert retried == 1
     wait_until(
         lambda: outbox_row(province, message_id) == (MessageStatus.DEAD, 1),

@@ -20,6 +20,7 @@ from joserfc import jwt
 from joserfc.jwk import RSAKey
 from sqlalchemy import select
 
+from tests.audit.helpers import sequenced
 from tests.federation.conftest import CITY, NATIONAL, PROVINCE
 from tests.federation.test_applications import PASSWORD, account, resident_id
 from tests.fixtures.forms import submit
@@ -114,7 +115,8 @@ def test_a_person_signed_in_nationally_reaches_the_city_as_the_same_person(
         assert len(sessions) == 1
         assert sessions[0].expires_at - sessions[0].created_at <= timedelta(minutes=15)
         entries = (
-            session.execute(
+            sequenced(session)
+            .execute(
                 select(AuditEntry).where(
                     AuditEntry.action == "federation.upstream_signed_in",
                     AuditEntry.target_id == str(at_city.id),

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy import select
 
-from tests.audit.helpers import rewrite_history, write_entries
+from tests.audit.helpers import rewrite_history, sequenced, write_entries
 from tests.federation.conftest import CITY, NATIONAL, OTHER_PROVINCE, PROVINCE
 from tests.fixtures.nodes import NodeProcess, federation, wait_until
 from tongban.audit import checkpoints
@@ -39,7 +39,11 @@ def held_by(parent: NodeProcess, child: str) -> dict[int, str]:
 
 def hash_at(node: NodeProcess, seq: int) -> str:
     with unit_of_work(node.engine) as session:
-        return session.execute(select(AuditEntry.hash).where(AuditEntry.seq == seq)).scalar_one()
+        return (
+            sequenced(session)
+            .execute(select(AuditEntry.hash).where(AuditEntry.seq == seq))
+            .scalar_one()
+        )
 
 
 def send_up(

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from tests.audit import helpers as audit_helpers
 from tests.conftest import sign_in
 from tests.identity.factories import (
     MovingClock,
@@ -19,7 +20,6 @@ from tests.identity.factories import (
     new_citizen,
     new_official,
 )
-from tongban.audit import service as audit_service
 from tongban.db.session import unit_of_work
 from tongban.errors import Forbidden, InvalidInput
 from tongban.identity import service as identity_service
@@ -71,7 +71,7 @@ class TestRegisterLegalPerson:
         assert response.json() == {"uscc": uscc, "name": "临江测试有限公司"}
         mine = client.get("/api/v1/me/legal-persons", headers=api_sign_in(client, boss)).json()
         assert [(m["uscc"], m["role"]) for m in mine] == [(uscc, "legal_representative")]
-        entry = audit_service.entries_for(db, target_type="legal_person", target_id=uscc)[0]
+        entry = audit_helpers.entries_for(db, target_type="legal_person", target_id=uscc)[0]
         assert (entry.action, entry.actor) == ("identity.legal_person_registered", "admin")
 
     @pytest.mark.parametrize("username", ["zhangsan", "samr_officer"])
@@ -247,7 +247,7 @@ class TestActingFor:
         )
         back = client.put("/api/v1/session/acting-for", headers=headers, json={"uscc": None})
         assert back.json() == {"acting_for": None}
-        entries = audit_service.entries_for(db, target_type="account", target_id=str(agent.id))
+        entries = audit_helpers.entries_for(db, target_type="account", target_id=str(agent.id))
         switches = [e.details for e in entries if e.action == "identity.acting_for_switched"]
         assert [(d["from"], d["to"]) for d in switches] == [(None, uscc), (uscc, None)]
 

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tests.audit import helpers as audit_helpers
 from tests.conftest import PASSWORD
 from tongban.audit import service as audit_service
 from tongban.catalog import service as catalog_service
@@ -91,12 +92,12 @@ class TestOpenSession:
     def test_records_the_sign_in_in_the_audit_log(self, db: Session) -> None:
         account = demo(db, "lisi")
         before = len(
-            audit_service.entries_for(db, target_type="account", target_id=str(account.id))
+            audit_helpers.entries_for(db, target_type="account", target_id=str(account.id))
         )
 
         identity_service.open_session(db, account)
 
-        entries = audit_service.entries_for(db, target_type="account", target_id=str(account.id))
+        entries = audit_helpers.entries_for(db, target_type="account", target_id=str(account.id))
         assert len(entries) == before + 1
         assert (entries[-1].action, entries[-1].actor) == ("identity.signed_in", "lisi")
 
@@ -182,7 +183,7 @@ class TestCreateAccount:
 
         assert account.id is not None
         assert identity_service.authenticate(db, username=username, password=PASSWORD) is account
-        entry = audit_service.entries_for(db, target_type="account", target_id=str(account.id))[0]
+        entry = audit_helpers.entries_for(db, target_type="account", target_id=str(account.id))[0]
         assert entry.action == "identity.account_created"
         assert entry.actor == (creator or audit_service.SYSTEM)
         assert entry.details == {"username": username, "kind": "applicant"}

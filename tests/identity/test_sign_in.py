@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from tests.audit import helpers as audit_helpers
 from tests.conftest import PASSWORD
 from tests.identity.factories import (
     MovingClock,
@@ -26,7 +27,6 @@ from tests.identity.factories import (
     new_official,
     unique,
 )
-from tongban.audit import service as audit_service
 from tongban.config import get_settings
 from tongban.db.session import unit_of_work
 from tongban.errors import Forbidden
@@ -176,7 +176,7 @@ class TestLockout:
         nobody = unique("nobody")
         attempt(engine, nobody, PASSWORD)
 
-        entries = audit_service.entries_for(db, target_type="account", target_id=str(person.id))
+        entries = audit_helpers.entries_for(db, target_type="account", target_id=str(person.id))
         failed = [e for e in entries if e.action == "identity.sign_in_failed"]
         assert [e.details["failures"] for e in failed] == list(range(1, LIMIT + 1))
         assert [e.details["locked_until"] is not None for e in failed] == [False] * (LIMIT - 1) + [
@@ -184,7 +184,7 @@ class TestLockout:
         ]
         assert entries[-1].action == "identity.sign_in_refused"
         assert entries[-1].details == {"reason": "locked"}
-        unknown = audit_service.entries_for(db, target_type="username", target_id=nobody)
+        unknown = audit_helpers.entries_for(db, target_type="username", target_id=nobody)
         assert [e.action for e in unknown] == ["identity.sign_in_failed"]
 
     def test_wrong_authenticator_codes_count_towards_the_lock(
@@ -560,7 +560,7 @@ class TestRevocation:
 
         assert response.json() == {"ended": 3}
         assert all(client.get("/api/v1/me", headers=h).status_code == 401 for h in all_headers)
-        entries = audit_service.entries_for(db, target_type="account", target_id=str(citizen.id))
+        entries = audit_helpers.entries_for(db, target_type="account", target_id=str(citizen.id))
         assert entries[-1].action == "identity.signed_out_everywhere"
 
     def test_signing_out_ends_this_session(self, client: TestClient, engine: Engine) -> None:

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import Engine, select
 
+from tests.audit.helpers import sequenced
 from tests.proactive.factories import Resident, company, id_number, resident
 from tongban.applications import service as applications_service
 from tongban.applications.models import Application
@@ -137,12 +138,16 @@ class TestGrantWithoutApplication:
             assert application.status is Status.APPROVED
             assert application.applicant_id == elder.account_id
             assert "老年人权益保障法" in application.last_reason
-            audited = session.execute(
-                select(AuditEntry).where(
-                    AuditEntry.target_id == application.number,
-                    AuditEntry.action == "application.granted_without_application",
+            audited = (
+                sequenced(session)
+                .execute(
+                    select(AuditEntry).where(
+                        AuditEntry.target_id == application.number,
+                        AuditEntry.action == "application.granted_without_application",
+                    )
                 )
-            ).scalar_one()
+                .scalar_one()
+            )
             assert audited.actor.startswith("system.proactive.")
             told = (
                 session.execute(

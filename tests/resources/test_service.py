@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
+from tests.audit.helpers import sequenced
 from tests.fixtures.db import fresh_database
 from tests.identity.factories import new_official
 from tongban import demo
@@ -181,9 +182,11 @@ class TestResolve:
                 session, None, scheme=PersonScheme.OLD_RESIDENT_ID, value=id15
             )
             assert person.pid in pids
-            actions = session.execute(
-                select(AuditEntry.action).order_by(AuditEntry.seq.desc()).limit(1)
-            ).scalar_one()
+            actions = (
+                sequenced(session)
+                .execute(select(AuditEntry.action).order_by(AuditEntry.seq.desc()).limit(1))
+                .scalar_one()
+            )
             assert actions == "resources.resolved"
 
     def test_a_grey_pair_goes_to_review_and_a_steward_link_can_be_undone(
@@ -265,9 +268,11 @@ class TestResolve:
         assert _person_of(engine, "HRSS", f"h{tag}") == together
         with unit_of_work(engine) as session:
             actions = list(
-                session.execute(
+                sequenced(session)
+                .execute(
                     select(AuditEntry.action).where(AuditEntry.target_type == "resource_record")
-                ).scalars()
+                )
+                .scalars()
             )
             assert "resources.record_unlinked" in actions
             assert "resources.link_undone" in actions

@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
+from tests.audit.helpers import entries_for, sequenced
 from tests.conftest import sign_in
 from tests.fixtures.cli import tongban
 from tests.fixtures.db import fresh_database
@@ -115,9 +116,10 @@ class TestTheAuditChainUsesTheSuiteHash:
     ) -> None:
         with fresh_database(tmp_path) as engine:
             with unit_of_work(engine) as session:
-                first = audit_service.record(
+                audit_service.record(
                     session, actor=None, action="test.sm", target_type="t", target_id="1"
                 )
+                [first] = entries_for(session, target_type="t", target_id="1")
                 assert len(first.hash) == 64
             with unit_of_work(engine) as session:
                 assert audit_service.verify(session).ok
@@ -127,13 +129,16 @@ class TestTheAuditChainUsesTheSuiteHash:
                 assert first.hash != chain.hash_of(first, suite="intl")
                 assert get_suite("sm").hash(b"abc").hex().startswith("66c7f0f4")  # SM3 vector
 
-            # Switching the setting later cannot re-chain the log with another hash…
+            # Switching the setting later cannot re-chain the log with another hash: the entry
+            # is journaled, and refused by the sequencer…
             monkeypatch.setenv("TONGBAN_CRYPTO_SUITE", "intl")
             get_settings.cache_clear()
-            with unit_of_work(engine) as session, pytest.raises(SecurityConfigInvalid):
+            with unit_of_work(engine) as session:
                 audit_service.record(
                     session, actor=None, action="test.intl", target_type="t", target_id="2"
                 )
+                with pytest.raises(SecurityConfigInvalid):
+                    sequenced(session)
             # …and the log still verifies with the hash it was made with.
             with unit_of_work(engine) as session:
                 assert audit_service.verify(session).ok

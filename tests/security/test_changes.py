@@ -11,11 +11,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from tests.applications.factories import complete_draft
+from tests.audit import helpers as audit_helpers
 from tests.conftest import sign_in
 from tests.identity.factories import new_official
 from tongban.applications import service as applications_service
 from tongban.applications.states import Action
-from tongban.audit import service as audit_service
 from tongban.db.session import unit_of_work
 from tongban.identity import service as identity_service
 from tongban.identity.models import AccountKind
@@ -63,7 +63,7 @@ class TestDualControl:
         assert again.status_code == 409
 
         with unit_of_work(engine) as session:
-            entries = audit_service.entries_for(
+            entries = audit_helpers.entries_for(
                 session, target_type="security_change", target_id=str(change["id"])
             )
             assert [e.action for e in entries] == [
@@ -188,7 +188,7 @@ class TestTheOperatorBootstraps:
                 session, None, username=official.username, clearance="important:household"
             )
             assert value == "important:household"
-            entries = audit_service.entries_for(
+            entries = audit_helpers.entries_for(
                 session, target_type="account", target_id=official.username
             )
             assert entries[-1].action == "security.clearance_set"

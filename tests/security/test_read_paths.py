@@ -25,13 +25,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
 from tests.applications.factories import complete_draft, form_values
+from tests.audit import helpers as audit_helpers
 from tests.conftest import sign_in
 from tests.identity.factories import new_official
 from tests.identity.test_pages import signed_in
 from tongban.applications import service
 from tongban.applications.models import Application
 from tongban.applications.states import Action
-from tongban.audit import service as audit_service
 from tongban.catalog import service as catalog_service
 from tongban.db.session import unit_of_work
 from tongban.identity import service as identity_service
@@ -281,7 +281,7 @@ class TestListsSearchesAndExports:
             headers=cases.high,
         )
         with unit_of_work(engine) as session:
-            entries = audit_service.entries_for(session, target_type="service_item", target_id=ITEM)
+            entries = audit_helpers.entries_for(session, target_type="service_item", target_id=ITEM)
             last = [e for e in entries if e.action == "application.cases_searched"][-1]
             assert last.details["filters"] == ["expected_date"]
             assert SECRET_DATE not in json.dumps(last.details)
@@ -343,7 +343,7 @@ class TestAtRest:
         row = next(r for r in found.json()["rows"] if r["number"] == number)
         assert row["expected_date"] == row["father_id_number"] == "⚠"
         with unit_of_work(engine) as session:
-            entries = audit_service.entries_for(session, target_type="service_item", target_id=ITEM)
+            entries = audit_helpers.entries_for(session, target_type="service_item", target_id=ITEM)
             failed = [e for e in entries if e.action == "security.integrity_failed"][-1]
             assert f"{number}.expected_date" in failed.details["values"]
 

@@ -14,6 +14,7 @@ import uuid
 import pytest
 from sqlalchemy import Engine, func, select
 
+from tests.audit.helpers import sequenced
 from tests.resources.test_service import _id_pair
 from tongban.applications import disclosure
 from tongban.applications import service as applications_service
@@ -65,7 +66,7 @@ def _prefilled(engine: Engine, item_code: str) -> tuple[int, dict[str, object]]:
     """The last audit entry before the start, and the draft's values and prefill states."""
     applicant = _applicant(engine)
     with unit_of_work(engine) as session:
-        before = session.execute(select(func.max(AuditEntry.seq))).scalar_one() or 0
+        before = sequenced(session).execute(select(func.max(AuditEntry.seq))).scalar_one() or 0
     with unit_of_work(engine) as session:
         account = session.get(Account, applicant.id)
         assert account is not None
@@ -79,13 +80,15 @@ def _prefilled(engine: Engine, item_code: str) -> tuple[int, dict[str, object]]:
 def _refusals(engine: Engine, item_code: str, after: int) -> list[AuditEntry]:
     with unit_of_work(engine) as session:
         return list(
-            session.execute(
+            sequenced(session)
+            .execute(
                 select(AuditEntry).where(
                     AuditEntry.seq > after,
                     AuditEntry.action == "security.write_refused",
                     AuditEntry.target_id == f"form field {item_code}.id_number",
                 )
-            ).scalars()
+            )
+            .scalars()
         )
 
 

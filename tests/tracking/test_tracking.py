@@ -9,9 +9,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from tests.applications.factories import application_in
+from tests.audit import helpers as audit_helpers
 from tests.notifications.conftest import Deliver, Recorders, make_applicant
 from tongban.applications.states import Status
-from tongban.audit import service as audit
 from tongban.db.session import unit_of_work
 from tongban.kit import ids
 
@@ -90,7 +90,9 @@ class TestTracking:
         with unit_of_work(engine) as session:
             actions = [
                 e.action
-                for e in audit.entries_for(session, target_type="application", target_id=number)
+                for e in audit_helpers.entries_for(
+                    session, target_type="application", target_id=number
+                )
             ]
         assert actions.count("tracking.code_refused") == 5
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import date
+from typing import Any
 
-from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import Select, func, inspect, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from tongban.applications.models import Application, CoveredItem
 from tongban.applications.states import Status
@@ -29,10 +32,73 @@ def _applications() -> Select[Application]:
     )
 
 
+def _case() -> Select[Application]:
+    """One case with everything its transitions, reads and read model use, in one statement:
+    the item with its department and materials, the applicant's company, and the case's own
+    materials and history (a handful of rows each, joined)."""
+    item = joinedload(Application.item)
+    return select(Application).options(
+        item.joinedload(ServiceItem.department),
+        item.joinedload(ServiceItem.materials),
+        joinedload(Application.legal_person),
+        joinedload(Application.materials),
+        joinedload(Application.history),
+    )
+
+
 def by_number(session: Session, number: str) -> Application | None:
-    return session.execute(
-        _applications().where(Application.number == number.strip().upper())
-    ).scalar_one_or_none()
+    application = (
+        session.execute(_case().where(Application.number == number.strip().upper()))
+        .unique()
+        .scalar_one_or_none()
+    )
+    if application is not None and "covered" not in inspect(application).dict:
+        set_committed_value(application, "covered", _covered(session, application))
+    return application
+
+
+def _covered(session: Session, application: Application) -> list[CoveredItem]:
+    """The other items a bundle's department application covers (only such an application,
+    which has its bundle case, covers any: others need no statement)."""
+    if application.bundle_case_id is None:
+        return []
+    item = joinedload(CoveredItem.item)
+    stmt = (
+        select(CoveredItem)
+        .options(item.joinedload(ServiceItem.department), item.joinedload(ServiceItem.materials))
+        .where(CoveredItem.application_id == application.id)
+        .order_by(CoveredItem.position)
+    )
+    return list(session.execute(stmt).unique().scalars())
+
+
+def insert_numbered(
+    session: Session, values: Callable[[str], dict[str, Any]], *, number: Callable[[], str]
+) -> Application:
+    """Insert an application under a number drawn by ``number``, with ``values(number)``; a
+    number another application has is drawn again. One statement (INSERT ... ON CONFLICT DO
+    NOTHING RETURNING), no look-up first, and no race between the look-up and the insert."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    while True:
+        drawn = number()
+        stmt = (
+            insert(Application)
+            .values(number=drawn, **values(drawn))
+            .on_conflict_do_nothing(index_elements=[Application.number])
+            .returning(Application)
+        )
+        inserted = session.execute(stmt).scalar_one_or_none()
+        if inserted is not None:
+            return inserted
+
+
+def loaded_as_new(application: Application, *, item: ServiceItem, legal_person: Any) -> None:
+    """Give an application just inserted its item and company, and no materials, history or
+    covered items yet, as loaded: what a read of it would have found."""
+    set_committed_value(application, "item", item)
+    set_committed_value(application, "legal_person", legal_person)
+    for collection in ("materials", "history", "covered"):
+        set_committed_value(application, collection, [])
 
 
 def number_taken(session: Session, number: str) -> bool:

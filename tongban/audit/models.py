@@ -1,4 +1,5 @@
-"""The append-only audit log. Database triggers refuse UPDATE and DELETE on entries."""
+"""The append-only audit log and its journal. Database triggers refuse UPDATE and DELETE on
+entries, and on journal rows but for the sequencer's deleting of the rows it appended."""
 
 from __future__ import annotations
 
@@ -29,10 +30,38 @@ class AuditEntry(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # The journal row this entry was sequenced from (None for entries older than the journal).
+    # Outside the hash: it is how the journal's trigger knows a row it deletes is in the chain.
+    journal_id: Mapped[int | None] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), index=True, unique=True
+    )
+
+
+class AuditJournal(Base):
+    """An entry written in the transaction of the change (or read) it records, not yet in the
+    chain: ``audit.journal`` appends journal rows to the chain in batches, then deletes them.
+    What is here is what the entry will say; ``id`` orders rows as their transactions
+    committed (see ``audit.journal``)."""
+
+    __tablename__ = "audit_journal"
+    # Ids only ever grow, the sequencer's deletes notwithstanding (SQLite would reuse them).
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    at: Mapped[datetime]
+    actor_id: Mapped[int | None]
+    actor: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(80))
+    target_type: Mapped[str] = mapped_column(String(40))
+    target_id: Mapped[str] = mapped_column(String(80))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
 class AuditHead(Base):
-    """One row: the last sequence number and hash. Locking it serialises appends."""
+    """One row: the last sequence number and hash. Only sequencers lock it: it serialises them,
+    never a request."""
 
     __tablename__ = "audit_head"
 

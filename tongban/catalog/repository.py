@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import Select, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from tongban.catalog.models import Department, ServiceItem
 
@@ -53,7 +53,11 @@ def search_items(
 
 
 def item_by_code(session: Session, code: str) -> ServiceItem | None:
-    return session.execute(_items().where(ServiceItem.code == code)).scalar_one_or_none()
+    # One statement (the item's few materials joined): starting an application reads it.
+    stmt = select(ServiceItem).options(
+        joinedload(ServiceItem.department), joinedload(ServiceItem.materials)
+    )
+    return session.execute(stmt.where(ServiceItem.code == code)).unique().scalar_one_or_none()
 
 
 def item_by_id(session: Session, item_id: int) -> ServiceItem | None:

@@ -70,11 +70,18 @@ def serve(
     console.print(
         f"tongban on {get_settings().public_url}/  (database {get_settings().database_url})"
     )
-    if demo if notifications is None else notifications:
-        import threading
+    import threading
 
+    from tongban.audit import journal
+    from tongban.db.engine import get_engine
+
+    # The audit journal reaches the chain moments after each commit, in batches, in this
+    # process's own thread (several processes share the work: one sequences at a time).
+    threading.Thread(
+        target=journal.run, kwargs={"engine": get_engine(), "stop": threading.Event()}, daemon=True
+    ).start()
+    if demo if notifications is None else notifications:
         from tongban.connectors import dispatcher
-        from tongban.db.engine import get_engine
 
         # In-app messages and tracking codes then work in a one-process demo; the recording
         # senders write what SMS and e-mail would carry to sent-messages.jsonl in the data dir.
@@ -101,10 +108,9 @@ def audit_verify(
     """Check the whole hash chain, then the chain against every signed checkpoint: name an
     entry edited, deleted or moved, a rewrite, a fork, or entries missing after a checkpoint.
     Exit code 0: intact; 2: tampered; 3: behind its checkpoints (a restore or a truncation)."""
-    from tongban.audit import checkpoints
+    from tongban.audit import checkpoints, journal
     from tongban.audit import service as audit_service
     from tongban.db.session import unit_of_work
-    from tongban.exchange import journal
 
     with unit_of_work() as session:
         result = audit_service.verify(session)
@@ -128,9 +134,31 @@ def audit_verify(
     console.print(f"[green]audit log intact[/green]: {result.checked} entries verified")
     if pending:
         console.print(
-            f"{pending} gateway call(s) journaled, not yet in the chain "
-            "(`tongban dispatch` sequences them)"
+            f"{pending} entr{'y' if pending == 1 else 'ies'} journaled, not yet in the chain "
+            "(`tongban audit sequence` appends them; `tongban serve` and `tongban dispatch` do "
+            "so as they run)"
         )
+    else:
+        console.print("no journaled entry waits to be sequenced")
+
+
+@audit_app.command("sequence")
+def audit_sequence() -> None:
+    """Append every journaled entry to the hash chain now, in batches (what `tongban serve`
+    and `tongban dispatch` do as they run)."""
+    from tongban.audit import journal
+    from tongban.db.engine import get_engine
+    from tongban.db.session import sessions_for
+    from tongban.errors import TongbanError
+
+    migrate()
+    try:
+        sequenced = journal.sequence_batches(sessions_for(get_engine()))
+    except TongbanError as exc:
+        raise fail(exc) from None
+    console.print(
+        f"{sequenced} journaled entr{'y' if sequenced == 1 else 'ies'} appended to the chain"
+    )
 
 
 def _witness_report() -> tuple[str, Witnessed]:
@@ -262,16 +290,15 @@ def dispatch(
         with unit_of_work() as session:
             systems = [connectors_service.get_system(session, None, code).id for code in system]
     if once:
+        from tongban.audit import checkpoints, journal
         from tongban.db.session import sessions_for
-        from tongban.exchange import journal
 
         report = dispatcher.dispatch_once(
             get_engine(), systems=systems, targets_only=notifications_only
         )
         console.print(vars(report))
-        sequenced = journal.sequence_pending(sessions_for(get_engine()))
-        console.print(f"gateway calls sequenced into the audit log: {sequenced}")
-        from tongban.audit import checkpoints
+        sequenced = journal.sequence_pending(sessions_for(get_engine()), wait=True)
+        console.print(f"audit entries sequenced into the chain: {sequenced}")
 
         checkpoints.sign_periodically(sessions_for(get_engine()))
         return

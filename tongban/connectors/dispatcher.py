@@ -193,15 +193,14 @@ def run(
 ) -> None:
     """Deliver until ``stop`` is set; when a round found work, go again without waiting, and
     when idle, read the batches departments left in their file connectors' inboxes."""
-    from tongban.audit import checkpoints
+    from tongban.audit import checkpoints, journal
     from tongban.connectors import inbox  # reads back; only the long-running loop needs it
-    from tongban.exchange import journal
 
     transports = transports or default_transports()
     targets = default_targets() if targets is None else targets
     while not stop.is_set():
-        # The gateway's journal: calls whose sequencing after the answer did not happen (the
-        # process stopped in between) reach the audit log here.
+        # The audit journal: entries reach the chain here when no web process sequences them
+        # (or it stopped before it did).
         journal.sequence_pending(sessions_for(engine))
         # The chain's periodic signed checkpoint, when one is due.
         checkpoints.sign_periodically(sessions_for(engine))

@@ -1,5 +1,5 @@
-"""Writing data uses from inside other domains' services (case reads, the gateway journal's
-sequencer), in the caller's transaction and after the caller's own policy check and audit
+"""Writing data uses from inside other domains' services (case reads, gateway calls), in the
+caller's transaction and after the caller's own policy check and audit
 entry, like ``notifications.events``."""
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def record(
     at: datetime | None = None,
 ) -> int:
     """One row per distinct subject; the number written. ``at``: when the use was (now, unless
-    it is recorded after the fact, as the gateway's journal does)."""
+    it is recorded after the fact)."""
     refs = list(dict.fromkeys(r for r in subject_refs if r))
     use = {
         "at": at or utcnow(),

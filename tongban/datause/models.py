@@ -25,8 +25,7 @@ class Channel(enum.StrEnum):
 
 class DataUse(Base):
     """One use of one data subject's data, written in the same transaction as the use itself
-    (and its audit entry); a gateway call's, when the call's journal entry is sequenced into the
-    audit log, right after the call. The subject is a keyed hash
+    (and its audit entry), a gateway call's too. The subject is a keyed hash
     (``security.deployment.subject_ref``) of their ID number or unified social credit code;
     values are never kept, only item codes."""
 

@@ -7,6 +7,7 @@ from tongban.catalog import models as catalog_models
 from tongban.connectors import models as connectors_models
 from tongban.counter import models as counter_models
 from tongban.datause import models as datause_models
+from tongban.db import versions as data_versions
 from tongban.db.base import Base
 from tongban.evaluations import models as evaluations_models
 from tongban.exchange import models as exchange_models
@@ -26,6 +27,7 @@ __all__ = [
     "audit_models",
     "bundles_models",
     "catalog_models",
+    "data_versions",
     "connectors_models",
     "exchange_models",
     "federation_models",

@@ -8,15 +8,12 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
-    BigInteger,
     Enum,
     ForeignKey,
     Index,
-    Integer,
     String,
     Text,
     UniqueConstraint,
-    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -159,25 +156,13 @@ class Grant(Base):
 
 
 class GatewayCall(Base):
-    """One call to the gateway, served or refused: the call's journal entry, written in the
-    call's own transaction, and the usage figures' source. The values returned are never kept;
-    the subjects are kept as keyed hashes (joinable, not readable).
-
-    ``exchange.journal`` later appends each call to the hash-chained audit log and the "who used
-    my data" log in batches and sets ``audit_seq``; until then the database refuses any change
-    to the row (and deleting it) by trigger, as it does for audit entries.
+    """One call to the gateway, served or refused, logged in the call's own transaction: the
+    usage figures' source. The values returned are never kept; the subjects are kept as keyed
+    hashes (joinable, not readable). Its audit entry (which names it by id) is journaled with it;
+    the database refuses any change to the row, and deleting it, as it does for audit entries.
     """
 
     __tablename__ = "exchange_calls"
-    __table_args__ = (
-        # The calls still to be sequenced: few at any time, however long the log grows.
-        Index(
-            "ix_exchange_calls_unsequenced",
-            "id",
-            sqlite_where=text("audit_seq IS NULL"),
-            postgresql_where=text("audit_seq IS NULL"),
-        ),
-    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(index=True)
@@ -195,6 +180,3 @@ class GatewayCall(Base):
     resource_code: Mapped[str] = mapped_column(String(80), server_default="")
     # The account the calling system acts as (the audit entry's actor).
     account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
-    # The call's entry in the audit log; None until sequenced, 0 for calls logged before the
-    # journal (their audit entry was written with the call).
-    audit_seq: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -151,6 +150,16 @@ _COUNT_CALL = (
         .scalar_subquery()
         .label("resource_version"),
         security_repository.clearance_text(bindparam("caller_account")).label("clearance"),
+        # The call's audit entry names the account and the "who used my data" rows the
+        # purpose as the sharing request stated it: read here, not by statements of their own.
+        select(Account.username)
+        .where(Account.id == bindparam("caller_account"))
+        .scalar_subquery()
+        .label("username"),
+        select(SharingRequest.purpose_text)
+        .where(SharingRequest.id == Grant.request_id)
+        .scalar_subquery()
+        .label("purpose_text"),
     )
 )
 
@@ -181,68 +190,20 @@ def count_call(
     return sorted(rows, key=lambda row: row.id)
 
 
-def journal_call(session: Session, call: dict[str, Any]) -> None:
-    """Append one call to the gateway's journal (a plain insert: it is on every call)."""
-    session.connection().execute(insert(GatewayCall), [call])
-
-
-def unsequenced_calls(session: Session, limit: int) -> Sequence[GatewayCall]:
-    """The oldest calls not yet in the audit log."""
-    stmt = select(GatewayCall).where(GatewayCall.audit_seq.is_(None))
-    return session.execute(stmt.order_by(GatewayCall.id).limit(limit)).scalars().all()
-
-
-def count_unsequenced(session: Session) -> int:
-    stmt = select(func.count(GatewayCall.id)).where(GatewayCall.audit_seq.is_(None))
-    return session.execute(stmt).scalar_one()
-
-
-@dataclass(frozen=True)
-class Caller:
-    code: str
-    department_id: int
-
-
-@dataclass(frozen=True)
-class Callers:
-    """The systems and accounts a batch of journaled calls names, by id."""
-
-    systems: dict[int, Caller]
-    usernames: dict[int, str]
-
-
-def callers(session: Session, *, system_ids: set[int], account_ids: set[int]) -> Callers:
-    systems = session.execute(
-        select(DepartmentSystem.id, DepartmentSystem.code, DepartmentSystem.department_id).where(
-            DepartmentSystem.id.in_(system_ids)
-        )
-    )
-    usernames = session.execute(
-        select(Account.id, Account.username).where(Account.id.in_(account_ids))
-    )
-    return Callers(
-        {id_: Caller(code, department) for id_, code, department in systems},
-        dict(usernames.tuples().all()),
+def log_call(session: Session, call: dict[str, Any]) -> int:
+    """Log one call (a plain insert: it is on every call); its id."""
+    return int(
+        session.connection()
+        .execute(insert(GatewayCall).values(call).returning(GatewayCall.id))
+        .scalar_one()
     )
 
 
-def purpose_texts(session: Session, grant_ids: set[int]) -> dict[int, str]:
-    """The purpose as each grant's sharing request stated it, by grant id."""
-    rows = session.execute(
-        select(Grant.id, SharingRequest.purpose_text)
-        .join(SharingRequest, SharingRequest.id == Grant.request_id)
-        .where(Grant.id.in_(grant_ids))
-    )
-    return dict(rows.tuples().all())
-
-
-def mark_sequenced(session: Session, audit_seqs: dict[int, int]) -> None:
-    """Set each call's (by id) audit entry."""
-    if audit_seqs:
-        session.execute(
-            update(GatewayCall),
-            [{"id": call_id, "audit_seq": seq} for call_id, seq in audit_seqs.items()],
-        )
+def username(session: Session, account_id: int | None) -> str:
+    if account_id is None:
+        return ""
+    found = session.execute(select(Account.username).where(Account.id == account_id))
+    return found.scalar_one_or_none() or ""
 
 
 def grants_on(session: Session, resource_ids: Sequence[int]) -> Sequence[Grant]:

@@ -10,6 +10,7 @@ from typing import TypeVar
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from tongban.db import versions
 from tongban.identity.models import (
     Account,
     AccountKind,
@@ -75,6 +76,20 @@ def claim_totp_step(session: Session, account: Account, step: int) -> bool:
     if claimed:
         account.totp_last_step = step
     return bool(claimed)
+
+
+def web_session_and_account(session: Session, token: str) -> tuple[WebSession, Account] | None:
+    """The sign-in session of a token with its account, in one statement, which also carries
+    the request's data versions (``db.versions``): the first statement of most requests."""
+    row = session.execute(
+        select(WebSession, Account, *versions.columns())
+        .join(Account, Account.id == WebSession.account_id)
+        .where(WebSession.token_hash == token_hash(token))
+    ).one_or_none()
+    if row is None:
+        return None
+    versions.observe(session, row._mapping)
+    return row[0], row[1]
 
 
 def web_session_by_token(session: Session, token: str) -> WebSession | None:

@@ -24,6 +24,7 @@ from typing import Any
 import yaml
 from sqlalchemy.orm import Session
 
+from tongban.db import versions
 from tongban.identity.models import Account
 from tongban.resources import repository
 from tongban.resources.linkage import COMPARISONS
@@ -60,11 +61,19 @@ def reader_clearance(session: Session, subject: Account | None) -> Clearance:
     return access.clearance_for(session, subject)
 
 
+# The elements' labels as loaded into the database, kept while they stay the same (loading
+# elements raises the version): a case's prefill and its outbox copy read them.
+_loaded = versions.Cached(
+    "elements",
+    lambda session: {e.code: e.security_label for e in repository.elements(session)},
+)
+
+
 def element_labels(session: Session) -> dict[str, Label]:
     """Each element's label: as loaded into the database, else as the packaged file gives it."""
     parse = deployment.scheme().parse_label
     texts = dict(_packaged_labels())
-    texts.update({e.code: e.security_label for e in repository.elements(session)})
+    texts.update(_loaded.get(session))
     return {code: parse(text) for code, text in texts.items()}
 
 

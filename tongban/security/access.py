@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from tongban.db import versions
 from tongban.identity.models import Account
 from tongban.security import deployment, repository
 from tongban.security.labels import Clearance, Label
@@ -27,10 +28,15 @@ def field_target(item_code: str, field: str) -> str:
     return f"field:{item_code}.{field}"
 
 
+# Every override in force, by target: few, changed by approved changes only (which raise the
+# version), and read on every case read and write.
+_overrides = versions.Cached("labels", lambda session: repository.label_overrides(session, ""))
+
+
 def field_labels(session: Session, item_code: str, labels: dict[str, str]) -> dict[str, Label]:
     """The labels in force on an item's fields: the data file's, unless an approved change
     overrode one."""
-    overrides = repository.label_overrides(session, field_target(item_code, ""))
+    overrides = _overrides.get(session)
     parse = deployment.scheme().parse_label
     return {
         name: parse(overrides.get(field_target(item_code, name), text))

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from tongban.audit import service as audit
 from tongban.catalog import service as catalog_service
 from tongban.catalog.errors import ItemNotFound
+from tongban.db import versions
 from tongban.errors import InvalidInput
 from tongban.identity import service as identity_service
 from tongban.identity.models import Account
@@ -170,6 +171,7 @@ def _apply(session: Session, change: SecurityChange) -> None:
             row.clearance, row.updated_at, row.change_id = change.value, now, change.id
         return
     override = repository.label_override(session, change.target)
+    versions.bump(session, "labels")
     if override is None:
         session.add(
             LabelOverride(

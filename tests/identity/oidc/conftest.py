@@ -16,6 +16,7 @@ from sqlalchemy import Engine, select
 
 from examples.department_app.app import Store
 from examples.department_app.app import create_app as create_department_app
+from tests.audit.helpers import sequenced
 from tests.conftest import PASSWORD
 from tests.fixtures.live import free_port, serve
 from tests.identity.oidc.flow import Registered
@@ -128,14 +129,14 @@ class AuditLog:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         with unit_of_work(engine) as session:
-            self.start = session.execute(select(AuditHead.seq)).scalar_one()
+            self.start = sequenced(session).execute(select(AuditHead.seq)).scalar_one()
 
     def since(self, action: str | None = None) -> list[AuditEntry]:
         with unit_of_work(self.engine) as session:
             stmt = select(AuditEntry).where(AuditEntry.seq > self.start).order_by(AuditEntry.seq)
             if action:
                 stmt = stmt.where(AuditEntry.action == action)
-            return list(session.execute(stmt).scalars())
+            return list(sequenced(session).execute(stmt).scalars())
 
     def refusals(self, **match: Any) -> list[dict[str, Any]]:
         """Refusals whose details (and target client, as ``client_id``) match."""

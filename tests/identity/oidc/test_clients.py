@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tests.audit.helpers import sequenced
 from tests.conftest import sign_in
 from tests.fixtures.db import fresh_database
 from tongban import demo
@@ -64,12 +65,16 @@ class TestRegisterClient:
     def test_it_is_audited(self, db: Session) -> None:
         admin = identity_service.get_by_username(db, "admin")
         client = oidc_service.register_client(db, admin, name=name(), redirect_uris=[CALLBACK])
-        entry = db.execute(
-            select(AuditEntry).where(
-                AuditEntry.action == "oidc.client_registered",
-                AuditEntry.target_id == client.client.client_id,
+        entry = (
+            sequenced(db)
+            .execute(
+                select(AuditEntry).where(
+                    AuditEntry.action == "oidc.client_registered",
+                    AuditEntry.target_id == client.client.client_id,
+                )
             )
-        ).scalar_one()
+            .scalar_one()
+        )
         assert entry.actor == "admin"
         assert "secret" not in str(entry.details).lower()
 

@@ -18,6 +18,7 @@ from joserfc.errors import JoseError
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
+from tests.audit.helpers import sequenced
 from tests.fixtures.db import fresh_database
 from tests.identity.oidc.flow import Registered, Request, key_set, tokens, verify_id_token
 from tongban.audit.models import AuditEntry
@@ -127,7 +128,8 @@ class TestPolicy:
             admin = identity_service.get_by_username(session, "admin")
             new = oidc_service.rotate_signing_key(session, admin)
             entry = (
-                session.execute(
+                sequenced(session)
+                .execute(
                     select(AuditEntry)
                     .where(AuditEntry.action == "oidc.key_rotated")
                     .order_by(AuditEntry.seq.desc())
@@ -150,9 +152,8 @@ class TestFirstKey:
             with unit_of_work(engine) as session:
                 assert keys.jwks(session) == published  # made once, not on every request
                 created = (
-                    session.execute(
-                        select(AuditEntry).where(AuditEntry.action == "oidc.key_created")
-                    )
+                    sequenced(session)
+                    .execute(select(AuditEntry).where(AuditEntry.action == "oidc.key_created"))
                     .scalars()
                     .all()
                 )

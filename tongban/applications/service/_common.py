@@ -32,12 +32,16 @@ def _load(session: Session, number: str) -> Application:
     return application
 
 
+def _draw_number() -> str:
+    """An application number of today (the database says whether another has it)."""
+    return ids.application_number(NUMBER_PREFIX, local_today().strftime("%Y%m%d"))
+
+
 def _new_number(session: Session) -> str:
     """An application number of today that no application has yet."""
-    today = local_today().strftime("%Y%m%d")
-    number = ids.application_number(NUMBER_PREFIX, today)
+    number = _draw_number()
     while repository.number_taken(session, number):
-        number = ids.application_number(NUMBER_PREFIX, today)
+        number = _draw_number()
     return number
 
 

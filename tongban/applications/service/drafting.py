@@ -11,13 +11,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from tongban.applications import coverage, disclosure, forms, policy
+from tongban.applications import coverage, disclosure, forms, policy, repository
 from tongban.applications.disclosure import case_fields, field_specs
 from tongban.applications.models import Application
 from tongban.applications.service._common import (
     _audit,
+    _draw_number,
     _load,
-    _new_number,
     _prefill,
     _record_change,
     _require_editable,
@@ -27,7 +27,7 @@ from tongban.applications.states import Status
 from tongban.catalog import service as catalog_service
 from tongban.catalog.models import ServiceItem
 from tongban.identity.companies import service as companies_service
-from tongban.identity.models import Account
+from tongban.identity.models import Account, LegalPerson
 from tongban.kit.i18n import LocalText
 
 
@@ -83,29 +83,34 @@ def _open(
     schema = disclosure.form_schema(session, item)
     # Once-only: what the government holds fills the fields the applicant left empty.
     known = _prefill(session, applicant, actor, [item], schema, cleaned)
-    number = _new_number(session)
-    application = Application(
-        number=number,
-        item_id=item.id,
-        item_version=item.version,
-        department_id=item.department_id,
-        applicant_id=applicant.id,
-        legal_person_id=acting_for,
-        counter_clerk_id=actor.id if actor.id != applicant.id else None,
-        status=Status.DRAFT,
-        sealed_form=disclosure.seal(schema, number, cleaned),
-        prefill=disclosure.seal_prefill(schema, number, known),
-        materials=[],
-        history=[],
+    application = repository.insert_numbered(
+        session,
+        lambda number: {
+            "item_id": item.id,
+            "item_version": item.version,
+            "department_id": item.department_id,
+            "applicant_id": applicant.id,
+            "legal_person_id": acting_for,
+            "counter_clerk_id": actor.id if actor.id != applicant.id else None,
+            "status": Status.DRAFT,
+            "sealed_form": disclosure.seal(schema, number, cleaned),
+            "prefill": disclosure.seal_prefill(schema, number, known),
+        },
+        number=_draw_number,
     )
-    session.add(application)
-    session.flush()
+    # Whole as it is, no statement to load it again (the company was loaded when its
+    # authorisations were checked).
+    repository.loaded_as_new(
+        application,
+        item=item,
+        legal_person=session.get(LegalPerson, acting_for) if acting_for is not None else None,
+    )
     _record_change(session, application, actor, None, Status.DRAFT, "")
     if actor.id != applicant.id:
         _audit(session, actor, "created", application, item=item.code, at_counter=True)
     else:
         _audit(session, actor, "created", application, item=item.code)
-    return _load(session, number)
+    return application
 
 
 def update_form(

@@ -1,14 +1,15 @@
 """The gateway: a department system, signed in with its client credentials, asks for up to
 MAX_KEYS keys of a resource for a purpose. It is served only the items its live grants allow,
 masked for its clearance, from the providing system's lookup or the platform's master data,
-within the grant's calls a minute; every call is journaled in its own transaction (keys as
-keyed hashes), then audited and shown to the persons concerned by ``exchange.journal``. A
-refused call raises its own error code and is journaled apart, since its transaction rolls
-back; a key with no record comes back with the per-key code ``unknown_key``.
+within the grant's calls a minute; every call is logged in its own transaction (keys as
+keyed hashes) with its audit entry (journaled, like every entry) and, when served, each person
+concerned's "who used my data" row. A refused call raises its own error code and is logged
+apart, since its transaction rolls back; a key with no record comes back with the per-key code
+``unknown_key``.
 
 The path of a call is a few plain statements, since it is on every call: one that checks and
-counts the call on its live grants and reads the resource's version and the caller's
-clearance, the fetch, and the journal row.
+counts the call on its live grants and reads the resource's version, the caller's clearance
+and name and the grant's stated purpose, the fetch, and the rows written.
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ from typing import Any, NoReturn
 
 from sqlalchemy.orm import Session
 
+from tongban.audit import service as audit
 from tongban.connectors import lookup as connector_lookup
 from tongban.connectors.models import DepartmentSystem
-from tongban.db.session import after_commit
+from tongban.datause import log as data_use
+from tongban.datause.models import Channel
 from tongban.errors import TongbanError
-from tongban.exchange import journal, policy, repository
+from tongban.exchange import policy, repository
 from tongban.exchange.errors import (
     BadBatch,
     GrantExpired,
@@ -79,9 +82,8 @@ def query(
 ) -> Answer:
     """Serve what ``subject`` was granted of ``resource`` for ``purpose``, for each key.
 
-    The call is counted on its live grants, checked, served and written to the gateway's
-    journal in this transaction; ``exchange.journal`` appends it to the audit log and the "who
-    used my data" log right after, in batches (the web layer starts it once the answer is sent).
+    The call is counted on its live grants, checked, served, logged and audited in this
+    transaction, and written to each person's "who used my data" log.
     Refusals raise a ``TongbanError`` with their own code; the web layer records them with
     ``record_refusal`` after this transaction rolls back.
     """
@@ -132,24 +134,51 @@ def query(
                 "error": None if record is not None else UNKNOWN_KEY,
             }
         )
-    repository.journal_call(
+    subjects = [deployment.subject_ref(key) for key in keys]
+    call = {
+        "at": now,
+        "system_id": system.id,
+        "account_id": system.account_id,
+        "resource_id": shape.id,
+        "resource_code": shape.code,
+        "grant_id": grants[0].id,
+        "purpose": purpose,
+        "items": wanted,
+        "keys": len(keys),
+        "found": len(present),
+        "outcome": "ok",
+        "subjects": subjects,
+    }
+    call_id = repository.log_call(session, call)
+    audit.record(
         session,
-        {
-            "at": now,
-            "system_id": system.id,
-            "account_id": system.account_id,
-            "resource_id": shape.id,
-            "resource_code": shape.code,
-            "grant_id": grants[0].id,
+        actor=audit.ActorRef(system.account_id, grants[0].username),
+        action="exchange.gateway_call",
+        target_type="exchange_resource",
+        target_id=shape.code,
+        details={
+            "system": system.code,
+            "grant": grants[0].id,
             "purpose": purpose,
             "items": wanted,
-            "keys": len(keys),
+            "subjects": subjects,
             "found": len(present),
-            "outcome": "ok",
-            "subjects": [deployment.subject_ref(key) for key in keys],
+            "call": call_id,
         },
     )
-    after_commit(session, journal.sequence_pending)
+    data_use.record(
+        session,
+        subject_refs=subjects,
+        channel=Channel.GATEWAY,
+        items=wanted,
+        purpose=purpose,
+        purpose_text=grants[0].purpose_text or "",
+        department_id=system.department_id,
+        system_id=system.id,
+        reader_id=system.account_id,
+        resource_id=shape.id,
+        at=now,
+    )
     return answer
 
 
@@ -177,10 +206,9 @@ def refusal_of(
 
 
 def record_refusal(session: Session, subject: DepartmentSystem, refusal: Refusal) -> None:
-    """Journal a refused call in a transaction of its own (the call's own rolled back); the
-    journal's sequencer audits it as ``exchange.gateway_refused``."""
+    """Log and audit a refused call in a transaction of its own (the call's own rolled back)."""
     policy.require_gateway(subject)
-    repository.journal_call(
+    call_id = repository.log_call(
         session,
         {
             "at": utcnow(),
@@ -197,7 +225,20 @@ def record_refusal(session: Session, subject: DepartmentSystem, refusal: Refusal
             "subjects": [],
         },
     )
-    after_commit(session, journal.sequence_pending)
+    username = repository.username(session, refusal.account_id)
+    audit.record(
+        session,
+        actor=audit.ActorRef(refusal.account_id, username) if refusal.account_id else None,
+        action="exchange.gateway_refused",
+        target_type="exchange_resource",
+        target_id=refusal.resource_code[:80],
+        details={
+            "system": subject.code,
+            "purpose": refusal.purpose[:60],
+            "error": refusal.code,
+            "call": call_id,
+        },
+    )
 
 
 def _check_keys(keys: Sequence[str]) -> list[str]:

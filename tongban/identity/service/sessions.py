@@ -67,14 +67,14 @@ def session_for_token(session: Session, token: str) -> tuple[WebSession, Account
     an official's without the second factor. Marks the session used (at most once a minute) and
     drops an acting-for whose authorisation has ended.
     """
-    row = repository.web_session_by_token(session, token)
+    found = repository.web_session_and_account(session, token)
     now = clock.utcnow()
-    if row is None or not is_live(row, now):
+    if found is None or not is_live(found[0], now):
         return None
+    row, account = found
     settings = get_settings()
     last_seen = row.last_seen_at or row.created_at
-    account = session.get(Account, row.account_id)
-    if account is None or not account.active:
+    if not account.active:
         return None
     if account.needs_second_factor and "otp" not in row.amr:
         return None

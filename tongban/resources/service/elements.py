@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from tongban.audit import service as audit
 from tongban.catalog import service as catalog_service
+from tongban.db import versions
 from tongban.identity.models import Account
 from tongban.kit import datafiles
 from tongban.resources import disclosure, policy, repository
@@ -39,6 +40,7 @@ def load_elements(session: Session, subject: Account | None, specs: Sequence[Ele
         element.authority, element.subscribers = spec.authority, list(spec.subscribers)
         session.add(element)
     session.flush()
+    versions.bump(session, "elements")
     audit.record(
         session,
         actor=subject,

@@ -11,7 +11,6 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from tongban.connectors.models import DepartmentSystem
-from tongban.db.session import run_follow_ups
 from tongban.db.types import RowId
 from tongban.errors import TongbanError
 from tongban.exchange import service as exchange
@@ -244,6 +243,5 @@ def serve_query(
             assert caller is not None
             exchange.record_refusal(other, caller, refusal)
             other.commit()
-        run_follow_ups(other, factory)
         raise
     return GatewayAnswer.model_validate(vars(answer))
