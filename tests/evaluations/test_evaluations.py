@@ -17,6 +17,7 @@ from tongban.applications import repository as applications_repository
 from tongban.applications import service as applications_service
 from tongban.applications.models import CoveredItem
 from tongban.applications.states import Action, Status
+from tongban.bundles.models import BundleCase
 from tongban.catalog import service as catalog_service
 from tongban.db.session import unit_of_work
 from tongban.evaluations import service
@@ -212,6 +213,17 @@ class TestRectification:
             application = applications_repository.by_number(session, number)
             assert application is not None
             food = catalog_service.get_item(session, None, "SAMR-0003")
+            # Only a bundle case's department application covers items.
+            bundle_case = BundleCase(
+                code="OPEN-SHOP",
+                applicant_id=application.applicant_id,
+                answers={},
+                numbers={"business": number},
+                created_at=utcnow(),
+            )
+            session.add(bundle_case)
+            session.flush()
+            application.bundle_case_id = bundle_case.id
             session.add(
                 CoveredItem(
                     application_id=application.id,
