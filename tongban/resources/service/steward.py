@@ -86,6 +86,26 @@ def list_reviews(
     return views
 
 
+@dataclass(frozen=True)
+class QueueSize:
+    """The steward's open reviews, and how many that is per 100,000 department records: what
+    the queue costs a register of any size (the aim is at most 1,000, 1 % of records)."""
+
+    pending: int
+    records: int
+
+    @property
+    def per_100k(self) -> float:
+        return self.pending * 100_000 / self.records if self.records else 0.0
+
+
+def queue_size(session: Session, subject: Account | None) -> QueueSize:
+    policy.require_review(subject)
+    return QueueSize(
+        pending=repository.pending_review_count(session), records=repository.record_total(session)
+    )
+
+
 def decide_review(
     session: Session, subject: Account | None, review_id: int, *, same: bool
 ) -> MatchReview:
