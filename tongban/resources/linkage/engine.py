@@ -44,14 +44,13 @@ def spark_session(master: str = "local[2]", conf: Mapping[str, str] | None = Non
         "spark.ui.enabled": "false",
         "spark.sql.session.timeZone": "UTC",
     } | dict(conf or {})
-    checkpoint = settings.pop("spark.checkpoint.dir", None) or tempfile.mkdtemp(
-        prefix="tongban-spark-"
-    )
+    checkpoint = settings.pop("spark.checkpoint.dir", None)
     builder = SparkSession.builder.master(master).appName("tongban-linkage")
     for key, value in settings.items():
         builder = builder.config(key, value)
-    spark = builder.getOrCreate()
-    spark.sparkContext.setCheckpointDir(checkpoint)
+    spark = builder.getOrCreate()  # the running session, if there is one
+    if checkpoint or spark.sparkContext.getCheckpointDir() is None:
+        spark.sparkContext.setCheckpointDir(checkpoint or tempfile.mkdtemp(prefix="tongban-spark-"))
     spark.sparkContext.setLogLevel("ERROR")
     return spark
 
