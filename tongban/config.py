@@ -131,6 +131,17 @@ class Settings(BaseSettings):
     proactive_max_share: float = Field(default=0.01, gt=0, le=1)
     # ... but a run of at most this many offers is never held (a small town's daily births).
     proactive_guard_minimum: int = Field(default=100, ge=0)
+    # Entity resolution (docs/entity-resolution.md): the engine ("duckdb" embedded, or "spark":
+    # a local session, or a cluster by its master URL and Spark settings as JSON, e.g.
+    # '{"spark.executor.memory": "8g", "spark.checkpoint.dir": "hdfs:///tmp/tongban"}').
+    linkage_engine: Literal["duckdb", "spark"] = "duckdb"
+    linkage_spark_master: str = "local[2]"
+    linkage_spark_conf: dict[str, str] = Field(default_factory=dict)
+    # From this many department records on, each run trains the model on them; from
+    # linkage_prior_records on it keeps the shipped model's m and u but estimates the prior
+    # from them; below, the shipped model is used as it is (an empty deployment starting).
+    linkage_train_records: int = Field(default=10_000, ge=2)
+    linkage_prior_records: int = Field(default=1_000, ge=2)
 
     # Shared state of several web processes (rate-limit counts); unset: kept in the process,
     # right for the embedded default (one process).

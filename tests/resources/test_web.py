@@ -164,6 +164,8 @@ class TestReviewPage:
         _sign_in(page, admin, client)
         expect(page).not_to_have_url(re.compile(r"/login"))
         page.goto("/resources/reviews")
+        # The queue's size, also per 100,000 records: what it would cost a register of any size.
+        expect(page.get_by_test_id("queue-size")).to_contain_text("每 10 万条记录")
         review = page.get_by_test_id("review").filter(has_text=first)
         expect(review).to_contain_text(second)
         assert float(review.get_by_test_id("weight-name").inner_text()) > 0
@@ -181,3 +183,39 @@ class TestReviewPage:
         page.get_by_test_id("history").get_by_role("button", name="撤销").first.click()
         expect(page).to_have_url(re.compile(r"/resources/persons/P"))
         expect(page.get_by_test_id("records")).not_to_contain_text(first)
+
+    @pytest.mark.browser
+    def test_a_wrong_automatic_link_is_undone_from_the_persons_page(
+        self, page: Page, engine: Engine, client: TestClient
+    ) -> None:
+        # Namesakes born the same day, sharing a family phone: linked automatically.
+        _, _, born = _id_pair()
+        name, tag, phone = _name(), uuid.uuid4().hex[:8], _phone()
+        _import(engine, "PSB", HEADER + f"p{tag},{name},M,{born},,{phone},临江市东路3号\n")
+        _import(engine, "HRSS", HEADER + f"h{tag},{name},M,{born},,{phone},\n")
+        admin = new_steward(engine)
+        headers = sign_in(client, admin.username)
+        client.post("/api/v1/resources/resolve", headers=headers)
+        (pid,) = client.get(
+            "/api/v1/resources/persons",
+            params={"scheme": "department_local", "value": f"h{tag}"},
+            headers=headers,
+        ).json()
+        _sign_in(page, admin, client)
+        page.goto(f"/resources/persons/{pid}")
+        row = page.get_by_test_id("records").get_by_role("row").filter(has_text=f"h{tag}")
+        expect(row).to_contain_text("自动关联")
+        row.get_by_role("button", name="不是此人").click()
+        expect(page).to_have_url(re.compile(rf"/resources/persons/{pid}"))
+        expect(page.get_by_test_id("records")).not_to_contain_text(f"h{tag}")
+        # The next run neither links it back nor asks the steward about the pair again.
+        client.post("/api/v1/resources/resolve", headers=headers)
+        page.reload()
+        expect(page.get_by_test_id("records")).to_contain_text(f"p{tag}")
+        expect(page.get_by_test_id("records")).not_to_contain_text(f"h{tag}")
+        queue = client.get("/api/v1/resources/reviews", headers=headers).json()
+        assert not [
+            r
+            for r in queue
+            if {r["record_a"]["local_id"], r["record_b"]["local_id"]} == {f"p{tag}", f"h{tag}"}
+        ]

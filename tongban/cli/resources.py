@@ -56,6 +56,12 @@ def resources_resolve() -> None:
         f"{result.new_persons} new persons, {result.reviews_opened} reviews opened "
         f"in {result.seconds} s"
     )
+    how = {
+        "trained": "a model trained on these records",
+        "prior": "the shipped model with the prior of these records",
+        "model": "the shipped model as it is (too few records to estimate the prior)",
+    }[result.model]
+    console.print(f"scored on {result.engine} with {how} (prior {result.prior:.3g})")
 
 
 @resources_app.command("train")

@@ -137,8 +137,9 @@ class MatchReview(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     record_a_id: Mapped[int] = mapped_column(ForeignKey("resource_records.id"), index=True)
     record_b_id: Mapped[int] = mapped_column(ForeignKey("resource_records.id"), index=True)
-    match_probability: Mapped[float]
-    match_weight: Mapped[float]
+    # None: a pair a steward kept apart by unlinking a record or undoing a link, unscored.
+    match_probability: Mapped[float | None]
+    match_weight: Mapped[float | None]
     # Match weight per compared field: the evidence the steward sees.
     evidence: Mapped[dict[str, float]] = mapped_column(JSON)
     status: Mapped[ReviewStatus] = mapped_column(

@@ -133,6 +133,28 @@ def review_pairs(session: Session) -> dict[tuple[int, int], MatchReview]:
     return {(r.record_a_id, r.record_b_id): r for r in reviews}
 
 
+def reviews_of_record(
+    session: Session, record_id: int, others: set[int]
+) -> dict[tuple[int, int], MatchReview]:
+    """The reviews of pairs of ``record_id`` with any of ``others``."""
+    if not others:
+        return {}
+    stmt = select(MatchReview).where(
+        ((MatchReview.record_a_id == record_id) & MatchReview.record_b_id.in_(others))
+        | ((MatchReview.record_b_id == record_id) & MatchReview.record_a_id.in_(others))
+    )
+    return {(r.record_a_id, r.record_b_id): r for r in session.execute(stmt).scalars()}
+
+
+def pending_review_count(session: Session) -> int:
+    stmt = select(func.count()).where(MatchReview.status == ReviewStatus.PENDING)
+    return int(session.execute(stmt).scalar_one())
+
+
+def record_total(session: Session) -> int:
+    return int(session.execute(select(func.count()).select_from(SourceRecord)).scalar_one())
+
+
 def distinct_pairs(session: Session) -> set[tuple[int, int]]:
     stmt = select(MatchReview.record_a_id, MatchReview.record_b_id).where(
         MatchReview.status == ReviewStatus.DISTINCT

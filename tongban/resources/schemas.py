@@ -192,6 +192,9 @@ class ResolveReport(_Read):
     new_persons: int
     reviews_opened: int
     seconds: float
+    model: str
+    prior: float
+    engine: str
 
 
 class ImportReport(_Read):

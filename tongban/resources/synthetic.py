@@ -43,6 +43,7 @@ class Noise:
     swapped_day_month: float = 0.03
     birth_date_missing: float = 0.03
     birth_date_typo: float = 0.01  # one digit of the day mistyped
+    birth_date_day_off: float = 0.005  # a day early or late (born near midnight), even at New Year
     old_id: float = 0.08  # the 15-digit number of an old card (people born before 1985)
     id_typo: float = 0.02  # one digit mistyped: the number no longer checks
     id_missing: float = 0.2
@@ -188,6 +189,9 @@ class Generator:
             day = born.day % 10 + 10 * ((born.day // 10 + 1) % 3) or 1
             if day <= 28 and day != born.day:
                 return f"{born.year:04d}-{born.month:02d}-{day:02d}"
+            return born.isoformat()
+        if roll < noise.swapped_day_month + noise.birth_date_typo + noise.birth_date_day_off:
+            return (born + timedelta(days=rng.choice((-1, 1)))).isoformat()
         return born.isoformat()
 
     def _id_number(self, person: _Person) -> str | None:

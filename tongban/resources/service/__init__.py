@@ -29,10 +29,12 @@ from tongban.resources.service.registers import (
 )
 from tongban.resources.service.resolution import ResolveResult, resolve, train_model
 from tongban.resources.service.steward import (
+    QueueSize,
     ReviewView,
     decide_review,
     link_record,
     list_reviews,
+    queue_size,
     undo_link,
     unlink_record,
 )
@@ -41,6 +43,7 @@ __all__ = [
     "ConflictView",
     "ImportResult",
     "PersonView",
+    "QueueSize",
     "ResolveResult",
     "ReviewView",
     "add_person_identifier",
@@ -59,6 +62,7 @@ __all__ = [
     "may_see_conflicts",
     "pid_of",
     "quality_figures",
+    "queue_size",
     "read_elements",
     "register_company",
     "register_person",

@@ -104,6 +104,9 @@ class PersonView:
     records: list[dict[str, Any]]
     history: list[LinkEvent]
     pids: dict[int, str]
+    # For each record, the link that put it in this person (how, and how sure): a wrong
+    # automatic link is undone from here.
+    links: dict[int, LinkEvent]
 
 
 def get_person(session: Session, subject: Account | None, pid: str) -> PersonView:
@@ -113,12 +116,17 @@ def get_person(session: Session, subject: Account | None, pid: str) -> PersonVie
     involved = {e.from_person_id for e in history} | {e.to_person_id for e in history}
     persons = repository.persons_by_ids(session, {i for i in involved if i is not None})
     reading = disclosure.reading(session, subject)
+    links: dict[int, LinkEvent] = {}
+    for event in history:  # newest first
+        if event.to_person_id == person.id and event.undone_at is None:
+            links.setdefault(event.record_id, event)
     return PersonView(
         person=reading.person(person),
         identifiers=reading.identifiers(repository.identifiers_of(session, person.id)),
         records=reading.records(repository.records_of(session, person.id)),
         history=history,
         pids={i: p.pid for i, p in persons.items()} | {person.id: person.pid},
+        links=links,
     )
 
 

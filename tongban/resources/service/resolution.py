@@ -1,9 +1,11 @@
 """Entity resolution runs: every pair of department records the blocking rules propose is
-scored with the saved linkage model. Unlinked records joined by pairs at or above the auto
-threshold go to the person one of them already has, or to a new person; a pair in the grey zone
-between two persons opens a review for the data steward. Pairs a steward called distinct are
-never proposed again and links a steward made are kept. The authoritative values of the persons
-whose records changed are checked afterwards. Also trains a model on the stored records."""
+scored, by a model trained on the records themselves once there are enough of them, else by the
+shipped (or a given) model with the prior of this register. Unlinked records joined by pairs the
+link rules let link go to the person one of them already has, or to a new person, never so that
+a person holds two checked ID numbers; a pair left between two persons opens a review for the
+data steward. Pairs a steward called distinct are never proposed again and links a steward made
+are kept. The authoritative values of the persons whose records changed are checked afterwards.
+Also trains a model on the stored records."""
 
 from __future__ import annotations
 
@@ -13,9 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 from sqlalchemy.orm import Session
 
 from tongban.audit import service as audit
+from tongban.config import get_settings
 from tongban.identity.models import Account
 from tongban.kit.clock import utcnow
 from tongban.resources import linkage, policy, repository
@@ -31,24 +35,11 @@ class ResolveResult:
     new_persons: int = 0
     reviews_opened: int = 0
     seconds: float = 0.0
-
-
-class _Components:
-    """Union-find over record ids."""
-
-    def __init__(self) -> None:
-        self.parent: dict[int, int] = {}
-
-    def find(self, x: int) -> int:
-        root = self.parent.setdefault(x, x)
-        while root != self.parent[root]:
-            root = self.parent[root]
-        while x != root:
-            self.parent[x], x = root, self.parent[x]
-        return root
-
-    def union(self, a: int, b: int) -> None:
-        self.parent[self.find(a)] = self.find(b)
+    # Where the parameters came from: "trained" on the register, "prior" (the given or shipped
+    # model's m and u, the register's prior) or "model" (the given or shipped model as it is).
+    model: str = "model"
+    prior: float = 0.0
+    engine: str = "duckdb"
 
 
 def resolve(
@@ -58,22 +49,45 @@ def resolve(
     model: Path | None = None,
     thresholds: linkage.Thresholds | None = None,
 ) -> ResolveResult:
-    """Score every pair of records the blocking rules propose, with the saved model. Unlinked
-    records joined by pairs at or above the auto threshold go to the person one of them already
-    has, or to a new person; pairs in the grey zone between two persons open a review. Links a
-    steward made, and pairs a steward called distinct, are kept."""
+    """Score every pair of records the blocking rules propose: with a model trained on the
+    records when there are enough of them, else with ``model`` (the shipped one by default) and
+    the prior of this register. Records are joined into persons strongest pair first by the
+    pairs the link rules let link (``linkage.rules``): an unlinked record goes to the person
+    its group already has, or to a new person, and no person comes to hold two checked ID
+    numbers. Pairs left between two persons at or above the review threshold open a review.
+    Links a steward made, and pairs a steward called distinct, are kept."""
     policy.require_resolve(subject)
     started = time.perf_counter()
     thresholds = thresholds or linkage.Thresholds()
     now = utcnow()
     records = {r.id: r for r in repository.all_records(session)}
     result = ResolveResult(records=len(records))
-    pairs = _scored_pairs(session, records, model, thresholds) if len(records) > 1 else []
+    table = linkage.prepare(_Input(r) for r in records.values())
+    checked = {
+        int(uid): number
+        for uid, number, ok in zip(
+            table["unique_id"].to_pylist(),
+            table["id_number"].to_pylist(),
+            table["id_checked"].to_pylist(),
+            strict=True,
+        )
+        if ok
+    }
+    pairs = _scored_pairs(session, table, model, thresholds, result) if len(records) > 1 else []
     result.pairs_scored = len(pairs)
-    components = _Components()
-    for pair in pairs:
-        if pair["match_probability"] >= thresholds.auto:
-            components.union(int(pair["unique_id_l"]), int(pair["unique_id_r"]))
+    persons: dict[int, list[int]] = {}
+    for record in records.values():
+        if record.person_id is not None:
+            persons.setdefault(record.person_id, []).append(record.id)
+    components = linkage.link(
+        [
+            (int(p["unique_id_l"]), int(p["unique_id_r"]), float(p["match_probability"]))
+            for p in pairs
+            if p["auto"]
+        ],
+        checked,
+        groups=persons.values(),
+    )
     strongest: dict[int, float] = {}
     for pair in pairs:
         for key in ("unique_id_l", "unique_id_r"):
@@ -134,6 +148,9 @@ def resolve(
             "reviews": result.reviews_opened,
             "value_changes": outcome.changes,
             "conflicts": outcome.conflicts_opened,
+            "model": result.model,
+            "prior": result.prior,
+            "engine": result.engine,
         },
     )
     return result
@@ -181,24 +198,48 @@ class _Input:
 def train_model(session: Session, subject: Account | None, *, seed: int = 7) -> dict[str, Any]:
     """A linkage model trained on the department records in the database."""
     policy.require_resolve(subject)
-    return linkage.train_model([_Input(r) for r in repository.all_records(session)], seed=seed)
+    table = linkage.prepare(_Input(r) for r in repository.all_records(session))
+    run = linkage.Linkage(table, db=_database())
+    run.train(seed=seed)
+    return run.model()
+
+
+def _database() -> Any:
+    """The engine the settings choose (a Spark session is made once per process)."""
+    settings = get_settings()
+    if settings.linkage_engine == "spark":
+        spark = linkage.spark_session(settings.linkage_spark_master, settings.linkage_spark_conf)
+        return linkage.database("spark", spark=spark)
+    return linkage.database("duckdb")
 
 
 def _scored_pairs(
     session: Session,
-    records: dict[int, SourceRecord],
+    table: pa.Table,
     model: Path | None,
     thresholds: linkage.Thresholds,
+    result: ResolveResult,
 ) -> list[dict[str, Any]]:
-    """The pairs at or above the review threshold, less those a steward called distinct."""
-    run = linkage.Linkage(
-        linkage.prepare(_Input(r) for r in records.values()),
-        model=model or linkage.MODEL_FILE,
-        evidence=True,
-    )
+    """The pairs at or above the review threshold, less those a steward called distinct. The
+    model is trained on the records when there are enough of them; else the given (or shipped)
+    model is used with the prior of this register, once it holds enough records to tell."""
+    settings = get_settings()
+    db = _database()
+    result.engine = settings.linkage_engine
+    if model is None and table.num_rows >= settings.linkage_train_records:
+        run = linkage.Linkage(table, evidence=True, db=db)
+        run.train()
+        result.model = "trained"
+    else:
+        run = linkage.Linkage(
+            table, model=linkage.read_model(model or linkage.MODEL_FILE), evidence=True, db=db
+        )
+        if table.num_rows >= settings.linkage_prior_records and run.estimate_prior():
+            result.model = "prior"
+    result.prior = run.prior
     distinct = repository.distinct_pairs(session)
     return [
         p
-        for p in run.pairs(run.predict(thresholds.review))
+        for p in run.pairs(run.predict(thresholds.review), thresholds)
         if tuple(sorted((int(p["unique_id_l"]), int(p["unique_id_r"])))) not in distinct
     ]

@@ -86,6 +86,26 @@ def list_reviews(
     return views
 
 
+@dataclass(frozen=True)
+class QueueSize:
+    """The steward's open reviews, and how many that is per 100,000 department records: what
+    the queue costs a register of any size (the aim is at most 1,000, 1 % of records)."""
+
+    pending: int
+    records: int
+
+    @property
+    def per_100k(self) -> float:
+        return self.pending * 100_000 / self.records if self.records else 0.0
+
+
+def queue_size(session: Session, subject: Account | None) -> QueueSize:
+    policy.require_review(subject)
+    return QueueSize(
+        pending=repository.pending_review_count(session), records=repository.record_total(session)
+    )
+
+
 def decide_review(
     session: Session, subject: Account | None, review_id: int, *, same: bool
 ) -> MatchReview:
@@ -145,18 +165,23 @@ def link_record(
 
 
 def unlink_record(session: Session, subject: Account | None, record_id: int) -> LinkEvent:
-    """Split a record off into a person of its own."""
+    """Split a record off into a person of its own, and keep it apart from the records of the
+    person it left: later runs neither link it back nor ask about it again."""
     policy.require_review(subject)
     record = _record(session, record_id)
+    left = record.person_id
     person = person_from(session, [record])
     event = move(session, record, person, LinkReason.STEWARD, actor=subject, probability=None)
+    _keep_apart(session, subject, record, left)
     check_authority(session, {event.from_person_id, person.id}, now=utcnow())
     _audit_move(session, subject, "resources.record_unlinked", event)
     return event
 
 
 def undo_link(session: Session, subject: Account | None, event_id: int) -> LinkEvent:
-    """Put the record back where it was before the link ``event_id`` (itself a new event)."""
+    """Put the record back where it was before the link ``event_id`` (itself a new event). The
+    record is kept apart from the person the link had put it in (a wrong automatic link is
+    not made again by the next run); undoing an unlink lifts the keeping apart it made."""
     policy.require_review(subject)
     event = session.get(LinkEvent, event_id)
     if event is None:
@@ -167,9 +192,52 @@ def undo_link(session: Session, subject: Account | None, event_id: int) -> LinkE
     back = session.get(MasterPerson, event.from_person_id) if event.from_person_id else None
     undo = move(session, record, back, LinkReason.UNDO, actor=subject, probability=None)
     event.undone_at = undo.at
+    _keep_apart(session, subject, record, event.to_person_id)
+    _forget_kept_apart(session, record, event.from_person_id)
     check_authority(session, {event.to_person_id, event.from_person_id}, now=utcnow())
     _audit_move(session, subject, "resources.link_undone", undo, undoes=event.id)
     return undo
+
+
+def _keep_apart(
+    session: Session, subject: Account | None, record: SourceRecord, person_id: int | None
+) -> None:
+    """Every pair of ``record`` with a record of ``person_id`` decided distinct, unscored unless
+    a review of it was open."""
+    if person_id is None:
+        return
+    others = {r.id for r in repository.records_of(session, person_id) if r.id != record.id}
+    known = repository.reviews_of_record(session, record.id, others)
+    now = utcnow()
+    for other in others:
+        a, b = sorted((record.id, other))
+        review = known.get((a, b))
+        if review is None:
+            review = MatchReview(
+                record_a_id=a,
+                record_b_id=b,
+                match_probability=None,
+                match_weight=None,
+                evidence={},
+                created_at=now,
+            )
+            session.add(review)
+        review.status = ReviewStatus.DISTINCT
+        review.decided_at = now
+        review.decided_by_id = subject.id if subject is not None else None
+    session.flush()
+
+
+def _forget_kept_apart(session: Session, record: SourceRecord, person_id: int | None) -> None:
+    """The unscored keeping apart of ``record`` from the records of ``person_id`` lifted (it is
+    back with them)."""
+    if person_id is None:
+        return
+    others = {r.id for r in repository.records_of(session, person_id) if r.id != record.id}
+    for review in repository.reviews_of_record(session, record.id, others).values():
+        if review.match_probability is None and review.status is ReviewStatus.DISTINCT:
+            session.delete(review)
+    session.flush()
 
 
 def _record(session: Session, record_id: int) -> SourceRecord:

@@ -24,6 +24,7 @@ def reviews(request: Request, session: SessionDep, subject: PageUser) -> Respons
         "resources/reviews.html",
         subject,
         reviews=resources_service.list_reviews(session, subject),
+        queue=resources_service.queue_size(session, subject),
         fields=linkage.COMPARISONS,
     )
 
