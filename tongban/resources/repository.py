@@ -20,6 +20,7 @@ from tongban.resources.models import (
     MasterPerson,
     MatchReview,
     PersonIdentifier,
+    PersonRelation,
     PersonScheme,
     ReviewStatus,
     SourceRecord,
@@ -239,3 +240,8 @@ def values_by_resident_ids(
         return []
     rows = session.connection().execute(_VALUES_BY_RESIDENT_IDS, {"id_numbers": list(id_numbers)})
     return [(key, person, element, value) for key, person, element, value in rows]
+
+
+def has_children(session: Session, person_id: int) -> bool:
+    stmt = select(PersonRelation.id).where(PersonRelation.relative_id == person_id).limit(1)
+    return session.execute(stmt).first() is not None
