@@ -24,7 +24,8 @@ KEYWORDS = -k _ -k N_ -k translate -k TongbanError -k NotFound -k Forbidden -k U
 	-k DataUseNotFound -k ObjectionNotFound -k ObjectionClosed \
 	-k LicenceTypeFileInvalid -k LicenceTypeNotFound -k LicenceNotFound -k LicenceAlreadyRevoked \
 	-k ShareNotFound -k ShareEnded -k LicenceNotUsable -k KeyFileInvalid -k SealedCopyNotCleared \
-	-k CheckpointInvalid -k CheckpointForked -k CheckpointRolledBack -k WitnessUnavailable
+	-k CheckpointInvalid -k CheckpointForked -k CheckpointRolledBack -k WitnessUnavailable \
+	-k ConflictNotFound
 PO = tongban/web/locale/zh_CN/LC_MESSAGES/messages.po
 
 help: ## list the targets

@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     # goes through the parent again, at once if still signed in there): it bounds how long a
     # sign-out or revocation upstream leaves a session here alive.
     federation_sso_session_minutes: int = Field(default=15, ge=1)
+    # The deployment's administrative division (GB/T 2260): characters 3 to 8 of the unified
+    # social credit codes its registrations assign.
+    region_code: str = Field(default="330100", pattern=r"^[0-9]{6}$")
     # Working-day calendar (holidays and adjusted working days) as a data file.
     calendar_file: Path | None = None
     # Crypto suite for field encryption, signatures and the audit chain's hash: intl (AES-256-GCM,

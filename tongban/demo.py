@@ -1,8 +1,13 @@
-"""The demo data set: catalog, departments and accounts, loaded into an empty database."""
+"""The demo data set: catalog, departments and accounts, loaded into an empty database (``load``);
+and, for `tongban serve --demo`, what makes every page show something real from the first start
+(``load_examples``): master data with people to resolve and a conflict, the proactive rules run
+once over it, and an example department system granted population data, with its credentials
+for the exchange gateway."""
 
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
@@ -13,10 +18,14 @@ from tongban.connectors import service as connectors_service
 from tongban.connectors.schemas import SystemSpec
 from tongban.exchange import files as exchange_files
 from tongban.exchange import service as exchange_service
+from tongban.exchange.schemas import SharingRequestIn
 from tongban.identity import service as identity_service
 from tongban.identity.companies import service as companies_service
 from tongban.identity.models import AccountKind
 from tongban.identity.schemas import demo_accounts
+from tongban.proactive import demo as proactive_demo
+from tongban.proactive import service as proactive_service
+from tongban.resources import demo as resources_demo
 from tongban.resources import service as resources_service
 from tongban.security import service as security_service
 
@@ -83,7 +92,23 @@ def load(session: Session) -> catalog_service.LoadReport:
 
 # The housing department's system, so the exchange has a requester out of the box; its client
 # credentials are issued with `tongban exchange credentials HOUSING-BZ`.
-DEMO_SYSTEM = {"code": "HOUSING-BZ", "name": "住房保障业务系统", "department": "HOUSING"}
+DEMO_SYSTEM = {
+    "code": "HOUSING-BZ",
+    "name": "住房保障业务系统",
+    "department": "HOUSING",
+    # It may read identity data (names, addresses) as they are: what its grant allows.
+    "clearance": "internal:identity",
+}
+# What the housing system is granted of the population data, for housing subsidy reviews.
+DEMO_GRANT = {
+    "resource": "PSB-POPULATION",
+    "system": DEMO_SYSTEM["code"],
+    "items": ["id_number", "name", "birth_date", "address"],
+    "purpose": "housing_subsidy_review",
+    "purpose_text": "核查住房保障申请人的身份、出生日期和居住地址",
+    "legal_basis": "《公共租赁住房管理办法》第七条",
+    "days": 365,
+}
 
 
 def _exchange(session: Session) -> None:
@@ -95,3 +120,38 @@ def _exchange(session: Session) -> None:
 
 def demo_resources_file() -> Path:
     return Path(str(resources.files("tongban.exchange").joinpath("data/demo/resources.yaml")))
+
+
+@dataclass(frozen=True)
+class Examples:
+    master: resources_demo.DemoReport
+    offers: int
+    # The housing system's client credentials for the gateway (the secret shown once).
+    client_id: str
+    client_secret: str
+
+
+def load_examples(session: Session) -> Examples:
+    """Master data from the departments' demo records, resolved (people for the data steward to
+    decide, an address the housing bureau must settle); the proactive rules' demo registrations
+    and one run of the rules (offers waiting for 张三 and 李四); the housing system's request for
+    population data, approved by the public security bureau, and its client credentials."""
+    master = resources_demo.load(session, None)
+    proactive_demo.load(session, None)
+    outcomes = proactive_service.run(session, None)
+    housing = identity_service.get_by_username(session, "housing_officer")
+    psb = identity_service.get_by_username(session, "psb_officer")
+    request = exchange_service.request_sharing(
+        session, housing, SharingRequestIn.model_validate(DEMO_GRANT)
+    )
+    exchange_service.decide_request(session, psb, request.id, approve=True)
+    registration = exchange_service.issue_credentials(
+        session, None, system_code=DEMO_SYSTEM["code"]
+    )
+    assert registration.secret is not None
+    return Examples(
+        master,
+        sum(o.offers for o in outcomes),
+        registration.client.client_id,
+        registration.secret,
+    )

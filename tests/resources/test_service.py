@@ -296,11 +296,11 @@ class TestAuthority:
     def test_the_authority_sets_the_value_and_others_are_checked(self, engine: Engine) -> None:
         pid, name, tag, id18, born = _address_conflict(engine)
         with unit_of_work(engine) as session:
-            conflicts = [(c, p) for c, p in service.list_conflicts(session, None) if p == pid]
-            assert [(c.element, c.other_source, c.other_value) for c, _ in conflicts] == [
+            conflicts = [c for c in service.list_conflicts(session, None) if c.pid == pid]
+            assert [(c.element, c.other_source, c.other_value) for c in conflicts] == [
                 ("address", "HRSS", "临江市解放路9号")
             ]
-            assert conflicts[0][0].authority == "HOUSING"
+            assert conflicts[0].authority == "HOUSING"
         # The authority's record changes: history kept, the conflict closes when HRSS agrees.
         _import(engine, "HOUSING", HEADER + f"g{tag},{name},M,{born},{id18},,临江市解放路9号\n")
         _resolve(engine)
@@ -319,7 +319,7 @@ class TestAuthority:
                 ("临江市人民路1号", "临江市解放路9号"),
             ]
             resolved = service.list_conflicts(session, None, status=ConflictStatus.RESOLVED)
-            assert any(p == pid for _, p in resolved)
+            assert any(c.pid == pid for c in resolved)
             figures = service.quality_figures(session, None)
             assert {f.source for f in figures} >= {"PSB", "HRSS", "HOUSING"}
 
@@ -333,7 +333,7 @@ class TestListConflicts:
 
             def pids(subject: Account | None, department: str | None = None) -> set[str]:
                 found = service.list_conflicts(session, subject, department=department)
-                return {p for _, p in found}
+                return {c.pid for c in found}
 
             assert pid in pids(session.get(Account, housing.id))
             assert pid not in pids(session.get(Account, other.id))

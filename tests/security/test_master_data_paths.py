@@ -18,7 +18,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from tests.identity.factories import api_sign_in
+from tests.identity.factories import api_sign_in, new_official
 from tests.identity.test_pages import signed_in
 from tests.resources.test_service import (
     HEADER,
@@ -37,6 +37,9 @@ ROUTES_TRIED = {
     ("GET", "/api/v1/resources/persons/{pid}"),
     ("GET", "/api/v1/resources/reviews"),
     ("GET", "/api/v1/resources/conflicts"),
+    ("POST", "/api/v1/resources/conflicts/{conflict_id}/confirm"),
+    ("POST", "/api/v1/resources/conflicts/{conflict_id}/correct"),
+    ("POST", "/api/v1/resources/conflicts/{conflict_id}/dismiss"),
 }
 
 
@@ -218,3 +221,39 @@ class TestQualityAndConflicts:
             assert ("人民路1号" in response.text) is shown
             assert ("解放路9号" in response.text) is shown
             assert conflict["element"] == "address"
+
+    def test_closing_a_conflict_shows_an_official_cleared_public_no_value(
+        self, client: TestClient, engine: Engine
+    ) -> None:
+        """An approver of the authority's department cleared only ``public`` may confirm or
+        dismiss (a decision on the routing, not on the values) and gets the conflict back
+        masked; correcting writes a value they cannot read, and is refused."""
+        official = new_official(engine, department="HOUSING", roles=("approver",))
+        headers = api_sign_in(client, official)
+        for decision, body in (
+            ("confirm", {"note": "以住建为准"}),
+            ("correct", {"value": "临江市解放路9号"}),
+            ("dismiss", {"reason": "工作地址"}),
+        ):
+            pid, *_ = _address_conflict(engine)
+            listed = client.get("/api/v1/resources/conflicts", headers=headers)
+            (conflict,) = [c for c in listed.json() if c["pid"] == pid]
+            response = client.post(
+                f"/api/v1/resources/conflicts/{conflict['id']}/{decision}",
+                headers=headers,
+                json=body,
+            )
+            assert "人民路1号" not in response.text
+            if decision == "correct":
+                assert response.status_code == 403, response.text
+                assert "解放路9号" not in response.text
+            else:
+                assert response.status_code == 200, response.text
+                assert "解放路9号" not in response.text
+                assert response.json()["status"] == "resolved"
+        # Another such official (one authenticator code signs in once).
+        reader = new_official(engine, department="HOUSING", roles=("approver",))
+        page = signed_in(client.app, reader).get("/resources/conflicts?status=resolved")
+        assert page.status_code == 200
+        assert "人民路1号" not in page.text
+        assert "解放路9号" not in page.text

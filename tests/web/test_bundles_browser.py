@@ -55,7 +55,12 @@ def test_opening_a_shop_in_one_go(
     page.get_by_role("button", name="一次申请以上全部事项").click()
     expect(page).to_have_url(re.compile(r"/bundle-cases/\d+$"))
 
-    fill(page, merged_values(engine, ITEMS))
+    # What the registration issues is not asked: the credit code and the business licence.
+    expect(page.locator("#f_credit_code")).to_have_count(0)
+    expect(page.locator(".material[data-code='business_licence']")).to_have_count(0)
+    expect(page.get_by_test_id("from-result-credit_code")).to_contain_text("个体工商户设立登记")
+    expect(page.get_by_test_id("from-result-business_licence")).to_contain_text("营业执照")
+    fill(page, {k: v for k, v in merged_values(engine, ITEMS).items() if k != "credit_code"})
     page.get_by_role("button", name="保存表单").click()
     codes = page.eval_on_selector_all(
         "#materials .material[data-required='1']", "els => els.map(e => e.dataset.code)"
@@ -101,6 +106,13 @@ def test_opening_a_shop_in_one_go(
     expect(page.get_by_test_id("status-TAX-0002")).to_have_text("已提交")
     expect(page.get_by_test_id("status-HRSS-0003")).to_have_text("已提交")
     assert_real_png(screenshot(page, artifacts, "52-bundle-progress"))
+
+    # The invoices application took the new code and the licence from the registration.
+    page.goto(f"/applications/{number['TAX-0002']}")
+    expect(page.locator("dl.facts")).to_contain_text(re.compile(r"92\d{6}[0-9A-Z]{10}"))
+    expect(page.get_by_test_id("prefill-credit_code")).to_contain_text("SAMR")
+    expect(page.locator("main")).to_contain_text("已核验的电子证照")
+    page.go_back()
 
     approve(engine, "tax_officer", number["TAX-0002"])
     approve(engine, "hrss_officer", number["HRSS-0003"])

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pyotp
 from fastapi.testclient import TestClient
 from playwright.sync_api import expect
 from sqlalchemy import Engine
@@ -15,7 +16,7 @@ from sqlalchemy import Engine
 from tests.conftest import sign_in
 from tests.datause.test_data_use import gateway_call_about, id_number_of, submitted
 from tests.fixtures.exchange import Exchange
-from tests.identity.factories import new_citizen
+from tests.identity.factories import new_citizen, new_official
 from tests.web.conftest import NewPage, TotpCode
 from tests.web.test_browser import assert_real_png, log_in, screenshot
 
@@ -80,3 +81,34 @@ class TestWhoUsedMyData:
 
         page.reload()
         expect(page.get_by_test_id("objection-reply")).to_contain_text(REPLY)
+
+    def test_an_officials_repeated_reads_of_a_case_are_one_entry(
+        self, engine: Engine, new_page: NewPage, artifacts: Path
+    ) -> None:
+        """The official opens the case three times and lists it in two searches: the person
+        sees two entries, each with how many times, not five."""
+        person = new_citizen(engine, display_name="分组测试人")
+        number = submitted(engine, person.username)
+        official = new_official(engine, department="SAMR")
+        assert official.totp_secret
+        reader = new_page()
+        log_in(reader, official.username, code=pyotp.TOTP(official.totp_secret).now())
+        expect(reader.get_by_test_id("who")).to_be_visible()
+        for _ in range(3):
+            reader.goto(f"/queue/{number}")
+            expect(reader.locator("h1")).to_contain_text("个体工商户设立登记")
+        for _ in range(2):
+            reader.goto("/queue/search?item=SAMR-0001")
+            expect(reader.get_by_role("link", name=number)).to_be_visible()
+
+        page = new_page(width=390, height=844)
+        log_in(page, person.username)
+        page.get_by_test_id("nav-data-use").click()
+        uses = page.get_by_test_id("use")
+        expect(uses).to_have_count(2)
+        listed, read = uses.nth(0), uses.nth(1)
+        expect(read.get_by_test_id("use-purpose")).to_contain_text(f"办理申请 {number}")
+        expect(read.get_by_test_id("use-times")).to_contain_text("当天共 3 次")
+        expect(listed.get_by_test_id("use-purpose")).to_contain_text("查询办件时列出申请")
+        expect(listed.get_by_test_id("use-times")).to_contain_text("当天共 2 次")
+        assert_real_png(screenshot(page, artifacts, "data-use-grouped"))

@@ -37,6 +37,9 @@ class Application(TimestampMixin, Base):
     # applications in ``waiting_for`` (numbers) are approved.
     bundle_case_id: Mapped[int | None] = mapped_column(ForeignKey("bundle_cases.id"), index=True)
     waiting_for: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # What it takes from an earlier item's result instead of asking (``applications.results``):
+    # {"fields": {name: [item code, licence field]}, "materials": {code: item code}}.
+    from_results: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # The form as stored, high-grade values encrypted: read it through ``disclosure`` only.
     sealed_form: Mapped[dict[str, Any]] = mapped_column("form_data", JSON)
     # Values the government already held, by field: {"source": ..., "value": ...} (the value

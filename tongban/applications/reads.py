@@ -63,15 +63,15 @@ def record_listed(
     export: bool,
 ) -> None:
     """Each case a search showed (or an export wrote) is a use of its applicant's data: the
-    fields it showed with a value, for "who used my data"."""
+    fields it showed with a value, for "who used my data" (a case listed again the same day
+    counts up its entry: ``datause.log``)."""
     by_number = {a.number: a for a in cases}
+    uses = []
     for row in shown:
         application = by_number.get(str(row.get("number")))
         if application is None:
             continue
-        data_use.record(
-            session,
-            subject_refs=disclosure.subject_refs(session, application),
+        use = data_use.shaped(
             channel=Channel.CASE_SEARCH,
             items=[
                 k
@@ -84,3 +84,6 @@ def record_listed(
             service_item_id=item.id,
             reference=application.number,
         )
+        refs = dict.fromkeys(disclosure.subject_refs(session, application))
+        uses += [{**use, "subject_ref": ref} for ref in refs if ref]
+    data_use.record_grouped(session, uses)

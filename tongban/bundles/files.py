@@ -1,10 +1,11 @@
 """Reading bundle files: the format (``schemas``) plus what a schema cannot say — a dependency
-cycle, an unknown item or question, an answer that leads nowhere — each refused with the line
-of the file at fault."""
+cycle, an unknown item or question, an answer that leads nowhere, an item asking for what an
+earlier one issues — each refused with the line of the file at fault."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,16 +27,31 @@ class _Problem(Exception):
         self.message = message
 
 
-# A catalog item's fields as name -> (type, options): fields several items share are asked
-# once, so they must mean the same in each.
-FieldsOf = Callable[[str], dict[str, tuple[str, tuple[str, ...]]] | None]
+Signature = tuple[str, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class ItemFacts:
+    """What the file is checked against, of one catalog item."""
+
+    # Name -> (type, options): fields several items share are asked once, so they must mean
+    # the same in each.
+    fields: dict[str, Signature]
+    # Code -> (the licence type that stands in for it, the file types it accepts).
+    materials: dict[str, tuple[str | None, tuple[str, ...]]]
+    # The licence type the item issues on approval, with the licence's fields.
+    issues: tuple[str, tuple[str, ...]] | None
+
+
+# A catalog item's facts (None: no such item).
+FactsOf = Callable[[str], ItemFacts | None]
 # A catalog item's department code: a department's items of a bundle are one application.
 DepartmentOf = Callable[[str], str | None]
 
 
-def load(path: Path, fields_of: FieldsOf, department_of: DepartmentOf | None = None) -> BundleSpec:
-    """The bundle in ``path``; ``fields_of`` gives a catalog item's fields (None: no such
-    item), ``department_of`` its department."""
+def load(path: Path, facts_of: FactsOf, department_of: DepartmentOf | None = None) -> BundleSpec:
+    """The bundle in ``path``; ``facts_of`` gives what the file needs of a catalog item (None:
+    no such item), ``department_of`` its department."""
     try:
         text = path.read_text(encoding="utf-8")
         root = yaml.compose(text)
@@ -50,7 +66,7 @@ def load(path: Path, fields_of: FieldsOf, department_of: DepartmentOf | None = N
         ) from exc
     try:
         spec = BundleSpec.model_validate(raw)
-        check(spec, fields_of, department_of)
+        check(spec, facts_of, department_of)
     except ValidationError as exc:
         first = exc.errors()[0]
         raise _refusal(path, root, tuple(first["loc"]), first["msg"]) from exc
@@ -68,14 +84,16 @@ def _refusal(path: Path, root: Any, loc: Loc, message: str) -> BundleFileInvalid
     )
 
 
-def check(spec: BundleSpec, fields_of: FieldsOf, department_of: DepartmentOf | None = None) -> None:
+def check(spec: BundleSpec, facts_of: FactsOf, department_of: DepartmentOf | None = None) -> None:
     keys = {i.key: index for index, i in enumerate(spec.items)}
-    seen: dict[str, tuple[tuple[str, tuple[str, ...]], str]] = {}
+    seen: dict[str, tuple[Signature, str]] = {}
+    facts: dict[str, ItemFacts] = {}
     for index, entry in enumerate(spec.items):
-        fields = fields_of(entry.item)
-        if fields is None:
+        found = facts_of(entry.item)
+        if found is None:
             raise _Problem(("items", index, "item"), f"no service item has the code {entry.item}")
-        for name, signature in fields.items():
+        facts[entry.key] = found
+        for name, signature in found.fields.items():
             earlier = seen.setdefault(name, (signature, entry.item))
             if earlier[0] != signature:
                 raise _Problem(
@@ -93,6 +111,7 @@ def check(spec: BundleSpec, fields_of: FieldsOf, department_of: DepartmentOf | N
             ("items", index, "after"),
             "the items depend on each other in a cycle: " + " -> ".join(cycle),
         )
+    _check_results(spec, facts)
     if department_of is not None:
         _check_departments(spec, department_of)
     questions = {q.id: index for index, q in enumerate(spec.questions)}
@@ -115,6 +134,80 @@ def check(spec: BundleSpec, fields_of: FieldsOf, department_of: DepartmentOf | N
         )
     if not spec.questions and not all(i.always for i in spec.items):
         raise _Problem(("items",), "items that are not always needed need a question to add them")
+
+
+def _check_results(spec: BundleSpec, facts: dict[str, ItemFacts]) -> None:
+    """A bundle never asks for what one of its own items will issue: a later item takes the
+    earlier one's licence (as a material) and the licence's values (as form fields) from its
+    result. Each source must be an item listed before it, that it comes after, issuing a licence
+    that has the value or stands in for the material."""
+    order = {i.key: index for index, i in enumerate(spec.items)}
+    after = {i.key: i.after for i in spec.items}
+    taken: dict[str, str] = {}  # field name -> the key of an item taking it from a result
+    for index, entry in enumerate(spec.items):
+        loc: Loc = ("items", index, "from_results")
+        own = facts[entry.key]
+        before = _reachable(after, entry.key)
+        for name, source in entry.from_results.items():
+            key, _, value = source.partition(".")
+            if key not in order:
+                raise _Problem(loc, f"{key} is not an item of the bundle")
+            if key not in before:
+                raise _Problem(loc, f"{entry.key} does not come after {key}: add it to after")
+            if order[key] > index:
+                raise _Problem(loc, f"{key} gives {entry.key} its result: list it before")
+            issued = facts[key].issues
+            if issued is None:
+                raise _Problem(loc, f"{key} issues no licence to take {name} from")
+            licence, licence_fields = issued
+            if name in own.fields:
+                if value not in licence_fields:
+                    raise _Problem(
+                        loc, f"the licence {licence} that {key} issues has no field {value!r}"
+                    )
+                taken[name] = entry.key
+            elif name in own.materials:
+                stands_in, file_types = own.materials[name]
+                if value or stands_in != licence or "pdf" not in file_types:
+                    raise _Problem(
+                        loc, f"the material {name} is not met by the licence {licence} ({key})"
+                    )
+            else:
+                raise _Problem(loc, f"{name} is neither a field nor a material of {entry.item}")
+        for key in sorted(before, key=order.__getitem__):
+            issued = facts[key].issues
+            if issued is None:
+                continue
+            licence, licence_fields = issued
+            asked = [m for m, (stands_in, _) in own.materials.items() if stands_in == licence]
+            asked += [f for f in own.fields if f in licence_fields]
+            for name in asked:
+                if name not in entry.from_results:
+                    raise _Problem(
+                        loc if entry.from_results else ("items", index),
+                        f"{name} is what {key} issues: take it from its result "
+                        f"(from_results) instead of asking for it",
+                    )
+    for index, entry in enumerate(spec.items):
+        for name in facts[entry.key].fields:
+            if name in taken and name not in entry.from_results:
+                raise _Problem(
+                    ("items", index),
+                    f"{taken[name]} takes {name} from a result, but {entry.key} asks for it: "
+                    "a merged form asks it once",
+                )
+
+
+def _reachable(edges: dict[str, list[str]], start: str) -> set[str]:
+    """The keys ``start`` comes after, directly or through others."""
+    seen: set[str] = set()
+    todo = list(edges.get(start, ()))
+    while todo:
+        key = todo.pop()
+        if key not in seen:
+            seen.add(key)
+            todo.extend(edges.get(key, ()))
+    return seen
 
 
 def _check_departments(spec: BundleSpec, department_of: DepartmentOf) -> None:

@@ -4,11 +4,13 @@ short questionnaire whose answers decide which items apply (or that the person i
 
 from __future__ import annotations
 
+import re
 from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 KEY = r"^[a-z][a-z0-9_]*$"
+SOURCE = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?$"
 
 
 class _Strict(BaseModel):
@@ -22,6 +24,20 @@ class BundleItem(_Strict):
     always: bool = False
     # Keys of items that must be approved before this one starts.
     after: list[str] = []
+    # What this item takes from an earlier item's result instead of asking for it: a form field
+    # from a field of the licence that item issues (``credit_code: business.credit_code``), a
+    # material from the licence itself (``business_licence: business``).
+    from_results: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _sources_named(self) -> Self:
+        for name, source in self.from_results.items():
+            if not re.match(KEY, name) or not re.match(SOURCE, source):
+                raise ValueError(
+                    f"from_results: {name}: {source} is not 'key' (a material) "
+                    "or 'key.field' (a form field)"
+                )
+        return self
 
 
 class ExitPage(_Strict):

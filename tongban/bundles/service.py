@@ -10,7 +10,7 @@ The merged form is not stored here: its values go straight into the linked appli
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -36,6 +36,7 @@ from tongban.errors import InvalidInput
 from tongban.identity.models import Account
 from tongban.kit.clock import utcnow
 from tongban.kit.i18n import LocalText
+from tongban.licences import types as licence_types
 
 
 def bundles_dir() -> Path:
@@ -43,17 +44,39 @@ def bundles_dir() -> Path:
 
 
 Signature = tuple[str, tuple[str, ...]]
-# Per item: code, department code, fields.
-Catalog = tuple[tuple[str, str, tuple[tuple[str, Signature], ...]], ...]
+# Per item: code, department code, fields, materials (code, the licence type standing in for
+# it, file types) and the licence type it issues with the licence's fields.
+Catalog = tuple[
+    tuple[
+        str,
+        str,
+        tuple[tuple[str, Signature], ...],
+        tuple[tuple[str, str | None, tuple[str, ...]], ...],
+        tuple[str, tuple[str, ...]] | None,
+    ],
+    ...,
+]
 
 
 @lru_cache(maxsize=8)
 def _read(directory: Path, catalog: Catalog) -> tuple[BundleSpec, ...]:
-    fields = {code: dict(signatures) for code, _, signatures in catalog}
-    departments = {code: department for code, department, _ in catalog}
+    facts = {
+        code: files.ItemFacts(
+            fields=dict(signatures),
+            materials={m: (licence, types) for m, licence, types in materials},
+            issues=issues,
+        )
+        for code, _, signatures, materials, issues in catalog
+    }
+    departments = {code: department for code, department, *_ in catalog}
     return tuple(
-        files.load(path, fields.get, departments.get) for path in sorted(directory.glob("*.yaml"))
+        files.load(path, facts.get, departments.get) for path in sorted(directory.glob("*.yaml"))
     )
+
+
+def _issues(item_code: str) -> tuple[str, tuple[str, ...]] | None:
+    spec = licence_types.issued_by(item_code)
+    return (spec.code, tuple(f.name for f in spec.fields)) if spec else None
 
 
 def catalogue(
@@ -70,10 +93,23 @@ def catalogue(
                 (s.name, (s.type, tuple(o.value for o in s.options or [])))
                 for s in applications_service.field_specs(item)
             ),
+            tuple((m.code, m.satisfied_by_licence, tuple(m.types)) for m in item.materials),
+            _issues(item.code),
         )
         for item in catalog_service.search(session, subject)
     )
     return list(_read(directory or bundles_dir(), catalog))
+
+
+@dataclass(frozen=True)
+class Given:
+    """What an item takes from an earlier item's result instead of asking for it."""
+
+    name: str  # field name or material code
+    what: LocalText  # its label or name
+    source: ServiceItem  # the item whose licence gives it
+    # The licence's field a form field is filled from; None: a material, the licence itself.
+    licence_field: str | None
 
 
 @dataclass(frozen=True)
@@ -83,6 +119,32 @@ class Bundle:
 
     def departments(self) -> list[str]:
         return sorted({i.department.code for i in self.items.values()})
+
+    def given(self, keys: Sequence[str]) -> dict[str, Given]:
+        """What the items ``keys`` take from an earlier item's result instead of asking for
+        it, by field name or material code."""
+        found: dict[str, Given] = {}
+        for entry in self.spec.items:
+            if entry.key not in keys:
+                continue
+            item = self.items[entry.key]
+            names = {
+                f.name: LocalText(f.label_zh, f.label_en)
+                for f in applications_service.field_specs(item)
+            } | {m.code: LocalText(m.name_zh, m.name_en) for m in item.materials}
+            for name, source in entry.from_results.items():
+                key, _, value = source.partition(".")
+                found[name] = Given(name, names[name], self.items[key], value or None)
+        return found
+
+    def results_for(self, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """``given`` as a department's application keeps it (``applications.results``): form
+        fields to fill from a licence field, materials the licence meets, by the issuing
+        item's code."""
+        given = self.given(keys).values()
+        fields = {g.name: [g.source.code, g.licence_field] for g in given if g.licence_field}
+        materials = {g.name: g.source.code for g in given if not g.licence_field}
+        return {"fields": fields, "materials": materials} if given else {}
 
     def by_department(self, keys: Sequence[str]) -> dict[str, list[str]]:
         """``keys`` grouped by their item's department, in the bundle's order: each group is
@@ -151,6 +213,7 @@ def start(
             bundle_case_id=case.id,
             waiting_for=sorted(before - {number}),
             covering=[bundle.items[k].code for k in keys[1:]],
+            from_results=bundle.results_for(keys),
         )
     case.numbers = {k: numbers[k] for k in result.keys}
     _audit(
@@ -202,6 +265,8 @@ class Merged:
     values: dict[str, Any]
     materials: list[MergedMaterial]
     missing: list[LocalText]
+    # Not asked, by field name or material code: an earlier item's result gives it.
+    given: dict[str, Given]
 
     @property
     def submitted(self) -> bool:
@@ -231,6 +296,7 @@ def merged(session: Session, subject: Account | None, case_id: int) -> Merged:
         a.number: a for a in applications_service.bundle_applications(session, subject, case.id)
     }
     apps = {key: by_number[number] for key, number in case.numbers.items()}
+    given = bundle.given(list(case.numbers))
     specs: dict[str, FieldSpec] = {}
     values: dict[str, Any] = {}
     materials: dict[str, MergedMaterial] = {}
@@ -239,11 +305,15 @@ def merged(session: Session, subject: Account | None, case_id: int) -> Merged:
         item = bundle.items[key]
         shown = applications_service.disclose(session, subject, application).values
         for spec in applications_service.field_specs(item):
+            if spec.name in given:
+                continue
             specs.setdefault(spec.name, spec)
             if values.get(spec.name) in (None, "") and shown.get(spec.name) not in (None, ""):
                 values[spec.name] = shown[spec.name]
         uploaded = {m.requirement_code: m.filename for m in application.materials}
         for requirement in item.materials:
+            if requirement.code in given:
+                continue
             entry = materials.get(requirement.code)
             if entry is None:
                 entry = materials[requirement.code] = MergedMaterial(
@@ -263,8 +333,32 @@ def merged(session: Session, subject: Account | None, case_id: int) -> Merged:
             if gap not in missing:
                 missing.append(gap)
     return Merged(
-        case, bundle, apps, list(specs.values()), values, list(materials.values()), missing
+        case,
+        bundle,
+        apps,
+        list(specs.values()),
+        values,
+        list(materials.values()),
+        missing,
+        given,
     )
+
+
+def _refuse_given(
+    session: Session, subject: Account | None, case: BundleCase, names: Iterable[str], field: str
+) -> None:
+    """Refuse a value for what comes from an earlier item's result (``field``: where the error
+    points; empty: at the value's own name)."""
+    given = get_bundle(session, subject, case.code).given(list(case.numbers))
+    for name in names:
+        if name in given:
+            source = given[name].source
+            raise InvalidInput(
+                "{what} is not asked for: it comes from the result of {item}.",
+                field=field or name,
+                what=given[name].what,
+                item=LocalText(source.name_zh, source.name_en),
+            )
 
 
 def save_form(
@@ -273,6 +367,7 @@ def save_form(
     """Each linked application gets the fields its items have (a field several need, once)."""
     case = _case(session, case_id)
     applicant = policy.require_own(subject, case)
+    _refuse_given(session, subject, case, values, "")
     known: set[str] = set()
     for number in dict.fromkeys(case.numbers.values()):
         application = applications_service.get(session, subject, number)
@@ -298,6 +393,7 @@ def add_material(
     """One upload for every linked application that asks for this material; how many took it."""
     case = _case(session, case_id)
     applicant = policy.require_own(subject, case)
+    _refuse_given(session, subject, case, [requirement_code], "requirement_code")
     taken = 0
     for number in dict.fromkeys(case.numbers.values()):
         application = applications_service.get(session, subject, number)

@@ -59,6 +59,26 @@ def serve(
 
                 issued = issue_demo_licences(session)
                 console.print(f"demo licences: {len(issued)} approved case(s) of zhangsan")
+                examples = demo_data.load_examples(session)
+                master = examples.master
+                console.print(
+                    f"demo master data: {master.records} department records, "
+                    f"{master.persons} persons, {master.reviews} pair(s) for the data steward "
+                    f"(admin: /resources/reviews), {master.conflicts} conflict(s) for the "
+                    "housing bureau (housing_officer: /resources/conflicts)"
+                )
+                console.print(
+                    f"demo proactive service: the rules ran once, {examples.offers} offer(s) "
+                    "(zhangsan, lisi: /me/offers)"
+                )
+                # Shown once, like any new client secret: the README says how to use it.
+                console.print(
+                    f"demo gateway: system {demo_data.DEMO_SYSTEM['code']} is granted "
+                    f"{demo_data.DEMO_GRANT['resource']} for "
+                    f"{demo_data.DEMO_GRANT['purpose']}; client id {examples.client_id}, "
+                    f"secret {examples.client_secret}",
+                    soft_wrap=True,
+                )
             else:
                 console.print("the database already has data; demo not loaded again")
     if "public_url" not in get_settings().model_fields_set:

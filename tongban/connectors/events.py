@@ -56,7 +56,25 @@ VALUE_CHANGED_FIELDS = frozenset(
     {"pid", "cid", "element", "old_value", "new_value", "source", "at"}
 )
 
-ALL_EVENTS = (*APPLICATION_EVENTS, *LICENCE_EVENTS, VALUE_CHANGED)
+# The authority's department closed a conflict: its value confirmed (the other source should
+# correct its record), its own record corrected, or the conflict dismissed with a reason. Sent
+# to both departments.
+CONFLICT_CLOSED = "resources.conflict_closed"
+CONFLICT_CLOSED_FIELDS = frozenset(
+    {
+        "pid",
+        "element",
+        "resolution",
+        "authority",
+        "authority_value",
+        "other_source",
+        "other_value",
+        "note",
+        "at",
+    }
+)
+
+ALL_EVENTS = (*APPLICATION_EVENTS, *LICENCE_EVENTS, VALUE_CHANGED, CONFLICT_CLOSED)
 
 
 def mappable_fields(patterns: list[str], items: Iterable[ServiceItem]) -> frozenset[str]:
@@ -75,4 +93,6 @@ def mappable_fields(patterns: list[str], items: Iterable[ServiceItem]) -> frozen
                 fields |= {f"fields.{f.name}" for f in spec.fields}
     if subscribes(patterns, VALUE_CHANGED):
         fields |= VALUE_CHANGED_FIELDS
+    if subscribes(patterns, CONFLICT_CLOSED):
+        fields |= CONFLICT_CLOSED_FIELDS
     return frozenset(fields)

@@ -27,13 +27,17 @@ class DataUse(Base):
     """One use of one data subject's data, written in the same transaction as the use itself
     (and its audit entry), a gateway call's too. The subject is a keyed hash
     (``security.deployment.subject_ref``) of their ID number or unified social credit code;
-    values are never kept, only item codes."""
+    values are never kept, only item codes. An official's uses of one case (``log.GROUPED``)
+    are one entry a day: each repeat counts up ``times`` and moves ``at``."""
 
     __tablename__ = "data_uses"
     __table_args__ = (Index("ix_data_uses_subject_at", "subject_ref", "at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # The (last) use; ``first_at`` the first of a grouped entry's uses.
     at: Mapped[datetime]
+    first_at: Mapped[datetime | None]
+    times: Mapped[int] = mapped_column(default=1)
     subject_ref: Mapped[str] = mapped_column(String(40))
     channel: Mapped[Channel] = mapped_column(_enum(Channel))
     # The reading department, and its system (gateway) or official (case reads).

@@ -43,7 +43,9 @@ UNKNOWN = LocalText("（已删除）", "(removed)")
 @dataclass(frozen=True)
 class DataUseView:
     id: int
-    at: datetime
+    at: datetime  # the last use, for an entry grouping an official's repeats of one day
+    first_at: datetime
+    times: int
     channel: Channel
     department: LocalText
     system: LocalText
@@ -94,6 +96,8 @@ def build(session: Session, rows: Sequence[DataUse]) -> list[DataUseView]:
             DataUseView(
                 row.id,
                 row.at,
+                row.first_at or row.at,
+                row.times,
                 row.channel,
                 LocalText(department.name_zh, department.name_en) if department else UNKNOWN,
                 system_name,

@@ -15,6 +15,7 @@ from tongban.applications.models import Application
 from tongban.catalog.models import Department
 from tongban.catalog.schemas import FieldSpec
 from tongban.config import get_settings
+from tongban.identity import numbers
 from tongban.identity.models import Account, LegalPerson
 from tongban.kit import ids, units
 from tongban.kit.clock import local_today
@@ -22,6 +23,7 @@ from tongban.kit.units import UnitName
 from tongban.licences import keys, pdf, seal
 from tongban.licences.models import Licence
 from tongban.licences.schemas import LicenceTypeSpec
+from tongban.resources.identifiers import organisation_code_check
 from tongban.security import deployment
 from tongban.security.crypto import get_suite
 
@@ -66,7 +68,7 @@ def issue(
     # The covered item this type is issued for (a department application may cover several).
     mapping = next(spec.issued_for[i.code] for i in application.items if i.code in spec.issued_for)
     fields = {
-        f.name: _value(mapping.get(f.name), form, specs, today, department, f.unit)
+        f.name: _value(mapping.get(f.name), form, specs, today, department, application, f.unit)
         for f in spec.fields
     }
     company: LegalPerson | None = application.legal_person
@@ -154,6 +156,7 @@ def _value(
     specs: dict[str, FieldSpec],
     today: date,
     department: Department,
+    application: Application,
     unit: UnitName | None = None,
 ) -> str | None:
     if source is None:
@@ -162,6 +165,8 @@ def _value(
         return today.isoformat()
     if source == "decision.department":
         return department.name_zh
+    if source.startswith("decision.credit_code."):
+        return new_credit_code(source.rsplit(".", 1)[1], application)
     value = form.get(source)
     if value in (None, ""):
         return None
@@ -175,6 +180,25 @@ def _value(
         # The form's unit may differ from the licence's (yuan asked, 万元 printed): exact.
         return units.plain(units.convert(Decimal(str(value)), field.unit, unit))
     return str(value)
+
+
+# GB 32100's alphabet: the organisation code part is written in it too.
+_USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+
+
+def new_credit_code(kind: str, application: Application) -> str:
+    """The unified social credit code a registration assigns (GB 32100): ``kind`` (registration
+    authority 9, market regulation, and the entity type), the deployment's region, an
+    organisation code drawn from the case (unique in the deployment, with its GB 11714 check
+    character) and the check character of the whole."""
+    body, n = "", application.id
+    for _ in range(8):
+        n, digit = divmod(n, len(_USCC_ALPHABET))
+        body = _USCC_ALPHABET[digit] + body
+    if n:
+        raise ValueError(f"case {application.id} is beyond the organisation codes of a region")
+    first17 = f"{kind}{get_settings().region_code}{body}{organisation_code_check(body)}"
+    return first17 + numbers.uscc_check_character(first17)
 
 
 def _form_id_number(form: dict[str, Any], specs: dict[str, FieldSpec]) -> str | None:

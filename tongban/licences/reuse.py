@@ -150,8 +150,8 @@ def confirm(
 
 def evidence(session: Session, subject: Account | None, number: str) -> list[EvidenceRead]:
     """The application's licence evidence, each licence verified again now (a reviewer sees
-    at once if one was revoked since)."""
-    application = applications_service.get(session, subject, number)
+    at once if one was revoked since). It shows no value of the case: no read is recorded."""
+    application = applications_service.get_without_recording(session, subject, number)
     policy.require_verify(subject)
     out: list[EvidenceRead] = []
     for row in _evidence_rows(session, application):

@@ -16,8 +16,10 @@ from tongban.catalog.schemas import CODE, SNAKE
 from tongban.kit.units import UnitName
 from tongban.security.schemas import LabelledRead
 
-# What a licence field is filled from: a form field of the item, or the decision itself.
-SOURCE = r"^([a-z][a-z0-9_]*|decision\.(date|department))$"
+# What a licence field is filled from: a form field of the item, or the decision itself (its
+# date, the department, or a new unified social credit code the registration assigns: 91 a
+# company, 92 an individual business, 93 a farmers' cooperative).
+SOURCE = r"^([a-z][a-z0-9_]*|decision\.(date|department|credit_code\.9[123]))$"
 
 
 class _Strict(BaseModel):
@@ -62,7 +64,7 @@ class LicenceTypeSpec(_Strict):
     holder: HolderSpec
     layout: LayoutSpec
     fields: list[LicenceFieldSpec] = Field(min_length=1)
-    # Item code -> {licence field: form field or decision.date/decision.department}.
+    # Item code -> {licence field: form field or decision.date/department/credit_code.9x}.
     issued_for: dict[str, dict[str, str]] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -79,7 +81,7 @@ class LicenceTypeSpec(_Strict):
                 raise ValueError(f"{item} fills fields the type does not have: {unknown}")
             bad = sorted(s for s in mapping.values() if not re.match(SOURCE, s))
             if bad:
-                raise ValueError(f"{item}: {bad} are not form fields or decision.date")
+                raise ValueError(f"{item}: {bad} are not form fields or decision values")
         return self
 
 

@@ -4,7 +4,7 @@ policy first and writes one audit entry per change."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -35,22 +35,32 @@ MAX_REASON = 500
 
 
 def issue_on_approval(
-    session: Session, subject: Account | None, application: Application
+    session: Session,
+    subject: Account | None,
+    application: Application,
+    on_issued: Callable[[str, Licence], None] | None = None,
 ) -> list[Licence]:
     """Issue the licences an approval produces, one per covered item that issues one, in the
-    approval's transaction: no approved case without its licences, no licence without it."""
+    approval's transaction: no approved case without its licences, no licence without it.
+    ``on_issued`` (item code, licence) runs after each, before the next is issued: a bundle's
+    later item of the same application may take a value from the earlier one's licence."""
     official = policy.require_issue(subject, application.department_id)
-    specs = [s for s in (types.issued_by(item.code) for item in application.items) if s]
-    if not specs:
+    specs = [(item.code, types.issued_by(item.code)) for item in application.items]
+    if not any(spec for _, spec in specs):
         return []
     applicant = session.get(Account, application.applicant_id)
     department = session.get(Department, application.department_id)
     assert applicant is not None
     assert department is not None
-    return [
-        _issue(session, official, spec, application, applicant, department, ordinal)
-        for ordinal, spec in enumerate(specs)
-    ]
+    issued: list[Licence] = []
+    for code, spec in specs:
+        if spec is None:
+            continue
+        licence = _issue(session, official, spec, application, applicant, department, len(issued))
+        issued.append(licence)
+        if on_issued is not None:
+            on_issued(code, licence)
+    return issued
 
 
 def _issue(

@@ -1,6 +1,7 @@
 """Master data for the demo accounts, so the example rules have someone to reach: 张三 and 李四
-in the person register with a newborn child registered to them, and 张三's shop in the company
-register with its food business licence ending in 20 days and its first insured employee."""
+in the person register (unless there already) with a newborn child registered to them, and
+张三's shop in the company register with its food business licence ending in 20 days and its
+first insured employee."""
 
 from __future__ import annotations
 
@@ -53,7 +54,9 @@ def load(session: Session, subject: Account | None) -> DemoReport:
         )
         pids[relation] = person.pid
         report.persons += 1
-    if report.persons:
+    # The parents may be in the register already (the departments' demo records): the birth is
+    # registered once, whoever registered them.
+    if not life_events.has_children(session, subject, pids["father"]):
         life_events.register_birth(
             session,
             subject,

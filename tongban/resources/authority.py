@@ -5,7 +5,9 @@ record holds is the person's value; when it changes, the change is kept in the h
 published through the connectors outbox to the departments subscribed to the element, in the
 same transaction. Every other department's value is compared with it (after the same folding the
 matcher uses, so 張偉 and 张伟 agree); a disagreement is recorded as a conflict with both values
-and both sources, routed to the authority's department, and closed once the values agree again.
+and both sources, routed to the authority's department, and closed once the values agree again
+or when that department decides it (``service.conflicts``): a conflict it confirmed or dismissed
+stays closed until one of the two values changes.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from tongban.connectors import events, outbox
 from tongban.resources import disclosure, linkage, repository
 from tongban.resources.models import (
     Conflict,
+    ConflictResolution,
     ConflictStatus,
     DataElement,
     ElementValue,
@@ -99,7 +102,10 @@ def check_person(
             if other is None or same(truth, other):
                 if conflict is not None and conflict.status is ConflictStatus.OPEN:
                     conflict.status, conflict.resolved_at = ConflictStatus.RESOLVED, now
+                    conflict.resolution = ConflictResolution.AGREED
                     outcome.conflicts_closed += 1
+                continue
+            if conflict is not None and _decided(conflict, truth, other):
                 continue
             if conflict is None:
                 conflict = Conflict(
@@ -115,6 +121,17 @@ def check_person(
                 outcome.conflicts_opened += 1
             conflict.authority_value, conflict.other_value = truth, other
             conflict.status, conflict.resolved_at = ConflictStatus.OPEN, None
+            conflict.resolution, conflict.note, conflict.closed_by_id = None, "", None
+
+
+def _decided(conflict: Conflict, truth: str | None, other: str) -> bool:
+    """The authority's department confirmed its value or dismissed the conflict over these
+    very two values: it stays closed until one of them changes."""
+    return (
+        conflict.status is ConflictStatus.RESOLVED
+        and conflict.resolution in (ConflictResolution.CONFIRMED, ConflictResolution.DISMISSED)
+        and (conflict.authority_value, conflict.other_value) == (truth, other)
+    )
 
 
 def _change(

@@ -175,6 +175,10 @@ class MasterReading:
         shown = self._plan(schema).apply([row])[0]
         return shown.get("authority_value"), shown.get("other_value")
 
+    def reads(self, element: str) -> bool:
+        """Whether the reader reads ``element``'s values unmasked."""
+        return self._readable(element)
+
     def _readable(self, element: str) -> bool:
         if element not in self.labels:
             return False

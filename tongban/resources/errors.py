@@ -23,6 +23,10 @@ class LinkEventNotFound(NotFound):
     code = "link_event_not_found"
 
 
+class ConflictNotFound(NotFound):
+    code = "conflict_not_found"
+
+
 class AlreadyDecided(Conflict):
     code = "already_decided"
 

@@ -116,6 +116,12 @@ def register_birth(
     return Birth(child, {r: p.pid for r, p in relatives.items()})
 
 
+def has_children(session: Session, subject: Account | None, pid: str) -> bool:
+    """Whether a birth was registered with ``pid`` as a parent."""
+    policy.require_read_master_data(subject)
+    return repository.has_children(session, load_person(session, pid).id)
+
+
 def set_company_value(
     session: Session,
     subject: Account | None,

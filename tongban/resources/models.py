@@ -51,6 +51,18 @@ class ConflictStatus(enum.StrEnum):
     RESOLVED = "resolved"
 
 
+class ConflictResolution(enum.StrEnum):
+    """How a conflict was closed."""
+
+    AGREED = "agreed"  # the values agree again (a source changed its record)
+    # By the authority's department: its value stands (the other source is told) ...
+    CONFIRMED = "confirmed"
+    # ... its own record was wrong and is corrected ...
+    CORRECTED = "corrected"
+    # ... or there is nothing to correct, for the reason given.
+    DISMISSED = "dismissed"
+
+
 class MasterPerson(TimestampMixin, Base):
     """A natural person, known to the platform by one platform ID (``pid``)."""
 
@@ -232,6 +244,10 @@ class Conflict(Base):
     )
     created_at: Mapped[datetime]
     resolved_at: Mapped[datetime | None]
+    resolution: Mapped[ConflictResolution | None] = mapped_column(_enum(ConflictResolution))
+    # The official's note (confirmed, corrected) or reason (dismissed).
+    note: Mapped[str] = mapped_column(Text, default="")
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
 
 
 class PersonRelation(Base):

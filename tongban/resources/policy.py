@@ -3,14 +3,14 @@
 Data stewards (administrators; a steward role for officials would extend
 ``identity.models.OfficialRole``) run entity resolution, decide the review queue, link and
 unlink records and register persons and companies. An official may look at the conflicts
-routed to their own department. The operator at the command line (subject None) may do
-everything.
+routed to their own department, and one who decides there (an approver) may close them. The
+operator at the command line (subject None) may do everything.
 """
 
 from __future__ import annotations
 
 from tongban.errors import Forbidden
-from tongban.identity.models import Account, AccountKind
+from tongban.identity.models import Account, AccountKind, OfficialRole
 
 
 def is_steward(subject: Account | None) -> bool:
@@ -51,3 +51,15 @@ def require_read_conflicts(subject: Account | None, department_id: int | None) -
 def require_read_quality(subject: Account | None) -> None:
     if subject is not None and subject.kind is AccountKind.APPLICANT:
         raise Forbidden("Only officials may see data quality figures.")
+
+
+def require_close_conflict(subject: Account | None, department_id: int) -> Account | None:
+    """A steward, or an approver of the department the conflict is routed to (the element's
+    authority): confirming, correcting or dismissing is that department's decision."""
+    if is_steward(subject):
+        return subject
+    require_read_conflicts(subject, department_id)
+    assert subject is not None
+    if OfficialRole.APPROVER.value not in subject.roles:
+        raise Forbidden("Only an approver of the department may close a conflict.")
+    return subject

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
+from tongban.identity.models import Account
 from tongban.resources.models import (
     CompanyIdentifier,
     CompanyScheme,
@@ -19,6 +20,7 @@ from tongban.resources.models import (
     MasterPerson,
     MatchReview,
     PersonIdentifier,
+    PersonRelation,
     PersonScheme,
     ReviewStatus,
     SourceRecord,
@@ -199,18 +201,30 @@ def conflicts_of(session: Session, person_id: int) -> dict[tuple[str, str], Conf
     return {(c.element, c.other_source): c for c in session.execute(stmt).scalars()}
 
 
+def _conflicts() -> Select[Conflict, str, str | None]:
+    """Conflicts with the person's pid and the username of whoever closed them."""
+    return (
+        select(Conflict, MasterPerson.pid, Account.username)
+        .join(MasterPerson, MasterPerson.id == Conflict.person_id)
+        .outerjoin(Account, Account.id == Conflict.closed_by_id)
+    )
+
+
 def conflicts(
     session: Session, *, authority: str | None, status: ConflictStatus | None, limit: int
-) -> list[tuple[Conflict, str]]:
-    stmt = select(Conflict, MasterPerson.pid).join(
-        MasterPerson, MasterPerson.id == Conflict.person_id
-    )
+) -> list[tuple[Conflict, str, str | None]]:
+    stmt = _conflicts()
     if authority is not None:
         stmt = stmt.where(Conflict.authority == authority)
     if status is not None:
         stmt = stmt.where(Conflict.status == status)
     rows = session.execute(stmt.order_by(Conflict.id.desc()).limit(limit))
-    return [(c, pid) for c, pid in rows]
+    return [(c, pid, closer) for c, pid, closer in rows]
+
+
+def conflict_by_id(session: Session, conflict_id: int) -> tuple[Conflict, str, str | None] | None:
+    row = session.execute(_conflicts().where(Conflict.id == conflict_id)).tuples().first()
+    return (row[0], row[1], row[2]) if row is not None else None
 
 
 def value_changes(session: Session, person_id: int) -> list[ValueChange]:
@@ -248,3 +262,8 @@ def values_by_resident_ids(
         return []
     rows = session.connection().execute(_VALUES_BY_RESIDENT_IDS, {"id_numbers": list(id_numbers)})
     return [(key, person, element, value) for key, person, element, value in rows]
+
+
+def has_children(session: Session, person_id: int) -> bool:
+    stmt = select(PersonRelation.id).where(PersonRelation.relative_id == person_id).limit(1)
+    return session.execute(stmt).first() is not None

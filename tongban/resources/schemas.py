@@ -214,6 +214,24 @@ class ConflictRead(_Read, LabelledRead):
     other_value: str | None
     status: str
     created_at: datetime
+    # How and when it was closed, with the note or reason, and by whom (a username).
+    resolution: str | None
+    resolved_at: datetime | None
+    note: str
+    closed_by: str | None
+
+
+class ConflictConfirm(BaseModel):
+    note: str = Field(default="", max_length=2000)
+
+
+class ConflictCorrect(BaseModel):
+    value: str = Field(max_length=300, examples=["临江市解放路9号"])
+    note: str = Field(default="", max_length=2000)
+
+
+class ConflictDismiss(BaseModel):
+    reason: str = Field(max_length=2000)
 
 
 class QualityRow(_Read):

@@ -50,6 +50,7 @@ from tongban.web.pages import datause as datause_pages
 from tongban.web.pages import evaluations as evaluation_pages
 from tongban.web.pages import exchange as exchange_pages
 from tongban.web.pages import federation as federation_pages
+from tongban.web.pages import help as help_pages
 from tongban.web.pages import identity as identity_pages
 from tongban.web.pages import licences as licence_pages
 from tongban.web.pages import notifications as notification_pages
@@ -122,6 +123,7 @@ def create_app(engine: Engine | None = None, public_url: str | None = None) -> F
         bundle_pages.router,
         analytics_pages.router,
         proactive_pages.router,
+        help_pages.router,
     ):
         app.include_router(router)
     for path in ("/docs", "/docs/oauth2-redirect", "/redoc"):

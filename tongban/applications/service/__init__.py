@@ -12,6 +12,7 @@ and export), ``bundles`` (a department's application in a bundle case) and ``mai
 
 from tongban.applications.coverage import names, promised_days, requirements
 from tongban.applications.disclosure import case_fields, field_specs, prefill_states
+from tongban.applications.results import given_fields, given_materials
 from tongban.applications.service._common import NUMBER_PREFIX
 from tongban.applications.service.bundles import bundle_applications, link_to_bundle
 from tongban.applications.service.drafting import (
@@ -43,6 +44,7 @@ from tongban.applications.service.reading import (
     disclose,
     for_tracking,
     get,
+    get_without_recording,
     list_mine,
     progress,
     time_limit,
@@ -80,6 +82,9 @@ __all__ = [
     "for_tracking",
     "gaps",
     "get",
+    "get_without_recording",
+    "given_fields",
+    "given_materials",
     "link_to_bundle",
     "list_mine",
     "missing",

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from tongban.applications import coverage, disclosure, forms, policy, repository
+from tongban.applications import coverage, disclosure, forms, policy, repository, results
 from tongban.applications.disclosure import case_fields, field_specs
 from tongban.applications.models import Application
 from tongban.applications.service._common import (
@@ -26,6 +26,7 @@ from tongban.applications.service._common import (
 from tongban.applications.states import Status
 from tongban.catalog import service as catalog_service
 from tongban.catalog.models import ServiceItem
+from tongban.errors import InvalidInput
 from tongban.identity.companies import service as companies_service
 from tongban.identity.models import Account, LegalPerson
 from tongban.kit.i18n import LocalText
@@ -126,12 +127,32 @@ def update_form(
     application = _load(session, number)
     editor = policy.require_edit(subject, application)
     _require_editable(application)
+    stored = disclosure.unseal(application.number, application.sealed_form)
     if merge:
-        form = {**disclosure.unseal(application.number, application.sealed_form), **form}
+        form = {**stored, **form}
+    form = _keep_given(application, stored, form)
     cleaned = forms.clean(case_fields(application), form, complete=False)
     _store_form(session, application, cleaned)
     _audit(session, editor, "form_saved", application)
     return application
+
+
+def _keep_given(
+    application: Application, stored: dict[str, Any], form: dict[str, Any]
+) -> dict[str, Any]:
+    """The form with the fields an earlier item's result gives as they are stored: the applicant
+    does not set them (a page that does not post them leaves them be)."""
+    given = results.given_fields(application)
+    for name in given:
+        if form.get(name) not in (None, "", stored.get(name)):
+            raise InvalidInput(
+                "This value comes from the result of an earlier step; it cannot be changed.",
+                field=name,
+            )
+    return {
+        **{k: v for k, v in form.items() if k not in given},
+        **{k: v for k, v in stored.items() if k in given},
+    }
 
 
 @dataclass(frozen=True)
@@ -147,15 +168,23 @@ class Gaps:
 
 def gaps(application: Application) -> Gaps:
     values = disclosure.unseal(application.number, application.sealed_form)
+    return Gaps(_unfilled(application, values), _unmet(application))
+
+
+def _unfilled(application: Application, values: dict[str, Any]) -> list[LocalText]:
+    """Required fields left empty (not those an earlier item's result gives)."""
+    return [
+        LocalText(f.label_zh, f.label_en)
+        for f in results.fields_to_fill(application)
+        if f.required and values.get(f.name) in (None, "", False)
+    ]
+
+
+def _unmet(application: Application) -> list[coverage.Requirement]:
+    """Required materials without a file (not those an earlier item's licence meets)."""
     have = {m.requirement_code for m in application.materials}
-    return Gaps(
-        [
-            LocalText(f.label_zh, f.label_en)
-            for f in case_fields(application)
-            if f.required and values.get(f.name) in (None, "", False)
-        ],
-        [r for r in coverage.requirements(application) if r.required and r.code not in have],
-    )
+    have |= set(results.given_materials(application))
+    return [r for r in coverage.requirements(application) if r.required and r.code not in have]
 
 
 def missing(application: Application, form: dict[str, Any] | None = None) -> list[LocalText]:
@@ -166,15 +195,4 @@ def missing(application: Application, form: dict[str, Any] | None = None) -> lis
     values = (
         disclosure.unseal(application.number, application.sealed_form) if form is None else form
     )
-    gaps = [
-        LocalText(f.label_zh, f.label_en)
-        for f in case_fields(application)
-        if f.required and values.get(f.name) in (None, "", False)
-    ]
-    have = {m.requirement_code for m in application.materials}
-    gaps += [
-        LocalText(r.name_zh, r.name_en)
-        for r in coverage.requirements(application)
-        if r.required and r.code not in have
-    ]
-    return gaps
+    return _unfilled(application, values) + [r.name for r in _unmet(application)]

@@ -36,6 +36,29 @@ def add_material(
     application = _load(session, number)
     editor = policy.require_edit(subject, application)
     _require_editable(application)
+    material = _attach(application, requirement_code, filename, stream, grade)
+    session.flush()
+    _audit(
+        session,
+        editor,
+        "material_added",
+        application,
+        material=material.requirement_code,
+        sha256=material.sha256,
+        size=material.size,
+    )
+    return material
+
+
+def _attach(
+    application: Application,
+    requirement_code: str,
+    filename: str,
+    stream: BinaryIO,
+    grade: evidence.Grade,
+) -> Material:
+    """Check and store a file as one of the application's materials (the caller checked who
+    may, and audits it)."""
     requirement = _requirement(application, requirement_code)
     limit = min(requirement.max_mb, get_settings().max_upload_mb) * 1024 * 1024
     stored = storage.store(stream, allowed=requirement.types, max_bytes=limit)
@@ -50,16 +73,6 @@ def add_material(
         grade=grade.value,
     )
     application.materials.append(material)
-    session.flush()
-    _audit(
-        session,
-        editor,
-        "material_added",
-        application,
-        material=requirement.code,
-        sha256=stored.sha256,
-        size=stored.size,
-    )
     return material
 
 

@@ -34,6 +34,15 @@ def get(session: Session, subject: Account | None, number: str) -> Application:
     return application
 
 
+def get_without_recording(session: Session, subject: Account | None, number: str) -> Application:
+    """One application, for a caller that shows nothing of its form or files (the licence
+    evidence beside a case page, whose opening recorded the read): the read policy is checked,
+    no read is recorded."""
+    application = _load(session, number)
+    policy.require_read(subject, application)
+    return application
+
+
 def disclose(session: Session, subject: Account | None, application: Application) -> Disclosed:
     """The form as ``subject`` may see it: everything for the applicant, what their clearance
     allows for an official (the rest masked or absent)."""

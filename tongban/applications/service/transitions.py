@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from tongban.applications import coverage, disclosure, forms, grading, policy, repository
-from tongban.applications.disclosure import case_fields
+from tongban.applications import coverage, disclosure, forms, grading, policy, repository, results
 from tongban.applications.errors import EvidenceBelowGrade, Incomplete, InvalidTransition
 from tongban.applications.models import Application
 from tongban.applications.service._common import _audit, _load, _record_change, _store_form
+from tongban.applications.service.bundles import _receive_result
 from tongban.applications.service.drafting import missing
 from tongban.applications.service.publishing import _notify, _publish
 from tongban.applications.states import TRANSITIONS, Action, Role, Status, actions_from
@@ -59,7 +59,15 @@ def act(
     application.status = transition.target
     if action is Action.APPROVE:
         # The result document is an electronic licence, issued in this same transaction.
-        licences_service.issue_on_approval(session, actor, application)
+        licences_service.issue_on_approval(
+            session,
+            actor,
+            application,
+            # What a bundle's later items take from this result reaches them as it is issued.
+            on_issued=lambda code, licence: _receive_result(
+                session, actor, application, code, licence
+            ),
+        )
     _record_change(session, application, actor, previous, transition.target, reason, action)
     _audit(
         session,
@@ -95,7 +103,7 @@ def _apply_effects(
     now = utcnow()
     if action is Action.SUBMIT:
         stored = disclosure.unseal(application.number, application.sealed_form)
-        cleaned = forms.clean(case_fields(application), stored, complete=True)
+        cleaned = forms.clean(results.fields_to_fill(application), stored, complete=True)
         gaps = missing(application, stored)
         if gaps:
             raise Incomplete("Not yet complete: {what}.", what=_join(gaps))

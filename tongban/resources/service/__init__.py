@@ -5,13 +5,19 @@ conflicts, and data quality figures. Split by job into the sub-modules below; ca
 
 from __future__ import annotations
 
-from tongban.resources.service.elements import (
+from tongban.resources.service.conflicts import (
     ConflictView,
-    elements_file,
+    confirm_conflict,
+    correct_conflict,
+    dismiss_conflict,
     list_conflicts,
+    may_close_conflicts,
+    may_see_conflicts,
+)
+from tongban.resources.service.elements import (
+    elements_file,
     list_elements,
     load_elements,
-    may_see_conflicts,
     read_elements,
 )
 from tongban.resources.service.figures import quality_figures
@@ -47,7 +53,10 @@ __all__ = [
     "ResolveResult",
     "ReviewView",
     "add_person_identifier",
+    "confirm_conflict",
+    "correct_conflict",
     "decide_review",
+    "dismiss_conflict",
     "elements_file",
     "find_companies",
     "find_persons",
@@ -59,6 +68,7 @@ __all__ = [
     "list_elements",
     "list_reviews",
     "load_elements",
+    "may_close_conflicts",
     "may_see_conflicts",
     "pid_of",
     "quality_figures",

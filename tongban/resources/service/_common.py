@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -96,6 +97,25 @@ def replace_record_identifiers(
             issuer="",
             record_id=record.id,
         )
+
+
+def update_record(
+    session: Session, record: SourceRecord, values: dict[str, Any], *, problem: str, now: datetime
+) -> bool:
+    """Give ``record`` these values (``problem``: what is wrong with its ID number); a linked
+    record whose ID number changed has its identifiers replaced on its person at once. False if
+    nothing changed."""
+    changed = {k: v for k, v in values.items() if getattr(record, k) != v}
+    if not changed:
+        return False
+    for key, value in changed.items():
+        setattr(record, key, value)
+    record.id_problem, record.updated_at = problem, now
+    if record.person_id is not None and "id_number" in changed:
+        person = session.get(MasterPerson, record.person_id)
+        assert person is not None
+        replace_record_identifiers(session, record, person)
+    return True
 
 
 def person_from(session: Session, records: Sequence[SourceRecord]) -> MasterPerson:

@@ -15,9 +15,9 @@ from tongban.catalog import service as catalog_service
 from tongban.identity.models import Account
 from tongban.kit.clock import utcnow
 from tongban.resources import identifiers, policy, repository
-from tongban.resources.models import MasterPerson, SourceRecord
+from tongban.resources.models import SourceRecord
 from tongban.resources.schemas import RecordIn
-from tongban.resources.service._common import replace_record_identifiers
+from tongban.resources.service._common import update_record
 
 
 @dataclass
@@ -59,17 +59,7 @@ def import_records(
             session.add(record)
             result.created += 1
             continue
-        changed = {k: v for k, v in values.items() if getattr(record, k) != v}
-        if not changed:
-            continue
-        for key, value in changed.items():
-            setattr(record, key, value)
-        record.id_problem, record.updated_at = problem, now
-        result.updated += 1
-        if record.person_id is not None and "id_number" in changed:
-            person = session.get(MasterPerson, record.person_id)
-            assert person is not None
-            replace_record_identifiers(session, record, person)
+        result.updated += update_record(session, record, values, problem=problem, now=now)
     session.flush()
     audit.record(
         session,

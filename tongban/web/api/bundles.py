@@ -70,6 +70,8 @@ class CaseRead(BaseModel):
     material_types: dict[str, list[str]]
     missing_zh: list[str]
     missing_en: list[str]
+    # Not asked: field name or material code -> the item whose result gives it.
+    from_results: dict[str, str]
     applications: list[LinkedRead]
 
 
@@ -89,6 +91,7 @@ def _case(merged: service.Merged) -> CaseRead:
         material_types={m.code: m.types for m in merged.materials},
         missing_zh=[m.zh for m in merged.missing],
         missing_en=[m.en for m in merged.missing],
+        from_results={name: g.source.code for name, g in merged.given.items()},
         applications=[
             LinkedRead(
                 key=key,

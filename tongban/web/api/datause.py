@@ -32,7 +32,11 @@ class DataUseRead(BaseModel):
     """One use of the data: who read which items (by name, never the values), when and why."""
 
     id: int
-    at: datetime
+    at: datetime = Field(description="When it was used (the last time, for a counted entry)")
+    first_at: datetime
+    times: int = Field(
+        description="An official's uses of one case in a day are one entry: how many there were"
+    )
     channel: Channel
     department_zh: str
     department_en: str
@@ -84,6 +88,8 @@ def _use(view: DataUseView, objections: list[Objection]) -> DataUseRead:
     return DataUseRead(
         id=view.id,
         at=view.at,
+        first_at=view.first_at,
+        times=view.times,
         channel=view.channel,
         department_zh=view.department.zh,
         department_en=view.department.en,

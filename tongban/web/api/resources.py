@@ -18,6 +18,9 @@ from tongban.resources.models import (
     ReviewStatus,
 )
 from tongban.resources.schemas import (
+    ConflictConfirm,
+    ConflictCorrect,
+    ConflictDismiss,
     ConflictRead,
     IdentifierRead,
     ImportReport,
@@ -172,21 +175,61 @@ def conflicts(
 ) -> object:
     """Conflicts routed to a department (an official's own); stewards may name any."""
     return [
-        ConflictRead(
-            id=c.id,
-            pid=pid,
-            element=c.element,
-            authority=c.authority,
-            authority_value=c.authority_value,
-            other_source=c.other_source,
-            other_value=c.other_value,
-            status=c.status.value,
-            created_at=c.created_at,
-        )
-        for c, pid in resources_service.list_conflicts(
+        _conflict(c)
+        for c in resources_service.list_conflicts(
             session, subject, department=department, status=status
         )
     ]
+
+
+def _conflict(c: resources_service.ConflictView) -> ConflictRead:
+    return ConflictRead(
+        id=c.id,
+        pid=c.pid,
+        element=c.element,
+        authority=c.authority,
+        authority_value=c.authority_value,
+        other_source=c.other_source,
+        other_value=c.other_value,
+        status=c.status.value,
+        created_at=c.created_at,
+        resolution=c.resolution.value if c.resolution else None,
+        resolved_at=c.resolved_at,
+        note=c.note,
+        closed_by=c.closed_by,
+    )
+
+
+@router.post("/api/v1/resources/conflicts/{conflict_id}/confirm", response_model=ConflictRead)
+def confirm_conflict(
+    conflict_id: RowId, body: ConflictConfirm, session: SessionDep, subject: ApiSubject
+) -> object:
+    """The authority's department confirms its value; the other source is told to correct."""
+    return _conflict(
+        resources_service.confirm_conflict(session, subject, conflict_id, note=body.note)
+    )
+
+
+@router.post("/api/v1/resources/conflicts/{conflict_id}/correct", response_model=ConflictRead)
+def correct_conflict(
+    conflict_id: RowId, body: ConflictCorrect, session: SessionDep, subject: ApiSubject
+) -> object:
+    """The authority's department corrects its own record to ``value``."""
+    return _conflict(
+        resources_service.correct_conflict(
+            session, subject, conflict_id, value=body.value, note=body.note
+        )
+    )
+
+
+@router.post("/api/v1/resources/conflicts/{conflict_id}/dismiss", response_model=ConflictRead)
+def dismiss_conflict(
+    conflict_id: RowId, body: ConflictDismiss, session: SessionDep, subject: ApiSubject
+) -> object:
+    """The authority's department dismisses the conflict, with the reason."""
+    return _conflict(
+        resources_service.dismiss_conflict(session, subject, conflict_id, reason=body.reason)
+    )
 
 
 @router.get("/api/v1/resources/quality", response_model=list[QualityRow])

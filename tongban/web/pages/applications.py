@@ -69,6 +69,9 @@ def _edit_page(
         page_path=f"/applications/{number}/edit",
         application=application,
         fields=fields,
+        # What an earlier step of a bundle issues: shown, not asked.
+        given_fields=service.given_fields(application),
+        given_materials=service.given_materials(application),
         values=shown,
         prefill=service.prefill_states(application, shown),
         # The page shows typed values that were not saved (they were refused).

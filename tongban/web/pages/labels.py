@@ -64,3 +64,11 @@ COUNTER_OUTCOME = {
     Outcome.RECEIPT: N_("Acceptance receipt"),
     Outcome.NOTICE: N_("One-time notice of what is missing"),
 }
+
+# How a conflict between sources was closed (resources.models.ConflictResolution).
+CONFLICT_RESOLUTION = {
+    "agreed": N_("The values agree again"),
+    "confirmed": N_("Our value confirmed"),
+    "corrected": N_("Our record corrected"),
+    "dismissed": N_("Dismissed"),
+}
