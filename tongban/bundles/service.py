@@ -30,8 +30,8 @@ from tongban.bundles.models import BundleCase
 from tongban.bundles.questionnaire import Walk, walk
 from tongban.bundles.schemas import BundleSpec
 from tongban.catalog import service as catalog_service
-from tongban.catalog.models import ServiceItem
-from tongban.catalog.schemas import FieldSpec
+from tongban.catalog.cache import Snapshot
+from tongban.catalog.schemas import FieldSpec, ItemRead
 from tongban.errors import InvalidInput
 from tongban.identity.models import Account
 from tongban.kit.clock import utcnow
@@ -59,27 +59,29 @@ def _read(directory: Path, catalog: Catalog) -> tuple[BundleSpec, ...]:
 def catalogue(
     session: Session, subject: Account | None, directory: Path | None = None
 ) -> list[BundleSpec]:
-    """Every bundle in the data files, each checked against the catalog's items (read again
-    when the catalog changes)."""
+    """Every bundle in the data files, each checked against the catalog's items (once for each
+    version of the catalog, kept with it in memory)."""
     policy.require_read_bundles(subject)
-    catalog: Catalog = tuple(
+    snapshot = catalog_service.published(session, subject)
+    folder = directory or bundles_dir()
+    return list(snapshot.memo(("bundles", folder), lambda: _read(folder, _signatures(snapshot))))
+
+
+def _signatures(snapshot: Snapshot) -> Catalog:
+    return tuple(
         (
             item.code,
             item.department.code,
-            tuple(
-                (s.name, (s.type, tuple(o.value for o in s.options or [])))
-                for s in applications_service.field_specs(item)
-            ),
+            tuple((s.name, (s.type, tuple(o.value for o in s.options or []))) for s in item.fields),
         )
-        for item in catalog_service.search(session, subject)
+        for item in snapshot.items
     )
-    return list(_read(directory or bundles_dir(), catalog))
 
 
 @dataclass(frozen=True)
 class Bundle:
     spec: BundleSpec
-    items: dict[str, ServiceItem]  # by key
+    items: dict[str, ItemRead]  # by key
 
     def departments(self) -> list[str]:
         return sorted({i.department.code for i in self.items.values()})
@@ -100,7 +102,8 @@ def get_bundle(session: Session, subject: Account | None, code: str) -> Bundle:
     if spec is None:
         raise BundleNotFound("There is no bundle {code}.", code=code)
     return Bundle(
-        spec, {i.key: catalog_service.get_item(session, subject, i.item) for i in spec.items}
+        spec,
+        {i.key: catalog_service.published_item(session, subject, i.item) for i in spec.items},
     )
 
 
@@ -238,7 +241,7 @@ def merged(session: Session, subject: Account | None, case_id: int) -> Merged:
     for key, application in apps.items():
         item = bundle.items[key]
         shown = applications_service.disclose(session, subject, application).values
-        for spec in applications_service.field_specs(item):
+        for spec in item.fields:
             specs.setdefault(spec.name, spec)
             if values.get(spec.name) in (None, "") and shown.get(spec.name) not in (None, ""):
                 values[spec.name] = shown[spec.name]
