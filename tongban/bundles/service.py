@@ -127,6 +127,10 @@ def start(
             "The answers do not lead to this bundle's items; see the questionnaire.",
             code=code,
         )
+    # Once-only lookups first: they end the transaction they find open, so before any change.
+    applications_service.look_up(
+        session, subject, item_codes=[bundle.items[k].code for k in result.keys]
+    )
     case = BundleCase(
         code=code,
         applicant_id=applicant.id,

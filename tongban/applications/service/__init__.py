@@ -17,6 +17,7 @@ from tongban.applications.service.bundles import bundle_applications, link_to_bu
 from tongban.applications.service.drafting import (
     Gaps,
     gaps,
+    look_up,
     missing,
     start,
     start_at_counter,
@@ -81,6 +82,7 @@ __all__ = [
     "gaps",
     "get",
     "link_to_bundle",
+    "look_up",
     "list_mine",
     "missing",
     "names",
