@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from itertools import chain
 
-from sqlalchemy import case, event, select, update
+from sqlalchemy import Engine, case, event, select, update
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, UOWTransaction
 
 from tongban.catalog.models import CatalogVersion, Department, MaterialRequirement, ServiceItem
@@ -44,15 +44,26 @@ class Version:
     changed_at: int
 
 
+# Built once: it runs on every request that shows the catalog.
+_READ_VERSION = select(CatalogVersion.number, CatalogVersion.tag, CatalogVersion.changed_at).where(
+    CatalogVersion.id == 1
+)
+
+
 def read(session: Session) -> Version:
-    """The committed version (one small SELECT, at most once per transaction)."""
+    """The committed version (one small SELECT, at most once per transaction: a version read
+    before the session's transaction began is read again in it)."""
     found: Version | None = session.info.get(_READ)
     if found is None:
-        row = session.execute(
-            select(CatalogVersion.number, CatalogVersion.tag, CatalogVersion.changed_at).where(
-                CatalogVersion.id == 1
-            )
-        ).one_or_none()
+        # Without the ORM's work per query: it runs on every request that shows the catalog.
+        bind = session.get_bind()
+        if session.in_transaction() or not isinstance(bind, Engine):
+            row = session.connection().execute(_READ_VERSION).one_or_none()
+        else:
+            # The session has nothing open: read in a short transaction of its own, so that a
+            # request that only shows the catalog leaves no transaction to end.
+            with bind.connect() as connection:
+                row = connection.execute(_READ_VERSION).one_or_none()
         if row is None:
             raise RuntimeError("the catalog_version row is missing: run `tongban db upgrade`")
         found = Version(row.number, row.tag, row.changed_at)
@@ -109,6 +120,11 @@ def _before_commit(session: Session) -> None:
     session.flush()
     if session.info.get(_CHANGED):
         bump(session)
+
+
+@event.listens_for(Session, "after_begin")
+def _after_begin(session: Session, *_: object) -> None:
+    session.info.pop(_READ, None)
 
 
 @event.listens_for(Session, "after_transaction_end")
