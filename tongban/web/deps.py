@@ -13,7 +13,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated, Any, BinaryIO
 
-import anyio
 from fastapi import BackgroundTasks, Depends, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
@@ -54,8 +53,8 @@ async def get_session(request: Request, background: BackgroundTasks) -> AsyncIte
     try:
         yield session
     except BaseException:
-        with anyio.CancelScope(shield=True):
-            await run_in_threadpool(_end, session, commit=False)
+        # A trip to the thread pool runs to its end even if the request is cancelled.
+        await run_in_threadpool(_end, session, commit=False)
         raise
     if session.in_transaction():
         await run_in_threadpool(_end, session, commit=True)
