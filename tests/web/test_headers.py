@@ -27,8 +27,12 @@ class TestSecurityHeaders:
         assert response.headers["x-content-type-options"] == "nosniff"
         assert "<script>" not in response.text
 
-    def test_pages_with_personal_data_are_not_cached(self, client: TestClient) -> None:
-        assert client.get("/items").headers["cache-control"] == "no-store"
+    def test_pages_with_personal_data_are_not_cached(self, app: FastAPI, engine: Engine) -> None:
+        # A signed-in person's page names them: even the catalog's (a visitor's is the same for
+        # everyone, tests/catalog/test_conditional.py).
+        client = signed_in(app, new_citizen(engine))
+        for path in ("/items", "/", "/applications"):
+            assert client.get(path).headers["cache-control"] == "no-store", path
 
     def test_api_docs_work_offline(self, client: TestClient) -> None:
         docs = client.get("/docs")
@@ -78,7 +82,7 @@ class TestServerErrors:
 
 class TestCaching:
     @pytest.mark.parametrize(
-        "path", ["/api/v1/items", "/api/v1/me/data-use", "/api/v1/no-such-thing"]
+        "path", ["/api/v1/federation/nodes", "/api/v1/me/data-use", "/api/v1/no-such-thing"]
     )
     def test_api_answers_are_not_cached_success_or_error(
         self, client: TestClient, path: str
@@ -86,6 +90,14 @@ class TestCaching:
         response = client.get(path)
         assert response.headers["content-type"].startswith("application/json")
         assert response.headers["cache-control"] == "no-store"
+        assert_security_headers(response)
+
+    def test_the_public_catalog_is_kept_only_if_asked_again_each_time(
+        self, client: TestClient
+    ) -> None:
+        response = client.get("/api/v1/items")
+        assert response.headers["cache-control"] == "no-cache"
+        assert response.headers["etag"]
         assert_security_headers(response)
 
     def test_the_providers_public_metadata_keeps_its_own_caching(self, client: TestClient) -> None:

@@ -38,15 +38,7 @@ def gather(
         "applicant.phone": applicant.phone,
     }
     others = [f.source for f in fields if f.source and not f.source.startswith(f"{IDENTITY}.")]
-    remote: dict[str, Any] = dict(lookup.lookup_values(session, others, applicant.id_number or ""))
-    shared = exchange_service.prefill_values(
-        session,
-        applicant,
-        department_id=department_id,
-        sources=[s for s in others if s not in remote],
-        id_number=applicant.id_number or "",
-    )
-    remote.update(shared)
+    remote = remote_values(session, others, applicant, department_id=department_id)
     found: dict[str, Any] = {}
     for field in fields:
         if not field.source:
@@ -61,6 +53,45 @@ def gather(
             # ``origin`` None: the person's own verified identity.
             found[field.name] = {"source": field.source, "origin": origin, "value": value}
     return found
+
+
+# On ``session.info``: what department systems and shared resources answered in this request,
+# by (applicant, handling department, source); None where they hold nothing.
+_ASKED = "tongban.prefill.asked"
+
+
+def remote_values(
+    session: Session, sources: list[str], applicant: Account, *, department_id: int
+) -> dict[str, Any]:
+    """What department systems (lookups) and shared resources (the exchange) hold for
+    ``sources``, each asked once per request: a use case that changes things before it opens
+    a draft asks first (``ask_first``), since a call ends the transaction it finds open
+    (``db.session.release``)."""
+    asked: dict[tuple[int, int, str], Any] = session.info.setdefault(_ASKED, {})
+    new = [s for s in dict.fromkeys(sources) if (applicant.id, department_id, s) not in asked]
+    if new:
+        id_number = applicant.id_number or ""
+        found: dict[str, Any] = dict(lookup.lookup_values(session, new, id_number))
+        found |= exchange_service.prefill_values(
+            session,
+            applicant,
+            department_id=department_id,
+            sources=[s for s in new if s not in found],
+            id_number=id_number,
+        )
+        for source in new:
+            asked[(applicant.id, department_id, source)] = found.get(source)
+    keys = ((s, (applicant.id, department_id, s)) for s in sources)
+    return {s: asked[key] for s, key in keys if asked[key] is not None}
+
+
+def ask_first(
+    session: Session, applicant: Account, fields: list[FieldSpec], *, department_id: int
+) -> None:
+    """Ask now, before the use case changes anything, what ``fields``' sources hold; the
+    drafts it then opens take the answers without asking again."""
+    sources = [f.source for f in fields if f.source and not f.source.startswith(f"{IDENTITY}.")]
+    remote_values(session, sources, applicant, department_id=department_id)
 
 
 def keep_labelled(

@@ -30,8 +30,8 @@ from tongban.bundles.models import BundleCase
 from tongban.bundles.questionnaire import Walk, walk
 from tongban.bundles.schemas import BundleSpec
 from tongban.catalog import service as catalog_service
-from tongban.catalog.models import ServiceItem
-from tongban.catalog.schemas import FieldSpec
+from tongban.catalog.cache import Snapshot
+from tongban.catalog.schemas import FieldSpec, ItemRead
 from tongban.errors import InvalidInput
 from tongban.identity.models import Account
 from tongban.kit.clock import utcnow
@@ -82,23 +82,25 @@ def _issues(item_code: str) -> tuple[str, tuple[str, ...]] | None:
 def catalogue(
     session: Session, subject: Account | None, directory: Path | None = None
 ) -> list[BundleSpec]:
-    """Every bundle in the data files, each checked against the catalog's items (read again
-    when the catalog changes)."""
+    """Every bundle in the data files, each checked against the catalog's items (once for each
+    version of the catalog, kept with it in memory)."""
     policy.require_read_bundles(subject)
-    catalog: Catalog = tuple(
+    snapshot = catalog_service.published(session, subject)
+    folder = directory or bundles_dir()
+    return list(snapshot.memo(("bundles", folder), lambda: _read(folder, _signatures(snapshot))))
+
+
+def _signatures(snapshot: Snapshot) -> Catalog:
+    return tuple(
         (
             item.code,
             item.department.code,
-            tuple(
-                (s.name, (s.type, tuple(o.value for o in s.options or [])))
-                for s in applications_service.field_specs(item)
-            ),
+            tuple((s.name, (s.type, tuple(o.value for o in s.options or []))) for s in item.fields),
             tuple((m.code, m.satisfied_by_licence, tuple(m.types)) for m in item.materials),
             _issues(item.code),
         )
-        for item in catalog_service.search(session, subject)
+        for item in snapshot.items
     )
-    return list(_read(directory or bundles_dir(), catalog))
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,7 @@ class Given:
 
     name: str  # field name or material code
     what: LocalText  # its label or name
-    source: ServiceItem  # the item whose licence gives it
+    source: ItemRead  # the item whose licence gives it
     # The licence's field a form field is filled from; None: a material, the licence itself.
     licence_field: str | None
 
@@ -115,7 +117,7 @@ class Given:
 @dataclass(frozen=True)
 class Bundle:
     spec: BundleSpec
-    items: dict[str, ServiceItem]  # by key
+    items: dict[str, ItemRead]  # by key
 
     def departments(self) -> list[str]:
         return sorted({i.department.code for i in self.items.values()})
@@ -130,7 +132,7 @@ class Bundle:
             item = self.items[entry.key]
             names = {
                 f.name: LocalText(f.label_zh, f.label_en)
-                for f in applications_service.field_specs(item)
+                for f in item.fields
             } | {m.code: LocalText(m.name_zh, m.name_en) for m in item.materials}
             for name, source in entry.from_results.items():
                 key, _, value = source.partition(".")
@@ -162,7 +164,8 @@ def get_bundle(session: Session, subject: Account | None, code: str) -> Bundle:
     if spec is None:
         raise BundleNotFound("There is no bundle {code}.", code=code)
     return Bundle(
-        spec, {i.key: catalog_service.get_item(session, subject, i.item) for i in spec.items}
+        spec,
+        {i.key: catalog_service.published_item(session, subject, i.item) for i in spec.items},
     )
 
 
@@ -186,6 +189,10 @@ def start(
             "The answers do not lead to this bundle's items; see the questionnaire.",
             code=code,
         )
+    # Once-only lookups first: they end the transaction they find open, so before any change.
+    applications_service.look_up(
+        session, subject, item_codes=[bundle.items[k].code for k in result.keys]
+    )
     case = BundleCase(
         code=code,
         applicant_id=applicant.id,
@@ -304,7 +311,7 @@ def merged(session: Session, subject: Account | None, case_id: int) -> Merged:
     for key, application in apps.items():
         item = bundle.items[key]
         shown = applications_service.disclose(session, subject, application).values
-        for spec in applications_service.field_specs(item):
+        for spec in item.fields:
             if spec.name in given:
                 continue
             specs.setdefault(spec.name, spec)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Numeric, String, Text
+from sqlalchemy import JSON, BigInteger, ForeignKey, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tongban.db.base import Base, TimestampMixin
@@ -81,3 +81,20 @@ class MaterialRequirement(Base):
     required_grade: Mapped[str] = mapped_column(String(1), default="C", server_default="C")
     # The licence type that stands in for this material (see catalog.schemas.MaterialSpec).
     satisfied_by_licence: Mapped[str | None] = mapped_column(String(40))
+
+
+class CatalogVersion(Base):
+    """One row, raised in the transaction of every change of the catalog (``catalog.version``):
+    each process compares it with the copy it serves from memory (``catalog.cache``)."""
+
+    __tablename__ = "catalog_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Counts the changes, for people reading it.
+    number: Mapped[int] = mapped_column(BigInteger)
+    # Random for each change: what a cache is keyed by. A rolled-back change's number comes
+    # again with the next change, its tag never does.
+    tag: Mapped[str] = mapped_column(String(32))
+    # Unix seconds of the last change, strictly increasing from change to change: what
+    # Last-Modified says, whose resolution is a second.
+    changed_at: Mapped[int] = mapped_column(BigInteger)

@@ -11,10 +11,11 @@ from typing import Any, NoReturn
 from sqlalchemy.orm import Session
 
 from tongban.audit import service as audit
-from tongban.catalog import policy, repository
+from tongban.catalog import cache, policy, repository
 from tongban.catalog.errors import CatalogFileInvalid, DepartmentNotFound, ItemNotFound
 from tongban.catalog.models import Department, MaterialRequirement, ServiceItem
-from tongban.catalog.schemas import DepartmentSpec, ItemSpec
+from tongban.catalog.schemas import DepartmentSpec, ItemRead, ItemSpec
+from tongban.errors import InvalidInput
 from tongban.identity.models import Account
 from tongban.kit import datafiles
 from tongban.security import deployment
@@ -38,11 +39,31 @@ def search(
     )
 
 
+def published(session: Session, subject: Account | None) -> cache.Snapshot:
+    """The published catalog (departments, active items with their guides) as read models, from
+    memory while the catalog is unchanged: a request reads only its version."""
+    policy.require_read_catalog(subject)
+    return cache.current(session)
+
+
+def published_item(session: Session, subject: Account | None, code: str) -> ItemRead:
+    """One item's guide from ``published``; ItemNotFound if no active item has ``code``."""
+    policy.require_read_catalog(subject)
+    item = cache.current(session).item(code)
+    if item is None:
+        raise _not_found(code)
+    return item
+
+
+def _not_found(code: str) -> ItemNotFound:
+    return ItemNotFound("No service item has the code {code}.", field="item_code", code=code)
+
+
 def get_item(session: Session, subject: Account | None, code: str) -> ServiceItem:
     policy.require_read_catalog(subject)
     item = repository.item_by_code(session, code)
     if item is None or not item.active:
-        raise ItemNotFound("No service item has the code {code}.", field="item_code", code=code)
+        raise _not_found(code)
     return item
 
 
@@ -182,6 +203,34 @@ def upsert(
         details=vars(report).copy(),
     )
     return report
+
+
+def put_item(session: Session, subject: Account | None, code: str, spec: ItemSpec) -> ServiceItem:
+    """Create or change one item from its spec (a withdrawn one is published again); its
+    department must exist. Every process serves the new guide from its next request."""
+    policy.require_manage_catalog(subject)
+    if spec.code != code:
+        raise InvalidInput(
+            "The item in the body has the code {given}, the address {code}.",
+            field="code",
+            given=spec.code,
+            code=code,
+        )
+    upsert(session, subject, departments=[], items=[spec], source="api")
+    item = repository.item_by_code(session, code)
+    assert item is not None  # just written
+    if not item.active:
+        item.active = True
+        item.version += 1
+        audit.record(
+            session,
+            actor=subject,
+            action="catalog.item_published",
+            target_type="service_item",
+            target_id=code,
+            details={"version": item.version},
+        )
+    return item
 
 
 def withdraw_item(session: Session, subject: Account | None, code: str) -> bool:

@@ -3,6 +3,8 @@
 Each system answers a signed ``GET <url>?id_number=...`` with its own field names; the
 registration maps them to the platform's element names. Lookups run concurrently under a short
 timeout, and a system that is down or slow is skipped: prefill helps, it never blocks applying.
+They are made with no database transaction open (``db.session.release``): what they need is
+read first, then the transaction ends, then they are asked.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from sqlalchemy.orm import Session
 
 from tongban.connectors import signing
 from tongban.connectors.models import DepartmentSystem
+from tongban.db.session import release
+from tongban.kit import http
 
 log = logging.getLogger(__name__)
 
@@ -35,12 +39,31 @@ class Unavailable(Exception):
     """The system did not answer a lookup (down, slow, or not answering JSON)."""
 
 
+@dataclass(frozen=True)
+class Asked:
+    """What a lookup needs of its system, read before the transaction ends."""
+
+    code: str
+    name: str
+    secret: str
+    lookup: dict[str, Any]
+
+    @classmethod
+    def of(cls, system: DepartmentSystem) -> Asked:
+        return cls(system.code, system.name, system.secret, dict(system.lookup or {}))
+
+
 def fetch_record(
-    system: DepartmentSystem, lookup: dict[str, Any], key: str, *, key_name: str = "id_number"
+    system: DepartmentSystem | Asked,
+    lookup: dict[str, Any],
+    key: str,
+    *,
+    key_name: str = "id_number",
 ) -> dict[str, Any] | None:
     """The system's record for ``key`` in its own field names; None if it holds none (404).
 
     Signed like every platform request to a department; ``Unavailable`` if it does not answer.
+    Make no database transaction wait on it (``db.session.release``).
     """
     query = urlencode({key_name: key})
     headers = {
@@ -48,7 +71,7 @@ def fetch_record(
         **signing.signed_headers(system.secret, query.encode()),
     }
     try:
-        response = httpx.get(
+        response = http.client().get(
             f"{lookup['url']}?{query}",
             headers=headers,
             timeout=float(lookup.get("timeout_seconds", 2)),
@@ -68,15 +91,15 @@ def fetch_record(
     return found
 
 
-def _ask(system: DepartmentSystem, lookup: dict[str, Any], id_number: str) -> dict[str, Found]:
+def _ask(system: Asked, id_number: str) -> dict[str, Found]:
     try:
-        found = fetch_record(system, lookup, id_number)
+        found = fetch_record(system, system.lookup, id_number)
     except Unavailable as exc:
         log.warning("%s", exc)
         return {}
     if found is None:  # the system holds nothing on this person
         return {}
-    provides: dict[str, str] = lookup["provides"]
+    provides: dict[str, str] = system.lookup["provides"]
     return {
         f"{system.code}.{element}": Found(found[field], system.name)
         for element, field in provides.items()
@@ -98,12 +121,13 @@ def system_of_account(session: Session, account_id: int) -> DepartmentSystem | N
 
 
 def lookup_values(session: Session, sources: Iterable[str], id_number: str) -> dict[str, Found]:
-    """Values for ``<SYSTEM>.<element>`` sources, from every system that can answer."""
+    """Values for ``<SYSTEM>.<element>`` sources, from every system that can answer; the
+    session's transaction ends before they are asked (``db.session.release``)."""
     codes = {s.split(".", 1)[0] for s in sources if "." in s}
     if not codes or not id_number:
         return {}
     systems = [
-        s
+        Asked.of(s)
         for s in session.execute(
             select(DepartmentSystem).where(
                 DepartmentSystem.code.in_(codes), DepartmentSystem.active.is_(True)
@@ -113,9 +137,10 @@ def lookup_values(session: Session, sources: Iterable[str], id_number: str) -> d
     ]
     if not systems:
         return {}
+    release(session)
     values: dict[str, Found] = {}
     with ThreadPoolExecutor(max_workers=min(8, len(systems))) as pool:
-        for found in pool.map(lambda s: _ask(s, s.lookup or {}, id_number), systems):
+        for found in pool.map(lambda s: _ask(s, id_number), systems):
             values.update(found)
     return values
 

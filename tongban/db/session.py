@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -10,6 +11,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from tongban.db.engine import get_engine
+
+log = logging.getLogger(__name__)
 
 
 @lru_cache
@@ -59,3 +62,23 @@ def run_follow_ups(session: Session, factory: Callable[[], Session]) -> None:
     """Run, now, the follow-ups of ``session``, which has just committed."""
     for follow_up in take_follow_ups(session):
         follow_up(factory)
+
+
+def release(session: Session) -> bool:
+    """End the session's transaction before a slow call to another system (HTTP), so that no
+    connection, snapshot or lock of the database waits on the answer (on SQLite an open
+    transaction holds the write lock). The session begins a new transaction at its next
+    statement; its objects stay loaded.
+
+    What the transaction did so far commits: call it before the use case's own first change,
+    when only reads (and housekeeping: a sign-in marked used, a counted call) came before. A
+    use case that changes things and then starts another that calls out looks up first (e.g.
+    ``applications.service.look_up``). Inside a savepoint the transaction cannot end: False,
+    and the call waits inside it.
+    """
+    if session.in_nested_transaction():
+        log.warning("an HTTP call waits inside a transaction (a savepoint is open)")
+        return False
+    if session.in_transaction():
+        session.commit()
+    return True

@@ -26,6 +26,7 @@ from tongban.federation.errors import RegistryRefused
 from tongban.federation.models import Direction, NodeLevel, PeerMessage
 from tongban.federation.schemas import SignedRegistry
 from tongban.federation.witness import upstream
+from tongban.kit import http
 
 log = logging.getLogger(__name__)
 
@@ -87,30 +88,25 @@ def deliver_once(
     if not work:
         return report
     suite, pair = keys.load_with_suite()
-    own_client = client is None
-    http = client or httpx.Client()
+    client = client or http.client()
     attempts: list[_Attempt] = []
-    try:
-        # No transaction is open here: a slow or dead peer holds no database locks.
-        for row_id, message_id, recipient, message_type, body in work:
-            url = peers.get(recipient)
-            if url is None:
-                attempts.append(_Attempt(row_id, None, f"node {recipient} left the registry"))
-                continue
-            signed = messages.sign(
-                suite=suite,
-                private_key=pair.private,
-                message_id=message_id,
-                sender=sender,
-                recipient=recipient,
-                message_type=message_type,
-                body=body.encode("utf-8"),
-            )
-            error, permanent = _post(http, url, signed)
-            attempts.append(_Attempt(row_id, signed, error, permanent))
-    finally:
-        if own_client:
-            http.close()
+    # No transaction is open here: a slow or dead peer holds no database locks.
+    for row_id, message_id, recipient, message_type, body in work:
+        url = peers.get(recipient)
+        if url is None:
+            attempts.append(_Attempt(row_id, None, f"node {recipient} left the registry"))
+            continue
+        signed = messages.sign(
+            suite=suite,
+            private_key=pair.private,
+            message_id=message_id,
+            sender=sender,
+            recipient=recipient,
+            message_type=message_type,
+            body=body.encode("utf-8"),
+        )
+        error, permanent = _post(client, url, signed)
+        attempts.append(_Attempt(row_id, signed, error, permanent))
     for attempt in attempts:
         with unit_of_work(engine) as session:
             settled = delivery.settle(
@@ -147,14 +143,11 @@ def deliver_once(
 
 
 def fetch_registry(url: str, client: httpx.Client | None = None) -> SignedRegistry:
-    http = client or httpx.Client()
-    try:
-        response = http.get(url.rstrip("/") + "/api/v1/federation/registry", timeout=10.0)
-        response.raise_for_status()
-        return SignedRegistry.model_validate(response.json())
-    finally:
-        if client is None:
-            http.close()
+    response = (client or http.client()).get(
+        url.rstrip("/") + "/api/v1/federation/registry", timeout=10.0
+    )
+    response.raise_for_status()
+    return SignedRegistry.model_validate(response.json())
 
 
 @dataclass(frozen=True)
@@ -223,47 +216,44 @@ def run(engine: Engine, *, stop: threading.Event, interval: float = 1.0) -> None
     from tongban.kit.clock import utcnow
 
     last_refresh = None
-    client = httpx.Client()
-    try:
-        while not stop.is_set():
-            now = utcnow()
-            if last_refresh is None or (
-                (now - last_refresh).total_seconds() >= get_settings().federation_refresh_seconds
-            ):
-                last_refresh = now
-                try:
-                    report = refresh_registry(engine, client=client)
-                    if report.outcome in ("unreachable", "refused"):
-                        log.warning(
-                            "registry %s (%s); working from version %d",
-                            report.outcome,
-                            report.detail,
-                            report.version,
-                        )
-                    with unit_of_work(engine) as session:
-                        federation_service.forget_old_nonces(session, None)
-                    with unit_of_work(engine) as session:
-                        catalog_federation.sync(session, None)
-                except Exception:
-                    log.exception("registry refresh or catalog sync failed; trying again later")
-                _link_sign_on(engine, client)
+    client = http.client()
+    while not stop.is_set():
+        now = utcnow()
+        if last_refresh is None or (
+            (now - last_refresh).total_seconds() >= get_settings().federation_refresh_seconds
+        ):
+            last_refresh = now
             try:
+                report = refresh_registry(engine, client=client)
+                if report.outcome in ("unreachable", "refused"):
+                    log.warning(
+                        "registry %s (%s); working from version %d",
+                        report.outcome,
+                        report.detail,
+                        report.version,
+                    )
                 with unit_of_work(engine) as session:
-                    cross_region.report_progress(session, None)
-            except Exception:
-                log.exception("reporting application progress failed; trying again")
-            try:
+                    federation_service.forget_old_nonces(session, None)
                 with unit_of_work(engine) as session:
-                    data_exchange.report_decisions(session, None)
+                    catalog_federation.sync(session, None)
             except Exception:
-                log.exception("reporting data sharing decisions failed; trying again")
-            _witness_round(engine, client)
-            try:
-                result = deliver_once(engine, client=client)
-            except Exception:
-                log.exception("federation delivery round failed; trying again")
-                result = DeliveryReport()
-            if result.claimed == 0:
-                stop.wait(interval)
-    finally:
-        client.close()
+                log.exception("registry refresh or catalog sync failed; trying again later")
+            _link_sign_on(engine, client)
+        try:
+            with unit_of_work(engine) as session:
+                cross_region.report_progress(session, None)
+        except Exception:
+            log.exception("reporting application progress failed; trying again")
+        try:
+            with unit_of_work(engine) as session:
+                data_exchange.report_decisions(session, None)
+        except Exception:
+            log.exception("reporting data sharing decisions failed; trying again")
+        _witness_round(engine, client)
+        try:
+            result = deliver_once(engine, client=client)
+        except Exception:
+            log.exception("federation delivery round failed; trying again")
+            result = DeliveryReport()
+        if result.claimed == 0:
+            stop.wait(interval)

@@ -35,6 +35,7 @@ from typing import Any, Literal
 
 import httpx
 
+from tongban.kit import http
 from tongban.notifications.senders import SendError
 from tongban.security.crypto import get_suite
 
@@ -82,7 +83,8 @@ class HttpSmsGateway:
                 "TONGBAN_SMS_APP_SECRET and TONGBAN_SMS_TEMPLATE_CODE"
             )
         self._config = config
-        self._client = client or httpx.Client(timeout=config.timeout)
+        # The process's shared client unless one is given (tests give theirs).
+        self._client = client
 
     def _request(self, phone: str, text: str, idempotency_key: str) -> tuple[bytes, dict[str, str]]:
         config = self._config
@@ -112,7 +114,9 @@ class HttpSmsGateway:
     def send_sms(self, phone: str, text: str, *, idempotency_key: str) -> str:
         body, headers = self._request(phone, text, idempotency_key)
         try:
-            response = self._client.post(self._config.url, content=body, headers=headers)
+            response = (self._client or http.client()).post(
+                self._config.url, content=body, headers=headers, timeout=self._config.timeout
+            )
         except httpx.TimeoutException as exc:
             raise SendError(f"SMS gateway timed out: {type(exc).__name__}") from exc
         except httpx.HTTPError as exc:
@@ -129,7 +133,9 @@ class HttpSmsGateway:
         return str(answer.get("messageId") or answer.get("bizId") or idempotency_key)
 
     def close(self) -> None:
-        self._client.close()
+        """Close a client given at construction (the shared one closes at exit)."""
+        if self._client is not None:
+            self._client.close()
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:

@@ -437,6 +437,9 @@ def accept(
     person = policy.require_own_offers(subject)
     offer = _own_offer(session, person, offer_id)
     rule = _rule(session, offer.rule, directory)
+    if rule.item is not None:
+        # Once-only lookups first: they end the transaction they find open, so before any change.
+        applications_service.look_up(session, person, item_codes=[rule.item.code])
     offer.status, offer.decided_at = OfferStatus.APPLIED, utcnow()
     if rule.item is None:
         audit.record(

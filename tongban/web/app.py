@@ -79,12 +79,17 @@ def create_app(engine: Engine | None = None, public_url: str | None = None) -> F
     app.state.public_url = (public_url or get_settings().public_url).rstrip("/")
     app.state.templates = templating.make_templates(WEB_DIR / "templates")
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
+    # The public catalog first: routes are matched in order, and the portal's home, the guides
+    # and the catalog's JSON are the most asked for.
     for router in (
+        catalog_pages.router,
+        catalog_api.router,
+        bundle_pages.router,
+        bundles_api.router,
         identity_api.router,
         oidc_api.router,
         oidc_protocol.router,
         oidc_pages.router,
-        catalog_api.router,
         applications_api.router,
         licences_api.router,
         connectors_api.router,
@@ -96,18 +101,13 @@ def create_app(engine: Engine | None = None, public_url: str | None = None) -> F
         evaluations_api.router,
         counter_api.router,
         datause_api.router,
-        bundles_api.router,
         analytics_api.router,
         proactive_api.router,
         identity_pages.router,
-        catalog_pages.router,
         connector_pages.router,
         exchange_pages.router,
         federation_api.router,
         federation_exchange_api.router,
-        identity_pages.router,
-        catalog_pages.router,
-        connector_pages.router,
         federation_pages.router,
         application_pages.router,
         licence_pages.router,
@@ -120,7 +120,6 @@ def create_app(engine: Engine | None = None, public_url: str | None = None) -> F
         counter_pages.router,
         claim_pages.router,
         datause_pages.router,
-        bundle_pages.router,
         analytics_pages.router,
         proactive_pages.router,
         help_pages.router,

@@ -9,13 +9,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated, Any, BinaryIO
 
 from fastapi import BackgroundTasks, Depends, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
 from tongban.config import get_settings
@@ -41,20 +42,37 @@ def public(path: str) -> str:
     return path
 
 
-def get_session(request: Request, background: BackgroundTasks) -> Iterator[Session]:
+# The dependencies below are ``async`` where they do no I/O, and hand only their database work
+# to the thread pool: each trip to it costs a thread switch, on every request.
+
+
+async def get_session(request: Request, background: BackgroundTasks) -> AsyncIterator[Session]:
     factory = request.app.state.session_factory
+    # Made here (no I/O), used by the request's worker threads one at a time.
     session: Session = factory()
     try:
         yield session
-        session.commit()
     except BaseException:
-        session.rollback()
+        # A trip to the thread pool runs to its end even if the request is cancelled.
+        await run_in_threadpool(_end, session, commit=False)
         raise
-    finally:
-        session.close()
+    if session.in_transaction():
+        await run_in_threadpool(_end, session, commit=True)
+    else:
+        session.close()  # nothing was opened: nothing to end, no trip to the thread pool
     # After the answer is sent, so the caller does not wait for them.
     for follow_up in take_follow_ups(session):
         background.add_task(follow_up, factory)
+
+
+def _end(session: Session, *, commit: bool) -> None:
+    try:
+        if commit:
+            session.commit()
+        else:
+            session.rollback()
+    finally:
+        session.close()
 
 
 # "function" scope commits before the response is sent: a client never sees success for
@@ -63,14 +81,16 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 _bearer = HTTPBearer(auto_error=False, description="Token from POST /api/v1/session")
 
 
-def api_subject(
+async def api_subject(
     request: Request,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Account | None:
     if credentials is None:
         return None
-    found = identity_service.session_for_token(session, credentials.credentials)
+    found = await run_in_threadpool(
+        identity_service.session_for_token, session, credentials.credentials
+    )
     if found is None:
         raise Unauthenticated("The token is unknown or has expired; please sign in again.")
     request.state.web_session = found[0]
@@ -78,7 +98,7 @@ def api_subject(
     return found[1]
 
 
-def api_required(subject: Annotated[Account | None, Depends(api_subject)]) -> Account:
+async def api_required(subject: Annotated[Account | None, Depends(api_subject)]) -> Account:
     if subject is None:
         raise Unauthenticated("Please sign in first: send Authorization: Bearer <token>.")
     return subject
@@ -88,7 +108,7 @@ ApiSubject = Annotated[Account, Depends(api_required)]
 ApiOptionalSubject = Annotated[Account | None, Depends(api_subject)]
 
 
-def api_web_session(request: Request, subject: ApiSubject) -> WebSession:
+async def api_web_session(request: Request, subject: ApiSubject) -> WebSession:
     """The sign-in session behind the bearer token (to end it, or to switch whom it acts for)."""
     row: WebSession = request.state.web_session
     return row
@@ -104,12 +124,16 @@ def acting_for_id(request: Request) -> int | None:
     return row.acting_for_id if row is not None else None
 
 
-def page_subject(request: Request, session: SessionDep) -> Account | None:
+async def page_subject(request: Request, session: SessionDep) -> Account | None:
     """Who is signed in by the session cookie; also puts the session and the legal person it acts
     for (shown in the header) on ``request.state``."""
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
+    return await run_in_threadpool(_signed_in, request, session, token)
+
+
+def _signed_in(request: Request, session: Session, token: str) -> Account | None:
     found = identity_service.session_for_token(session, token)
     if found is None:
         return None
@@ -135,7 +159,7 @@ class LoginRedirect(Exception):
         self.next_path = next_path
 
 
-def page_required(request: Request, subject: PageSubject) -> Account:
+async def page_required(request: Request, subject: PageSubject) -> Account:
     if subject is None:
         target = (
             request.url.path if request.method == "GET" else request.headers.get("referer", "/")
@@ -147,7 +171,7 @@ def page_required(request: Request, subject: PageSubject) -> Account:
 PageUser = Annotated[Account, Depends(page_required)]
 
 
-def page_web_session(request: Request, subject: PageUser) -> WebSession:
+async def page_web_session(request: Request, subject: PageUser) -> WebSession:
     row: WebSession = request.state.web_session
     return row
 

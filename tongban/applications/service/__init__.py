@@ -18,6 +18,7 @@ from tongban.applications.service.bundles import bundle_applications, link_to_bu
 from tongban.applications.service.drafting import (
     Gaps,
     gaps,
+    look_up,
     missing,
     start,
     start_at_counter,
@@ -86,6 +87,7 @@ __all__ = [
     "given_fields",
     "given_materials",
     "link_to_bundle",
+    "look_up",
     "list_mine",
     "missing",
     "names",

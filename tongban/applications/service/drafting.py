@@ -11,7 +11,15 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from tongban.applications import coverage, disclosure, forms, policy, repository, results
+from tongban.applications import (
+    coverage,
+    disclosure,
+    forms,
+    policy,
+    prefill,
+    repository,
+    results,
+)
 from tongban.applications.disclosure import case_fields, field_specs
 from tongban.applications.models import Application
 from tongban.applications.service._common import (
@@ -53,6 +61,17 @@ def start(
         }
         policy.require_apply_for(item, acting_for, authorised)
     return _open(session, item, applicant, applicant, form=form, acting_for=acting_for)
+
+
+def look_up(session: Session, subject: Account | None, *, item_codes: list[str]) -> None:
+    """Once-only, asked first: what department systems hold for the forms of ``item_codes``,
+    asked before a use case that opens drafts of them changes anything (its calls end the
+    transaction they find open: ``db.session.release``); the drafts it then opens in this
+    request take the answers without asking again."""
+    for code in item_codes:
+        item = catalog_service.get_item(session, subject, code)
+        applicant = policy.require_apply(subject, item)
+        prefill.ask_first(session, applicant, field_specs(item), department_id=item.department_id)
 
 
 def start_at_counter(

@@ -10,6 +10,7 @@ import httpx
 from tongban.connectors import signing
 from tongban.connectors.kinds import DeliveryError, Outgoing
 from tongban.connectors.models import Connector, DepartmentSystem, OutboxMessage
+from tongban.kit import http
 
 # The department refused the content itself: retrying the same message cannot succeed.
 _PERMANENT = {400, 401, 403, 404, 410, 413, 422}
@@ -17,7 +18,9 @@ _PERMANENT = {400, 401, 403, 404, 410, 413, 422}
 
 class ApiTransport:
     def __init__(self, client: httpx.Client | None = None) -> None:
-        self._client = client or httpx.Client()
+        # The process's shared client unless one is given; the dispatcher calls outside any
+        # transaction.
+        self._client = client or http.client()
 
     def deliver(
         self, system: DepartmentSystem, connector: Connector, batch: list[Outgoing]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, NoReturn
 
 from sqlalchemy.orm import Session
@@ -25,6 +26,7 @@ from tongban.connectors import lookup as connector_lookup
 from tongban.connectors.models import DepartmentSystem
 from tongban.datause import log as data_use
 from tongban.datause.models import Channel
+from tongban.db.session import release
 from tongban.errors import TongbanError
 from tongban.exchange import policy, repository
 from tongban.exchange.errors import (
@@ -88,9 +90,46 @@ def query(
     ``record_refusal`` after this transaction rolls back.
     """
     system = policy.require_gateway(subject)
+    call = admit(session, system, resource=resource, purpose=purpose, keys=keys, items=items)
+    return serve(session, call, fetch(session, call))
+
+
+@dataclass(frozen=True)
+class Call:
+    """A call admitted (counted on its live grants and checked): what its fetch and its answer
+    need, read before any transaction ends."""
+
+    system_id: int
+    system_code: str
+    department_id: int | None
+    account_id: int
+    purpose: str
+    keys: list[str]
+    wanted: list[str]
+    grant_id: int
+    grant_username: str
+    grant_purpose_text: str
+    shape: _Shape
+    plan: mac.ReadPlan
+    answer: Answer
+    now: datetime
+    # The providing system's lookup; None for the platform's master data.
+    provider: connector_lookup.Asked | None
+
+
+def admit(
+    session: Session,
+    system: DepartmentSystem,
+    *,
+    resource: str,
+    purpose: str,
+    keys: Sequence[str],
+    items: Sequence[str] | None,
+) -> Call:
+    """Count the call on the system's live grants and check it; a refusal raises."""
     keys = _check_keys(keys)
     now = utcnow()
-    assert system.account_id is not None  # require_gateway
+    assert system.account_id is not None  # policy.require_gateway
     grants = repository.count_call(
         session,
         system_id=system.id,
@@ -122,10 +161,39 @@ def query(
     clearance = access.clearance_from(grants[0].clearance)
     plan = mac.plan(clearance, shape.schema(wanted), masker=deployment.masker())
     answer = Answer(shape.code, purpose, wanted, readable=[c for c in wanted if c in plan.readable])
-    raw = _fetch(session, shape, keys, wanted)
+    provider = None
+    if shape.store != "persons":
+        found = session.get(DepartmentSystem, shape.system_id) if shape.system_id else None
+        if found is None or not found.active or not found.lookup:
+            raise ProviderUnavailable(
+                "The providing system of {resource} cannot be reached.", resource=shape.code
+            )
+        provider = connector_lookup.Asked.of(found)
+    return Call(
+        system.id,
+        system.code,
+        system.department_id,
+        system.account_id,
+        purpose,
+        keys,
+        wanted,
+        grants[0].id,
+        grants[0].username,
+        grants[0].purpose_text or "",
+        shape,
+        plan,
+        answer,
+        now,
+        provider,
+    )
+
+
+def serve(session: Session, call: Call, raw: list[dict[str, Any] | None]) -> Answer:
+    """The answer to an admitted call from what was fetched, masked, and the call journaled."""
+    answer = call.answer
     present = [r for r in raw if r is not None]
-    masked = iter(plan.apply(present))
-    for key, record in zip(keys, raw, strict=True):
+    masked = iter(call.plan.apply(present))
+    for key, record in zip(call.keys, raw, strict=True):
         answer.records.append(
             {
                 "key": key,
@@ -134,33 +202,35 @@ def query(
                 "error": None if record is not None else UNKNOWN_KEY,
             }
         )
-    subjects = [deployment.subject_ref(key) for key in keys]
-    call = {
-        "at": now,
-        "system_id": system.id,
-        "account_id": system.account_id,
-        "resource_id": shape.id,
-        "resource_code": shape.code,
-        "grant_id": grants[0].id,
-        "purpose": purpose,
-        "items": wanted,
-        "keys": len(keys),
-        "found": len(present),
-        "outcome": "ok",
-        "subjects": subjects,
-    }
-    call_id = repository.log_call(session, call)
+    subjects = [deployment.subject_ref(key) for key in call.keys]
+    call_id = repository.log_call(
+        session,
+        {
+            "at": call.now,
+            "system_id": call.system_id,
+            "account_id": call.account_id,
+            "resource_id": call.shape.id,
+            "resource_code": call.shape.code,
+            "grant_id": call.grant_id,
+            "purpose": call.purpose,
+            "items": call.wanted,
+            "keys": len(call.keys),
+            "found": len(present),
+            "outcome": "ok",
+            "subjects": subjects,
+        },
+    )
     audit.record(
         session,
-        actor=audit.ActorRef(system.account_id, grants[0].username),
+        actor=audit.ActorRef(call.account_id, call.grant_username),
         action="exchange.gateway_call",
         target_type="exchange_resource",
-        target_id=shape.code,
+        target_id=call.shape.code,
         details={
-            "system": system.code,
-            "grant": grants[0].id,
-            "purpose": purpose,
-            "items": wanted,
+            "system": call.system_code,
+            "grant": call.grant_id,
+            "purpose": call.purpose,
+            "items": call.wanted,
             "subjects": subjects,
             "found": len(present),
             "call": call_id,
@@ -170,14 +240,14 @@ def query(
         session,
         subject_refs=subjects,
         channel=Channel.GATEWAY,
-        items=wanted,
-        purpose=purpose,
-        purpose_text=grants[0].purpose_text or "",
-        department_id=system.department_id,
-        system_id=system.id,
-        reader_id=system.account_id,
-        resource_id=shape.id,
-        at=now,
+        items=call.wanted,
+        purpose=call.purpose,
+        purpose_text=call.grant_purpose_text,
+        department_id=call.department_id,
+        system_id=call.system_id,
+        reader_id=call.account_id,
+        resource_id=call.shape.id,
+        at=call.now,
     )
     return answer
 
@@ -332,29 +402,28 @@ def _shape(session: Session, resource_id: int, version: int) -> _Shape:
     return shape
 
 
-def _fetch(
-    session: Session, shape: _Shape, keys: Sequence[str], wanted: Sequence[str]
-) -> list[dict[str, Any] | None]:
-    """Each key's record (the wanted items only, by item code), or None where none is held."""
-    if shape.store == "persons":
+def fetch(session: Session, call: Call) -> list[dict[str, Any] | None]:
+    """Each key's record (the wanted items only, by item code), or None where none is held.
+    A providing system is asked with no transaction open (``db.session.release``): the call's
+    count commits first, so a call that then fails still counts against the grant's rate."""
+    shape, keys = call.shape, call.keys
+    if call.provider is None:
         held: dict[str, dict[str, Any]] = dict(master_data.values_by_id_numbers(session, keys))
         found: list[dict[str, Any] | None] = [held.get(key) for key in keys]
     else:
-        system = session.get(DepartmentSystem, shape.system_id) if shape.system_id else None
-        if system is None or not system.active or not system.lookup:
-            raise ProviderUnavailable(
-                "The providing system of {resource} cannot be reached.", resource=shape.code
-            )
+        release(session)
         try:
             found = [
-                connector_lookup.fetch_record(system, system.lookup, key, key_name=shape.key)
+                connector_lookup.fetch_record(
+                    call.provider, call.provider.lookup, key, key_name=shape.key
+                )
                 for key in keys
             ]
         except connector_lookup.Unavailable:
             raise ProviderUnavailable(
                 "The providing system of {resource} did not answer.", resource=shape.code
             ) from None
-    fields = [(code, shape.items[code].source_field) for code in wanted]
+    fields = [(code, shape.items[code].source_field) for code in call.wanted]
     return [
         None if record is None else {code: record.get(source) for code, source in fields}
         for record in found

@@ -44,7 +44,9 @@ def prefill_values(
     for source in sources:
         code, _, item = source.partition(".")
         wanted[code].append(item)
-    found: dict[str, Prefilled] = {}
+    # Each call is admitted (counted and checked) in a savepoint of its own, so a refused one
+    # changes nothing; then the providers are asked, with no transaction open.
+    admitted: list[tuple[str, str, gateway.Call]] = []
     for code, items in wanted.items():
         resource = repository.resource_by_code(session, code)
         if resource is None or not id_number:
@@ -56,9 +58,9 @@ def prefill_values(
                 continue
             try:
                 with session.begin_nested():
-                    answer = gateway.query(
+                    call = gateway.admit(
                         session,
-                        system,
+                        policy.require_gateway(system),
                         resource=code,
                         purpose=grant.purpose,
                         keys=[id_number],
@@ -66,9 +68,18 @@ def prefill_values(
                     )
             except TongbanError:
                 continue
-            record = answer.records[0]["record"] or {}
-            origin = f"{resource.title_zh}（{system.name}）"
-            for item in answer.readable:
-                if record.get(item) not in (None, ""):
-                    found.setdefault(f"{code}.{item}", Prefilled(record[item], origin))
+            admitted.append((code, f"{resource.title_zh}（{system.name}）", call))
+    fetched = []
+    for code, origin, call in admitted:
+        try:
+            fetched.append((code, origin, call, gateway.fetch(session, call)))
+        except TongbanError:
+            continue
+    found: dict[str, Prefilled] = {}
+    for code, origin, call, raw in fetched:
+        answer = gateway.serve(session, call, raw)
+        record = answer.records[0]["record"] or {}
+        for item in answer.readable:
+            if record.get(item) not in (None, ""):
+                found.setdefault(f"{code}.{item}", Prefilled(record[item], origin))
     return found

@@ -34,6 +34,7 @@ from tongban.connectors import lookup as connector_lookup
 from tongban.connectors import service as connectors_service
 from tongban.connectors.models import DepartmentSystem
 from tongban.connectors.schemas import SystemSpec
+from tongban.db.session import release
 from tongban.errors import TongbanError
 from tongban.exchange import service as exchange_service
 from tongban.exchange.errors import NoGrant
@@ -188,6 +189,8 @@ def query_remote(
         "keys": list(keys),
         "items": list(items) if items is not None else None,
     }
+    # The peer is asked with no transaction open; the audit entry goes into the next one.
+    release(session)
     try:
         sent = calls.signed_post(
             sender=local.code,

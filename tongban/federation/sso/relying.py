@@ -1,19 +1,24 @@
 """The relying-party side of OpenID Connect against the parent node's provider: discovery,
-the authorization URL (code flow with PKCE and a nonce, through Authlib's client), the code
-exchange, the ID token check (joserfc) and the userinfo call. Plain protocol, no database."""
+the authorization URL (code flow with PKCE and a nonce, built with Authlib), the code
+exchange, the ID token check (joserfc) and the userinfo call. Plain protocol, no database; the
+calls go through the shared client (``kit.http``)."""
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import httpx
-from authlib.integrations.httpx_client import OAuth2Client
+from authlib.oauth2.rfc6749.parameters import prepare_grant_uri
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 from tongban.federation.errors import UpstreamRefused
+from tongban.kit import http
 
 SCOPE = "openid profile id_number"
 # The only algorithm our providers sign with (identity.oidc.keys.ALG); anything else, "none"
@@ -47,18 +52,16 @@ class Identity:
 def discover(issuer: str, client: httpx.Client | None = None) -> Provider:
     """The parent's metadata; its issuer must be the address the signed registry gives it,
     or a look-alike provider could vouch for people."""
-    http = client or httpx.Client()
     try:
-        response = http.get(issuer + "/.well-known/openid-configuration", timeout=TIMEOUT)
+        response = (client or http.client()).get(
+            issuer + "/.well-known/openid-configuration", timeout=TIMEOUT
+        )
         response.raise_for_status()
         data = response.json()
     except (httpx.HTTPError, ValueError) as exc:
         raise UpstreamRefused(
             "The parent platform's sign-on cannot be reached; try again later or sign in here."
         ) from exc
-    finally:
-        if client is None:
-            http.close()
     if data.get("issuer") != issuer:
         raise UpstreamRefused("The parent platform's sign-on names another issuer.")
     try:
@@ -73,18 +76,6 @@ def discover(issuer: str, client: httpx.Client | None = None) -> Provider:
         raise UpstreamRefused("The parent platform's sign-on metadata is incomplete.") from exc
 
 
-def _client(client_id: str, secret: str, redirect_uri: str) -> OAuth2Client:
-    return OAuth2Client(
-        client_id=client_id,
-        client_secret=secret,
-        token_endpoint_auth_method="client_secret_basic",
-        scope=SCOPE,
-        redirect_uri=redirect_uri,
-        code_challenge_method="S256",
-        timeout=TIMEOUT,
-    )
-
-
 def authorization_url(
     provider: Provider,
     *,
@@ -95,13 +86,20 @@ def authorization_url(
     code_verifier: str,
     locale: str | None = None,
 ) -> str:
-    with _client(client_id, "", redirect_uri) as oauth:
-        extra: dict[str, str] = {"nonce": nonce}
-        if locale:
-            extra["ui_locales"] = locale
-        url, _ = oauth.create_authorization_url(
-            provider.authorization_endpoint, state=state, code_verifier=code_verifier, **extra
-        )
+    extra: dict[str, str] = {"nonce": nonce}
+    if locale:
+        extra["ui_locales"] = locale
+    url = prepare_grant_uri(
+        provider.authorization_endpoint,
+        client_id,
+        "code",
+        redirect_uri=redirect_uri,
+        scope=SCOPE,
+        state=state,
+        code_challenge=create_s256_code_challenge(code_verifier),
+        code_challenge_method="S256",
+        **extra,
+    )
     return str(url)
 
 
@@ -114,15 +112,31 @@ def exchange_code(
     code: str,
     code_verifier: str,
 ) -> dict[str, Any]:
-    """The tokens for a code (the PKCE verifier proves we asked for it)."""
-    with _client(client_id, secret, redirect_uri) as oauth:
-        try:
-            token = oauth.fetch_token(
-                provider.token_endpoint, code=code, code_verifier=code_verifier
-            )
-        except Exception as exc:  # Authlib raises OAuthError or httpx errors
-            raise UpstreamRefused("The parent platform did not accept the sign-in.") from exc
-    return dict(token)
+    """The tokens for a code (the PKCE verifier proves we asked for it), authenticated with
+    client_secret_basic (RFC 6749 2.3.1: both parts form-encoded first)."""
+    basic = f"{quote(client_id, safe='')}:{quote(secret, safe='')}"
+    try:
+        response = http.client().post(
+            provider.token_endpoint,
+            data={
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": redirect_uri,
+                "code_verifier": code_verifier,
+            },
+            headers={
+                "Authorization": "Basic " + base64.b64encode(basic.encode()).decode(),
+                "Accept": "application/json",
+            },
+            timeout=TIMEOUT,
+        )
+        response.raise_for_status()
+        token = response.json()
+    except (httpx.HTTPError, ValueError) as exc:
+        raise UpstreamRefused("The parent platform did not accept the sign-in.") from exc
+    if not isinstance(token, dict) or "error" in token:
+        raise UpstreamRefused("The parent platform did not accept the sign-in.")
+    return token
 
 
 def verify_id_token(
@@ -152,7 +166,7 @@ def verify_id_token(
 
 def fetch_jwks(provider: Provider) -> dict[str, Any]:
     try:
-        response = httpx.get(provider.jwks_uri, timeout=TIMEOUT)
+        response = http.client().get(provider.jwks_uri, timeout=TIMEOUT)
         response.raise_for_status()
         return dict(response.json())
     except (httpx.HTTPError, ValueError) as exc:
@@ -161,7 +175,7 @@ def fetch_jwks(provider: Provider) -> dict[str, Any]:
 
 def userinfo(provider: Provider, access_token: str) -> dict[str, Any]:
     try:
-        response = httpx.get(
+        response = http.client().get(
             provider.userinfo_endpoint,
             headers={"Authorization": f"Bearer {access_token}"},
             timeout=TIMEOUT,

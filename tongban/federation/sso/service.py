@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from tongban.audit import service as audit
 from tongban.config import get_settings
+from tongban.db.session import release
 from tongban.errors import TongbanError
 from tongban.federation import policy
 from tongban.federation import repository as federation_repository
@@ -159,7 +160,11 @@ def begin_sign_in(
     """Send the person to the parent's sign-on; what the callback must match is kept here."""
     policy.require_sign_in_upstream(subject)
     link = _link(session)
-    provider = relying.discover(link.issuer)
+    issuer, client_id = link.issuer, link.client_id
+    redirect_uri = _redirect_uri(session)
+    # The parent is asked with no transaction open (``db.session.release``).
+    release(session)
+    provider = relying.discover(issuer)
     state, nonce = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     verifier = secrets.token_urlsafe(64)
     now = utcnow()
@@ -176,8 +181,8 @@ def begin_sign_in(
     session.flush()
     url = relying.authorization_url(
         provider,
-        client_id=link.client_id,
-        redirect_uri=_redirect_uri(session),
+        client_id=client_id,
+        redirect_uri=redirect_uri,
         state=state,
         nonce=nonce,
         code_verifier=verifier,
@@ -223,17 +228,23 @@ def _complete(session: Session, *, code: str, state: str, browser_state: str) ->
     session.delete(pending)  # used once, whatever happens next
     session.flush()
     link = _link(session)
+    issuer, client_id = link.issuer, link.client_id
     secret = deployment.key_ring().decrypt_text(
         link.sealed_secret, aad=_aad(link.parent_code, link.client_id)
     )
-    provider = relying.discover(link.issuer)
+    redirect_uri = _redirect_uri(session)
+    verifier, nonce, next_path = pending.code_verifier, pending.nonce, pending.next_path
+    # The parent is asked with no transaction open (``db.session.release``): the sign-in
+    # state's removal commits now, which is what "used once" wants.
+    release(session)
+    provider = relying.discover(issuer)
     tokens = relying.exchange_code(
         provider,
-        client_id=link.client_id,
+        client_id=client_id,
         secret=secret,
-        redirect_uri=_redirect_uri(session),
+        redirect_uri=redirect_uri,
         code=code,
-        code_verifier=pending.code_verifier,
+        code_verifier=verifier,
     )
     id_token, access_token = tokens.get("id_token"), tokens.get("access_token")
     if not isinstance(id_token, str) or not isinstance(access_token, str):
@@ -241,8 +252,8 @@ def _complete(session: Session, *, code: str, state: str, browser_state: str) ->
     claims = relying.verify_id_token(
         provider,
         id_token,
-        client_id=link.client_id,
-        nonce=pending.nonce,
+        client_id=client_id,
+        nonce=nonce,
         jwks=relying.fetch_jwks(provider),
     )
     person = relying.identity(claims, relying.userinfo(provider, access_token))
@@ -265,6 +276,6 @@ def _complete(session: Session, *, code: str, state: str, browser_state: str) ->
         action="federation.upstream_signed_in",
         target_type="account",
         target_id=str(account.id),
-        details={"issuer": link.issuer, "upstream_sub": person.sub, "session_id": row.id},
+        details={"issuer": issuer, "upstream_sub": person.sub, "session_id": row.id},
     )
-    return Completed(token, pending.next_path, account, lifetime)
+    return Completed(token, next_path, account, lifetime)

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, status
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Request, Response, status
+from pydantic import BaseModel, Field, TypeAdapter
 
 from tongban.applications.states import Status
 from tongban.bundles import service
+from tongban.catalog import service as catalog_service
 from tongban.db.types import RowId
+from tongban.web import caching
 from tongban.web.deps import (
     ApiOptionalSubject,
     ApiSubject,
@@ -107,18 +109,29 @@ def _case(merged: service.Merged) -> CaseRead:
 
 
 @router.get(public("/api/v1/bundles"), response_model=list[BundleSummary])
-def bundles(session: SessionDep, subject: ApiOptionalSubject) -> list[BundleSummary]:
-    return [
-        BundleSummary(
-            code=b.code,
-            name_zh=b.name_zh,
-            name_en=b.name_en,
-            summary_zh=b.summary_zh,
-            summary_en=b.summary_en,
-            items=[i.item for i in b.items],
-        )
-        for b in service.catalogue(session, subject)
-    ]
+def bundles(request: Request, session: SessionDep, subject: ApiOptionalSubject) -> Response:
+    """Every bundle, from the catalog in memory, with ETag and Last-Modified."""
+    return caching.json_answer(
+        request,
+        catalog_service.published(session, subject),
+        "bundles",
+        lambda: _SUMMARIES.dump_json(
+            [
+                BundleSummary(
+                    code=b.code,
+                    name_zh=b.name_zh,
+                    name_en=b.name_en,
+                    summary_zh=b.summary_zh,
+                    summary_en=b.summary_en,
+                    items=[i.item for i in b.items],
+                )
+                for b in service.catalogue(session, subject)
+            ]
+        ),
+    )
+
+
+_SUMMARIES = TypeAdapter(list[BundleSummary])
 
 
 @router.post(public("/api/v1/bundles/{code}/walk"), response_model=WalkRead)

@@ -8,10 +8,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
 from tongban.bundles import service
+from tongban.catalog import service as catalog_service
 from tongban.db.types import RowId
 from tongban.errors import InvalidInput, TongbanError
 from tongban.identity.models import Account
 from tongban.kit.i18n import translate
+from tongban.web import caching
 from tongban.web.deps import PageSubject, PageUser, PostedForm, SessionDep, locale, public
 from tongban.web.limits import upload_path
 from tongban.web.pages.applications import form_values
@@ -32,8 +34,12 @@ def _answers(pairs: list[str]) -> dict[str, str]:
 
 @router.get(public("/bundles"), response_class=HTMLResponse)
 def catalogue(request: Request, session: SessionDep, subject: PageSubject) -> Response:
-    return render(
-        request, "bundles/list.html", subject, bundles=service.catalogue(session, subject)
+    bundles = service.catalogue(session, subject)
+    return caching.page(
+        request,
+        catalog_service.published(session, subject),
+        subject,
+        lambda: render(request, "bundles/list.html", subject, bundles=bundles),
     )
 
 
@@ -44,13 +50,18 @@ def guide(code: str, request: Request, session: SessionDep, subject: PageSubject
     if current and request.query_params.get("v"):
         answers[current] = str(request.query_params.get("v"))
     bundle, result = service.ask(session, subject, code, answers)
-    return render(
+    return caching.page(
         request,
-        "bundles/guide.html",
+        catalog_service.published(session, subject),
         subject,
-        bundle=bundle,
-        result=result,
-        carried=[f"{q}:{v}" for q, v in result.answered],
+        lambda: render(
+            request,
+            "bundles/guide.html",
+            subject,
+            bundle=bundle,
+            result=result,
+            carried=[f"{q}:{v}" for q, v in result.answered],
+        ),
     )
 
 

@@ -1,4 +1,5 @@
-"""The portal's public pages: home, search, the service guide."""
+"""The portal's public pages: home, search, the service guide. Made from the catalog in memory;
+a visitor who is not signed in gets a page kept with it, validated by ETag (``web.caching``)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from tongban.catalog import service as catalog_service
+from tongban.web import caching
 from tongban.web.deps import PageSubject, SessionDep, public
 from tongban.web.pages.templating import render
 
@@ -14,9 +16,19 @@ router = APIRouter(include_in_schema=False)
 
 @router.get(public("/"), response_class=HTMLResponse)
 def home(request: Request, session: SessionDep, subject: PageSubject) -> Response:
-    departments = catalog_service.list_departments(session, subject)
-    items = catalog_service.search(session, subject)
-    return render(request, "catalog/home.html", subject, departments=departments, items=items)
+    catalog = catalog_service.published(session, subject)
+    return caching.page(
+        request,
+        catalog,
+        subject,
+        lambda: render(
+            request,
+            "catalog/home.html",
+            subject,
+            departments=catalog.departments,
+            items=catalog.items,
+        ),
+    )
 
 
 @router.get(public("/items"), response_class=HTMLResponse)
@@ -27,20 +39,30 @@ def search(
     q: str | None = Query(default=None, max_length=100),
     department: str | None = Query(default=None, max_length=20),
 ) -> Response:
-    items = catalog_service.search(session, subject, text=q, department=department or None)
-    departments = catalog_service.list_departments(session, subject)
-    return render(
+    catalog = catalog_service.published(session, subject)
+    return caching.page(
         request,
-        "catalog/search.html",
+        catalog,
         subject,
-        items=items,
-        q=q or "",
-        department=department or "",
-        departments=departments,
+        lambda: render(
+            request,
+            "catalog/search.html",
+            subject,
+            items=catalog.search(text=q, department=department or None),
+            q=q or "",
+            department=department or "",
+            departments=catalog.departments,
+        ),
     )
 
 
 @router.get(public("/items/{code}"), response_class=HTMLResponse)
 def guide(code: str, request: Request, session: SessionDep, subject: PageSubject) -> Response:
-    item = catalog_service.get_item(session, subject, code)
-    return render(request, "catalog/guide.html", subject, item=item)
+    catalog = catalog_service.published(session, subject)
+    item = catalog_service.published_item(session, subject, code)
+    return caching.page(
+        request,
+        catalog,
+        subject,
+        lambda: render(request, "catalog/guide.html", subject, item=item),
+    )

@@ -65,6 +65,29 @@ def _here(request: Request, page_path: str | None) -> str:
     return url.path + (f"?{url.query}" if url.query else "")
 
 
+class _FormToken:
+    """The form (CSRF) token, made when a page shows a form that carries it: a page without one
+    sets no visitor cookie and is the same for every visitor (``web.caching`` keeps it)."""
+
+    def __init__(self, request: Request) -> None:
+        self._request = request
+        self._value: str | None = None
+
+    def __str__(self) -> str:
+        if self._value is None:
+            self._value = csrf_token(self._request)
+            self._request.state.form_token_used = True
+        return self._value
+
+    # Jinja's escaping asks for this: the token is hex, nothing to escape.
+    __html__ = __str__
+
+
+def form_token_used(request: Request) -> bool:
+    """Whether a page rendered for ``request`` carries the visitor's form token."""
+    return bool(getattr(request.state, "form_token_used", False))
+
+
 def render(
     request: Request,
     template: str,
@@ -115,7 +138,7 @@ def render(
             "working_days": working_days,
             "working_days_left": working_days_left,
             "overdue_by": overdue_by,
-            "csrf": csrf_token(request),
+            "csrf": _FormToken(request),
             "here": _here(request, page_path),
             "today": date.today(),
             **context,
