@@ -130,10 +130,9 @@ class Bundle:
             if entry.key not in keys:
                 continue
             item = self.items[entry.key]
-            names = {
-                f.name: LocalText(f.label_zh, f.label_en)
-                for f in item.fields
-            } | {m.code: LocalText(m.name_zh, m.name_en) for m in item.materials}
+            names = {f.name: LocalText(f.label_zh, f.label_en) for f in item.fields} | {
+                m.code: LocalText(m.name_zh, m.name_en) for m in item.materials
+            }
             for name, source in entry.from_results.items():
                 key, _, value = source.partition(".")
                 found[name] = Given(name, names[name], self.items[key], value or None)

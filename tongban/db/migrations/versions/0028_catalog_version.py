@@ -1,8 +1,8 @@
 """The catalog's version: one row every change of the catalog raises, so each process knows
 whether the copy it serves from memory is current
 
-Revision ID: 0022
-Revises: 0021
+Revision ID: 0028
+Revises: 0027
 Create Date: 2026-12-08 09:00:00.000000
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0022"
-down_revision: str | None = "0021"
+revision: str = "0028"
+down_revision: str | None = "0027"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
