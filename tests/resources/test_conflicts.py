@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
+from tests.audit.helpers import sequenced
 from tests.identity.factories import Person, api_sign_in, new_official
 from tests.resources.test_service import HEADER, _address_conflict, _import, _resolve
 from tongban.audit.models import AuditEntry
@@ -42,11 +43,17 @@ def conflict_of(client: TestClient, headers: dict[str, str], pid: str | None) ->
 
 def audited(engine: Engine, conflict_id: int) -> list[tuple[str, dict[str, Any]]]:
     with unit_of_work(engine) as session:
-        rows = session.execute(
-            select(AuditEntry.action, AuditEntry.details)
-            .where(AuditEntry.target_type == "conflict", AuditEntry.target_id == str(conflict_id))
-            .order_by(AuditEntry.seq)
-        ).all()
+        rows = (
+            sequenced(session)
+            .execute(
+                select(AuditEntry.action, AuditEntry.details)
+                .where(
+                    AuditEntry.target_type == "conflict", AuditEntry.target_id == str(conflict_id)
+                )
+                .order_by(AuditEntry.seq)
+            )
+            .all()
+        )
         return [(action, dict(details)) for action, details in rows]
 
 

@@ -60,6 +60,10 @@ _journaled = threading.Event()
 
 def add(session: Session, row: dict[str, Any]) -> None:
     """Keep an entry (``AuditJournal``'s columns but ``id``) to be journaled at commit."""
+    if not session.in_transaction():
+        # An entry made before any statement (a refusal answered from the request alone) must
+        # still be committed: a session with no transaction is closed, not committed.
+        session.begin()
     session.info.setdefault(_PENDING, []).append(row)
 
 
