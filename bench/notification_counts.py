@@ -3,13 +3,16 @@ their states (online and at the single window), a tracking code, a bad rating an
 time-limit scan and a bulk notice; everything delivered by one dispatcher round with the
 recording senders. Prints the count per event, channel and delivery status.
 
-    python bench/notification_counts.py
+    python bench/notification_counts.py [--quick]
+
+One demo day is already a run under a minute: ``--quick`` runs the same.
 
 Ends with: RESULT name=notification_counts total=.. delivered=.. <event>=..
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 import tempfile
@@ -21,6 +24,11 @@ sys.path.insert(0, str(ROOT))
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description="Notifications sent per event in a demo day.")
+    parser.add_argument(
+        "--quick", action="store_true", help="the same run (already under a minute)"
+    )
+    parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="tongban-notify-"))
     os.environ["TONGBAN_DATA_DIR"] = str(workdir)
     os.environ["TONGBAN_DATABASE_URL"] = f"sqlite:///{workdir / 'demo.db'}"
