@@ -1,6 +1,7 @@
 """The published catalog served from memory: a snapshot per catalog version (``catalog.version``),
 read whole from the database when the version changes and shared by every request until it
-changes again. A request reads only the version (one small SELECT per transaction).
+changes again. A request reads only the version (carried by its first statement, or one small
+SELECT), and takes an item's row for a use case from memory too (``Snapshot.row``).
 
 What is derived from a snapshot (a rendered page, a JSON answer, the bundles checked against
 it) is kept with it (``Snapshot.memo``) and goes when it goes.
@@ -37,6 +38,9 @@ class Snapshot:
     departments: tuple[DepartmentRead, ...]
     # The active items, in code order.
     items: tuple[ItemRead, ...]
+    # The same items as rows with their department and materials, detached: ``row`` puts a
+    # copy in a request's session without a statement.
+    rows: dict[str, ServiceItem] = field(repr=False)
     _by_code: dict[str, ItemRead] = field(init=False)
     _memo: OrderedDict[Any, Any] = field(init=False, default_factory=OrderedDict)
     _memo_bytes: int = field(init=False, default=0)
@@ -51,6 +55,12 @@ class Snapshot:
 
     def item(self, code: str) -> ItemRead | None:
         return self._by_code.get(code)
+
+    def row(self, session: Session, code: str) -> ServiceItem | None:
+        """The active item ``code`` as a row of ``session``, taken from memory (the copy is the
+        session's own: the one kept here is only read)."""
+        found = self.rows.get(code)
+        return None if found is None else session.merge(found, load=False)
 
     def department(self, code: str) -> DepartmentRead | None:
         return next((d for d in self.departments if d.code == code), None)
@@ -153,24 +163,28 @@ def _cached(tag: str) -> Snapshot | None:
 
 
 def _load(session: Session, version: catalog_version.Version) -> Snapshot:
-    departments: Sequence[Department] = (
-        session.execute(select(Department).order_by(Department.code)).scalars().all()
-    )
-    items: Sequence[ServiceItem] = (
-        session.execute(
-            select(ServiceItem)
-            .where(ServiceItem.active.is_(True))
-            .options(selectinload(ServiceItem.department), selectinload(ServiceItem.materials))
-            .order_by(ServiceItem.code)
+    # Read in the request's transaction by a session of its own, whose rows are kept detached:
+    # the request's own rows (which it may change) never enter the cache.
+    with Session(bind=session.connection()) as reader:
+        departments: Sequence[Department] = (
+            reader.execute(select(Department).order_by(Department.code)).scalars().all()
         )
-        .scalars()
-        .all()
-    )
-    return Snapshot(
-        version,
-        tuple(DepartmentRead.model_validate(d) for d in departments),
-        tuple(ItemRead.model_validate(i) for i in items),
-    )
+        items: Sequence[ServiceItem] = (
+            reader.execute(
+                select(ServiceItem)
+                .where(ServiceItem.active.is_(True))
+                .options(selectinload(ServiceItem.department), selectinload(ServiceItem.materials))
+                .order_by(ServiceItem.code)
+            )
+            .scalars()
+            .all()
+        )
+        return Snapshot(
+            version,
+            tuple(DepartmentRead.model_validate(d) for d in departments),
+            tuple(ItemRead.model_validate(i) for i in items),
+            {item.code: item for item in items},
+        )
 
 
 def forget() -> None:

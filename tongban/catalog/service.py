@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from tongban.audit import service as audit
 from tongban.catalog import cache, policy, repository
+from tongban.catalog import version as catalog_version
 from tongban.catalog.errors import CatalogFileInvalid, DepartmentNotFound, ItemNotFound
 from tongban.catalog.models import Department, MaterialRequirement, ServiceItem
 from tongban.catalog.schemas import DepartmentSpec, ItemRead, ItemSpec
@@ -60,9 +61,16 @@ def _not_found(code: str) -> ItemNotFound:
 
 
 def get_item(session: Session, subject: Account | None, code: str) -> ServiceItem:
+    """An active item with its department and materials, from memory while the catalog is
+    unchanged (as the database holds it, once this transaction changed the catalog)."""
     policy.require_read_catalog(subject)
-    item = repository.item_by_code(session, code)
-    if item is None or not item.active:
+    if catalog_version.changed(session):
+        item = repository.item_by_code(session, code)
+        if item is not None and not item.active:
+            item = None
+    else:
+        item = cache.current(session).row(session, code)
+    if item is None:
         raise _not_found(code)
     return item
 

@@ -1,5 +1,6 @@
 """The catalog's version: raised in the transaction of every change of the catalog, read once
-per transaction by whatever serves the catalog from memory (``catalog.cache``).
+per transaction by whatever serves the catalog from memory (``catalog.cache``): carried by the
+request's first statement where there is one (``db.versions.carry``).
 
 A change is noticed where it is written, not where a service remembers to say so: a flush, or
 an UPDATE/DELETE through the session, that touches a model registered with ``watch`` marks the
@@ -12,13 +13,16 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import chain
+from typing import Any
 
 from sqlalchemy import Engine, case, event, select, update
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, UOWTransaction
 
 from tongban.catalog.models import CatalogVersion, Department, MaterialRequirement, ServiceItem
+from tongban.db import versions
 
 # On ``session.info``: the transaction changed the catalog / the version it read.
 _CHANGED = "tongban.catalog.changed"
@@ -47,6 +51,27 @@ class Version:
 # Built once: it runs on every request that shows the catalog.
 _READ_VERSION = select(CatalogVersion.number, CatalogVersion.tag, CatalogVersion.changed_at).where(
     CatalogVersion.id == 1
+)
+
+
+def _carried(session: Session, row: Mapping[str, Any]) -> None:
+    if row["catalog_number"] is not None and not changed(session):
+        session.info[_READ] = Version(
+            row["catalog_number"], row["catalog_tag"], row["catalog_changed_at"]
+        )
+
+
+# The request's first statement (the sign-in session's look-up) brings the version along.
+versions.carry(
+    tuple(
+        select(column).where(CatalogVersion.id == 1).scalar_subquery().label(f"catalog_{name}")
+        for name, column in (
+            ("number", CatalogVersion.number),
+            ("tag", CatalogVersion.tag),
+            ("changed_at", CatalogVersion.changed_at),
+        )
+    ),
+    _carried,
 )
 
 

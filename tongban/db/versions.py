@@ -38,20 +38,34 @@ class DataVersion(Base):
     version: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), default=0)
 
 
-def columns() -> list[Label[int]]:
+Observer = Callable[[Session, Mapping[str, Any]], None]
+# Versions a domain keeps in a table of its own (the catalog's), carried by the same statement.
+_carried: list[tuple[tuple[Label[Any], ...], Observer]] = []
+
+
+def carry(carried: tuple[Label[Any], ...], observer: Observer) -> None:
+    """Let every statement that carries the versions carry ``carried`` too; ``observer`` gets
+    the session and the row they arrived in."""
+    _carried.append((carried, observer))
+
+
+def columns() -> list[Label[Any]]:
     """Every version, as columns another statement can carry (``observe`` takes its row)."""
-    return [
+    own: list[Label[Any]] = [
         select(DataVersion.version)
         .where(DataVersion.name == name)
         .scalar_subquery()
         .label(f"version_{name}")
         for name in NAMES
     ]
+    return own + [column for carried, _ in _carried for column in carried]
 
 
-def observe(session: Session, row: Mapping[Any, Any]) -> None:
+def observe(session: Session, row: Mapping[str, Any]) -> None:
     """Keep the versions a statement carried (``columns``) for the rest of the request."""
     session.info[_SEEN] = {name: row[f"version_{name}"] for name in NAMES}
+    for _, observer in _carried:
+        observer(session, row)
 
 
 def current(session: Session, name: str) -> int | None:
