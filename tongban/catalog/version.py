@@ -54,7 +54,7 @@ _READ_VERSION = select(CatalogVersion.number, CatalogVersion.tag, CatalogVersion
 )
 
 
-def _carried(session: Session, row: Mapping[str, Any]) -> None:
+def _carried(session: Session, row: Mapping[Any, Any]) -> None:
     if row["catalog_number"] is not None and not changed(session):
         session.info[_READ] = Version(
             row["catalog_number"], row["catalog_tag"], row["catalog_changed_at"]

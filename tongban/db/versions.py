@@ -38,7 +38,7 @@ class DataVersion(Base):
     version: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), default=0)
 
 
-Observer = Callable[[Session, Mapping[str, Any]], None]
+Observer = Callable[[Session, Mapping[Any, Any]], None]
 # Versions a domain keeps in a table of its own (the catalog's), carried by the same statement.
 _carried: list[tuple[tuple[Label[Any], ...], Observer]] = []
 
@@ -61,7 +61,7 @@ def columns() -> list[Label[Any]]:
     return own + [column for carried, _ in _carried for column in carried]
 
 
-def observe(session: Session, row: Mapping[str, Any]) -> None:
+def observe(session: Session, row: Mapping[Any, Any]) -> None:
     """Keep the versions a statement carried (``columns``) for the rest of the request."""
     session.info[_SEEN] = {name: row[f"version_{name}"] for name in NAMES}
     for _, observer in _carried:
