@@ -154,6 +154,9 @@ class Settings(BaseSettings):
     # Addresses or networks of reverse proxies whose X-Forwarded-For is believed (as JSON:
     # '["10.0.0.0/8"]'); a request from any other peer is counted by the peer's address.
     trusted_proxies: list[str] = Field(default_factory=list)
+    # FastAPI's own OpenTelemetry traces, metrics and logs per request, for a deployment that
+    # configures OpenTelemetry providers; off, a request does not ask whether they are set up.
+    opentelemetry: bool = False
     # Rate limits, in the "limits" notation ("10/minute", several joined by ";"), counted in a
     # moving window; a request over one is answered 429 with Retry-After. Per client address
     # they stay loose enough for an office or a carrier's NAT behind one address; per account

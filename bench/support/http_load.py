@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import dataclasses
 import json
 import os
 import re
@@ -14,8 +15,9 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -72,7 +74,7 @@ def pg_database(tag: str) -> Iterator[str]:
 
 
 @contextmanager
-def process(cmd: list[str], env: dict[str, str], ready_url: str, log: Path) -> Iterator[None]:
+def process(cmd: list[str], env: dict[str, str], ready_url: str, log: Path) -> Iterator[int]:
     with log.open("wb") as out:
         proc = subprocess.Popen(["taskset", "-c", "0", *cmd], env=env, stdout=out, stderr=out)
         try:
@@ -88,7 +90,7 @@ def process(cmd: list[str], env: dict[str, str], ready_url: str, log: Path) -> I
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"{cmd[0]} did not answer: see {log}")
                 time.sleep(0.5)
-            yield
+            yield proc.pid  # taskset runs the command in its own process
         finally:
             proc.terminate()
             try:
@@ -168,8 +170,82 @@ def settle(url: str) -> None:
     raise RuntimeError("the server did not recover within 3 minutes of a run")
 
 
-def wrk(base: str, script: Path, connections: int, seconds: float) -> Load:
+@dataclass
+class Profiler:
+    """py-spy on the tongban process during each scenario's run at the most connections: the
+    raw stacks kept in ``folder``, the functions taking the most time printed at the end."""
+
+    folder: Path
+    pid: int = 0
+    runs: dict[str, Path] = dataclasses.field(default_factory=dict)
+
+    @contextmanager
+    def during(self, label: str | None, seconds: float) -> Iterator[None]:
+        if label is None or not self.pid:
+            yield
+            return
+        out = self.folder / f"{label}.txt"
+        spy = subprocess.Popen(
+            [
+                str(BIN / "py-spy"),
+                "record",
+                "--pid",
+                str(self.pid),
+                "--duration",
+                str(max(1, int(seconds))),
+                "--rate",
+                "200",
+                "--format",
+                "raw",
+                "--nonblocking",
+                "--output",
+                str(out),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            yield
+        finally:
+            spy.wait(60)
+            self.runs[label] = out
+
+    def report(self, top: int = 12) -> None:
+        for label, path in self.runs.items():
+            if not path.exists():
+                print(f"profile {label}: py-spy wrote nothing (is ptrace allowed?)")
+                continue
+            own: Counter[str] = Counter()
+            waits = total = 0
+            for line in path.read_text(encoding="utf-8").splitlines():
+                stack, _, count = line.rpartition(" ")
+                frames = stack.split(";")
+                samples = int(count)
+                total += samples
+                own[frames[-1]] += samples
+                if any("psycopg" in f and "wait" in f for f in frames):
+                    waits += samples
+            print(
+                f"profile {label}: {total} samples, {100 * waits / max(total, 1):.0f} % waiting"
+                f" on PostgreSQL; most time of its own:"
+            )
+            for frame, samples in own.most_common(top):
+                print(f"  {100 * samples / total:5.1f} %  {frame[:110]}")
+
+
+PROFILER: Profiler | None = None
+
+
+def wrk(
+    base: str, script: Path, connections: int, seconds: float, label: str | None = None
+) -> Load:
     settle(base + READY[base])
+    profiled = label if PROFILER and connections == CONNECTIONS[-1] else None
+    with PROFILER.during(profiled, seconds) if PROFILER else nullcontext():
+        return _wrk(base, script, connections, seconds)
+
+
+def _wrk(base: str, script: Path, connections: int, seconds: float) -> Load:
     result = subprocess.run(
         [
             "taskset",
@@ -301,7 +377,9 @@ def tongban_figures(work: Path, seconds: float) -> tuple[dict[str, dict[int, Loa
         os.environ.update({k: v for k, v in env.items() if k.startswith("TONGBAN_")})
         command = [str(BIN / "tongban"), "serve", "--demo", "--port", str(port)]
         READY[base] = "/api/v1/departments"
-        with process(command, env, base + READY[base], work / "tongban.log"):
+        with process(command, env, base + READY[base], work / "tongban.log") as pid:
+            if PROFILER:
+                PROFILER.pid = pid
             with httpx.Client(base_url=base, timeout=60) as client:
                 signed = client.post(
                     "/api/v1/session", json={"username": CITIZEN[0], "password": CITIZEN[1]}
@@ -319,7 +397,7 @@ def tongban_figures(work: Path, seconds: float) -> tuple[dict[str, dict[int, Loa
                 headers=json_headers,
                 expect=201,
             )
-            figures["start"] = {c: wrk(base, start, c, seconds) for c in CONNECTIONS}
+            figures["start"] = {c: wrk(base, start, c, seconds, "start") for c in CONNECTIONS}
             # Enough drafts for the submit runs at the start rate, with room to spare.
             needed = int(max(f.rps for f in figures["start"].values()) * seconds * 2) + 50
             settle(base + READY[base])
@@ -336,7 +414,7 @@ def tongban_figures(work: Path, seconds: float) -> tuple[dict[str, dict[int, Loa
                     body=json.dumps({"action": "submit"}),
                     headers=json_headers,
                 )
-                figures["submit"][c] = wrk(base, script, c, seconds)
+                figures["submit"][c] = wrk(base, script, c, seconds, "submit")
             own = mine[0]
             reads = {
                 "get": lua_script(
@@ -356,7 +434,9 @@ def tongban_figures(work: Path, seconds: float) -> tuple[dict[str, dict[int, Loa
                 ),
             }
             for name, script in reads.items():
-                figures[name] = {c: wrk(base, script, c, seconds) for c in CONNECTIONS}
+                figures[name] = {c: wrk(base, script, c, seconds, name) for c in CONNECTIONS}
+            if PROFILER:
+                PROFILER.pid = 0
         round_trips = count_submit_round_trips(url, data_dir, headers, probe)
     return figures, round_trips
 
@@ -397,7 +477,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="short runs (under two minutes)")
     parser.add_argument("--duration", type=float, help="seconds per run (default 10, quick 3)")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="py-spy on tongban during each run at the most connections: stacks kept in DIR",
+    )
     args = parser.parse_args()
+    if args.profile:
+        global PROFILER
+        args.profile.mkdir(parents=True, exist_ok=True)
+        PROFILER = Profiler(args.profile)
     if shutil.which("wrk") is None:
         sys.exit("wrk is needed (Debian: apt-get install wrk)")
     seconds = args.duration or (3 if args.quick else 10)
@@ -420,6 +510,8 @@ def main() -> None:
     worst = max(tongban[name][top].max_ms for name in ratios)
     unexpected = sum(r.unexpected for rows in tongban.values() for r in rows.values())
     shutil.rmtree(work, ignore_errors=True)
+    if PROFILER:
+        PROFILER.report()
     print(
         "RESULT name=http "
         + " ".join(f"{name}_ratio={value:.2f}" for name, value in ratios.items())
