@@ -19,7 +19,7 @@ from tongban.applications.service._common import (
     _record_change,
     _store_form,
 )
-from tongban.applications.service.publishing import _publish
+from tongban.applications.service.publishing import _publish, applicant_of
 from tongban.applications.states import Action, Status
 from tongban.catalog import service as catalog_service
 from tongban.identity.models import Account
@@ -77,5 +77,5 @@ def grant(
         legal_basis=legal_basis,
     )
     application = _load(session, number)
-    _publish(session, application, Action.APPROVE, legal_basis)
+    _publish(session, application, applicant_of(session, application), Action.APPROVE, legal_basis)
     return application

@@ -22,12 +22,20 @@ from tongban.resources import disclosure as master_data
 from tongban.security.labels import Clearance
 
 
-def _publish(session: Session, application: Application, action: Action, reason: str) -> None:
+def applicant_of(session: Session, application: Application) -> Account:
+    """The applicant's account; the caller keeps it while it publishes and notifies (the
+    session's identity map holds rows only while something refers to them)."""
+    applicant = session.get(Account, application.applicant_id)
+    assert applicant is not None
+    return applicant
+
+
+def _publish(
+    session: Session, application: Application, applicant: Account, action: Action, reason: str
+) -> None:
     """Tell the handling department's systems, in this same transaction (the outbox)."""
     if action is Action.WITHDRAW and application.submitted_at is None:
         return  # a draft the department never saw
-    applicant = session.get(Account, application.applicant_id)
-    assert applicant is not None
     outbox.publish(
         session,
         event_type=f"application.{application.status.value}",
@@ -87,14 +95,14 @@ NOTIFIED: dict[Action, str] = {
 }
 
 
-def _notify(session: Session, application: Application, action: Action, reason: str) -> None:
+def _notify(
+    session: Session, application: Application, applicant: Account, action: Action, reason: str
+) -> None:
     """Tell the applicant by SMS, e-mail and in-app message. Only the number, the item, dates
     and names go into a message, never form values (they may be classified)."""
     event = NOTIFIED.get(action)
     if event is None:
         return
-    applicant = session.get(Account, application.applicant_id)
-    assert applicant is not None
     rights = remedies.current()
     values: dict[str, str | LocalText] = {
         "name": application.legal_person.name

@@ -15,7 +15,7 @@ from tongban.applications.models import Application
 from tongban.applications.service._common import _audit, _load, _record_change, _store_form
 from tongban.applications.service.bundles import _receive_result
 from tongban.applications.service.drafting import missing
-from tongban.applications.service.publishing import _notify, _publish
+from tongban.applications.service.publishing import _notify, _publish, applicant_of
 from tongban.applications.states import TRANSITIONS, Action, Role, Status, actions_from
 from tongban.errors import InvalidInput
 from tongban.identity.models import Account
@@ -76,8 +76,9 @@ def act(
         application,
         **{"from": previous.value, "to": transition.target.value},
     )
-    _publish(session, application, action, reason)
-    _notify(session, application, action, reason)
+    applicant = applicant_of(session, application)
+    _publish(session, application, applicant, action, reason)
+    _notify(session, application, applicant, action, reason)
     session.flush()
     if action is Action.APPROVE and application.bundle_case_id is not None:
         _start_waiting(session, application)
