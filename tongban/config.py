@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     region_code: str = Field(default="330100", pattern=r"^[0-9]{6}$")
     # Working-day calendar (holidays and adjusted working days) as a data file.
     calendar_file: Path | None = None
+    # Service halls, their opening hours and the places per slot for bookings (预约办理); the
+    # packaged demo halls if unset.
+    halls_file: Path | None = None
     # Crypto suite for field encryption, signatures and the audit chain's hash: intl (AES-256-GCM,
     # SHA-256, Ed25519) or sm (SM4-GCM, SM3, SM2). Chosen once per deployment: stored data and
     # the audit chain are made with it.

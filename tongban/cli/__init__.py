@@ -6,6 +6,7 @@ import typer
 
 from tongban.cli import platform
 from tongban.cli.analytics import analytics_app
+from tongban.cli.bookings import bookings_app
 from tongban.cli.catalog import catalog_app
 from tongban.cli.connectors import connectors_app
 from tongban.cli.exchange import exchange_app
@@ -24,6 +25,7 @@ app.command()(platform.serve)
 app.command()(platform.dispatch)
 for group, name in (
     (platform.audit_app, "audit"),
+    (bookings_app, "bookings"),
     (catalog_app, "catalog"),
     (platform.db_app, "db"),
     (accounts_app, "accounts"),

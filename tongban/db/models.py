@@ -2,6 +2,7 @@
 
 from tongban.applications import models as applications_models
 from tongban.audit import models as audit_models
+from tongban.bookings import models as bookings_models
 from tongban.bundles import models as bundles_models
 from tongban.catalog import models as catalog_models
 from tongban.connectors import models as connectors_models
@@ -25,6 +26,7 @@ __all__ = [
     "Base",
     "applications_models",
     "audit_models",
+    "bookings_models",
     "bundles_models",
     "catalog_models",
     "data_versions",

@@ -44,3 +44,10 @@ def application_number(prefix: str, day: str) -> str:
     """
     body = f"{prefix}{day}{secrets.randbelow(10**6):06d}"
     return body + check_characters(body)
+
+
+def booking_code() -> str:
+    """``B<5 random characters><2 check characters>``, e.g. ``B7K2Q9XM``: short enough to read
+    out at a counter, checkable when typed in. Uniqueness is enforced by the database."""
+    body = "B" + "".join(secrets.choice(ALPHABET) for _ in range(5))
+    return body + check_characters(body)

@@ -43,6 +43,8 @@ ALLOWED_FIELDS = frozenset(
         "text",  # free text of a bulk notice, written by an administrator
         "reconsideration_days",  # the time limits of the remedies against a refusal
         "lawsuit_months",
+        "hall",  # a service hall's name, for a booked counter visit
+        "time",  # a booked slot's local date and time
     }
 )
 PLACEHOLDER = re.compile(r"\(\(([a-z_]+)\)\)")

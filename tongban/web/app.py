@@ -19,6 +19,7 @@ from tongban.web import errors
 from tongban.web import oidc as oidc_protocol
 from tongban.web.api import analytics as analytics_api
 from tongban.web.api import applications as applications_api
+from tongban.web.api import bookings as bookings_api
 from tongban.web.api import bundles as bundles_api
 from tongban.web.api import catalog as catalog_api
 from tongban.web.api import connectors as connectors_api
@@ -42,6 +43,7 @@ from tongban.web.limits import BodyLimit
 from tongban.web.node_auth import AnswerSigning
 from tongban.web.pages import analytics as analytics_pages
 from tongban.web.pages import applications as application_pages
+from tongban.web.pages import bookings as booking_pages
 from tongban.web.pages import bundles as bundle_pages
 from tongban.web.pages import catalog as catalog_pages
 from tongban.web.pages import claims as claim_pages
@@ -106,6 +108,7 @@ def create_app(engine: Engine | None = None, public_url: str | None = None) -> F
         notifications_api.router,
         tracking_api.router,
         evaluations_api.router,
+        bookings_api.router,
         counter_api.router,
         datause_api.router,
         analytics_api.router,
@@ -124,6 +127,7 @@ def create_app(engine: Engine | None = None, public_url: str | None = None) -> F
         notification_pages.router,
         tracking_pages.router,
         evaluation_pages.router,
+        booking_pages.router,
         counter_pages.router,
         claim_pages.router,
         datause_pages.router,

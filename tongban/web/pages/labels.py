@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tongban.applications.states import Action, Status
+from tongban.bookings.models import BookingStatus
 from tongban.counter.models import Outcome
 from tongban.evaluations.models import RectificationStatus
 from tongban.kit.i18n import N_
@@ -58,6 +59,13 @@ RECTIFICATION = {
     RectificationStatus.OPEN: N_("Awaiting reply"),
     RectificationStatus.REPLIED: N_("Replied, call-back due"),
     RectificationStatus.CLOSED: N_("Closed"),
+}
+
+BOOKING_STATUS = {
+    BookingStatus.BOOKED: N_("Booked"),
+    BookingStatus.ARRIVED: N_("Arrived"),
+    BookingStatus.CANCELLED: N_("Cancelled"),
+    BookingStatus.NO_SHOW: N_("Did not come"),
 }
 
 COUNTER_OUTCOME = {
