@@ -37,6 +37,11 @@ def require_read_catalog(subject: Account | None) -> None:
         raise Forbidden("The data resource catalog is for officials.")
 
 
+def require_read_holders(subject: Account | None) -> None:
+    """Anyone: which department holds a resource is what the guide tells a person before they
+    start (a material fetched from it need not be uploaded); no item or record is shown."""
+
+
 def require_register(subject: Account | None, department_id: int) -> None:
     """The providing department's approver, an administrator, or the operator."""
     if subject is None or _is_admin(subject) or _is_approver_of(subject, department_id):

@@ -13,6 +13,9 @@ from tongban.applications.states import Action
 from tongban.identity import service as identity_service
 
 APPLICANT = "zhangsan"
+# The licence types the demo's people hold: what "a verified person holding the demo licences"
+# has, for the share of materials they need not upload (applications.sourcing).
+HELD_TYPES: tuple[str, ...] = ("business_licence",)
 OFFICIAL = "samr_officer"
 ITEM = "SAMR-0001"
 FORM = {
