@@ -96,3 +96,10 @@ def require_prefill(subject: Account | None) -> None:
     """Prefill runs for an applicant starting an application (or the operator)."""
     if subject is not None and subject.kind is not AccountKind.APPLICANT:
         raise Forbidden("Prefill is for applicants.")
+
+
+def require_fetch_for_application(subject: Account | None) -> Account | None:
+    """An applicant's record is fetched for their own application (or by the operator)."""
+    if subject is not None and subject.kind is not AccountKind.APPLICANT:
+        raise Forbidden("Only the applicant has their records fetched for their application.")
+    return subject

@@ -32,6 +32,12 @@ from tongban.exchange.service.gateway import (
     record_refusal,
     refusal_of,
 )
+from tongban.exchange.service.materials import (
+    Fetched,
+    Outcome,
+    consent_asked,
+    fetch_for_application,
+)
 from tongban.exchange.service.prefill import Prefilled, prefill_values
 from tongban.exchange.service.provided import Usage, provided_grants, usage
 from tongban.exchange.service.sharing import (
@@ -50,14 +56,18 @@ __all__ = [
     "MAX_KEYS",
     "UNKNOWN_KEY",
     "Answer",
+    "Fetched",
+    "Outcome",
     "Prefilled",
     "Refusal",
     "RegisterReport",
     "RequestView",
     "Usage",
     "catalog_dcat",
+    "consent_asked",
     "decide_request",
     "describe",
+    "fetch_for_application",
     "get_request",
     "get_resource",
     "holders",
