@@ -152,46 +152,44 @@ def _exchange(session: Session) -> None:
 
 def grant_material_sources(session: Session) -> int:
     """For every material of the catalog fetched through the exchange, the handling
-    department's system is granted the resource's shared items for the stated purpose, asked
-    by its official and approved by the holding department's: the grants the demo's
-    applications fetch through. Returns how many requests were made."""
+    department's system is granted the resource (``grant_material_source``): the grants the
+    demo's applications fetch through. Returns how many were made."""
     wanted: dict[tuple[str, str], None] = {}
     for item in catalog_service.published(session, None).items:
         for material in item.materials:
             if material.satisfied_by_data:
                 wanted[(item.department.code, material.satisfied_by_data)] = None
-    systems = {department: code for code, (department, _) in reversed(DEMO_PROVIDERS.items())}
-    made = 0
-    for department, resource_code in wanted:
-        system = systems.get(department)
-        resource = exchange_service.get_resource(session, None, resource_code)
-        requester = identity_service.get_by_username(session, f"{department.lower()}_officer")
-        provider_department = catalog_service.get_department_by_id(
-            session, None, resource.department_id
-        )
-        provider = identity_service.get_by_username(
-            session, f"{provider_department.code.lower()}_officer"
-        )
-        if system is None or requester is None or provider is None:
-            continue
-        items = [i.code for i in resource.items if i.sharing is not Sharing.NOT_SHARED]
-        request = exchange_service.request_sharing(
-            session,
-            requester,
-            SharingRequestIn(
-                resource=resource_code,
-                system=system,
-                items=items,
-                purpose=MATERIALS_PURPOSE,
-                purpose_text="办理本部门事项时代替申请人提交材料（减材料）",
-                legal_basis="《国务院关于加快推进全国一体化在线政务服务平台建设的指导意见》",
-                days=365,
-            ),
-        )
-        if request.pending_items:
-            exchange_service.decide_request(session, provider, request.id, approve=True)
-        made += 1
-    return made
+    return sum(grant_material_source(session, d, r) for d, r in wanted)
+
+
+def grant_material_source(session: Session, department: str, resource_code: str) -> bool:
+    """The department's first demo system is granted the resource's shared items for
+    applications' materials: asked by the department's official, the conditional items
+    approved by the holding department's. False where the demo has no one to ask."""
+    systems = {dept: code for code, (dept, _) in reversed(DEMO_PROVIDERS.items())}
+    system = systems.get(department)
+    resource = exchange_service.get_resource(session, None, resource_code)
+    holder = catalog_service.get_department_by_id(session, None, resource.department_id)
+    requester = identity_service.get_by_username(session, f"{department.lower()}_officer")
+    provider = identity_service.get_by_username(session, f"{holder.code.lower()}_officer")
+    if system is None or requester is None or provider is None:
+        return False
+    request = exchange_service.request_sharing(
+        session,
+        requester,
+        SharingRequestIn(
+            resource=resource_code,
+            system=system,
+            items=[i.code for i in resource.items if i.sharing is not Sharing.NOT_SHARED],
+            purpose=MATERIALS_PURPOSE,
+            purpose_text="办理本部门事项时代替申请人提交材料（减材料）",
+            legal_basis="《国务院关于加快推进全国一体化在线政务服务平台建设的指导意见》",
+            days=365,
+        ),
+    )
+    if request.pending_items:
+        exchange_service.decide_request(session, provider, request.id, approve=True)
+    return True
 
 
 def demo_resources_file() -> Path:
