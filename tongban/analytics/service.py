@@ -22,7 +22,6 @@ from tongban.exchange import service as exchange_service
 from tongban.identity.credentials import ACR_TWO_FACTOR
 from tongban.identity.models import Account
 from tongban.kit.clock import local_today, utcnow
-from tongban.kit.i18n import LocalText
 from tongban.kit.workdays import get_calendar
 from tongban.licences import demo as licences_demo
 from tongban.licences import types as licence_types
@@ -339,14 +338,10 @@ def materials_free_share(
     holds now. Read from the catalog; no case is looked at."""
     policy.require_view_figures(subject)
     published = catalog_service.published(session, subject)
-    names = {
-        code: LocalText(spec.name_zh, spec.name_en)
-        for code, spec in licence_types.all_types().items()
-    }
     return sourcing.free_share(
         published.items,
         acr=acr,
         licence_types=licence_types_held,
         resources=exchange_service.holders(session, subject),
-        licence_names=names,
+        licence_names=licence_types.names(),
     )

@@ -53,10 +53,6 @@ class Provided:
     left: dict[str, Outcome]
 
 
-def _licence_names() -> dict[str, LocalText]:
-    return {c: LocalText(s.name_zh, s.name_en) for c, s in licence_types.all_types().items()}
-
-
 def standing(
     session: Session, applicant: Account, application: Application, *, acr: str | None
 ) -> sourcing.Standing:
@@ -86,7 +82,7 @@ def plan(
     application = applications_service.get(session, subject, number)
     applicant = applications_policy.require_provide(subject, application)
     found = standing(session, applicant, application, acr=acr)
-    names = _licence_names()
+    names = licence_types.names()
     planned = []
     for requirement in coverage.requirements(application):
         source = sourcing.source_of(requirement, found, licence_names=names)
@@ -157,7 +153,10 @@ def provide(
     department = catalog_service.get_department_by_id(session, None, application.department_id)
     signer = generated.Signer(applicant.display_name, applicant.id_number or "", acr or "")
     found = standing(session, applicant, application, acr=acr)
-    names = _licence_names()
+    names = licence_types.names()
+    # A generated document is made again from the form as it is now (it may have changed).
+    for stale in [m for m in application.materials if m.source == sourcing.Kind.GENERATED]:
+        applications_service.remove_material(session, applicant, number, stale.id)
     have = {m.requirement_code for m in application.materials}
     attached: list[Material] = []
     left: dict[str, Outcome] = {}

@@ -101,11 +101,18 @@ def generated_source(kind: str) -> Source:
     )
 
 
+LEVEL_NAMES: dict[int, LocalText] = {
+    1: LocalText("密码登录", "signed in with a password"),
+    2: LocalText("密码加动态口令登录", "signed in with a password and an authenticator code"),
+}
+
+
 def identity_source(acr: str) -> Source:
+    how = LEVEL_NAMES.get(level(acr), LocalText(acr, acr))
     return Source(
         Kind.IDENTITY,
         acr,
-        LocalText("已核验的身份（实名认证）", "your verified identity (real-name sign-in)"),
+        LocalText(f"已核验的身份（实名认证，{how.zh}）", f"your verified identity ({how.en})"),
     )
 
 
@@ -186,6 +193,25 @@ def possible_sources(
     if material.satisfied_by_identity:
         found.append(identity_source(material.satisfied_by_identity))
     return found
+
+
+def guide(
+    materials: Iterable[MaterialLike],
+    departments: Mapping[str, LocalText],
+    licence_names: Mapping[str, LocalText],
+) -> dict[str, list[Source]]:
+    """For the guide, by material code: what may replace each upload. A resource's code starts
+    with its department's (``exchange.schemas.ResourceSpec``), which names where it comes
+    from without asking the exchange."""
+    resources = {
+        m.satisfied_by_data: departments[m.satisfied_by_data.split("-")[0]]
+        for m in materials
+        if m.satisfied_by_data and m.satisfied_by_data.split("-")[0] in departments
+    }
+    return {
+        m.code: possible_sources(m, licence_names=licence_names, resources=resources)
+        for m in materials
+    }
 
 
 class ItemLike(Protocol):
