@@ -64,9 +64,9 @@ def masked_id(id_number: str) -> str:
     return id_number[:6] + "*" * (len(id_number) - 10) + id_number[-4:]
 
 
-def form_rows(application: Application) -> list[tuple[str, str]]:
-    """The filled form as label and shown value, in the form's order."""
-    values = disclosure.unseal(application.number, application.sealed_form)
+def form_rows(application: Application, values: dict[str, Any]) -> list[tuple[str, str]]:
+    """The filled form (``values``, as disclosed to the applicant) as label and shown value,
+    in the form's order."""
     rows = []
     for spec in disclosure.case_fields(application):
         value = values.get(spec.name)
@@ -90,6 +90,7 @@ def generated_pdf(
     material_code: str,
     material_name: str,
     kind: str,
+    values: dict[str, Any],
     signer: Signer,
 ) -> bytes:
     """The application form, declaration or commitment letter, from the form as saved."""
@@ -103,7 +104,7 @@ def generated_pdf(
         kind=f"generated:{kind}",
         title=heading,
         lead=[f"事项：{items}", f"申请编号：{application.number}"],
-        rows=form_rows(application),
+        rows=form_rows(application, values),
         closing=[PROMISE],
         signer=signer,
     )

@@ -176,6 +176,7 @@ def provide(
                 material_code=requirement.code,
                 material_name=name,
                 kind=source.ref,
+                values=applications_service.disclose(session, applicant, application).values,
                 signer=signer,
             )
             # The applicant's own statement, signed for them: as good as one they upload.
