@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 
 from tests.applications.helpers import act, valid_form
 from tests.conftest import sign_in
@@ -19,6 +20,7 @@ from tests.fixtures.files import pdf_bytes
 from tests.fixtures.materials import Sources
 from tests.licences.helpers import approved
 from tongban.applications import sourcing
+from tongban.catalog.schemas import MaterialSpec
 from tongban.identity.models import Account
 from tongban.kit.i18n import LocalText
 
@@ -295,3 +297,43 @@ def test_the_guide_names_what_replaces_each_material() -> None:
 )
 def test_assurance_levels_are_read_from_the_acr(acr: str | None, level: int) -> None:
     assert sourcing.level(acr) == level
+
+
+class TestCatalogSetting:
+    BASE: dict[str, Any] = {
+        "code": "id_card",
+        "name_zh": "居民身份证",
+        "name_en": "ID card",
+        "form": "copy",
+        "required": True,
+        "types": ["jpg"],
+        "max_mb": 5,
+    }
+
+    @pytest.mark.parametrize(
+        "replacement",
+        [
+            {"generated": "declaration"},
+            {"satisfied_by_identity": "tongban:loa:2"},
+            {"satisfied_by_data": "PSB-HOUSEHOLD"},
+            {"satisfied_by_licence": "household_register"},
+        ],
+    )
+    def test_a_material_the_platform_provides_must_accept_a_pdf(
+        self, replacement: dict[str, str]
+    ) -> None:
+        with pytest.raises(ValidationError, match="is a PDF"):
+            MaterialSpec.model_validate(self.BASE | replacement)
+        MaterialSpec.model_validate(self.BASE | replacement | {"types": ["pdf", "jpg"]})
+
+    def test_an_unknown_assurance_level_or_generated_kind_is_refused(self) -> None:
+        for bad in ({"satisfied_by_identity": "loa2"}, {"generated": "photo"}):
+            with pytest.raises(ValidationError):
+                MaterialSpec.model_validate(self.BASE | {"types": ["pdf"]} | bad)
+
+    def test_a_generated_material_is_not_also_fetched(self) -> None:
+        with pytest.raises(ValidationError, match="not fetched too"):
+            MaterialSpec.model_validate(
+                self.BASE
+                | {"types": ["pdf"], "generated": "declaration", "satisfied_by_data": "PSB-X"}
+            )

@@ -156,8 +156,15 @@ class MaterialSpec(_Strict):
     def _one_kind_of_generation(self) -> Self:
         if self.generated and (self.satisfied_by_identity or self.satisfied_by_data):
             raise ValueError(f"material {self.code}: a generated material is not fetched too")
-        if self.generated and "pdf" not in self.types:
-            raise ValueError(f"material {self.code}: a generated material is a PDF")
+        provided = (
+            self.generated,
+            self.satisfied_by_identity,
+            self.satisfied_by_data,
+            self.satisfied_by_licence,
+        )
+        if any(provided) and "pdf" not in self.types:
+            # What the platform attaches in place of an upload is a PDF.
+            raise ValueError(f"material {self.code}: a material the platform provides is a PDF")
         return self
 
 
