@@ -47,7 +47,11 @@ TEST_ARGON2 = {
 os.environ.update(TEST_ARGON2)
 get_settings.cache_clear()
 # Fixtures shared by more than one folder of tests (the exchange's by its pages' tests too).
-pytest_plugins = ["tests.fixtures.exchange", "tests.fixtures.evidence"]
+pytest_plugins = [
+    "tests.fixtures.exchange",
+    "tests.fixtures.evidence",
+    "tests.fixtures.materials",
+]
 
 
 @pytest.fixture(scope="session")

@@ -18,6 +18,7 @@ from tongban.connectors import service as connectors_service
 from tongban.connectors.schemas import SystemSpec
 from tongban.exchange import files as exchange_files
 from tongban.exchange import service as exchange_service
+from tongban.exchange.models import Sharing
 from tongban.exchange.schemas import SharingRequestIn
 from tongban.identity import service as identity_service
 from tongban.identity.companies import service as companies_service
@@ -111,11 +112,84 @@ DEMO_GRANT = {
 }
 
 
+# The departments' own systems that serve their resources of the data resource catalog (and
+# ask for others' on their department's behalf). The demo runs none of them: a record they
+# would serve is left to upload ("the source is down") until one is connected with a lookup.
+DEMO_PROVIDERS = {
+    "PSB-HJ": ("PSB", "户籍管理系统"),
+    "MCA-HY": ("MCA", "婚姻登记管理系统"),
+    "HRSS-SB": ("HRSS", "社会保险经办系统"),
+    "HOUSING-GJJ": ("HOUSING", "住房公积金管理系统"),
+    "HOUSING-FC": ("HOUSING", "房屋交易网签备案系统"),
+    "TAX-JS": ("TAX", "个人所得税管理系统"),
+    "HEALTH-CS": ("HEALTH", "出生医学证明管理系统"),
+    "HEALTH-YS": ("HEALTH", "医师资格管理系统"),
+    "SAMR-DJ": ("SAMR", "市场主体登记系统"),
+}
+# What a department states when asking for another's records for its items' materials.
+MATERIALS_PURPOSE = "service_application"
+
+
 def _exchange(session: Session) -> None:
     connectors_service.register_system(
         session, None, SystemSpec(**DEMO_SYSTEM, secret=secrets.token_urlsafe(32))
     )
+    for code, (department, name) in DEMO_PROVIDERS.items():
+        connectors_service.register_system(
+            session,
+            None,
+            SystemSpec(
+                code=code,
+                name=name,
+                department=department,
+                secret=secrets.token_urlsafe(32),
+                clearance="internal:identity,household,marriage,social_security,finance,"
+                "property,tax,health",
+            ),
+        )
     exchange_service.register_resources(session, None, exchange_files.read(demo_resources_file()))
+
+
+def grant_material_sources(session: Session) -> int:
+    """For every material of the catalog fetched through the exchange, the handling
+    department's system is granted the resource (``grant_material_source``): the grants the
+    demo's applications fetch through. Returns how many were made."""
+    wanted: dict[tuple[str, str], None] = {}
+    for item in catalog_service.published(session, None).items:
+        for material in item.materials:
+            if material.satisfied_by_data:
+                wanted[(item.department.code, material.satisfied_by_data)] = None
+    return sum(grant_material_source(session, d, r) for d, r in wanted)
+
+
+def grant_material_source(session: Session, department: str, resource_code: str) -> bool:
+    """The department's first demo system is granted the resource's shared items for
+    applications' materials: asked by the department's official, the conditional items
+    approved by the holding department's. False where the demo has no one to ask."""
+    systems = {dept: code for code, (dept, _) in reversed(DEMO_PROVIDERS.items())}
+    system = systems.get(department)
+    resource = exchange_service.get_resource(session, None, resource_code)
+    holder = catalog_service.get_department_by_id(session, None, resource.department_id)
+    requester = identity_service.get_by_username(session, f"{department.lower()}_officer")
+    provider = identity_service.get_by_username(session, f"{holder.code.lower()}_officer")
+    if system is None or requester is None or provider is None:
+        return False
+    request = exchange_service.request_sharing(
+        session,
+        requester,
+        SharingRequestIn(
+            resource=resource_code,
+            system=system,
+            items=[i.code for i in resource.items if i.sharing is not Sharing.NOT_SHARED],
+            purpose=MATERIALS_PURPOSE,
+            purpose_text="办理本部门事项时代替申请人提交材料（减材料）",
+            legal_basis="《国务院关于加快推进全国一体化在线政务服务平台建设的指导意见》",
+            days=365,
+        ),
+    )
+    if request.pending_items:
+        exchange_service.decide_request(session, provider, request.id, approve=True)
+    return True
 
 
 def demo_resources_file() -> Path:
@@ -145,6 +219,7 @@ def load_examples(session: Session) -> Examples:
         session, housing, SharingRequestIn.model_validate(DEMO_GRANT)
     )
     exchange_service.decide_request(session, psb, request.id, approve=True)
+    grant_material_sources(session)
     registration = exchange_service.issue_credentials(
         session, None, system_code=DEMO_SYSTEM["code"]
     )

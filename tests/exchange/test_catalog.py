@@ -21,6 +21,7 @@ from tests.fixtures.cli import tongban
 from tests.fixtures.exchange import Exchange, resource_spec
 from tongban.db.session import unit_of_work
 from tongban.exchange import service as exchange_service
+from tongban.exchange.export import TONGBAN
 
 
 def fresh_spec(exchange: Exchange, **changes: Any) -> dict[str, Any]:
@@ -230,3 +231,36 @@ def test_the_demo_has_a_resource_served_from_master_data(
         "address": "conditional",
         "phone": "not_shared",
     }
+
+
+class TestDemoDataResourceCatalog:
+    def test_every_department_with_items_publishes_a_resource(
+        self, client: TestClient, housing: dict[str, str]
+    ) -> None:
+        response = client.get("/api/v1/exchange/catalog.jsonld", headers=housing)
+        graph = Graph().parse(data=response.text, format="json-ld")
+        publishers = {
+            str(graph.value(d, DCTERMS.publisher)).rsplit("/", 1)[-1]
+            for d in graph.subjects(RDF.type, DCAT.Dataset)
+        }
+        departments = {i["department"]["code"] for i in client.get("/api/v1/items").json()}
+        assert departments <= publishers
+        # Each item names its authoritative source; consent is stated where sharing asks it.
+        consent = {
+            str(graph.value(node, DCTERMS.identifier))
+            for node in graph.subjects(TONGBAN.consentRequired, None)
+        }
+        assert {"marital_status", "annual_income"} <= consent
+
+    def test_a_table_schema_says_who_maintains_each_item_and_what_asks_consent(
+        self, client: TestClient, housing: dict[str, str]
+    ) -> None:
+        descriptor = client.get(
+            "/api/v1/exchange/resources/MCA-MARRIAGE/table-schema.json", headers=housing
+        ).json()
+        Schema.from_descriptor(descriptor)
+        fields = {f["name"]: f for f in descriptor["fields"]}
+        assert fields["marital_status"]["consentRequired"] is True
+        assert fields["marital_status"]["maintainer"] == "民政局婚姻登记处"
+        assert fields["certificate_no"]["sharing"] == "not_shared"
+        assert "consentRequired" not in fields["id_number"]

@@ -1,4 +1,5 @@
-"""`tongban serve --demo` opens with a licence in the demo applicant's wallet (on a database of
+"""`tongban serve --demo` opens with the demo licences (a business licence, a household
+register entry) in the demo applicant's wallet (on a database of
 its own: the shared test database keeps the plain demo)."""
 
 from __future__ import annotations
@@ -10,18 +11,22 @@ from tongban import demo
 from tongban.db.session import unit_of_work
 from tongban.identity import service as identity_service
 from tongban.licences import issuing, service
-from tongban.licences.demo import issue_demo_licences
+from tongban.licences.demo import HELD_TYPES, issue_demo_licences
 
 
-def test_the_demo_applicant_holds_a_business_licence(tmp_path: Path) -> None:
+def test_the_demo_applicant_holds_the_demo_licences(tmp_path: Path) -> None:
     with fresh_database(tmp_path) as engine:
         with unit_of_work(engine) as session:
             demo.load(session)
-            assert len(issue_demo_licences(session)) == 1
+            assert len(issue_demo_licences(session)) == len(HELD_TYPES)
         with unit_of_work(engine) as session:
             zhangsan = identity_service.get_by_username(session, "zhangsan")
-            [(licence, read)] = service.list_mine(session, zhangsan)
-            assert read.type_code == "business_licence"
+            held = {
+                read.type_code: (licence, read)
+                for licence, read in service.list_mine(session, zhangsan)
+            }
+            assert set(held) == set(HELD_TYPES)
+            licence, read = held["business_licence"]
             assert read.holder_name == "张三"
             assert read.holder_id_number == "330102199003071230"
             assert {f.name: f.value for f in read.fields}["business_name"] == "临江张三小吃店"

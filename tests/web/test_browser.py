@@ -211,7 +211,11 @@ class TestApplicantJourney:
         fill_form(applicant, values)
         materials = required_materials(applicant)
         assert materials == ["application_form", "id_card", "premises_proof"]
-        for code in materials:
+        # The application form is generated from the form on submission: nothing to upload.
+        expect(applicant.get_by_test_id("source-application_form")).to_have_attribute(
+            "data-source", "generated"
+        )
+        for code in ("id_card", "premises_proof"):
             upload(applicant, code, name=f"{code}.pdf", content=pdf_bytes(code))
             expect(applicant.locator(f".material[data-code='{code}'] .files")).to_contain_text(
                 f"{code}.pdf"
@@ -326,9 +330,11 @@ class TestApplicationFormErrors:
 
         alert = page.get_by_role("alert").first
         expect(alert).to_contain_text("尚未填写完整")
-        for material in ("个体工商户登记（备案）申请书", "经营者居民身份证", "经营场所使用证明"):
+        for material in ("经营者居民身份证", "经营场所使用证明"):
             expect(alert).to_contain_text(material)
         expect(alert).not_to_contain_text("委托代理人证明")  # optional, so not missing
+        # Generated from the form when submitting: never missing.
+        expect(alert).not_to_contain_text("个体工商户登记（备案）申请书")
         expect(page.get_by_test_id("status")).to_have_count(0)
         assert_real_png(screenshot(page, artifacts, "11-error-incomplete"))
 

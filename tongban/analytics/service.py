@@ -12,15 +12,19 @@ from sqlalchemy.orm import Session
 from tongban.analytics import alerts, export, generator, policy, queries, repository, warnings
 from tongban.analytics.errors import FigureNotFound, InvalidFilter, NoExportYet
 from tongban.analytics.sources import APPLICATION_EVENTS
-from tongban.applications import evidence
+from tongban.applications import evidence, sourcing
 from tongban.audit import service as audit
 from tongban.catalog import service as catalog_service
 from tongban.config import get_settings
 from tongban.errors import Forbidden
 from tongban.evaluations import service as evaluations_service
+from tongban.exchange import service as exchange_service
+from tongban.identity.credentials import ACR_TWO_FACTOR
 from tongban.identity.models import Account
 from tongban.kit.clock import local_today, utcnow
 from tongban.kit.workdays import get_calendar
+from tongban.licences import demo as licences_demo
+from tongban.licences import types as licence_types
 
 MAX_DEMO_CASES = 5_000_000
 
@@ -319,3 +323,25 @@ def evidence_grades(session: Session, subject: Account | None) -> list[EvidenceG
         EvidenceGrades(item, material, required, {g.value: n for g, n in counts.items()})
         for (item, material, required), counts in found.items()
     ]
+
+
+def materials_free_share(
+    session: Session,
+    subject: Account | None,
+    *,
+    acr: str = ACR_TWO_FACTOR,
+    licence_types_held: tuple[str, ...] = licences_demo.HELD_TYPES,
+) -> sourcing.FreeShare:
+    """免提交率: per published item and overall, the share of required materials a person need
+    not upload when signed in at ``acr`` holding licences of ``licence_types_held`` (by
+    default a verified person holding the demo licences), with the resources the exchange
+    holds now. Read from the catalog; no case is looked at."""
+    policy.require_view_figures(subject)
+    published = catalog_service.published(session, subject)
+    return sourcing.free_share(
+        published.items,
+        acr=acr,
+        licence_types=licence_types_held,
+        resources=exchange_service.holders(session, subject),
+        licence_names=licence_types.names(),
+    )

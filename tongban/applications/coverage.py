@@ -30,6 +30,11 @@ class Requirement:
     required_grade: str
     # The licence type whose electronic licence stands in for the material (licences.reuse).
     satisfied_by_licence: str | None
+    # What else replaces an upload (``sourcing``): generated from the form, the verified
+    # identity at this assurance level, a record of this exchange resource.
+    generated: str | None = None
+    satisfied_by_identity: str | None = None
+    satisfied_by_data: str | None = None
 
     @property
     def name(self) -> LocalText:
@@ -54,6 +59,9 @@ def requirements(application: Application) -> list[Requirement]:
                     r.note_en,
                     r.required_grade,
                     r.satisfied_by_licence,
+                    r.generated,
+                    r.satisfied_by_identity,
+                    r.satisfied_by_data,
                 )
                 continue
             entry.required = entry.required or r.required
@@ -62,6 +70,13 @@ def requirements(application: Application) -> list[Requirement]:
             if not evidence.meets(r.required_grade, entry.required_grade):
                 entry.required_grade = r.required_grade
             entry.satisfied_by_licence = entry.satisfied_by_licence or r.satisfied_by_licence
+            # Replaced only where every covered item agrees it may be.
+            if entry.generated != r.generated:
+                entry.generated = None
+            if entry.satisfied_by_identity != r.satisfied_by_identity:
+                entry.satisfied_by_identity = None
+            if entry.satisfied_by_data != r.satisfied_by_data:
+                entry.satisfied_by_data = None
     return list(merged.values())
 
 

@@ -114,6 +114,11 @@ class Material(Base):
     # Who raised it above C, and when (the counter clerk who checked the original).
     graded_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
     graded_at: Mapped[datetime | None]
+    # Where it came from (``applications.sourcing.Kind``): uploaded, generated from the form,
+    # the verified identity, an electronic licence, or a record fetched through the exchange;
+    # ``source_ref`` names it (the assurance level, the licence number, the resource code).
+    source: Mapped[str] = mapped_column(String(12), default="upload", server_default="upload")
+    source_ref: Mapped[str] = mapped_column(String(80), default="", server_default="")
 
 
 class StatusChange(Base):

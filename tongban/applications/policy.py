@@ -139,6 +139,17 @@ def require_edit(subject: Account | None, application: Application) -> Account:
     return editor
 
 
+def require_provide(subject: Account | None, application: Application) -> Account:
+    """Materials are provided in place of uploads for the applicant themselves (their
+    identity, their licences, their records, their signature), never by a counter clerk."""
+    applicant = _signed_in(subject)
+    if not is_owner(applicant, application):
+        raise ApplicationNotFound(
+            "No application {number} is open to you.", number=application.number
+        )
+    return applicant
+
+
 def require_act(subject: Account | None, application: Application, action: Action) -> Account:
     actor = require_read(subject, application)
     role = TRANSITIONS[action].by

@@ -54,6 +54,14 @@ class MaterialRead(_Read):
     grade: str = Field(
         description="Credibility grade: A issued, B checked at a counter, C uploaded"
     )
+    source: str = Field(
+        default="upload",
+        description="upload, generated (from the form), identity (the verified identity), "
+        "licence (an electronic licence) or data (a record fetched through the exchange)",
+    )
+    source_ref: str = Field(
+        default="", description="The assurance level, licence type or exchange resource"
+    )
 
 
 class StatusChangeRead(_Read):

@@ -81,6 +81,11 @@ class MaterialRequirement(Base):
     required_grade: Mapped[str] = mapped_column(String(1), default="C", server_default="C")
     # The licence type that stands in for this material (see catalog.schemas.MaterialSpec).
     satisfied_by_licence: Mapped[str | None] = mapped_column(String(40))
+    # What replaces an upload (see catalog.schemas.MaterialSpec): the kind of document the
+    # platform generates, the assurance level a verified identity needs, the exchange resource.
+    generated: Mapped[str | None] = mapped_column(String(20))
+    satisfied_by_identity: Mapped[str | None] = mapped_column(String(40))
+    satisfied_by_data: Mapped[str | None] = mapped_column(String(40))
 
 
 class CatalogVersion(Base):

@@ -26,6 +26,10 @@ FieldType = Literal[
     "checkbox",
 ]
 FileType = Literal["pdf", "jpg", "png"]
+GeneratedKind = Literal["application_form", "declaration", "commitment"]
+# The assurance levels of ``identity.credentials`` (password; with an authenticator code).
+AssuranceLevel = Literal["tongban:loa:1", "tongban:loa:2"]
+RESOURCE_CODE = r"^[A-Z][A-Z0-9-]{1,39}$"
 
 
 class _Strict(BaseModel):
@@ -137,6 +141,31 @@ class MaterialSpec(_Strict):
     # A licence type (``tongban/licences/data``) whose valid electronic licence, held by the
     # applicant or the company they act for, stands in for this material: no upload needed.
     satisfied_by_licence: str | None = Field(default=None, pattern=SNAKE, max_length=40)
+    # What the platform produces from the filled form instead (``applications.generated``): the
+    # application form itself, a declaration, or a commitment letter (告知承诺书), signed for the
+    # applicant at their sign-in's assurance level.
+    generated: GeneratedKind | None = None
+    # The applicant's own identity document: not asked of a person signed in at this assurance
+    # level (OIDC acr) or higher, nor of a company's representative acting for it.
+    satisfied_by_identity: AssuranceLevel | None = None
+    # An exchange resource (``exchange`` data resource catalog) holding this fact: fetched
+    # through the handling department's grant at application time instead of an upload.
+    satisfied_by_data: str | None = Field(default=None, pattern=RESOURCE_CODE, max_length=40)
+
+    @model_validator(mode="after")
+    def _one_kind_of_generation(self) -> Self:
+        if self.generated and (self.satisfied_by_identity or self.satisfied_by_data):
+            raise ValueError(f"material {self.code}: a generated material is not fetched too")
+        provided = (
+            self.generated,
+            self.satisfied_by_identity,
+            self.satisfied_by_data,
+            self.satisfied_by_licence,
+        )
+        if any(provided) and "pdf" not in self.types:
+            # What the platform attaches in place of an upload is a PDF.
+            raise ValueError(f"material {self.code}: a material the platform provides is a PDF")
+        return self
 
 
 class ItemSpec(_Bilingual):
@@ -218,6 +247,9 @@ class MaterialRead(_Read):
     note_en: str
     required_grade: str
     satisfied_by_licence: str | None = None
+    generated: str | None = None
+    satisfied_by_identity: str | None = None
+    satisfied_by_data: str | None = None
 
 
 class ItemSummary(_Read):

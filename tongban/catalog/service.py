@@ -353,6 +353,9 @@ def _material_values(material: MaterialRequirement) -> dict[str, Any]:
             "note_en",
             "required_grade",
             "satisfied_by_licence",
+            "generated",
+            "satisfied_by_identity",
+            "satisfied_by_data",
         )
     }
 

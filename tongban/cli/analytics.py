@@ -127,3 +127,24 @@ def analytics_notify_warnings(
     except TongbanError as exc:
         raise fail(exc) from None
     console.print(f"{told.messages} message(s) to {told.supervisors} supervisor(s)")
+
+
+@analytics_app.command("free-share")
+def analytics_free_share() -> None:
+    """免提交率: per item and overall, the share of required materials a verified person
+    holding the demo licences need not upload (the catalog and exchange as loaded)."""
+    from tongban.analytics import service as analytics_service
+    from tongban.db.session import unit_of_work
+
+    with unit_of_work() as session:
+        found = analytics_service.materials_free_share(session, None)
+    for item in found.items:
+        kinds = ",".join(source.kind.value for _, source in item.sources)
+        console.print(
+            f"{item.code}\t{item.name.zh}\t{item.free}/{item.required}\t{item.share}%\t{kinds}",
+            soft_wrap=True,
+        )
+    console.print(
+        f"RESULT name=materials_free_share items={len(found.items)} required={found.required} "
+        f"free={found.free} share_pct={found.share}"
+    )

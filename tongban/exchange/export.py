@@ -88,6 +88,12 @@ def dcat(
             graph.add((node, DCTERMS.title, Literal(item.name_en, lang="en")))
             graph.add((node, TONGBAN.securityLabel, Literal(item.security_label)))
             graph.add((node, TONGBAN.sharing, Literal(item.sharing.value)))
+            # The authoritative source: the office that maintains the item.
+            graph.add((node, TONGBAN.maintainer, Literal(item.maintainer, lang="zh")))
+            if item.condition_zh:
+                graph.add((node, TONGBAN.condition, Literal(item.condition_zh, lang="zh")))
+            if item.consent:
+                graph.add((node, TONGBAN.consentRequired, Literal(True)))
             if item.element:
                 graph.add((node, DCTERMS.conformsTo, TONGBAN[f"element/{item.element}"]))
     document: dict[str, Any] = json.loads(graph.serialize(format="json-ld"))
@@ -107,7 +113,12 @@ def table_schema(resource: InformationResource) -> dict[str, Any]:
             # Beyond the standard (allowed: custom properties), what a consumer must respect.
             "securityLabel": item.security_label,
             "sharing": item.sharing.value,
+            "maintainer": item.maintainer,
         }
+        if item.condition_zh:
+            field["sharingCondition"] = item.condition_zh
+        if item.consent:
+            field["consentRequired"] = True
         if item.format and item.type == "date":
             field["format"] = "default"
         fields.append(field)

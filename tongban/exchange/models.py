@@ -6,6 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import (
     JSON,
     Enum,
@@ -104,6 +105,9 @@ class ResourceItem(Base):
     legal_basis: Mapped[str] = mapped_column(Text, default="")
     # The providing system's own field name for the item.
     source_field: Mapped[str] = mapped_column(String(80))
+    # The sharing condition asks for the person's consent before their record is fetched for
+    # their application (``exchange.service.materials``).
+    consent: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     resource: Mapped[InformationResource] = relationship(back_populates="items", lazy="raise")
 

@@ -37,6 +37,11 @@ def require_read_catalog(subject: Account | None) -> None:
         raise Forbidden("The data resource catalog is for officials.")
 
 
+def require_read_holders(subject: Account | None) -> None:
+    """Anyone: which department holds a resource is what the guide tells a person before they
+    start (a material fetched from it need not be uploaded); no item or record is shown."""
+
+
 def require_register(subject: Account | None, department_id: int) -> None:
     """The providing department's approver, an administrator, or the operator."""
     if subject is None or _is_admin(subject) or _is_approver_of(subject, department_id):
@@ -91,3 +96,10 @@ def require_prefill(subject: Account | None) -> None:
     """Prefill runs for an applicant starting an application (or the operator)."""
     if subject is not None and subject.kind is not AccountKind.APPLICANT:
         raise Forbidden("Prefill is for applicants.")
+
+
+def require_fetch_for_application(subject: Account | None) -> Account | None:
+    """An applicant's record is fetched for their own application (or by the operator)."""
+    if subject is not None and subject.kind is not AccountKind.APPLICANT:
+        raise Forbidden("Only the applicant has their records fetched for their application.")
+    return subject

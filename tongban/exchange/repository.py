@@ -32,6 +32,16 @@ def resource_by_code(session: Session, code: str) -> InformationResource | None:
     ).scalar_one_or_none()
 
 
+def resource_departments(session: Session) -> list[tuple[str, int]]:
+    """(code, department id) of every registered resource."""
+    rows = session.execute(
+        select(InformationResource.code, InformationResource.department_id).order_by(
+            InformationResource.code
+        )
+    )
+    return [(str(code), int(department)) for code, department in rows.tuples()]
+
+
 def resource_by_id(session: Session, resource_id: int) -> InformationResource | None:
     return session.execute(
         _resources().where(InformationResource.id == resource_id)

@@ -43,9 +43,13 @@ class ItemSpec(_Strict):
     legal_basis: str = ""
     # The providing system's field name; the item's code if the same.
     source_field: str | None = Field(default=None, max_length=80)
+    # Part of a conditional sharing: fetched for a person's application only with their consent.
+    consent: bool = False
 
     @model_validator(mode="after")
     def _condition_fits_sharing(self) -> Self:
+        if self.consent and self.sharing is not Sharing.CONDITIONAL:
+            raise ValueError(f"only a conditional item asks for consent ({self.code})")
         if self.sharing is Sharing.CONDITIONAL and not (self.condition_zh and self.purposes):
             raise ValueError(
                 f"conditional item {self.code} needs condition_zh and the purposes it allows"

@@ -117,6 +117,8 @@ def confirm(
         filename=f"{licence.number}.pdf",
         stream=io.BytesIO(issuing.pdf_of(licence)),
         grade=ISSUED,
+        source="licence",
+        source_ref=licence.number,
     )
     evidence = LicenceEvidence(
         application_id=application.id,

@@ -11,6 +11,7 @@ from pathlib import Path
 import yaml
 
 from tongban.kit import datafiles
+from tongban.kit.i18n import LocalText
 from tongban.licences.errors import LicenceTypeFileInvalid, LicenceTypeNotFound
 from tongban.licences.schemas import LicenceTypeSpec
 from tongban.security import deployment
@@ -80,3 +81,8 @@ def get(code: str) -> LicenceTypeSpec:
 def issued_by(item_code: str) -> LicenceTypeSpec | None:
     """The licence type an approval of ``item_code`` issues, if any."""
     return next((t for t in all_types().values() if item_code in t.issued_for), None)
+
+
+def names() -> dict[str, LocalText]:
+    """Every licence type's name, by code."""
+    return {code: LocalText(spec.name_zh, spec.name_en) for code, spec in all_types().items()}

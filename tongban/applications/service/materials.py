@@ -30,13 +30,17 @@ def add_material(
     filename: str,
     stream: BinaryIO,
     grade: evidence.Grade = evidence.UPLOADED,
+    source: str = "upload",
+    source_ref: str = "",
 ) -> Material:
-    """Attach a file for a material; ``grade`` is set only by domains that vouch for the file
-    (an electronic licence verified as genuine is ``ISSUED``), never from a request."""
+    """Attach a file for a material; ``grade`` and ``source`` are set only by domains that
+    vouch for the file (an electronic licence verified as genuine is ``ISSUED``; what
+    ``sourcing`` replaces an upload with), never from a request."""
     application = _load(session, number)
     editor = policy.require_edit(subject, application)
     _require_editable(application)
     material = _attach(application, requirement_code, filename, stream, grade)
+    material.source, material.source_ref = source, source_ref
     session.flush()
     _audit(
         session,
@@ -46,6 +50,8 @@ def add_material(
         material=material.requirement_code,
         sha256=material.sha256,
         size=material.size,
+        source=source,
+        grade=material.grade,
     )
     return material
 

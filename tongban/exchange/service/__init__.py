@@ -18,6 +18,7 @@ from tongban.exchange.service.catalog import (
     catalog_dcat,
     describe,
     get_resource,
+    holders,
     register_resources,
     search,
     table_schema,
@@ -30,6 +31,12 @@ from tongban.exchange.service.gateway import (
     query,
     record_refusal,
     refusal_of,
+)
+from tongban.exchange.service.materials import (
+    Fetched,
+    Outcome,
+    consent_asked,
+    fetch_for_application,
 )
 from tongban.exchange.service.prefill import Prefilled, prefill_values
 from tongban.exchange.service.provided import Usage, provided_grants, usage
@@ -49,16 +56,21 @@ __all__ = [
     "MAX_KEYS",
     "UNKNOWN_KEY",
     "Answer",
+    "Fetched",
+    "Outcome",
     "Prefilled",
     "Refusal",
     "RegisterReport",
     "RequestView",
     "Usage",
     "catalog_dcat",
+    "consent_asked",
     "decide_request",
     "describe",
+    "fetch_for_application",
     "get_request",
     "get_resource",
+    "holders",
     "issue_credentials",
     "list_requests",
     "my_systems",

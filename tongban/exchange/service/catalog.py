@@ -22,6 +22,7 @@ from tongban.exchange.schemas import ResourceSpec
 from tongban.exchange.service import _common
 from tongban.identity.models import Account
 from tongban.kit.clock import utcnow
+from tongban.kit.i18n import LocalText
 from tongban.security import deployment
 
 
@@ -159,6 +160,20 @@ def _audit_resource(
         target_id=resource.code,
         details={"version": resource.version, "items": [i.code for i in resource.items]},
     )
+
+
+def holders(session: Session, subject: Account | None) -> dict[str, LocalText]:
+    """Every registered resource's code and the name of the department holding it."""
+    policy.require_read_holders(subject)
+    departments = {
+        d.id: LocalText(d.name_zh, d.name_en)
+        for d in catalog_service.list_departments(session, subject)
+    }
+    return {
+        code: departments[department_id]
+        for code, department_id in repository.resource_departments(session)
+        if department_id in departments
+    }
 
 
 def catalog_dcat(session: Session, subject: Account | None, *, base_url: str) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -177,3 +178,74 @@ def get_ratings(session: SessionDep, subject: ApiSubject, lang: Locale) -> Ratin
     """Satisfaction from the good/bad evaluations per department and item, and the
     rectification of bad ratings by status: an official's own department, a supervisor's all."""
     return ratings_read(service.ratings(session, subject), lang)
+
+
+class MaterialSourceRead(BaseModel):
+    material: str
+    source: str = Field(description="generated, identity, licence, data or upload")
+    replaced_by_zh: str
+    replaced_by_en: str
+
+
+class ItemFreeShareRead(BaseModel):
+    item_code: str
+    name_zh: str
+    name_en: str
+    required: int
+    free: int
+    share_pct: Decimal
+    materials: list[MaterialSourceRead]
+
+
+class FreeShareRead(BaseModel):
+    required: int
+    free: int
+    share_pct: Decimal = Field(description="免提交率 over every published item, in per cent")
+    items: list[ItemFreeShareRead]
+
+
+@router.get(
+    "/api/v1/analytics/materials-free-share",
+    response_model=FreeShareRead,
+    responses={**_ERRORS, 200: {"content": {"text/csv": {}}}},
+)
+def materials_free_share(
+    session: SessionDep,
+    subject: ApiSubject,
+    format: Annotated[Literal["json", "csv"], Query()] = "json",
+) -> FreeShareRead | Response:
+    """免提交率: per published item and overall, the share of required materials a verified
+    person (signed in with an authenticator code) holding the demo licences need not upload,
+    and where each of them comes from."""
+    found = service.materials_free_share(session, subject)
+    if format == "csv":
+        return responses.csv_table(
+            "materials-free-share.csv",
+            ["item_code", "required", "free", "share_pct"],
+            [[i.code, i.required, i.free, str(i.share)] for i in found.items],
+        )
+    return FreeShareRead(
+        required=found.required,
+        free=found.free,
+        share_pct=found.share,
+        items=[
+            ItemFreeShareRead(
+                item_code=i.code,
+                name_zh=i.name.zh,
+                name_en=i.name.en,
+                required=i.required,
+                free=i.free,
+                share_pct=i.share,
+                materials=[
+                    MaterialSourceRead(
+                        material=code,
+                        source=s.kind.value,
+                        replaced_by_zh=s.replaced_by.zh,
+                        replaced_by_en=s.replaced_by.en,
+                    )
+                    for code, s in i.sources
+                ],
+            )
+            for i in found.items
+        ],
+    )

@@ -6,10 +6,10 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import FileResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from tongban.applications import service
+from tongban.applications import provision, service
 from tongban.applications.models import Application
 from tongban.applications.schemas import (
     ActionRequest,
@@ -26,7 +26,14 @@ from tongban.db.types import RowId
 from tongban.errors import InvalidInput
 from tongban.identity.models import Account
 from tongban.web import responses
-from tongban.web.deps import ApiSubject, SessionDep, UploadedFile, acting_for_id, multipart
+from tongban.web.deps import (
+    ApiSubject,
+    ApiWebSession,
+    SessionDep,
+    UploadedFile,
+    acting_for_id,
+    multipart,
+)
 from tongban.web.limits import upload_path
 
 router = APIRouter(tags=["applications"])
@@ -180,6 +187,84 @@ def upload_material(
         requirement_code=upload.text("requirement_code"),
         filename=upload.filename,
         stream=upload.stream,
+    )
+
+
+class MaterialSourceRead(BaseModel):
+    requirement_code: str
+    required: bool
+    source: str = Field(description="generated, identity, licence, data or upload")
+    replaced_by_zh: str
+    replaced_by_en: str
+    material_id: int | None = Field(description="The file attached for it, if any")
+    grade: str | None
+    consent_items: list[str] = Field(
+        description="For a record fetched through the exchange: the items whose sharing "
+        "asks for the applicant's consent"
+    )
+
+
+@router.get(
+    "/api/v1/applications/{number}/material-sources",
+    response_model=list[MaterialSourceRead],
+    responses=_ERRORS,
+)
+def material_sources(
+    number: str, session: SessionDep, subject: ApiSubject, web_session: ApiWebSession
+) -> list[MaterialSourceRead]:
+    """Where each material comes from for this applicant: no upload is needed for those the
+    platform generates, their verified identity covers, an electronic licence of theirs
+    stands in for, or the exchange fetches from the department holding it."""
+    return [
+        MaterialSourceRead(
+            requirement_code=p.requirement.code,
+            required=p.requirement.required,
+            source=p.source.kind.value,
+            replaced_by_zh=p.source.replaced_by.zh,
+            replaced_by_en=p.source.replaced_by.en,
+            material_id=p.material.id if p.material else None,
+            grade=p.material.grade if p.material else None,
+            consent_items=[i.zh for i in p.consent_items],
+        )
+        for p in provision.plan(session, subject, number, acr=web_session.acr)
+    ]
+
+
+class ProvideRequest(BaseModel):
+    consent: list[str] = Field(
+        default_factory=list,
+        description="Codes of the materials whose record the applicant agrees may be fetched",
+        max_length=50,
+    )
+
+
+class ProvidedRead(BaseModel):
+    attached: list[MaterialRead]
+    left: dict[str, str] = Field(
+        description="Materials still to upload, and why: no_grant, consent_needed, "
+        "unavailable (the providing system is down) or not_found"
+    )
+
+
+@router.post(
+    "/api/v1/applications/{number}/provided-materials",
+    response_model=ProvidedRead,
+    responses=_ERRORS,
+)
+def provide_materials(
+    number: str,
+    body: ProvideRequest,
+    session: SessionDep,
+    subject: ApiSubject,
+    web_session: ApiWebSession,
+) -> ProvidedRead:
+    """Attach every material the applicant need not upload, each with its source and grade."""
+    provided = provision.provide(
+        session, subject, number, acr=web_session.acr, consent=body.consent
+    )
+    return ProvidedRead(
+        attached=[MaterialRead.model_validate(m) for m in provided.attached],
+        left={code: outcome.value for code, outcome in provided.left.items()},
     )
 
 

@@ -9,14 +9,15 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
-from tongban.applications import service
+from tongban.applications import provision, service
 from tongban.applications.errors import Incomplete
 from tongban.applications.states import Action
 from tongban.db.types import RowId
 from tongban.errors import InvalidInput, TongbanError
 from tongban.evaluations import service as evaluations_service
 from tongban.evaluations.indicators import LEVELS
-from tongban.identity.models import Account
+from tongban.exchange.service import Outcome
+from tongban.identity.models import Account, AccountKind
 from tongban.kit.i18n import translate
 from tongban.licences import reuse
 from tongban.licences import service as licences_service
@@ -53,6 +54,7 @@ def _edit_page(
     error: TongbanError | None = None,
     error_material: str | None = None,
     values: dict[str, Any] | None = None,
+    left: dict[str, Outcome] | None = None,
 ) -> Response:
     """The form page, with an error shown both in the summary at the top and at its field
     (``error_material``: the material whose upload failed)."""
@@ -61,6 +63,13 @@ def _edit_page(
     # The edit page is the applicant's own: the whole form, as saved or as just typed.
     shown = values if values is not None else service.disclose(session, subject, application).values
     have = {m.requirement_code for m in application.materials}
+    planned = (
+        {p.requirement.code: p for p in provision.plan(session, subject, number, acr=_acr(request))}
+        if subject.kind is AccountKind.APPLICANT
+        else {}
+    )
+    # Provided at submission: not missing (a record that cannot be fetched is named then).
+    provided = {p.requirement.name for p in planned.values() if p.source.free}
     return render(
         request,
         "applications/edit.html",
@@ -77,7 +86,7 @@ def _edit_page(
         # The page shows typed values that were not saved (they were refused).
         unsaved=values is not None,
         # What is still missing as the page shows it: a value typed but refused is not missing.
-        missing=service.missing(application, shown),
+        missing=[m for m in service.missing(application, shown) if m not in provided],
         error=_error_text(request, error) if error else None,
         error_field=error.field if error and error.field in {f.name for f in fields} else None,
         error_material=error_material if error else None,
@@ -92,6 +101,10 @@ def _edit_page(
             o.requirement_code: o
             for o in reuse.offers(session, subject, number, acting_for=acting_for_id(request))
         },
+        # Where each material comes from (免提交 or 需上传): the applicant's own page only.
+        sources=planned,
+        # Records the exchange could not give at the last submission, and why.
+        left=left or {},
     )
 
 
@@ -141,15 +154,34 @@ def save(
 ) -> Response:
     values = form_values(form)
     intent = form.get("intent")
+    # The materials fetched through the exchange the applicant agreed to (by material code).
+    consent = [str(c) for c in form.getlist("consent")]
+    own = subject.kind is AccountKind.APPLICANT
+    left: dict[str, Outcome] = {}
     try:
+        if intent == "submit" and own:
+            # Records are fetched before anything changes (a fetch ends the transaction).
+            provision.look_up(session, subject, number, acr=_acr(request), consent=consent)
         service.update_form(session, subject, number, values)
         if intent == "submit":
+            if own:
+                # What the platform provides instead of an upload, from the form as saved.
+                provided = provision.provide(
+                    session, subject, number, acr=_acr(request), consent=consent
+                )
+                left = provided.left
             service.act(session, subject, number, Action.SUBMIT)
             return RedirectResponse(f"/applications/{number}?submitted=1", status_code=303)
     except TongbanError as exc:
         # Nothing was written by the failed step; show the form again with what was typed.
-        return _edit_page(request, session, subject, number, error=exc, values=values)
+        return _edit_page(request, session, subject, number, error=exc, values=values, left=left)
     return RedirectResponse(f"/applications/{number}/edit?saved=1", status_code=303)
+
+
+def _acr(request: Request) -> str | None:
+    """The assurance level of the sign-in this request came with."""
+    row = getattr(request.state, "web_session", None)
+    return row.acr if row is not None else None
 
 
 @router.post(upload_path("/applications/{number}/materials"))

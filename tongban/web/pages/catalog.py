@@ -6,7 +6,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from tongban.applications import sourcing
 from tongban.catalog import service as catalog_service
+from tongban.kit.i18n import LocalText
+from tongban.licences import types as licence_types
 from tongban.web import caching
 from tongban.web.deps import PageSubject, SessionDep, public
 from tongban.web.pages.templating import render
@@ -64,5 +67,16 @@ def guide(code: str, request: Request, session: SessionDep, subject: PageSubject
         request,
         catalog,
         subject,
-        lambda: render(request, "catalog/guide.html", subject, item=item),
+        lambda: render(
+            request,
+            "catalog/guide.html",
+            subject,
+            item=item,
+            # What replaces each upload (免提交), told before the person starts.
+            sources=sourcing.guide(
+                item.materials,
+                {d.code: LocalText(d.name_zh, d.name_en) for d in catalog.departments},
+                licence_types.names(),
+            ),
+        ),
     )

@@ -40,6 +40,27 @@ MATERIAL_FORM = {
     "electronic": N_("Electronic"),
 }
 
+# Where a case material came from (applications.sourcing.Kind).
+MATERIAL_SOURCE = {
+    "upload": N_("Uploaded"),
+    "generated": N_("Generated from the form and signed for the applicant"),
+    "identity": N_("The applicant's verified identity"),
+    "licence": N_("Electronic licence"),
+    "data": N_("Fetched through the data sharing exchange"),
+}
+# Why a record could not be fetched (exchange.service.Outcome): the applicant uploads instead.
+FETCH_OUTCOME = {
+    "fetched": N_("Fetched."),
+    "no_grant": N_("This record is not shared for this service yet: please upload it."),
+    "consent_needed": N_(
+        "Without your consent this record is not fetched: please agree above or upload it."
+    ),
+    "unavailable": N_(
+        "The department holding this record cannot be reached just now: please upload it."
+    ),
+    "not_found": N_("The department holds no such record of you: please upload it."),
+}
+
 CHANNEL = {
     Channel.SMS: N_("SMS"),
     Channel.EMAIL: N_("E-mail"),
