@@ -131,7 +131,16 @@ def _ended(session: Session, transaction: SessionTransaction) -> None:
 _ANY = select(_journal.c.id).limit(1)
 _HEAD = select(AuditHead.seq, AuditHead.hash, AuditHead.suite).where(AuditHead.id == 1)
 _OLDEST = select(_journal).order_by(_journal.c.id)
-_FIELDS = ("at", "actor_id", "actor", "action", "target_type", "target_id", "details")
+_FIELDS = (
+    "at",
+    "actor_id",
+    "actor",
+    "action",
+    "target_type",
+    "target_id",
+    "details",
+    "request_id",
+)
 
 
 def sequence(session: Session, *, limit: int = BATCH, wait: bool = True) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from tongban.cli import platform
+from tongban.cli import operations, platform
 from tongban.cli.analytics import analytics_app
 from tongban.cli.catalog import catalog_app
 from tongban.cli.connectors import connectors_app
@@ -22,6 +22,7 @@ app = typer.Typer(
 )
 app.command()(platform.serve)
 app.command()(platform.dispatch)
+app.command()(operations.worker)
 for group, name in (
     (platform.audit_app, "audit"),
     (catalog_app, "catalog"),
