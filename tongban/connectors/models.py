@@ -20,7 +20,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from tongban.db.base import Base, TimestampMixin
 from tongban.db.delivery import LeasedDelivery, MessageStatus
-from tongban.kit import request_ids
 
 __all__ = ["MessageStatus"]
 
@@ -115,7 +114,7 @@ class OutboxMessage(LeasedDelivery, Base):
     # Sent with every delivery attempt so the receiver can drop duplicates.
     idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
     # The web request whose transaction queued it (None from a worker or the command line).
-    request_id: Mapped[str | None] = mapped_column(String(32), default=request_ids.current)
+    request_id: Mapped[str | None] = mapped_column(String(32))
 
 
 class InboundCallback(Base):
