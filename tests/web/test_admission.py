@@ -157,9 +157,8 @@ class TestHashingPool:
         holder = threading.Thread(target=hold)
         holder.start()
         inside.wait(5)
-        with pytest.raises(Overloaded) as refused:
-            with pool.turn():
-                pass
+        with pytest.raises(Overloaded) as refused, pool.turn():
+            pass
         assert refused.value.headers() == {"Retry-After": "1"}
         leave.set()
         holder.join()

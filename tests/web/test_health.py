@@ -37,7 +37,8 @@ def test_ready_when_the_database_answers_at_head(client: TestClient) -> None:
     answer = client.get("/readyz")
     assert answer.status_code == 200, answer.text
     checks = answer.json()["checks"]
-    assert checks["database"] == "ok" and checks["migrations"] == "at head"
+    assert checks["database"] == "ok"
+    assert checks["migrations"] == "at head"
 
 
 def test_not_ready_when_a_backlog_passes_its_threshold(

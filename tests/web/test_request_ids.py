@@ -25,7 +25,8 @@ from tongban.kit.logs import JsonFormatter
 def test_every_answer_carries_a_request_id(client: TestClient) -> None:
     first = client.get("/api/v1/items").headers["X-Request-ID"]
     second = client.get("/api/v1/items").headers["X-Request-ID"]
-    assert len(first) == 32 and first != second
+    assert len(first) == 32
+    assert first != second
 
 
 def test_a_plain_id_from_the_load_balancer_is_kept_and_a_strange_one_replaced(
@@ -45,7 +46,8 @@ def test_the_audit_entries_and_outbox_messages_of_a_request_name_it(
     number = submitted_application(client, headers)
     entries = entries_for(db, target_type="application", target_id=number)
     submitted = [e for e in entries if e.action == "application.submit"]
-    assert submitted and all(e.request_id == request_id for e in submitted)
+    assert submitted
+    assert all(e.request_id == request_id for e in submitted)
 
 
 def test_an_outbox_message_names_the_request_that_queued_it(db: Session) -> None:

@@ -51,7 +51,8 @@ def test_a_dead_workers_job_is_taken_over_when_its_lease_runs_out(engine: Engine
     assert token is not None
     with unit_of_work(engine) as session:
         row = session.get(WorkerJob, name)
-        assert row is not None and row.holder == "survivor"
+        assert row is not None
+        assert row.holder == "survivor"
         # The killed worker, were it to wake, could not give back a job it no longer holds.
         assert not leases.renew(session, name, "not-its-token", lease=1)
 
@@ -94,7 +95,8 @@ def test_a_job_runs_once_per_period_among_several_workers(engine: Engine) -> Non
     assert all(b - a >= 0.45 for a, b in zip(runs, runs[1:], strict=False))
     with unit_of_work(engine) as session:
         row = session.execute(select(WorkerJob).where(WorkerJob.name == name)).scalar_one()
-        assert row.runs == len(runs) and row.holder is None
+        assert row.runs == len(runs)
+        assert row.holder is None
 
 
 def test_a_failing_job_records_its_error_and_runs_again(engine: Engine) -> None:
@@ -107,7 +109,8 @@ def test_a_failing_job_records_its_error_and_runs_again(engine: Engine) -> None:
     assert schedule.run_leased_once(engine, job, holder="w")
     with sessions_for(engine)() as session:
         row = session.get(WorkerJob, name)
-        assert row is not None and row.last_error == "RuntimeError: department away"
+        assert row is not None
+        assert row.last_error == "RuntimeError: department away"
     assert schedule.run_leased_once(engine, job, holder="w")
 
 
