@@ -25,7 +25,7 @@ KEYWORDS = -k _ -k N_ -k translate -k TongbanError -k NotFound -k Forbidden -k U
 	-k LicenceTypeFileInvalid -k LicenceTypeNotFound -k LicenceNotFound -k LicenceAlreadyRevoked \
 	-k ShareNotFound -k ShareEnded -k LicenceNotUsable -k KeyFileInvalid -k SealedCopyNotCleared \
 	-k CheckpointInvalid -k CheckpointForked -k CheckpointRolledBack -k WitnessUnavailable \
-	-k ConflictNotFound
+	-k ConflictNotFound -k Overloaded
 PO = tongban/web/locale/zh_CN/LC_MESSAGES/messages.po
 
 help: ## list the targets
