@@ -23,6 +23,8 @@ app = typer.Typer(
 app.command()(platform.serve)
 app.command()(platform.dispatch)
 app.command()(operations.worker)
+app.command()(operations.backup)
+app.command()(operations.restore)
 for group, name in (
     (platform.audit_app, "audit"),
     (catalog_app, "catalog"),

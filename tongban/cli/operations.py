@@ -3,11 +3,15 @@ processes."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from tongban.cli.common import console, migrate
+from tongban.cli.common import console, fail, migrate
+from tongban.config import get_settings
 
 
 def _register_jobs() -> None:
@@ -66,3 +70,85 @@ def worker(
         signal.signal(sig, lambda *_: stop.set())
     console.print(f"worker {schedule.holder_name()}: {', '.join(j.name for j in jobs)}")
     schedule.run(get_engine(), stop=stop, jobs=jobs)
+
+
+def _key_ids() -> list[str]:
+    """The master key ids in place, without making a key file where there is none."""
+    from tongban.security import deployment
+    from tongban.security.keys import ENV_VAR
+
+    path = deployment.key_ring_path()
+    if (path is not None and path.is_file()) or (path is None and os.environ.get(ENV_VAR)):
+        return list(deployment.key_ring().keys)
+    return []
+
+
+def _kept_apart() -> list[Path]:
+    """Keys a backup must not hold: the master keys (the data's) and the checkpoint key (the
+    audit chain's witness)."""
+    settings = get_settings()
+    paths = [settings.generated_master_keys_file, settings.checkpoint_key_path]
+    if settings.master_keys_file:
+        paths.append(settings.master_keys_file)
+    return paths
+
+
+def backup(
+    directory: Annotated[Path, typer.Argument(help="A new or empty folder for the backup.")],
+) -> None:
+    """Back up the database (pg_dump custom format, or SQLite's online backup) and the stored
+    files, with a manifest of their hashes and of the master key ids (the keys themselves are
+    kept apart: back them up on their own)."""
+    from tongban.db import backup as backups
+    from tongban.db.engine import get_engine
+    from tongban.errors import TongbanError
+
+    try:
+        report = backups.create(
+            get_engine(),
+            get_settings().data_dir,
+            directory,
+            key_ids=_key_ids(),
+            exclude=_kept_apart(),
+        )
+    except TongbanError as exc:
+        raise fail(exc) from None
+    except subprocess.CalledProcessError as exc:
+        console.print(f"[red]pg_dump failed[/red]: {exc.stderr.decode(errors='replace')}")
+        raise typer.Exit(1) from None
+    console.print(
+        f"backed up the {report.database} database and {report.files} file(s) "
+        f"({report.bytes} bytes) to {report.directory}; master key ids referenced: "
+        f"{', '.join(report.key_ids) or 'none'}",
+        soft_wrap=True,
+    )
+
+
+def restore(
+    directory: Annotated[Path, typer.Argument(help="The folder `tongban backup` wrote.")],
+) -> None:
+    """Restore a backup into an empty database (TONGBAN_DATABASE_URL) and the data folder,
+    checking every file's hash first. Put the master keys in place before serving."""
+    from tongban.db import backup as backups
+    from tongban.db.engine import get_engine
+    from tongban.errors import TongbanError
+
+    try:
+        report = backups.restore(
+            get_engine(), get_settings().data_dir, directory, key_ids=_key_ids()
+        )
+    except TongbanError as exc:
+        raise fail(exc) from None
+    except subprocess.CalledProcessError as exc:
+        console.print(f"[red]pg_restore failed[/red]: {exc.stderr.decode(errors='replace')}")
+        raise typer.Exit(1) from None
+    console.print(f"restored the {report.database} database and {report.files} file(s)")
+    if report.missing_keys:
+        console.print(
+            "[yellow]the master keys in place lack "
+            f"{', '.join(report.missing_keys)}[/yellow]: encrypted fields cannot be read "
+            "until the key file (TONGBAN_MASTER_KEYS_FILE) that has them is put back",
+            soft_wrap=True,
+        )
+    migrate()  # a backup of an older release is brought up to this one's schema
+    console.print("`tongban audit verify` checks the restored audit chain")
