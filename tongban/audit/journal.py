@@ -24,8 +24,9 @@ entries come first in the chain, in the same batch or an earlier one. Transactio
 up to their commits saw nothing of each other; their rows' ids order them. (On SQLite one
 transaction writes at a time, and ids are commit order outright.)
 
-**Who sequences.** ``tongban serve`` runs ``run`` in a thread, woken by each commit that wrote
-journal rows; ``tongban dispatch`` sequences every round; ``tongban audit sequence`` does it at
+**Who sequences.** ``tongban worker`` every second (its ``audit-journal`` job, leased: one
+worker at a time); a single-process ``tongban serve`` runs ``run`` in a thread, woken by each
+commit that wrote journal rows; ``tongban dispatch`` sequences every round; ``tongban audit sequence`` does it at
 the command line; ``tongban audit verify`` says how many rows wait.
 """
 
