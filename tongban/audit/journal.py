@@ -26,8 +26,8 @@ transaction writes at a time, and ids are commit order outright.)
 
 **Who sequences.** ``tongban worker`` every second (its ``audit-journal`` job, leased: one
 worker at a time); a single-process ``tongban serve`` runs ``run`` in a thread, woken by each
-commit that wrote journal rows; ``tongban dispatch`` sequences every round; ``tongban audit sequence`` does it at
-the command line; ``tongban audit verify`` says how many rows wait.
+commit that wrote journal rows; ``tongban dispatch`` sequences every round; ``tongban audit
+sequence`` does it at the command line; ``tongban audit verify`` says how many rows wait.
 """
 
 from __future__ import annotations

@@ -46,6 +46,8 @@ def serve(
     ] = 1,
 ) -> None:
     """Migrate the database, optionally load the demo, and serve the platform."""
+    import atexit
+    import shutil
     import tempfile
 
     import uvicorn
@@ -65,6 +67,8 @@ def serve(
     # before the metrics load: prometheus-client reads it once, at import.
     metrics_dir = tempfile.mkdtemp(prefix="tongban-metrics-")
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    # The folder lives as long as this server (its values mean nothing to the next one).
+    atexit.register(shutil.rmtree, metrics_dir, ignore_errors=True)
     migrate()
     if demo:
         with unit_of_work() as session:
