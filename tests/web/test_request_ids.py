@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from tests.applications.helpers import submitted_application
@@ -50,21 +50,25 @@ def test_the_audit_entries_and_outbox_messages_of_a_request_name_it(
     assert all(e.request_id == request_id for e in submitted)
 
 
-def test_an_outbox_message_names_the_request_that_queued_it(db: Session) -> None:
-    with request_ids.bound("outbox-000000000001"):
-        queued = outbox.publish_to_target(
-            db, target="notify", event_type="test.event", aggregate_id="rid-1", payload={}
+def test_an_outbox_message_names_the_request_that_queued_it(engine: Engine) -> None:
+    # Rolled back at the end: a message with an empty payload must not reach other tests'
+    # dispatchers.
+    with Session(engine) as session:
+        with request_ids.bound("outbox-000000000001"):
+            queued = outbox.publish_to_target(
+                session, target="notify", event_type="test.event", aggregate_id="rid-1", payload={}
+            )
+        untold = outbox.publish_to_target(
+            session, target="notify", event_type="test.event", aggregate_id="rid-2", payload={}
         )
-    untold = outbox.publish_to_target(
-        db, target="notify", event_type="test.event", aggregate_id="rid-2", payload={}
-    )
-    db.flush()
-    found = {
-        m.aggregate_id: m.request_id
-        for m in db.execute(
-            select(OutboxMessage).where(OutboxMessage.id.in_([queued.id, untold.id]))
-        ).scalars()
-    }
+        session.flush()
+        found = {
+            m.aggregate_id: m.request_id
+            for m in session.execute(
+                select(OutboxMessage).where(OutboxMessage.id.in_([queued.id, untold.id]))
+            ).scalars()
+        }
+        session.rollback()
     assert found == {"rid-1": "outbox-000000000001", "rid-2": None}
 
 
