@@ -5,6 +5,7 @@ worker sequences what the web processes journaled."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -217,3 +218,19 @@ def test_several_web_processes_are_refused_on_sqlite(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert "--workers needs PostgreSQL" in done.stdout
+
+
+def test_json_logs_carry_each_requests_id(platform: Platform) -> None:
+    answer = httpx.get(
+        f"{platform.many}/api/v1/items", headers={"X-Request-ID": "trace-0000000042"}
+    )
+    assert answer.headers["X-Request-ID"] == "trace-0000000042"
+
+    def logged() -> bool:
+        for line in (platform.logs / "many").read_text(encoding="utf-8").splitlines():
+            if line.startswith("{") and '"trace-0000000042"' in line:
+                entry = json.loads(line)
+                return entry["route"] == "/api/v1/items" and entry["status"] == 200
+        return False
+
+    wait_for(logged, seconds=10)
