@@ -192,6 +192,32 @@ class Settings(BaseSettings):
     # costs one row update a request, not a table full of rows.
     limit_security_events: str = "30/minute"
 
+    # `tongban worker`: seconds between runs by job name, overriding each job's own (as JSON:
+    # '{"proactive-runs": 3600}'); `tongban worker --list` names the jobs.
+    worker_schedule: dict[str, float] = Field(default_factory=dict)
+
+    # Admission control, per web process: requests served at once; past it, 503 with
+    # Retry-After at once instead of a queue that ends in timeouts. Anonymous requests may take
+    # only (1 - admission_reserved_share) of it: the rest is kept for signed-in work (officials'
+    # queues and actions). Sign-in has its own, smaller, allowance (each costs a password hash).
+    max_in_flight: int = Field(default=64, ge=1)
+    admission_reserved_share: float = Field(default=0.25, ge=0, lt=1)
+    max_sign_in_in_flight: int = Field(default=8, ge=1)
+    admission_retry_after_seconds: int = Field(default=1, ge=1)
+    # Password hashes computed at once per process, and how long a sign-in waits for its turn
+    # before it is answered 503 (argon2 takes ~0.1 s of a core and 64 MiB each).
+    hashing_pool_size: int = Field(default=2, ge=1)
+    hashing_wait_seconds: float = Field(default=2.0, ge=0)
+    # /metrics: answered to these addresses or networks, or to a bearer of this token.
+    metrics_allowed: list[str] = Field(default_factory=lambda: ["127.0.0.1/32", "::1/128"])
+    metrics_token: str | None = None
+    # /readyz says not ready when more than this many outbox messages are due, or audit entries
+    # wait to be sequenced (a worker is missing or behind).
+    ready_max_outbox_due: int = Field(default=10_000, ge=0)
+    ready_max_journal: int = Field(default=50_000, ge=0)
+    # Logs as one JSON object a line (with the request id), for a log collector.
+    log_json: bool = False
+
     @field_validator("*")
     @classmethod
     def _rate(cls, value: object, info: ValidationInfo) -> object:

@@ -75,3 +75,18 @@ class RateLimited(TongbanError):
 
     def headers(self) -> dict[str, str]:
         return {"Retry-After": str(self.retry_after)}
+
+
+class Overloaded(TongbanError):
+    """The process is full (admission control) or sign-in's hashing is busy: 503 with
+    Retry-After, answered at once."""
+
+    code = "overloaded"
+    status_code = 503
+
+    def __init__(self, message: str, *, retry_after: int, **params: Any) -> None:
+        super().__init__(message, **params)
+        self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}

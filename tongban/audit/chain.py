@@ -24,9 +24,14 @@ def entry_hash(
     target_id: str,
     details: dict[str, Any],
     prev_hash: str,
+    request_id: str | None = None,
 ) -> str:
+    # The request id joined the entry later: present only when set, so every entry made
+    # before it hashes (and verifies) as it always did.
+    extra = {} if request_id is None else {"request_id": request_id}
     canonical = json.dumps(
         {
+            **extra,
             "seq": seq,
             "at": at.isoformat(timespec="microseconds"),
             "actor_id": actor_id,
@@ -56,6 +61,7 @@ def hash_of(entry: AuditEntry, *, suite: str) -> str:
         target_id=entry.target_id,
         details=entry.details,
         prev_hash=entry.prev_hash,
+        request_id=entry.request_id,
     )
 
 

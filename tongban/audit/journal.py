@@ -24,9 +24,10 @@ entries come first in the chain, in the same batch or an earlier one. Transactio
 up to their commits saw nothing of each other; their rows' ids order them. (On SQLite one
 transaction writes at a time, and ids are commit order outright.)
 
-**Who sequences.** ``tongban serve`` runs ``run`` in a thread, woken by each commit that wrote
-journal rows; ``tongban dispatch`` sequences every round; ``tongban audit sequence`` does it at
-the command line; ``tongban audit verify`` says how many rows wait.
+**Who sequences.** ``tongban worker`` every second (its ``audit-journal`` job, leased: one
+worker at a time); a single-process ``tongban serve`` runs ``run`` in a thread, woken by each
+commit that wrote journal rows; ``tongban dispatch`` sequences every round; ``tongban audit
+sequence`` does it at the command line; ``tongban audit verify`` says how many rows wait.
 """
 
 from __future__ import annotations
@@ -131,7 +132,16 @@ def _ended(session: Session, transaction: SessionTransaction) -> None:
 _ANY = select(_journal.c.id).limit(1)
 _HEAD = select(AuditHead.seq, AuditHead.hash, AuditHead.suite).where(AuditHead.id == 1)
 _OLDEST = select(_journal).order_by(_journal.c.id)
-_FIELDS = ("at", "actor_id", "actor", "action", "target_type", "target_id", "details")
+_FIELDS = (
+    "at",
+    "actor_id",
+    "actor",
+    "action",
+    "target_type",
+    "target_id",
+    "details",
+    "request_id",
+)
 
 
 def sequence(session: Session, *, limit: int = BATCH, wait: bool = True) -> int:

@@ -30,6 +30,9 @@ class AuditEntry(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # The web request that wrote it (None outside a request, and for entries older than the
+    # column). Inside the hash when set; an entry without one hashes as before.
+    request_id: Mapped[str | None] = mapped_column(String(32))
     # The journal row this entry was sequenced from (None for entries older than the journal).
     # Outside the hash: it is how the journal's trigger knows a row it deletes is in the chain.
     journal_id: Mapped[int | None] = mapped_column(
@@ -57,6 +60,7 @@ class AuditJournal(Base):
     target_type: Mapped[str] = mapped_column(String(40))
     target_id: Mapped[str] = mapped_column(String(80))
     details: Mapped[dict[str, Any]] = mapped_column(JSON)
+    request_id: Mapped[str | None] = mapped_column(String(32))
 
 
 class AuditHead(Base):

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from tongban.audit import chain, journal
 from tongban.audit.models import AuditEntry, AuditHead
+from tongban.kit import request_ids
 from tongban.kit.clock import utcnow
 
 
@@ -54,6 +55,7 @@ def record(
             "target_type": target_type,
             "target_id": target_id,
             "details": details or {},
+            "request_id": request_ids.current(),
         },
     )
 

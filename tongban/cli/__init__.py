@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from tongban.cli import platform
+from tongban.cli import operations, platform
 from tongban.cli.analytics import analytics_app
 from tongban.cli.bookings import bookings_app
 from tongban.cli.catalog import catalog_app
@@ -23,6 +23,9 @@ app = typer.Typer(
 )
 app.command()(platform.serve)
 app.command()(platform.dispatch)
+app.command()(operations.worker)
+app.command()(operations.backup)
+app.command()(operations.restore)
 for group, name in (
     (platform.audit_app, "audit"),
     (bookings_app, "bookings"),

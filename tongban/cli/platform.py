@@ -34,17 +34,41 @@ def serve(
         bool | None,
         typer.Option(
             help="Also deliver notifications in this process (default: with --demo only; "
-            "in production run `tongban dispatch` beside it)."
+            "in production run `tongban worker` beside it)."
         ),
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Web processes (PostgreSQL only). Background work is `tongban worker`'s.",
+        ),
+    ] = 1,
 ) -> None:
     """Migrate the database, optionally load the demo, and serve the platform."""
+    import atexit
+    import shutil
+    import tempfile
+
     import uvicorn
 
     from tongban import demo as demo_data
     from tongban.db.session import unit_of_work
-    from tongban.web.app import create_app
+    from tongban.kit.logs import logging_config
 
+    if workers > 1 and get_settings().database_url.startswith("sqlite"):
+        # SQLite takes one writer at a time, under a file lock the processes would queue on.
+        console.print(
+            "[red]--workers needs PostgreSQL[/red]: SQLite serves one process (set "
+            "TONGBAN_DATABASE_URL=postgresql+psycopg://... for several)"
+        )
+        raise typer.Exit(2)
+    # Every web process writes its metrics here; whichever answers /metrics sums them. Set
+    # before the metrics load: prometheus-client reads it once, at import.
+    metrics_dir = tempfile.mkdtemp(prefix="tongban-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    # The folder lives as long as this server (its values mean nothing to the next one).
+    atexit.register(shutil.rmtree, metrics_dir, ignore_errors=True)
     migrate()
     if demo:
         with unit_of_work() as session:
@@ -95,8 +119,26 @@ def serve(
     from tongban.audit import journal
     from tongban.db.engine import get_engine
 
-    # The audit journal reaches the chain moments after each commit, in batches, in this
-    # process's own thread (several processes share the work: one sequences at a time).
+    if workers > 1:
+        # uvicorn's own supervisor, not gunicorn: no second server to install and configure,
+        # the same command on every platform, and it restarts a worker that dies (SIGKILL).
+        # Each worker builds the app itself (the factory); the settings reach it through the
+        # environment, which it inherits.
+        uvicorn.run(
+            "tongban.web.app:create_app",
+            factory=True,
+            workers=workers,
+            host=host,
+            port=port,
+            proxy_headers=False,
+            access_log=False,
+            log_config=logging_config(),
+        )
+        return
+    from tongban.web.app import create_app
+
+    # One process: the audit journal reaches the chain moments after each commit, in batches,
+    # in this process's own thread (with `tongban worker` beside it, they take turns).
     threading.Thread(
         target=journal.run, kwargs={"engine": get_engine(), "stop": threading.Event()}, daemon=True
     ).start()
@@ -112,7 +154,14 @@ def serve(
         ).start()
     # X-Forwarded-For is read by the app, from TONGBAN_TRUSTED_PROXIES only (rate limits count
     # by client address), not by uvicorn from whatever 127.0.0.1 sends.
-    uvicorn.run(create_app(), host=host, port=port, log_level="info", proxy_headers=False)
+    uvicorn.run(
+        create_app(),
+        host=host,
+        port=port,
+        proxy_headers=False,
+        access_log=False,
+        log_config=logging_config(),
+    )
 
 
 @audit_app.command("verify")

@@ -58,16 +58,24 @@ class DispatchReport:
 
 
 def claim(
-    session: Session, *, limit: int, systems: list[int] | None = None, targets_only: bool = False
+    session: Session,
+    *,
+    limit: int,
+    systems: list[int] | None = None,
+    targets_only: bool = False,
+    connectors_only: bool = False,
 ) -> tuple[str, list[OutboxMessage]]:
     """Lease up to ``limit`` due messages; an earlier pending message of the same record for the
     same connector holds later ones back, so a department sees a record's events in order.
 
     ``systems``: only those department systems' messages; ``targets_only``: only messages for
-    platform targets (notifications), so they can have dispatchers of their own."""
+    platform targets (notifications), so they can have dispatchers of their own;
+    ``connectors_only``: only department systems' messages (the notifications' own do the rest)."""
     where = []
     if targets_only:
         where.append(OutboxMessage.target.is_not(None))
+    if connectors_only:
+        where.append(OutboxMessage.target.is_(None))
     if systems is not None:
         # A dispatcher may serve only some systems, so a slow department cannot delay others.
         where.append(
@@ -130,12 +138,19 @@ def dispatch_once(
     transports: dict[ConnectorKind, Transport] | None = None,
     targets: dict[str, Target] | None = None,
     targets_only: bool = False,
+    connectors_only: bool = False,
 ) -> DispatchReport:
     transports = transports or default_transports()
     targets = default_targets() if targets is None else targets
     report = DispatchReport()
     with unit_of_work(engine) as session:
-        token, messages = claim(session, limit=limit, systems=systems, targets_only=targets_only)
+        token, messages = claim(
+            session,
+            limit=limit,
+            systems=systems,
+            targets_only=targets_only,
+            connectors_only=connectors_only,
+        )
         report.claimed = len(messages)
         batches: dict[int, list[OutboxMessage]] = defaultdict(list)
         for_targets: dict[str, list[OutboxMessage]] = defaultdict(list)

@@ -113,6 +113,8 @@ class OutboxMessage(LeasedDelivery, Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     # Sent with every delivery attempt so the receiver can drop duplicates.
     idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    # The web request whose transaction queued it (None from a worker or the command line).
+    request_id: Mapped[str | None] = mapped_column(String(32))
 
 
 class InboundCallback(Base):

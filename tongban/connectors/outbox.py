@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from tongban.connectors.models import Connector, DepartmentSystem, OutboxMessage
 from tongban.identity.models import Account
+from tongban.kit import request_ids
 from tongban.kit.clock import utcnow
 from tongban.security import access, deployment
 from tongban.security.labels import Clearance
@@ -75,6 +76,7 @@ def publish(
                 idempotency_key=uuid.uuid4().hex,
                 created_at=now,
                 next_attempt_at=now,
+                request_id=request_ids.current(),
             )
         )
     session.add_all(messages)
@@ -108,6 +110,7 @@ def publish_to_target(
         idempotency_key=uuid.uuid4().hex,
         created_at=now,
         next_attempt_at=now,
+        request_id=request_ids.current(),
     )
     session.add(message)
     return message

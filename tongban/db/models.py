@@ -21,6 +21,7 @@ from tongban.proactive import models as proactive_models
 from tongban.resources import models as resources_models
 from tongban.security import models as security_models
 from tongban.tracking import models as tracking_models
+from tongban.worker import models as worker_models
 
 __all__ = [
     "Base",
@@ -44,4 +45,5 @@ __all__ = [
     "security_models",
     "resources_models",
     "tracking_models",
+    "worker_models",
 ]

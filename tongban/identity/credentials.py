@@ -4,7 +4,9 @@ lockout backoff and the assurance level a way of signing in gives (acr, amr)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from functools import lru_cache
 
@@ -14,6 +16,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from tongban.config import get_settings
+from tongban.errors import Overloaded
 from tongban.kit import clock
 
 
@@ -52,19 +55,63 @@ _BASE32 = re.compile(r"^[A-Z2-7]{16,64}$")
 NO_PASSWORD = "!"
 
 
+class HashingPool:
+    """At most ``size`` password hashes computed at once in this process. argon2 takes a core
+    and 64 MiB for ~0.1 s: unbounded, a sign-in flood would take every thread and core from
+    the other routes. A hash waits its turn at most ``wait`` seconds, then the sign-in is
+    answered 503 with Retry-After (the client tries again; nothing was checked or counted)."""
+
+    def __init__(self, size: int, wait: float) -> None:
+        self.size, self.wait = size, wait
+        self._slots = threading.BoundedSemaphore(size)
+        self.busy = 0  # read by /metrics
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        if not self._slots.acquire(timeout=self.wait):
+            raise Overloaded(
+                "Signing in is very busy; please try again in a moment.",
+                retry_after=max(1, round(self.wait)),
+            )
+        self.busy += 1
+        try:
+            yield
+        finally:
+            self.busy -= 1
+            self._slots.release()
+
+
+_pool: HashingPool | None = None
+_pool_lock = threading.Lock()
+
+
+def hashing_pool() -> HashingPool:
+    global _pool
+    settings = get_settings()
+    with _pool_lock:
+        if _pool is None or (_pool.size, _pool.wait) != (
+            settings.hashing_pool_size,
+            settings.hashing_wait_seconds,
+        ):
+            _pool = HashingPool(settings.hashing_pool_size, settings.hashing_wait_seconds)
+        return _pool
+
+
 def hash_password(password: str) -> str:
     hasher, _ = _hasher()
-    return hasher.hash(password)
+    with hashing_pool().turn():
+        return hasher.hash(password)
 
 
 def password_matches(password_hash: str | None, password: str) -> bool:
     """Whether the password fits the hash; with no hash (unknown user) the same work is done.
     A hash records its own parameters, so one made with other settings still verifies."""
     hasher, dummy = _hasher()
-    try:
-        return hasher.verify(password_hash or dummy, password) and password_hash is not None
-    except (VerificationError, InvalidHashError):
-        return False
+    with hashing_pool().turn():
+        try:
+            return hasher.verify(password_hash or dummy, password) and password_hash is not None
+        except (VerificationError, InvalidHashError):
+            return False
 
 
 def needs_rehash(password_hash: str) -> bool:

@@ -17,6 +17,7 @@ from tongban.config import get_settings
 from tongban.db.engine import get_engine
 from tongban.web import errors
 from tongban.web import oidc as oidc_protocol
+from tongban.web.admission import Admission
 from tongban.web.api import analytics as analytics_api
 from tongban.web.api import applications as applications_api
 from tongban.web.api import bookings as bookings_api
@@ -29,6 +30,7 @@ from tongban.web.api import evaluations as evaluations_api
 from tongban.web.api import exchange as exchange_api
 from tongban.web.api import federation as federation_api
 from tongban.web.api import federation_exchange as federation_exchange_api
+from tongban.web.api import health as health_api
 from tongban.web.api import identity as identity_api
 from tongban.web.api import licences as licences_api
 from tongban.web.api import notifications as notifications_api
@@ -41,6 +43,7 @@ from tongban.web.deps import public
 from tongban.web.headers import SecurityHeaders
 from tongban.web.limits import BodyLimit
 from tongban.web.node_auth import AnswerSigning
+from tongban.web.observe import Observe
 from tongban.web.pages import analytics as analytics_pages
 from tongban.web.pages import applications as application_pages
 from tongban.web.pages import bookings as booking_pages
@@ -73,7 +76,12 @@ def _telemetry(enabled: bool) -> TelemetryConfig:
     return {"tracing": enabled, "metrics": enabled, "logs": enabled}
 
 
-def create_app(engine: Engine | None = None, public_url: str | None = None) -> FastAPI:
+def create_app(
+    engine: Engine | None = None,
+    public_url: str | None = None,
+    *,
+    max_in_flight: int | None = None,
+) -> FastAPI:
     """``public_url`` (default: TONGBAN_PUBLIC_URL) is where people and relying parties reach
     this deployment; it is also the OpenID Connect issuer."""
     # Docs served from the package, not a CDN: government networks are often offline.
@@ -84,13 +92,15 @@ def create_app(engine: Engine | None = None, public_url: str | None = None) -> F
         "Sign in with POST /api/v1/session and send the token as a bearer token.",
         telemetry=_telemetry(get_settings().opentelemetry),
     )
-    app.state.session_factory = sessionmaker(bind=engine or get_engine(), expire_on_commit=False)
+    engine = engine or get_engine()
+    app.state.session_factory = sessionmaker(bind=engine, expire_on_commit=False)
     app.state.public_url = (public_url or get_settings().public_url).rstrip("/")
     app.state.templates = templating.make_templates(WEB_DIR / "templates")
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
     # The public catalog first: routes are matched in order, and the portal's home, the guides
     # and the catalog's JSON are the most asked for.
     for router in (
+        health_api.router,
         catalog_pages.router,
         catalog_api.router,
         bundle_pages.router,
@@ -142,6 +152,9 @@ def create_app(engine: Engine | None = None, public_url: str | None = None) -> F
     app.add_middleware(AnswerSigning)
     # Outside the routes and the answer signing, inside the security headers (so a 413 has them).
     app.add_middleware(BodyLimit, render=errors.error_response)
+    # Before anything reads the body or the database: a full process refuses at once.
+    app.add_middleware(Admission, render=errors.shed_response, max_in_flight=max_in_flight)
+    app.add_middleware(Observe, engine=engine)
     # Built now, with the security headers outermost: around Starlette's own outer layers too,
     # which answer unhandled errors (500) and too large bodies. Middleware is added above.
     app.middleware_stack = SecurityHeaders(app.build_middleware_stack())

@@ -49,12 +49,13 @@ def _render(
     message: str,
     field: str | None,
     headers: dict[str, str] | None = None,
+    look_up_account: bool = True,
 ) -> Response:
     if _wants_html(request):
         page = render(
             request,
             "error.html",
-            _signed_in(request),
+            _signed_in(request) if look_up_account else None,
             status_code=status,
             status=status,
             code=code,
@@ -92,6 +93,15 @@ def error_response(request: Request, exc: TongbanError) -> Response:
     _keep_refusal(request, exc.status_code, exc.code)
     message = translate(exc.message, locale(request), **exc.params)
     return _render(request, exc.status_code, exc.code, message, exc.field, exc.headers())
+
+
+def shed_response(request: Request, exc: TongbanError) -> Response:
+    """A refusal by admission control: answered from the request alone, without a statement
+    (the process is full; the database may be what is slow)."""
+    message = translate(exc.message, locale(request), **exc.params)
+    return _render(
+        request, exc.status_code, exc.code, message, None, exc.headers(), look_up_account=False
+    )
 
 
 def install(app: FastAPI) -> None:

@@ -63,7 +63,7 @@ def _refusal(request: Request, exc: TongbanError) -> JSONResponse:
             "field": exc.field,
         }
     }
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else exc.headers()
     return JSONResponse(body, status_code=exc.status_code, headers=headers)
 
 
@@ -79,6 +79,7 @@ def _refusal(request: Request, exc: TongbanError) -> JSONResponse:
         ),
         **_error(403, "An official without an authenticator (totp_enrolment_required)"),
         **_error(429, "Too many sign-ins from this address or for this account (rate_limited)"),
+        **_error(503, "Password checking is busy: try again after Retry-After (overloaded)"),
     },
     dependencies=[limited("sign_in_address")],
 )

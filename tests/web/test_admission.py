@@ -1,0 +1,191 @@
+"""Admission control: a full process answers 503 with Retry-After at once, by lane; sign-in's
+password hashing is bounded apart."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import Receive, Scope, Send
+
+from tests.conftest import PASSWORD
+from tongban.errors import Overloaded, TongbanError
+from tongban.identity import credentials
+from tongban.web.admission import Admission, Lane, lane_of
+from tongban.web.app import create_app
+from tongban.web.errors import shed_response
+
+
+class Held:
+    """An app that answers only when released: requests stay in flight as long as a test wants."""
+
+    def __init__(self) -> None:
+        self.release = asyncio.Event()
+        self.entered = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self.entered += 1
+        await self.release.wait()
+        await JSONResponse({"ok": True})(scope, receive, send)
+
+
+def _render(request: Request, exc: TongbanError) -> Response:
+    return JSONResponse({"code": exc.code}, status_code=exc.status_code, headers=exc.headers())
+
+
+async def _fill(
+    admission: Admission, held: Held, requests: list[dict[str, object]]
+) -> list[httpx.Response]:
+    """Send ``requests`` at once, wait until those admitted are in, then let them finish."""
+    transport = httpx.ASGITransport(app=admission)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        tasks = [asyncio.create_task(client.request(**r)) for r in requests]  # type: ignore[arg-type]
+        await asyncio.sleep(0.2)
+        held.release.set()
+        return list(await asyncio.gather(*tasks))
+
+
+def _admission(held: Held, monkeypatch: pytest.MonkeyPatch, **settings: str) -> Admission:
+    from tongban.config import get_settings
+
+    for name, value in settings.items():
+        monkeypatch.setenv(f"TONGBAN_{name.upper()}", value)
+    get_settings.cache_clear()
+    try:
+        return Admission(held, render=_render)
+    finally:
+        get_settings.cache_clear()
+
+
+class TestLanes:
+    def test_a_full_process_refuses_at_once_with_retry_after(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        held = Held()
+        admission = _admission(held, monkeypatch, max_in_flight="4", admission_reserved_share="0")
+        answers = asyncio.run(_fill(admission, held, [{"method": "GET", "url": "/items"}] * 7))
+        statuses = sorted(a.status_code for a in answers)
+        assert statuses == [200] * 4 + [503] * 3
+        refused = next(a for a in answers if a.status_code == 503)
+        assert refused.headers["Retry-After"] == "1"
+        assert held.entered == 4
+        assert admission.in_flight == 0
+
+    def test_signed_in_work_is_admitted_when_anonymous_browsing_is_refused(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        held = Held()
+        admission = _admission(held, monkeypatch, max_in_flight="4", admission_reserved_share="0.5")
+        anonymous = [{"method": "GET", "url": "/"}] * 4
+        official = [{"method": "GET", "url": "/queue", "headers": {"Cookie": "tongban_session=x"}}]
+        answers = asyncio.run(_fill(admission, held, anonymous + official * 2))
+        assert [a.status_code for a in answers[:4]].count(200) == 2
+        assert [a.status_code for a in answers[4:]] == [200, 200]
+
+    def test_a_sign_in_flood_leaves_room_for_every_other_route(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        held = Held()
+        admission = _admission(held, monkeypatch, max_in_flight="10", max_sign_in_in_flight="2")
+        flood = [{"method": "POST", "url": "/api/v1/session", "json": {}}] * 6
+        others = [{"method": "GET", "url": "/items"}] * 3
+        answers = asyncio.run(_fill(admission, held, flood + others))
+        assert [a.status_code for a in answers[:6]].count(200) == 2
+        assert [a.status_code for a in answers[6:]] == [200, 200, 200]
+
+    def test_health_is_never_refused(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        held = Held()
+        admission = _admission(held, monkeypatch, max_in_flight="1")
+        answers = asyncio.run(_fill(admission, held, [{"method": "GET", "url": "/healthz"}] * 3))
+        assert [a.status_code for a in answers] == [200, 200, 200]
+
+    def test_lanes_read_only_the_request_line_and_headers(self) -> None:
+        def scope(method: str, path: str, headers: list[tuple[bytes, bytes]]) -> Scope:
+            return {"type": "http", "method": method, "path": path, "headers": headers}
+
+        assert lane_of(scope("POST", "/login", [])) is Lane.SIGN_IN
+        assert lane_of(scope("GET", "/login", [])) is Lane.ANONYMOUS
+        assert lane_of(scope("GET", "/queue", [(b"cookie", b"tongban_session=a")])) is (
+            Lane.SIGNED_IN
+        )
+        assert lane_of(scope("GET", "/api/v1/applications", [(b"authorization", b"Bearer t")])) is (
+            Lane.SIGNED_IN
+        )
+
+
+class TestTheApp:
+    def test_a_refusal_is_the_platforms_error_with_retry_after(self, engine: Engine) -> None:
+        app = create_app(engine, max_in_flight=1)
+        client = TestClient(app)
+        assert client.get("/healthz").status_code == 200  # builds the middleware stack
+        layer = app.middleware_stack
+        while not isinstance(layer, Admission):
+            layer = layer.app  # type: ignore[union-attr]
+        assert layer.render is shed_response
+        layer.in_flight = 1  # as if another request were being served
+        answer = client.get("/api/v1/items")
+        assert answer.status_code == 503
+        assert answer.json()["error"]["code"] == "overloaded"
+        assert answer.headers["Retry-After"] == "1"
+        page = client.get("/items", headers={"Accept": "text/html"})
+        assert page.status_code == 503
+        assert "text/html" in page.headers["content-type"]
+
+    def test_the_app_admits_requests_and_counts_them_out(self, engine: Engine) -> None:
+        client = TestClient(create_app(engine, max_in_flight=2))
+        for _ in range(5):
+            assert client.get("/api/v1/items").status_code == 200
+
+
+class TestHashingPool:
+    def test_a_hash_waits_its_turn_then_is_refused(self) -> None:
+        pool = credentials.HashingPool(size=1, wait=0.05)
+        inside = threading.Event()
+        leave = threading.Event()
+
+        def hold() -> None:
+            with pool.turn():
+                inside.set()
+                leave.wait(5)
+
+        holder = threading.Thread(target=hold)
+        holder.start()
+        inside.wait(5)
+        with pytest.raises(Overloaded) as refused, pool.turn():
+            pass
+        assert refused.value.headers() == {"Retry-After": "1"}
+        leave.set()
+        holder.join()
+        with pool.turn():
+            pass  # free again
+
+    def test_sign_in_is_answered_503_while_the_hashing_pool_is_full(
+        self, client: TestClient, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("TONGBAN_HASHING_POOL_SIZE", "1")
+        monkeypatch.setenv("TONGBAN_HASHING_WAIT_SECONDS", "0")
+        from tongban.config import get_settings
+
+        get_settings.cache_clear()
+        try:
+            pool = credentials.hashing_pool()
+            with pool.turn():
+                answer = client.post(
+                    "/api/v1/session", json={"username": "zhangsan", "password": PASSWORD}
+                )
+            assert answer.status_code == 503, answer.text
+            assert answer.headers["Retry-After"] == "1"
+            assert client.get("/api/v1/items").status_code == 200
+            again = client.post(
+                "/api/v1/session", json={"username": "zhangsan", "password": PASSWORD}
+            )
+            assert again.status_code == 201
+        finally:
+            monkeypatch.undo()
+            get_settings.cache_clear()
