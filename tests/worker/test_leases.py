@@ -126,4 +126,5 @@ def test_every_background_loop_is_a_job() -> None:
         "proactive-runs",
         "analytics-export",
         "early-warnings",
+        "booking-reminders",
     } <= names

@@ -17,6 +17,7 @@ from tongban.config import get_settings
 def _register_jobs() -> None:
     # Each domain registers the jobs it owns when its jobs module loads.
     import tongban.analytics.jobs
+    import tongban.bookings.jobs
     import tongban.proactive.jobs
     import tongban.worker.jobs  # noqa: F401
 
