@@ -25,7 +25,9 @@ KEYWORDS = -k _ -k N_ -k translate -k TongbanError -k NotFound -k Forbidden -k U
 	-k LicenceTypeFileInvalid -k LicenceTypeNotFound -k LicenceNotFound -k LicenceAlreadyRevoked \
 	-k ShareNotFound -k ShareEnded -k LicenceNotUsable -k KeyFileInvalid -k SealedCopyNotCleared \
 	-k CheckpointInvalid -k CheckpointForked -k CheckpointRolledBack -k WitnessUnavailable \
-	-k ConflictNotFound
+	-k ConflictNotFound -k PaymentNotFound -k NothingToPay -k AlreadyPaid -k NotPayableNow \
+	-k FeeUnpaid -k NotRefundable -k NotificationRefused -k PaymentProviderFailed \
+	-k PaymentsNotConfigured
 PO = tongban/web/locale/zh_CN/LC_MESSAGES/messages.po
 
 help: ## list the targets
