@@ -76,6 +76,17 @@ def paid_case(
     return username, number, reread(engine, payment.reference)
 
 
+def paid_but_not_told(
+    engine: Engine, platform: str, provider: SimulatedProvider
+) -> tuple[str, str, Payment]:
+    """Paid at the provider, whose notification never reached the platform."""
+    username, number = case_with_fee(engine)
+    payment = begin(engine, username, number, platform)
+    assert payment.provider_id is not None
+    provider.finish(payment.provider_id, "success", notify=False)
+    return username, number, payment
+
+
 class TestPaying:
     def test_the_person_is_sent_to_the_provider_and_its_notification_confirms_it(
         self, engine: Engine, platform: str, provider: SimulatedProvider
@@ -176,10 +187,7 @@ class TestPaying:
     def test_the_return_asks_the_provider_when_no_notification_came(
         self, engine: Engine, platform: str, provider: SimulatedProvider
     ) -> None:
-        username, number = case_with_fee(engine)
-        payment = begin(engine, username, number, platform)
-        assert payment.provider_id is not None
-        provider.finish(payment.provider_id, "success", notify=False)
+        username, number, payment = paid_but_not_told(engine, platform, provider)
         with unit_of_work(engine) as session:
             back = service.on_return(session, _account(session, username), payment.reference)
             assert back.status is PaymentStatus.SUCCESS
@@ -285,10 +293,7 @@ class TestReconciliation:
     def test_a_lost_notification_is_confirmed_by_asking_the_provider(
         self, engine: Engine, platform: str, provider: SimulatedProvider
     ) -> None:
-        username, number = case_with_fee(engine)
-        payment = begin(engine, username, number, platform)
-        assert payment.provider_id is not None
-        provider.finish(payment.provider_id, "success", notify=False)
+        _, number, payment = paid_but_not_told(engine, platform, provider)
         with unit_of_work(engine) as session:
             report = service.reconcile(session, _account(session, OFFICIAL), day=local_today())
         line = next(line for line in report.lines if line.provider_id == payment.provider_id)

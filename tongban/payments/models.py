@@ -6,10 +6,11 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Enum, ForeignKey, String, Text
+from sqlalchemy import BigInteger, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tongban.db.base import Base, TimestampMixin
+from tongban.db.delivery import status_enum
 
 
 class PaymentStatus(enum.StrEnum):
@@ -29,10 +30,6 @@ FINAL_AT_PROVIDER = frozenset(
 )
 
 
-def _enum(cls: type[enum.StrEnum]) -> Enum:
-    return Enum(cls, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
-
-
 class Payment(TimestampMixin, Base):
     __tablename__ = "payments"
 
@@ -46,7 +43,7 @@ class Payment(TimestampMixin, Base):
     # Integer fen (分): money is never a float.
     amount_fen: Mapped[int] = mapped_column(BigInteger)
     description: Mapped[str] = mapped_column(String(300))
-    status: Mapped[PaymentStatus] = mapped_column(_enum(PaymentStatus), index=True)
+    status: Mapped[PaymentStatus] = mapped_column(status_enum(PaymentStatus), index=True)
     provider: Mapped[str] = mapped_column(String(40))
     provider_id: Mapped[str | None] = mapped_column(String(80), index=True)
     next_url: Mapped[str] = mapped_column(Text, default="")
