@@ -9,13 +9,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 from sqlalchemy import Engine
 
 from tests.applications.factories import PASSWORD
 from tests.payments.conftest import case_with_fee, serve_platform
 from tests.web.conftest import NewPage, TotpCode
-from tests.web.test_browser import assert_real_png, log_in, screenshot
+from tests.web.test_browser import assert_fits_phone, assert_real_png, log_in, screenshot
+from tongban.web.pages.help import AXE_TAGS, WIDTHS
 
 pytestmark = pytest.mark.browser
 
@@ -73,3 +75,42 @@ def test_the_applicant_pays_the_fee_and_returns_to_the_case_shown_paid(
     expect(rows).to_have_count(2)
     for outcome in rows.evaluate_all("rows => rows.map(r => r.dataset.outcome)"):
         assert outcome == "matched"
+
+
+def test_the_payment_pages_meet_the_accessibility_statements_rules(
+    engine: Engine, new_page: NewPage, totp_code: TotpCode
+) -> None:
+    """The case's fee, the simulated provider's page and the reconciliation report, through
+    axe-core at a desktop's and a phone's width, as the statement's listed pages are."""
+    axe = Axe()
+    options = {"runOnly": {"type": "tag", "values": list(AXE_TAGS)}}
+    problems: list[str] = []
+    for width in WIDTHS:
+        username, number = case_with_fee(engine)
+        applicant = new_page(width=width)
+        log_in(applicant, username, PASSWORD)
+        expect(applicant.get_by_test_id("who")).to_be_visible()
+        applicant.goto(f"/applications/{number}")
+        applicant.get_by_role("button", name="网上缴费").click()
+        expect(applicant.get_by_test_id("simulated-provider")).to_be_visible()
+        provider_page = applicant.url
+        official = new_page(width=width)
+        log_in(official, "psb_officer", code=totp_code("psb_officer"))
+        expect(official.get_by_test_id("who")).to_be_visible()
+        checked = [
+            (applicant, f"/applications/{number}"),
+            (applicant, provider_page),
+            (official, f"/queue/{number}"),
+            (official, "/payments/reconciliation"),
+        ]
+        for page, path in checked:
+            response = page.goto(path)
+            assert response is not None, path
+            assert response.status == 200, path
+            found = axe.run(page, options=options).response["violations"]
+            problems += [
+                f"{width}px {path}: {v['id']} {[n['target'] for n in v['nodes']]}" for v in found
+            ]
+            if width < 600:
+                assert_fits_phone(page)
+    assert problems == []
