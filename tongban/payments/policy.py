@@ -42,9 +42,12 @@ def require_refund(subject: Account | None, application: Application) -> Account
     return official
 
 
-def require_reconcile(subject: Account | None, department_id: int) -> Account:
-    """The department's own officials, or a supervisor over every department."""
-    official = _signed_in(subject)
+def require_reconcile(subject: Account | None, department_id: int) -> Account | None:
+    """The operator at the command line (the daily report, from cron), the department's own
+    officials, or a supervisor over every department."""
+    if subject is None:
+        return None
+    official = subject
     if official.kind is not AccountKind.OFFICIAL or not (
         official.department_id == department_id or OfficialRole.SUPERVISOR in official.roles
     ):
