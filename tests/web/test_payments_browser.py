@@ -69,7 +69,7 @@ def test_the_applicant_pays_the_fee_and_returns_to_the_case_shown_paid(
     official.get_by_label("退费原因").fill("申请人已撤回护照申请")
     official.get_by_role("button", name="退费").click()
     expect(official.get_by_test_id("fee-state")).to_have_text("已退费")
-    official.goto("/payments/reconciliation")
+    official.get_by_test_id("nav-reconciliation").click()
     expect(official.get_by_role("heading", name="缴费对账")).to_be_visible()
     rows = official.get_by_test_id("line").filter(has_text=number)
     expect(rows).to_have_count(2)
