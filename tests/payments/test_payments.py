@@ -25,7 +25,7 @@ from tongban.errors import Forbidden
 from tongban.identity import service as identity_service
 from tongban.identity.models import Account
 from tongban.kit import http
-from tongban.kit.clock import local_today
+from tongban.kit.clock import local_today, utcnow
 from tongban.payments import service, signing
 from tongban.payments.errors import (
     FeeUnpaid,
@@ -328,6 +328,29 @@ class TestReconciliation:
             in d["lines"]
             for d in details
         )
+
+    def test_a_settlement_of_a_payment_that_failed_here_is_shown_unknown(
+        self, engine: Engine, platform: str, provider: SimulatedProvider
+    ) -> None:
+        username, number = case_with_fee(engine)
+        payment = begin(engine, username, number, platform)
+        assert payment.provider_id is not None
+        provider.finish(payment.provider_id, "timed_out")
+        # The provider's list says it took the money after all.
+        state = json.loads(provider.state_file.read_text("utf-8"))
+        state[payment.provider_id] |= {"status": "success", "paid_at": utcnow().isoformat()}
+        provider.state_file.write_text(json.dumps(state), "utf-8")
+        with unit_of_work(engine) as session:
+            report = service.reconcile(session, _account(session, OFFICIAL), day=local_today())
+        line = next(line for line in report.lines if line.provider_id == payment.provider_id)
+        assert (line.outcome, line.number, line.ours_fen, line.theirs_fen) == (
+            "unknown",
+            number,
+            None,
+            FEE_FEN,
+        )
+        # Not taken from the list: the payment stays as the provider last told it.
+        assert reread(engine, payment.reference).status is PaymentStatus.TIMED_OUT
 
     def test_only_the_departments_officials_see_its_report(self, engine: Engine) -> None:
         with unit_of_work(engine) as session, pytest.raises(Forbidden):

@@ -143,6 +143,8 @@ def notify(session: Session, subject: Account | None, *, body: bytes, signature:
         amount, at = int(told["amount_fen"]), datetime.fromisoformat(str(told["at"]))
     except (ValueError, KeyError, TypeError):
         raise InvalidInput("The notification cannot be read.") from None
+    if at.tzinfo is None:  # a time with no zone cannot be placed on a day
+        raise InvalidInput("The notification cannot be read.")
     payment = _payment(session, reference)
     if payment.provider_id != told.get("provider_id") or amount != payment.amount_fen:
         audit.record(
@@ -301,8 +303,10 @@ def reconcile(
     for line in settled:
         found = expected.pop((line.kind, line.provider_id), None)
         if found is None:
-            found = _confirm(session, line.reference, line.provider_id)
-            outcome: Outcome = "unknown" if found is None else "confirmed_now"
+            confirmed = _confirm(session, line.reference, line.provider_id)
+            outcome: Outcome = "unknown" if confirmed is None else "confirmed_now"
+            # Shown with its case when the platform has it (failed here, settled there).
+            found = confirmed or repository.by_reference(session, line.reference)
         elif line.amount_fen != found.amount_fen:
             outcome = "amount_differs"
         else:
@@ -313,7 +317,7 @@ def reconcile(
                 line.reference,
                 found.number if found else "",
                 line.provider_id,
-                found.amount_fen if found else None,
+                found.amount_fen if found and outcome != "unknown" else None,
                 line.amount_fen,
                 outcome,
             )
