@@ -8,6 +8,7 @@ it does not."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -183,6 +184,30 @@ class TestPaying:
         first = begin(engine, username, number, platform)
         again = begin(engine, username, number, platform)
         assert again.reference == first.reference
+
+    def test_an_abandoned_payment_that_succeeds_late_is_recorded_as_taken_twice(
+        self, engine: Engine, platform: str, provider: SimulatedProvider
+    ) -> None:
+        username, number = case_with_fee(engine)
+        abandoned = begin(engine, username, number, platform)
+        with unit_of_work(engine) as session:
+            row = session.query(Payment).filter_by(reference=abandoned.reference).one()
+            row.created_at = utcnow() - timedelta(hours=1)
+        second = begin(engine, username, number, platform)
+        assert second.reference != abandoned.reference
+        assert second.provider_id is not None
+        assert abandoned.provider_id is not None
+        provider.finish(second.provider_id, "success")
+        provider.finish(abandoned.provider_id, "success")
+        # The money was taken twice: both say so, and the late one is flagged for a refund.
+        assert reread(engine, abandoned.reference).status is PaymentStatus.SUCCESS
+        with unit_of_work(engine) as session:
+            flags = [
+                (e.details["reference"], e.details["duplicate"])
+                for e in entries_for(session, target_type="application", target_id=number)
+                if e.action == "payment.success"
+            ]
+        assert flags == [(second.reference, False), (abandoned.reference, True)]
 
     def test_the_return_asks_the_provider_when_no_notification_came(
         self, engine: Engine, platform: str, provider: SimulatedProvider

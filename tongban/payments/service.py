@@ -377,18 +377,16 @@ def _settle(
     change) for anything else: a final state stays final."""
     if payment.status not in IN_FLIGHT or status not in ("success", "failed", "timed_out"):
         return False
+    # An abandoned earlier payment that succeeded after all, beside one that settled the fee:
+    # the money was taken twice; recorded so, for a refund.
+    duplicate = (
+        status == "success" and repository.settled_for(session, payment.application_id) is not None
+    )
     payment.status = PaymentStatus(status)
     if status == "success":
         payment.paid_at = at
-        # An abandoned earlier payment that succeeded after all, beside one that settled the
-        # fee: the money was taken twice; recorded so, for a refund.
-        duplicate = any(
-            p.status is PaymentStatus.SUCCESS and p.id != payment.id
-            for p in repository.of_application(session, payment.application_id)
-        )
     else:
         payment.failure = status
-        duplicate = False
     _audit(session, None, status, payment, via=via, duplicate=duplicate)
     return True
 
