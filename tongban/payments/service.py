@@ -16,7 +16,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import httpx
 from sqlalchemy.orm import Session
@@ -46,6 +46,7 @@ from tongban.payments.provider import NewPayment, ProviderStatus, get_provider
 log = logging.getLogger(__name__)
 MAX_REASON = 2000
 NOTIFICATIONS_PATH = "/payments/notifications"
+_PROVIDER_STATUSES: dict[str, ProviderStatus] = {s: s for s in get_args(ProviderStatus)}
 # A provider's own failure is worth telling the person as "try again", not as a crash.
 _PROVIDER_ERRORS = (httpx.HTTPError, PaymentProviderFailed)
 
@@ -156,8 +157,9 @@ def notify(session: Session, subject: Account | None, *, body: bytes, signature:
             details={"told_amount_fen": amount, "told_provider_id": told.get("provider_id")},
         )
         return payment
-    if status in ("started", "success", "failed", "timed_out", "refunded"):
-        _settle(session, payment, status, at, via="notification")  # type: ignore[arg-type]
+    known = _PROVIDER_STATUSES.get(status)
+    if known is not None:
+        _settle(session, payment, known, at, via="notification")
     return payment
 
 
