@@ -27,7 +27,10 @@ KEYWORDS = -k _ -k N_ -k translate -k TongbanError -k NotFound -k Forbidden -k U
 	-k CheckpointInvalid -k CheckpointForked -k CheckpointRolledBack -k WitnessUnavailable \
 	-k ConflictNotFound \
 	-k HallFileInvalid -k HallNotFound -k BookingNotFound -k SlotUnavailable -k BookingRefused \
-	-k BookingClosed -k NotMissedYet -k Overloaded
+	-k BookingClosed -k NotMissedYet -k Overloaded \
+	-k PaymentNotFound -k NothingToPay -k AlreadyPaid -k NotPayableNow \
+	-k FeeUnpaid -k NotRefundable -k NotificationRefused -k PaymentProviderFailed \
+	-k PaymentsNotConfigured
 PO = tongban/web/locale/zh_CN/LC_MESSAGES/messages.po
 
 help: ## list the targets

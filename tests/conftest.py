@@ -45,6 +45,8 @@ TEST_ARGON2 = {
     "TONGBAN_ARGON2_PARALLELISM": "1",
 }
 os.environ.update(TEST_ARGON2)
+# Fees are paid through the simulated provider, whose pages the app then serves.
+os.environ["TONGBAN_PAYMENTS_PROVIDER"] = "simulated"
 get_settings.cache_clear()
 # Fixtures shared by more than one folder of tests (the exchange's by its pages' tests too).
 pytest_plugins = [

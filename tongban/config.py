@@ -125,6 +125,17 @@ class Settings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: str | None = None
     smtp_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Paying fees online (payments/provider.py): unset, nothing is paid online (a case with a
+    # fee then cannot complete: set a provider wherever an item has one); "simulated" serves the
+    # simulated provider's own pages under /simulated-provider/ (demo and tests only);
+    # "package.module:factory" returns a real provider's adapter.
+    payments_provider: str = ""
+    # The secret the simulated provider signs its notifications with (default: derived from
+    # the master keys); a real provider's adapter holds its own.
+    payments_notification_key: str = ""
+    # A payment begun this recently, still at the provider, is resumed rather than begun
+    # again (two tabs must not charge twice); older ones count as abandoned.
+    payments_resume_minutes: int = Field(default=15, ge=1)
     # Analytics: where the Parquet export lives (default: <data_dir>/analytics), and which source
     # the dashboard reads: "live" (the database itself, right for small deployments) or
     # "parquet" (the export, refreshed by `tongban analytics export` from cron).

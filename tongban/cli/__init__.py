@@ -14,6 +14,7 @@ from tongban.cli.federation import federation_app
 from tongban.cli.identity import accounts_app, companies_app, oidc_app
 from tongban.cli.licences import licences_app
 from tongban.cli.notify import notify_app
+from tongban.cli.payments import payments_app
 from tongban.cli.proactive import proactive_app
 from tongban.cli.resources import resources_app
 from tongban.cli.security import security_app
@@ -43,5 +44,6 @@ for group, name in (
     (analytics_app, "analytics"),
     (proactive_app, "proactive"),
     (licences_app, "licences"),
+    (payments_app, "payments"),
 ):
     app.add_typer(group, name=name)

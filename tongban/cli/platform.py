@@ -105,6 +105,10 @@ def serve(
                 )
             else:
                 console.print("the database already has data; demo not loaded again")
+    if demo and "payments_provider" not in get_settings().model_fields_set:
+        # The demo takes fees through the simulated provider (its pages: /simulated-provider/).
+        os.environ["TONGBAN_PAYMENTS_PROVIDER"] = "simulated"
+        get_settings.cache_clear()
     if "public_url" not in get_settings().model_fields_set:
         # Unset, the address served is the public one: QR codes and the OIDC issuer follow
         # --host/--port. Behind a proxy or on another name, set TONGBAN_PUBLIC_URL.

@@ -17,6 +17,7 @@ from tongban.identity import models as identity_models
 from tongban.identity.oidc import models as oidc_models
 from tongban.licences import models as licences_models
 from tongban.notifications import models as notifications_models
+from tongban.payments import models as payments_models
 from tongban.proactive import models as proactive_models
 from tongban.resources import models as resources_models
 from tongban.security import models as security_models
@@ -41,6 +42,7 @@ __all__ = [
     "licences_models",
     "notifications_models",
     "oidc_models",
+    "payments_models",
     "proactive_models",
     "security_models",
     "resources_models",

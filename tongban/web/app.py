@@ -61,11 +61,12 @@ from tongban.web.pages import identity as identity_pages
 from tongban.web.pages import licences as licence_pages
 from tongban.web.pages import notifications as notification_pages
 from tongban.web.pages import oidc as oidc_pages
+from tongban.web.pages import payment_simulator, templating
+from tongban.web.pages import payments as payment_pages
 from tongban.web.pages import proactive as proactive_pages
 from tongban.web.pages import queue as queue_pages
 from tongban.web.pages import resources as resource_pages
 from tongban.web.pages import security as security_pages
-from tongban.web.pages import templating
 from tongban.web.pages import tracking as tracking_pages
 
 WEB_DIR = Path(str(resources.files("tongban.web")))
@@ -144,8 +145,13 @@ def create_app(
         analytics_pages.router,
         proactive_pages.router,
         help_pages.router,
+        payment_pages.router,
     ):
         app.include_router(router)
+    if get_settings().payments_provider == "simulated":
+        # The simulated provider's own pages, open to anyone as a provider's are.
+        app.include_router(payment_simulator.router)
+        public(payment_simulator.PAGE)
     for path in ("/docs", "/docs/oauth2-redirect", "/redoc"):
         public(path)
     errors.install(app)

@@ -24,6 +24,7 @@ from tongban.kit.clock import local_date, local_today, utcnow
 from tongban.kit.i18n import LocalText
 from tongban.kit.workdays import get_calendar
 from tongban.licences import service as licences_service
+from tongban.payments import fees
 
 MAX_REASON = 2000
 
@@ -128,6 +129,8 @@ def _apply_effects(
             )
         application.decided_at = now
     elif action is Action.COMPLETE:
+        # The result is handed over only once the fee is paid.
+        fees.require_settled(session, application)
         application.completed_at = now
         application.result_number = _result_number(application)
         application.result_note = result_note

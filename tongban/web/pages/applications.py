@@ -21,6 +21,7 @@ from tongban.identity.models import Account, AccountKind
 from tongban.kit.i18n import translate
 from tongban.licences import reuse
 from tongban.licences import service as licences_service
+from tongban.payments import service as payments_service
 from tongban.web import responses
 from tongban.web.deps import PageUser, PostedForm, SessionDep, acting_for_id, locale
 from tongban.web.limits import upload_path
@@ -256,6 +257,7 @@ def detail(number: str, request: Request, session: SessionDep, subject: PageUser
         licences=licences_service.of_application(
             session, subject, number, acting_for=acting_for_id(request)
         ),
+        fee=payments_service.for_case(session, subject, application),
     )
 
 

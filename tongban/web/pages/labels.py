@@ -8,6 +8,7 @@ from tongban.counter.models import Outcome
 from tongban.evaluations.models import RectificationStatus
 from tongban.kit.i18n import N_
 from tongban.notifications.models import Channel, DeliveryStatus
+from tongban.payments.models import PaymentStatus
 
 STATUS = {
     Status.DRAFT: N_("Draft"),
@@ -32,6 +33,29 @@ ACTION = {
     Action.APPROVE: N_("Approve"),
     Action.DENY: N_("Deny"),
     Action.COMPLETE: N_("Issue result and complete"),
+}
+
+FEE_STATE = {
+    "unpaid": N_("Unpaid"),
+    "paid": N_("Paid"),
+    "refunded": N_("Refunded"),
+}
+
+PAYMENT_STATUS = {
+    PaymentStatus.CREATED: N_("Begun"),
+    PaymentStatus.STARTED: N_("At the payment provider"),
+    PaymentStatus.SUCCESS: N_("Paid"),
+    PaymentStatus.FAILED: N_("Failed"),
+    PaymentStatus.TIMED_OUT: N_("Timed out"),
+    PaymentStatus.REFUNDED: N_("Refunded"),
+}
+
+RECONCILIATION = {
+    "matched": N_("Matched"),
+    "amount_differs": N_("Amount differs"),
+    "missing_at_provider": N_("Not in the provider's list"),
+    "confirmed_now": N_("Settled at the provider; confirmed now by asking it"),
+    "unknown": N_("Unknown to the platform"),
 }
 
 MATERIAL_FORM = {

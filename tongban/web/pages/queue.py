@@ -10,6 +10,7 @@ from tongban.applications.states import Action, Status
 from tongban.errors import InvalidInput, TongbanError
 from tongban.kit.i18n import translate
 from tongban.licences import reuse
+from tongban.payments import service as payments_service
 from tongban.web import responses
 from tongban.web.deps import PageUser, PostedForm, SessionDep, locale
 from tongban.web.pages.templating import render
@@ -102,6 +103,8 @@ def case(
         actions=service.next_actions(subject, application),
         error=error,
         licence_evidence={e.material_id: e for e in reuse.evidence(session, subject, number)},
+        fee=payments_service.for_case(session, subject, application),
+        official=True,
     )
 
 
@@ -138,5 +141,7 @@ def act(
             evidence=service.assess_evidence(application),
             actions=service.next_actions(subject, application),
             error=translate(exc.message, locale(request), **exc.params),
+            fee=payments_service.for_case(session, subject, application),
+            official=True,
         )
     return RedirectResponse(f"/queue/{number}", status_code=303)

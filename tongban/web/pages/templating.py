@@ -17,6 +17,7 @@ from tongban.applications import service as applications_service
 from tongban.identity.models import Account
 from tongban.kit.clock import local_zone
 from tongban.kit.i18n import LocalText, pick, translate
+from tongban.payments import fees
 from tongban.web.deps import csrf_token, give_visitor_cookie, locale
 from tongban.web.pages import labels
 
@@ -27,6 +28,7 @@ def make_templates(directory: Path) -> Jinja2Templates:
     templates.env.filters["localtime"] = _localtime
     templates.env.filters["yuan"] = _yuan
     templates.env.globals["labels"] = labels
+    templates.env.globals["fen"] = fees.yuan
     # An application may cover several items of one department (a bundle's): pages show the
     # names, materials and time limit of all of them.
     templates.env.globals["case_names"] = applications_service.names
