@@ -125,8 +125,9 @@ class Settings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: str | None = None
     smtp_timeout_seconds: float = Field(default=10.0, gt=0)
-    # Paying fees online (payments/provider.py): unset, nothing is paid online (a case with a
-    # fee then cannot complete: set a provider wherever an item has one); "simulated" serves the
+    # Paying fees online (payments/provider.py): unset, nothing is paid online and fees are
+    # taken offline as before (a case is completed once the official has it paid); set, a case
+    # completes only once its fee is paid online; "simulated" serves the
     # simulated provider's own pages under /simulated-provider/ (demo and tests only);
     # "package.module:factory" returns a real provider's adapter.
     payments_provider: str = ""

@@ -21,6 +21,7 @@ from tests.payments.conftest import FEE_FEN, case_with_fee
 from tongban.applications import service as applications_service
 from tongban.applications.errors import ApplicationNotFound
 from tongban.applications.states import Action, Status
+from tongban.config import get_settings
 from tongban.db.session import unit_of_work
 from tongban.errors import Forbidden
 from tongban.identity import service as identity_service
@@ -256,6 +257,23 @@ class TestCompleting:
         with unit_of_work(engine) as session:
             official = _account(session, OFFICIAL)
             assert applications_service.get(session, official, number).status is Status.APPROVED
+
+    def test_without_a_provider_fees_are_taken_offline_and_the_case_completes(
+        self, engine: Engine, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        _, number = case_with_fee(engine)
+        monkeypatch.setenv("TONGBAN_PAYMENTS_PROVIDER", "")
+        get_settings.cache_clear()
+        try:
+            with unit_of_work(engine) as session:
+                official = _account(session, OFFICIAL)
+                take(session, official, number, Action.COMPLETE)
+                assert applications_service.get(session, official, number).status is (
+                    Status.COMPLETED
+                )
+        finally:
+            monkeypatch.undo()
+            get_settings.cache_clear()
 
     def test_once_paid_the_case_completes(
         self, engine: Engine, platform: str, provider: SimulatedProvider
