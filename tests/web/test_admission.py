@@ -4,6 +4,7 @@ password hashing is bounded apart."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import threading
 
 import httpx
@@ -51,6 +52,15 @@ async def _fill(
         return list(await asyncio.gather(*tasks))
 
 
+def _sent_at_once(
+    admission: Admission, held: Held, requests: list[dict[str, object]]
+) -> list[httpx.Response]:
+    """``_fill`` in an event loop of its own thread: a browser test's Playwright may hold this
+    thread's loop for the rest of the session."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, _fill(admission, held, requests)).result()
+
+
 def _admission(held: Held, monkeypatch: pytest.MonkeyPatch, **settings: str) -> Admission:
     from tongban.config import get_settings
 
@@ -69,7 +79,7 @@ class TestLanes:
     ) -> None:
         held = Held()
         admission = _admission(held, monkeypatch, max_in_flight="4", admission_reserved_share="0")
-        answers = asyncio.run(_fill(admission, held, [{"method": "GET", "url": "/items"}] * 7))
+        answers = _sent_at_once(admission, held, [{"method": "GET", "url": "/items"}] * 7)
         statuses = sorted(a.status_code for a in answers)
         assert statuses == [200] * 4 + [503] * 3
         refused = next(a for a in answers if a.status_code == 503)
@@ -84,7 +94,7 @@ class TestLanes:
         admission = _admission(held, monkeypatch, max_in_flight="4", admission_reserved_share="0.5")
         anonymous = [{"method": "GET", "url": "/"}] * 4
         official = [{"method": "GET", "url": "/queue", "headers": {"Cookie": "tongban_session=x"}}]
-        answers = asyncio.run(_fill(admission, held, anonymous + official * 2))
+        answers = _sent_at_once(admission, held, anonymous + official * 2)
         assert [a.status_code for a in answers[:4]].count(200) == 2
         assert [a.status_code for a in answers[4:]] == [200, 200]
 
@@ -95,14 +105,14 @@ class TestLanes:
         admission = _admission(held, monkeypatch, max_in_flight="10", max_sign_in_in_flight="2")
         flood = [{"method": "POST", "url": "/api/v1/session", "json": {}}] * 6
         others = [{"method": "GET", "url": "/items"}] * 3
-        answers = asyncio.run(_fill(admission, held, flood + others))
+        answers = _sent_at_once(admission, held, flood + others)
         assert [a.status_code for a in answers[:6]].count(200) == 2
         assert [a.status_code for a in answers[6:]] == [200, 200, 200]
 
     def test_health_is_never_refused(self, monkeypatch: pytest.MonkeyPatch) -> None:
         held = Held()
         admission = _admission(held, monkeypatch, max_in_flight="1")
-        answers = asyncio.run(_fill(admission, held, [{"method": "GET", "url": "/healthz"}] * 3))
+        answers = _sent_at_once(admission, held, [{"method": "GET", "url": "/healthz"}] * 3)
         assert [a.status_code for a in answers] == [200, 200, 200]
 
     def test_lanes_read_only_the_request_line_and_headers(self) -> None:
