@@ -31,30 +31,31 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# Run as ``python bench/spike.py``, this folder comes first on sys.path, and bench/http.py
-# would shadow the standard library's ``http`` package: take the folder off first.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
+# The repository first on sys.path: the drill fills forms as the tests do.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import argparse  # noqa: E402
-import asyncio  # noqa: E402
-import os  # noqa: E402
-import random  # noqa: E402
-import signal  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-import uuid  # noqa: E402
-from collections.abc import Iterator  # noqa: E402
-from contextlib import contextmanager  # noqa: E402
-from dataclasses import dataclass, field  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
+import argparse
+import asyncio
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
-import httpx  # noqa: E402
-import pyotp  # noqa: E402
-import yaml  # noqa: E402
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
+import httpx
+import pyotp
+import yaml
+from sqlalchemy import create_engine, func, select, text
+
+from tests.applications.helpers import valid_form
 
 BIN = Path(sys.executable).parent
 PG_SERVER = os.environ.get(
@@ -201,28 +202,8 @@ def sign_in(base: str, url: str, username: str) -> dict[str, str]:
 
 
 def form_for(base: str) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    for spec in httpx.get(f"{base}/api/v1/items/{ITEM}", timeout=30).json()["fields"]:
-        match spec["type"]:
-            case "text" | "textarea":
-                values[spec["name"]] = "测试"
-            case "number":
-                values[spec["name"]] = str(spec.get("min") or 1)
-            case "date":
-                values[spec["name"]] = "2026-12-01"
-            case "select":
-                values[spec["name"]] = spec["options"][0]["value"]
-            case "id_number":
-                values[spec["name"]] = "330102199003071230"
-            case "credit_code":
-                values[spec["name"]] = "91330100MA27XL0Q5J"
-            case "phone":
-                values[spec["name"]] = "13800138000"
-            case "email":
-                values[spec["name"]] = "zhang@example.cn"
-            case "checkbox":
-                values[spec["name"]] = True
-    return values
+    with httpx.Client(base_url=base, timeout=30) as client:
+        return valid_form(client, ITEM)
 
 
 # -- the load generator --------------------------------------------------------------------------

@@ -20,10 +20,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 from sqlalchemy import create_engine, text
+
+from tests.applications.helpers import valid_form
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -277,30 +278,6 @@ def _wrk(base: str, script: Path, connections: int, seconds: float) -> Load:
 
 
 # -- tongban -----------------------------------------------------------------------------------
-
-
-def valid_form(client: httpx.Client, item_code: str) -> dict[str, Any]:
-    """A whole, valid form for a demo item, from its field schema (as the tests build one)."""
-    values: dict[str, Any] = {}
-    for field in client.get(f"/api/v1/items/{item_code}").json()["fields"]:
-        match field["type"]:
-            case "text" | "textarea":
-                values[field["name"]] = "测试"
-            case "number":
-                values[field["name"]] = str(field.get("min") or 1)
-            case "date":
-                values[field["name"]] = "2026-12-01"
-            case "select":
-                values[field["name"]] = field["options"][0]["value"]
-            case "id_number":
-                values[field["name"]] = "330102199003071230"
-            case "phone":
-                values[field["name"]] = "13800138000"
-            case "email":
-                values[field["name"]] = "zhang@example.cn"
-            case "checkbox":
-                values[field["name"]] = True
-    return values
 
 
 def prepared_drafts(base: str, headers: dict[str, str], count: int) -> list[str]:

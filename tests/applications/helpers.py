@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 from fastapi.testclient import TestClient
 
 from tests.applications.factories import USCC
@@ -13,8 +14,9 @@ from tests.fixtures.files import pdf_bytes
 ITEM = "SAMR-0001"
 
 
-def valid_form(client: TestClient, item_code: str = ITEM) -> dict[str, Any]:
-    """A complete, valid form for any demo item, built from its field schema."""
+def valid_form(client: httpx.Client, item_code: str = ITEM) -> dict[str, Any]:
+    """A complete, valid form for any demo item, built from its field schema (through the
+    test client or a real one: the benchmarks fill forms with it too)."""
     item = client.get(f"/api/v1/items/{item_code}").json()
     values: dict[str, Any] = {}
     for field in item["fields"]:
