@@ -1,23 +1,29 @@
 """Shared fixtures: one migrated database with the demo data per test session (per xdist worker),
-the app over it, API clients signed in as demo or fresh accounts, and a real Chromium."""
+the app over it, API clients signed in as demo or fresh accounts, and one real Chromium."""
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import Any
 
 import pyotp
 import pytest
 import redis
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from playwright.sync_api import Browser, sync_playwright
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.fixtures.db import fresh_database
+from tests.fixtures.browser import CHROMIUM_ARGS
+from tests.fixtures.db import DemoTemplate, demo_database, drop_pg_template, make_demo_template
+from tests.fixtures.live import serve
 from tongban import demo
 from tongban.config import Settings, get_settings
 from tongban.db.session import unit_of_work
@@ -54,11 +60,51 @@ pytest_plugins = [
     "tests.fixtures.evidence",
     "tests.fixtures.materials",
 ]
+RUN = pytest.StashKey[str]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # One name per test run for what its xdist workers share (the demo database's template):
+    # the controller chooses it and hands it to each worker.
+    if not hasattr(config, "workerinput"):
+        config.stash[RUN] = uuid.uuid4().hex[:12]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    node.workerinput["tongban_run"] = node.config.stash[RUN]
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if not hasattr(session.config, "workerinput"):
+        drop_pg_template(session.config.stash[RUN])
+
+
+def run_name(config: pytest.Config) -> str:
+    workerinput = getattr(config, "workerinput", None)
+    return str(workerinput["tongban_run"]) if workerinput else config.stash[RUN]
 
 
 @pytest.fixture(scope="session")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def demo_template(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> DemoTemplate:
+    """The demo database (catalog, accounts, keys) made once per test run, for workers to copy."""
+    # Set before the demo is loaded: see data_dir.
+    os.environ["TONGBAN_AUDIT_CHECKPOINT_EVERY"] = str(10**12)
+    # Workers' temporary directories lie in the run's; a run without xdist has only its own.
+    shared = tmp_path_factory.getbasetemp()
+    if hasattr(request.config, "workerinput"):
+        shared = shared.parent
+    return make_demo_template(shared, run_name(request.config))
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory: pytest.TempPathFactory, demo_template: DemoTemplate) -> Path:
+    """This worker's data dir, holding from the start the master keys the demo was loaded with,
+    so every demo database of this worker, copied or loaded anew, wraps secrets with them."""
     path = tmp_path_factory.mktemp("data")
+    shutil.copytree(demo_template.data, path, dirs_exist_ok=True)
     os.environ["TONGBAN_DATA_DIR"] = str(path)
     # Many databases of this session share the one data dir, which a deployment never does:
     # the audit chain's checkpoints (kept in the data dir) are signed here only when a test or
@@ -69,11 +115,20 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+DemoCopy = Callable[[Path], AbstractContextManager[Engine]]
+
+
 @pytest.fixture(scope="session")
-def engine(data_dir: Path) -> Iterator[Engine]:
-    with fresh_database(data_dir) as engine:
-        with unit_of_work(engine) as session:
-            demo.load(session)
+def demo_copy(demo_template: DemoTemplate, data_dir: Path) -> DemoCopy:
+    """Makes a database of a test's own with the demo loaded (given a data dir for it, which
+    gets the demo's keys), faster than migrating and loading anew."""
+    return functools.partial(demo_database, demo_template)
+
+
+@pytest.fixture(scope="session")
+def engine(demo_copy: DemoCopy, data_dir: Path) -> Iterator[Engine]:
+    """This worker's demo database."""
+    with demo_copy(data_dir) as engine:
         yield engine
 
 
@@ -151,6 +206,25 @@ def chromium_path() -> str:
             "Debian's chromium is not installed; ./test installs it (apt-get install chromium)"
         )
     return path
+
+
+@pytest.fixture(scope="session")
+def live_server(app: FastAPI) -> Iterator[str]:
+    """The app served over real HTTP by uvicorn; yields the base URL."""
+    with serve(app) as base_url:
+        yield base_url
+
+
+@pytest.fixture(scope="session")
+def chromium(chromium_path: str) -> Iterator[Browser]:
+    """One headless Chromium for all this worker's browser tests; each opens contexts of its own
+    (Playwright's sync API allows one instance per thread, so modules cannot start their own)."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
 
 
 SetLimits = Callable[..., None]

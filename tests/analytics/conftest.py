@@ -12,15 +12,14 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from tests.conftest import PASSWORD, totp_now
-from tests.fixtures.db import fresh_database
+from tests.conftest import PASSWORD, DemoCopy, totp_now
+from tests.fixtures.browser import TIMEOUT_MS
 from tests.fixtures.live import serve
-from tests.web.conftest import ARTIFACTS, CHROMIUM_ARGS, TIMEOUT_MS
-from tongban import demo
+from tests.web.conftest import ARTIFACTS
 from tongban.analytics import service
 from tongban.applications.models import Application, CoveredItem
 from tongban.catalog import service as catalog_service
@@ -35,10 +34,11 @@ SEED = 7
 
 
 @pytest.fixture(scope="session")
-def analytics_engine(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    with fresh_database(tmp_path_factory.mktemp("analytics-db")) as engine:
+def analytics_engine(
+    demo_copy: DemoCopy, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Engine]:
+    with demo_copy(tmp_path_factory.mktemp("analytics-db")) as engine:
         with unit_of_work(engine) as session:
-            demo.load(session)
             service.generate_demo_cases(session, None, cases=CASES, seed=SEED, end=END)
             cover(session, "SAMR-0001", "SAMR-0003")
         yield engine
@@ -76,23 +76,17 @@ def analytics_client(analytics_app: FastAPI) -> TestClient:
 
 
 @pytest.fixture(scope="module")
-def chromium(chromium_path: str, analytics_app: FastAPI) -> Iterator[tuple[Browser, str]]:
-    """The analytics app over real HTTP and a headless Chromium, for one test module: a
-    Playwright instance lives no longer, so other modules can start their own."""
-    with serve(analytics_app) as base_url, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser, base_url
-        browser.close()
+def analytics_server(analytics_app: FastAPI) -> Iterator[str]:
+    """The analytics app over real HTTP for one test module; yields the base URL."""
+    with serve(analytics_app) as base_url:
+        yield base_url
 
 
 @pytest.fixture
-def analytics_page(chromium: tuple[Browser, str]) -> Iterator[Page]:
+def analytics_page(chromium: Browser, analytics_server: str) -> Iterator[Page]:
     """A Chinese-speaking visitor's page on the analytics app, in a context of its own."""
-    browser, base_url = chromium
-    context = browser.new_context(
-        base_url=base_url, locale="zh-CN", viewport={"width": 1280, "height": 900}
+    context = chromium.new_context(
+        base_url=analytics_server, locale="zh-CN", viewport={"width": 1280, "height": 900}
     )
     context.set_default_timeout(TIMEOUT_MS)
     yield context.new_page()

@@ -12,8 +12,7 @@ import pytest
 from sqlalchemy import Engine
 
 from tests.analytics.conftest import END, TODAY
-from tests.fixtures.db import fresh_database
-from tongban import demo
+from tests.conftest import DemoCopy
 from tongban.analytics import service, store
 from tongban.analytics.errors import NoExportYet
 from tongban.analytics.queries import Filters, Result
@@ -22,10 +21,9 @@ from tongban.db.session import unit_of_work
 
 
 @pytest.fixture
-def small_engine(tmp_path: Path) -> Iterator[Engine]:
-    with fresh_database(tmp_path) as engine:
+def small_engine(tmp_path: Path, demo_copy: DemoCopy) -> Iterator[Engine]:
+    with demo_copy(tmp_path) as engine:
         with unit_of_work(engine) as session:
-            demo.load(session)
             service.generate_demo_cases(session, None, cases=60, seed=21, end=END)
         yield engine
 

@@ -12,13 +12,10 @@ import httpx
 import pytest
 from sqlalchemy.orm import sessionmaker
 
-from tests.conftest import PASSWORD, totp_now
-from tests.fixtures.db import fresh_database
+from tests.conftest import PASSWORD, DemoCopy, totp_now
 from tests.fixtures.live import free_port
 from tests.fixtures.nodes import TONGBAN, Process, wait_until
-from tongban import demo
 from tongban.catalog import service as catalog_service
-from tongban.db.session import unit_of_work
 
 _, DEMO_ITEMS = catalog_service.read_catalog_dir(catalog_service.demo_catalog_dir())
 SPECS = {spec.code: spec for spec in DEMO_ITEMS}
@@ -32,11 +29,11 @@ def _answers(url: str) -> bool:
 
 
 @pytest.fixture
-def servers(tmp_path: Path, data_dir: Path) -> Iterator[tuple[list[str], sessionmaker]]:  # type: ignore[type-arg]
+def servers(
+    tmp_path: Path, data_dir: Path, demo_copy: DemoCopy
+) -> Iterator[tuple[list[str], sessionmaker]]:  # type: ignore[type-arg]
     """Two servers over a fresh database with the demo; yields their addresses and sessions."""
-    with fresh_database(tmp_path) as engine:
-        with unit_of_work(engine) as session:
-            demo.load(session)
+    with demo_copy(tmp_path) as engine:
         env = {
             **os.environ,
             "TONGBAN_DATABASE_URL": engine.url.render_as_string(hide_password=False),

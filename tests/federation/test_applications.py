@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import Browser, expect
 from sqlalchemy import select, update
 
 from tests.federation.conftest import CITY, OTHER_PROVINCE, item, load
@@ -114,7 +114,7 @@ def apply_in_the_province(
 
 
 def test_an_application_travels_to_the_handling_province_and_its_result_comes_home(
-    nodes: dict[str, NodeProcess], handling: Account, person: Account, chromium_path: str
+    nodes: dict[str, NodeProcess], handling: Account, person: Account, chromium: Browser
 ) -> None:
     city, province = nodes[CITY], nodes[OTHER_PROVINCE]
     headers, sent = apply_in_the_province(city, person)
@@ -154,26 +154,23 @@ def test_an_application_travels_to_the_handling_province_and_its_result_comes_ho
     ]
 
     # The person sees it in the home portal.
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium_path, headless=True, args=["--no-sandbox", "--disable-gpu"]
-        )
-        try:
-            page = browser.new_context(base_url=city.url, locale="zh-CN").new_page()
-            page.set_default_timeout(10_000)
-            page.goto("/login")
-            page.get_by_label("用户名").fill(person.username)
-            page.get_by_label("密码").fill(PASSWORD)
-            page.get_by_role("button", name="登录").click()
-            expect(page).not_to_have_url(re.compile(r"/login"))
-            page.goto("/federation/applications")
-            card = page.get_by_test_id("remote-application")
-            expect(card).to_contain_text("个体工商户设立登记（跨省）")
-            expect(card).to_contain_text(number)
-            expect(card).to_contain_text(OTHER_PROVINCE)
-            expect(page.get_by_test_id("remote-status")).to_have_text("已办结")
-        finally:
-            browser.close()
+    context = chromium.new_context(base_url=city.url, locale="zh-CN")
+    try:
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        page.goto("/login")
+        page.get_by_label("用户名").fill(person.username)
+        page.get_by_label("密码").fill(PASSWORD)
+        page.get_by_role("button", name="登录").click()
+        expect(page).not_to_have_url(re.compile(r"/login"))
+        page.goto("/federation/applications")
+        card = page.get_by_test_id("remote-application")
+        expect(card).to_contain_text("个体工商户设立登记（跨省）")
+        expect(card).to_contain_text(number)
+        expect(card).to_contain_text(OTHER_PROVINCE)
+        expect(page.get_by_test_id("remote-status")).to_have_text("已办结")
+    finally:
+        context.close()
 
 
 def test_a_status_change_is_reported_home_even_when_its_history_was_counted(

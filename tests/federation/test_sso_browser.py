@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from tests.federation.conftest import CITY, NATIONAL, PROVINCE
 from tests.federation.test_applications import PASSWORD, account, resident_id
@@ -21,36 +21,33 @@ def no_password_asked(page: Page, node: NodeProcess) -> None:
 
 def test_single_sign_on_from_the_national_portal_to_the_province_and_the_city(
     linked: dict[str, NodeProcess],  # noqa: F811
-    chromium_path: str,
+    chromium: Browser,
 ) -> None:
     national, province, city = linked[NATIONAL], linked[PROVINCE], linked[CITY]
     person = account(
         national, display_name="周一网", kind=AccountKind.APPLICANT, id_number=resident_id()
     )
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium_path, headless=True, args=["--no-sandbox", "--disable-gpu"]
-        )
-        try:
-            page = browser.new_context(locale="zh-CN").new_page()
-            page.set_default_timeout(15_000)
-            # Once, at the national portal, with the password.
-            page.goto(national.url + "/login")
-            page.get_by_label("用户名").fill(person.username)
-            page.get_by_label("密码").fill(PASSWORD)
-            page.get_by_role("button", name="登录").click()
-            expect(page.get_by_test_id("who")).to_have_text("周一网")
+    context = chromium.new_context(locale="zh-CN")
+    try:
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        # Once, at the national portal, with the password.
+        page.goto(national.url + "/login")
+        page.get_by_label("用户名").fill(person.username)
+        page.get_by_label("密码").fill(PASSWORD)
+        page.get_by_role("button", name="登录").click()
+        expect(page.get_by_test_id("who")).to_have_text("周一网")
 
-            # The province's sign-in page offers the national platform: one click, no password.
-            page.goto(province.url + "/login")
-            page.get_by_role("link", name="通过国家政务服务平台统一身份认证登录").click()
-            no_password_asked(page, province)
-            expect(page.get_by_test_id("who")).to_have_text("周一网")
+        # The province's sign-in page offers the national platform: one click, no password.
+        page.goto(province.url + "/login")
+        page.get_by_role("link", name="通过国家政务服务平台统一身份认证登录").click()
+        no_password_asked(page, province)
+        expect(page.get_by_test_id("who")).to_have_text("周一网")
 
-            # The city trusts the province, where the person is now signed in: one click again.
-            page.goto(city.url + "/login")
-            page.get_by_role("link", name="通过浙江省统一身份认证登录").click()
-            no_password_asked(page, city)
-            expect(page.get_by_test_id("who")).to_have_text("周一网")
-        finally:
-            browser.close()
+        # The city trusts the province, where the person is now signed in: one click again.
+        page.goto(city.url + "/login")
+        page.get_by_role("link", name="通过浙江省统一身份认证登录").click()
+        no_password_asked(page, city)
+        expect(page.get_by_test_id("who")).to_have_text("周一网")
+    finally:
+        context.close()

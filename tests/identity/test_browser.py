@@ -9,35 +9,21 @@ from pathlib import Path
 
 import pyotp
 import pytest
-from fastapi import FastAPI
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import Engine
 
 from tests.conftest import PASSWORD
-from tests.fixtures.live import serve
+from tests.fixtures.browser import TIMEOUT_MS
 from tests.identity.factories import Person, fresh_uscc, new_citizen, new_official
-from tests.web.conftest import ARTIFACTS, CHROMIUM_ARGS, TIMEOUT_MS
+from tests.web.conftest import ARTIFACTS
 from tongban.db.session import unit_of_work
 from tongban.identity.companies import service as companies_service
 from tongban.identity.models import Account
 
 
-@pytest.fixture(scope="module")
-def chromium(chromium_path: str, app: FastAPI) -> Iterator[tuple[Browser, str]]:
-    """A server and a browser for this module only: Playwright's sync API allows one instance at a
-    time, and tests/web keeps its own for the whole session."""
-    with serve(app) as base_url, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser, base_url
-        browser.close()
-
-
 @pytest.fixture
-def page(chromium: tuple[Browser, str]) -> Iterator[Page]:
-    browser, base_url = chromium
-    context = browser.new_context(base_url=base_url, locale="zh-CN")
+def page(chromium: Browser, live_server: str) -> Iterator[Page]:
+    context = chromium.new_context(base_url=live_server, locale="zh-CN")
     context.set_default_timeout(TIMEOUT_MS)
     yield context.new_page()
     context.close()

@@ -6,18 +6,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.fixtures.db import fresh_database
-from tongban import demo
+from tests.conftest import DemoCopy
 from tongban.db.session import unit_of_work
 from tongban.identity import service as identity_service
 from tongban.licences import issuing, service
 from tongban.licences.demo import HELD_TYPES, issue_demo_licences
 
 
-def test_the_demo_applicant_holds_the_demo_licences(tmp_path: Path) -> None:
-    with fresh_database(tmp_path) as engine:
+def test_the_demo_applicant_holds_the_demo_licences(tmp_path: Path, demo_copy: DemoCopy) -> None:
+    with demo_copy(tmp_path) as engine:
         with unit_of_work(engine) as session:
-            demo.load(session)
             assert len(issue_demo_licences(session)) == len(HELD_TYPES)
         with unit_of_work(engine) as session:
             zhangsan = identity_service.get_by_username(session, "zhangsan")

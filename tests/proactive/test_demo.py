@@ -8,8 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from tests.fixtures.db import fresh_database
-from tongban import demo
+from tests.conftest import DemoCopy
 from tongban.db.session import unit_of_work
 from tongban.identity import service as identity_service
 from tongban.proactive import demo as proactive_demo
@@ -17,10 +16,9 @@ from tongban.proactive import service
 from tongban.proactive.models import Offer
 
 
-def test_the_demo_accounts_get_offers(tmp_path: Path) -> None:
-    with fresh_database(tmp_path) as engine:
+def test_the_demo_accounts_get_offers(tmp_path: Path, demo_copy: DemoCopy) -> None:
+    with demo_copy(tmp_path) as engine:
         with unit_of_work(engine) as session:
-            demo.load(session)
             first = proactive_demo.load(session, None)
             again = proactive_demo.load(session, None)
         assert (first.persons, first.births, first.companies) == (2, 1, 1)

@@ -8,18 +8,18 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from tests.fixtures.db import fresh_database
-from tongban import demo
+from tests.conftest import DemoCopy
 from tongban.db.session import unit_of_work
 from tongban.resources import demo as resources_demo
 from tongban.resources import service
 from tongban.resources.models import SourceRecord
 
 
-def test_the_demo_records_resolve_with_people_to_decide_and_a_conflict(tmp_path: Path) -> None:
-    with fresh_database(tmp_path) as engine:
+def test_the_demo_records_resolve_with_people_to_decide_and_a_conflict(
+    tmp_path: Path, demo_copy: DemoCopy
+) -> None:
+    with demo_copy(tmp_path) as engine:
         with unit_of_work(engine) as session:
-            demo.load(session)
             report = resources_demo.load(session, None)
         assert (report.reviews, report.conflicts) == (2, 1)
         with unit_of_work(engine) as session:

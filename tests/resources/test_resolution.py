@@ -17,9 +17,8 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import Engine, select
 
-from tests.fixtures.db import fresh_database
+from tests.conftest import DemoCopy
 from tests.resources.test_service import HEADER, _import, _name, _person_of, _phone, _resolve
-from tongban import demo
 from tongban.config import get_settings
 from tongban.db.session import unit_of_work
 from tongban.identity.numbers import resident_id_check_character, resident_id_problem
@@ -199,12 +198,10 @@ def _synthetic_csv(count: int, seed: int) -> dict[str, str]:
 
 
 @pytest.fixture(scope="class")
-def register(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+def register(tmp_path_factory: pytest.TempPathFactory, demo_copy: DemoCopy) -> Iterator[Engine]:
     """A database of its own holding 600 synthetic department records (each test resolves
     them again: the model's source and prior are decided anew on every run)."""
-    with fresh_database(tmp_path_factory.mktemp("register")) as fresh:
-        with unit_of_work(fresh) as session:
-            demo.load(session)
+    with demo_copy(tmp_path_factory.mktemp("register")) as fresh:
         for source, text in _synthetic_csv(600, seed=23).items():
             _import(fresh, source, text)
         yield fresh

@@ -12,9 +12,8 @@ import pytest
 from sqlalchemy import Engine, select
 
 from tests.audit.helpers import sequenced
-from tests.fixtures.db import fresh_database
+from tests.conftest import DemoCopy
 from tests.identity.factories import new_official
-from tongban import demo
 from tongban.audit.models import AuditEntry
 from tongban.db.session import unit_of_work
 from tongban.errors import Forbidden
@@ -152,11 +151,9 @@ class TestImport:
 
 class TestResolve:
     def test_the_first_record_of_a_new_register_gets_a_person_of_its_own(
-        self, tmp_path: Path
+        self, tmp_path: Path, demo_copy: DemoCopy
     ) -> None:
-        with fresh_database(tmp_path) as fresh:
-            with unit_of_work(fresh) as session:
-                demo.load(session)
+        with demo_copy(tmp_path) as fresh:
             id18, _, born = _id_pair()
             _import(fresh, "PSB", HEADER + f"first,{_name()},M,{born},{id18},,\n")
             result = _resolve(fresh)

@@ -7,17 +7,15 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import Engine
 
 from tests.conftest import PASSWORD, sign_in, totp_now
 from tests.connectors.test_operations import new_admin
-from tests.fixtures.live import serve
+from tests.fixtures.browser import TIMEOUT_MS
 from tests.identity.factories import Person, api_sign_in, new_official
 from tests.resources.test_service import HEADER, _id_pair, _import, _name, _phone
-from tests.web.conftest import CHROMIUM_ARGS, TIMEOUT_MS
 from tongban.db.session import unit_of_work
 from tongban.security import service as security_service
 
@@ -122,20 +120,9 @@ class TestApi:
         assert client.get("/api/v1/resources/quality", headers=headers).status_code == 200
 
 
-@pytest.fixture(scope="module")
-def chromium(chromium_path: str, app: FastAPI) -> Iterator[tuple[Browser, str]]:
-    with serve(app) as base_url, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser, base_url
-        browser.close()
-
-
 @pytest.fixture
-def page(chromium: tuple[Browser, str]) -> Iterator[Page]:
-    browser, base_url = chromium
-    context = browser.new_context(base_url=base_url, locale="zh-CN")
+def page(chromium: Browser, live_server: str) -> Iterator[Page]:
+    context = chromium.new_context(base_url=live_server, locale="zh-CN")
     context.set_default_timeout(TIMEOUT_MS)
     yield context.new_page()
     context.close()

@@ -18,10 +18,10 @@ import pyotp
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from tests.fixtures.browser import TIMEOUT_MS
 from tests.fixtures.db import fresh_database
 from tests.fixtures.live import free_port
 from tests.fixtures.nodes import TONGBAN, wait_until
-from tests.web.conftest import TIMEOUT_MS
 from tests.web.test_browser import assert_real_png, screenshot
 from tongban.identity.schemas import demo_accounts
 
@@ -125,10 +125,10 @@ def test_the_gateway_answers_real_keys_with_the_printed_credentials(
 
 
 def test_every_page_has_something_real_from_the_first_start(
-    demo_server: tuple[str, str], browser: Browser, artifacts: Path
+    demo_server: tuple[str, str], chromium: Browser, artifacts: Path
 ) -> None:
     url, _ = demo_server
-    citizen = _page(browser, url)
+    citizen = _page(chromium, url)
     _sign_in(citizen, "zhangsan")
     citizen.get_by_test_id("nav-offers").click()
     expect(citizen.get_by_test_id("offer").first).to_be_visible()
@@ -140,13 +140,13 @@ def test_every_page_has_something_real_from_the_first_start(
     citizen.get_by_test_id("nav-data-use").click()
     expect(citizen.get_by_test_id("use-system").first).to_contain_text("住房保障业务系统")
 
-    steward = _page(browser, url)
+    steward = _page(chromium, url)
     _sign_in(steward, "admin")
     steward.goto("/resources/reviews")
     expect(steward.get_by_test_id("review")).to_have_count(2)
     assert_real_png(screenshot(steward, artifacts, "81-demo-reviews"))
 
-    housing = _page(browser, url)
+    housing = _page(chromium, url)
     _sign_in(housing, "housing_officer")
     housing.get_by_test_id("nav-conflicts").click()
     conflict = housing.locator("section.conflict")

@@ -6,28 +6,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 from sqlalchemy import Engine
 
 from examples.department_app.app import create_app
 from tests.conftest import PASSWORD
+from tests.fixtures.browser import TIMEOUT_MS
 from tests.fixtures.live import free_port, serve
 from tests.identity.oidc.conftest import DepartmentApp, register
 from tests.identity.oidc.flow import userinfo
-from tests.web.conftest import CHROMIUM_ARGS, TIMEOUT_MS
 from tongban.identity.models import Account
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def chromium(chromium_path: str) -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -15,9 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.audit.helpers import sequenced
-from tests.conftest import sign_in
-from tests.fixtures.db import fresh_database
-from tongban import demo
+from tests.conftest import DemoCopy, sign_in
 from tongban.audit.models import AuditEntry
 from tongban.catalog.errors import DepartmentNotFound
 from tongban.db.session import unit_of_work
@@ -185,10 +183,10 @@ class TestApi:
 
 
 class TestCli:
-    def test_clients_create_prints_the_client_id_and_secret(self, tmp_path: Path) -> None:
-        with fresh_database(tmp_path) as engine:
-            with unit_of_work(engine) as session:
-                demo.load(session)
+    def test_clients_create_prints_the_client_id_and_secret(
+        self, tmp_path: Path, demo_copy: DemoCopy
+    ) -> None:
+        with demo_copy(tmp_path) as engine:
             env = {
                 **os.environ,
                 "TONGBAN_DATABASE_URL": engine.url.render_as_string(hide_password=False),
