@@ -9,13 +9,14 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from tests.conftest import PASSWORD, DemoCopy
+from tests.fixtures.db import DemoTemplate
 from tongban.db.session import unit_of_work
 from tongban.identity import service as identity_service
 from tongban.identity.models import AccountKind
 
 
 def test_a_copy_holds_the_demo_and_what_it_commits_stays_its_own(
-    demo_copy: DemoCopy, engine: Engine, data_dir: Path, tmp_path: Path
+    demo_copy: DemoCopy, demo_template: DemoTemplate, engine: Engine, tmp_path: Path
 ) -> None:
     username = f"copy_{uuid.uuid4().hex[:10]}"
     with demo_copy(tmp_path) as copy:
@@ -33,5 +34,6 @@ def test_a_copy_holds_the_demo_and_what_it_commits_stays_its_own(
             assert identity_service.get_by_username(session, username) is not None
     with unit_of_work(engine) as session:
         assert identity_service.get_by_username(session, username) is None
+    # The template's keys (the worker's own data dir may have rotated them since).
     keys = (tmp_path / "master-keys.json").read_bytes()
-    assert keys == (data_dir / "master-keys.json").read_bytes()
+    assert keys == (demo_template.data / "master-keys.json").read_bytes()
