@@ -93,9 +93,10 @@ def _sign_in(page: Page, username: str) -> None:
     expect(page.get_by_test_id("who")).to_be_visible()
 
 
-def test_the_gateway_answers_real_keys_with_the_printed_credentials(
-    demo_server: tuple[str, str],
-) -> None:
+@pytest.fixture(scope="module")
+def gateway_answer(demo_server: tuple[str, str]) -> httpx.Response:
+    """The housing system's gateway call about 张三 and about nobody, with the credentials the
+    start printed (made once in whichever worker runs a test that needs it)."""
     url, printed = demo_server
     found = re.search(r"client id (\S+), secret (\S+)", printed)
     assert found, printed
@@ -106,7 +107,7 @@ def test_the_gateway_answers_real_keys_with_the_printed_credentials(
         headers={"Authorization": f"Basic {basic}"},
     )
     assert token.status_code == 200, token.text
-    answer = httpx.post(
+    return httpx.post(
         url + "/api/v1/exchange/query",
         headers={"Authorization": f"Bearer {token.json()['access_token']}"},
         json={
@@ -115,8 +116,13 @@ def test_the_gateway_answers_real_keys_with_the_printed_credentials(
             "keys": [ZHANGSAN_ID, NOBODY_ID],
         },
     )
-    assert answer.status_code == 200, answer.text
-    held, unknown = answer.json()["records"]
+
+
+def test_the_gateway_answers_real_keys_with_the_printed_credentials(
+    gateway_answer: httpx.Response,
+) -> None:
+    assert gateway_answer.status_code == 200, gateway_answer.text
+    held, unknown = gateway_answer.json()["records"]
     assert held["found"] is True
     assert held["record"]["name"] == "张三"
     assert held["record"]["address"] == "临江市滨江区滨江路18号"
@@ -125,7 +131,7 @@ def test_the_gateway_answers_real_keys_with_the_printed_credentials(
 
 
 def test_every_page_has_something_real_from_the_first_start(
-    demo_server: tuple[str, str], chromium: Browser, artifacts: Path
+    demo_server: tuple[str, str], gateway_answer: httpx.Response, chromium: Browser, artifacts: Path
 ) -> None:
     url, _ = demo_server
     citizen = _page(chromium, url)
@@ -136,7 +142,8 @@ def test_every_page_has_something_real_from_the_first_start(
     assert_real_png(screenshot(citizen, artifacts, "80-demo-offers"))
     citizen.get_by_test_id("nav-licences").click()
     expect(citizen.get_by_test_id("wallet")).to_contain_text("营业执照")
-    # The housing system's gateway call about him (the test before this one made it).
+    # The housing system's gateway call about him (``gateway_answer``).
+    assert gateway_answer.status_code == 200, gateway_answer.text
     citizen.get_by_test_id("nav-data-use").click()
     expect(citizen.get_by_test_id("use-system").first).to_contain_text("住房保障业务系统")
 
