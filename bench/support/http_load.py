@@ -351,6 +351,9 @@ def tongban_figures(work: Path, seconds: float) -> tuple[dict[str, dict[int, Loa
         for field in Settings.model_fields:
             if field.startswith("limit_"):
                 env[f"TONGBAN_{field.upper()}"] = "100000000/minute"
+        # Nor is anything shed: every connection is admitted, as the plain app admits them
+        # (bench/spike.py measures admission control).
+        env["TONGBAN_MAX_IN_FLIGHT"] = "4096"
         os.environ.update({k: v for k, v in env.items() if k.startswith("TONGBAN_")})
         command = [str(BIN / "tongban"), "serve", "--demo", "--port", str(port)]
         READY[base] = "/api/v1/departments"
