@@ -48,4 +48,4 @@ elif __name__ == "__main__":
     sys.path[:] = [str(_FOLDER.parent), *_elsewhere]
     from bench.support.http_load import main
 
-    main()
+    print(f"RESULT name=http {main()}")

@@ -43,9 +43,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,14 +50,13 @@ from typing import Any
 import httpx
 import pyotp
 import yaml
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 
+from bench.support.http_load import pg_database
 from tests.applications.helpers import valid_form
+from tests.fixtures.live import free_port
 
 BIN = Path(sys.executable).parent
-PG_SERVER = os.environ.get(
-    "TONGBAN_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 ITEM = "SAMR-0990"  # the drill's own item: no required material, so start + submit is two calls
 GUIDES = ["SAMR-0001", "TAX-0001", "PSB-0001", "HRSS-0001", "MCA-0001", "HOUSING-0001"]
 SLOW_MS = 500.0
@@ -92,28 +88,6 @@ class Phase:
 
 
 # -- processes ---------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def pg_database() -> Iterator[str]:
-    name = f"bench_spike_{uuid.uuid4().hex[:8]}"
-    server = create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
-    with server.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with server.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        server.dispose()
 
 
 def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -491,7 +465,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="shorter phases (under 3 minutes)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="spike-") as tmp, pg_database() as url:
+    with tempfile.TemporaryDirectory(prefix="spike-") as tmp, pg_database("spike") as url:
         line = asyncio.run(drill(args, Path(tmp), url))
     print(line)
 

@@ -9,7 +9,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,7 @@ import httpx
 from sqlalchemy import create_engine, text
 
 from tests.applications.helpers import valid_form
+from tests.fixtures.live import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -54,15 +54,10 @@ class Load:
 # -- processes ---------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def pg_database(tag: str) -> Iterator[str]:
-    name = f"bench_http_{tag}_{uuid.uuid4().hex[:8]}"
+    """A fresh PostgreSQL database for one benchmark's server (its URL), dropped afterwards."""
+    name = f"bench_{tag}_{uuid.uuid4().hex[:8]}"
     server = create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
     with server.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
@@ -339,7 +334,7 @@ def tongban_figures(work: Path, seconds: float) -> tuple[dict[str, dict[int, Loa
     base = f"http://127.0.0.1:{port}"
     data_dir = work / "tongban-data"
     figures: dict[str, dict[int, Load]] = {}
-    with pg_database("tongban") as url:
+    with pg_database("http_tongban") as url:
         env = {
             **os.environ,
             "TONGBAN_DATABASE_URL": url,
@@ -424,7 +419,7 @@ def tongban_figures(work: Path, seconds: float) -> tuple[dict[str, dict[int, Loa
 def plain_figures(work: Path, seconds: float) -> dict[str, dict[int, Load]]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    with pg_database("plain") as url:
+    with pg_database("http_plain") as url:
         env = {**os.environ, "PLAIN_DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
         command = [
             str(BIN / "uvicorn"),
@@ -453,7 +448,8 @@ def plain_figures(work: Path, seconds: float) -> dict[str, dict[int, Load]]:
     return figures
 
 
-def main() -> None:
+def main() -> str:
+    """Runs the benchmark, printing its tables; its figures, as the RESULT line's key=values."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="short runs (under two minutes)")
     parser.add_argument("--duration", type=float, help="seconds per run (default 10, quick 3)")
@@ -492,9 +488,8 @@ def main() -> None:
     shutil.rmtree(work, ignore_errors=True)
     if PROFILER:
         PROFILER.report()
-    print(
-        "RESULT name=http "
-        + " ".join(f"{name}_ratio={value:.2f}" for name, value in ratios.items())
+    return (
+        " ".join(f"{name}_ratio={value:.2f}" for name, value in ratios.items())
         + f" p99_ms_64={p99:.0f} max_ms_64={worst:.0f} unexpected={unexpected}"
         f" round_trips_submit={round_trips} ratio={min(ratios.values()):.2f}"
     )
