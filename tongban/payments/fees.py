@@ -8,9 +8,9 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from tongban.applications.models import Application
-from tongban.config import get_settings
 from tongban.payments import repository
 from tongban.payments.errors import FeeUnpaid
+from tongban.payments.provider import online
 
 
 def fen(amount: Decimal) -> int:
@@ -32,7 +32,7 @@ def require_settled(session: Session, application: Application) -> None:
     """Refuse while the case's fee is unpaid (or was refunded), where fees are taken online;
     where no provider is set, fees are taken as before (at the counter, by bank transfer) and
     the official completes the case once it is paid."""
-    if not get_settings().payments_provider.strip():
+    if not online():
         return
     amount = fee_fen(application)
     if amount and repository.settled_for(session, application.id) is None:

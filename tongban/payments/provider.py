@@ -80,6 +80,11 @@ class PaymentProvider(Protocol):
         ...
 
 
+def online() -> bool:
+    """Whether this deployment takes fees online (a provider is set)."""
+    return bool(get_settings().payments_provider.strip())
+
+
 def get_provider() -> PaymentProvider:
     name = get_settings().payments_provider.strip()
     if not name:

@@ -41,7 +41,7 @@ from tongban.payments.errors import (
     PaymentProviderFailed,
 )
 from tongban.payments.models import IN_FLIGHT, Payment, PaymentStatus
-from tongban.payments.provider import NewPayment, ProviderStatus, get_provider
+from tongban.payments.provider import NewPayment, ProviderStatus, get_provider, online
 
 log = logging.getLogger(__name__)
 MAX_REASON = 2000
@@ -231,7 +231,7 @@ def for_case(session: Session, subject: Account | None, application: Application
         state in ("unpaid", "refunded")
         and application.status in OPEN_FOR_DEPARTMENT
         and application.applicant_id == reader.id
-        and bool(get_settings().payments_provider)
+        and online()
     )
     return CaseFee(amount, state, payments, payable)
 
