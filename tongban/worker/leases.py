@@ -30,9 +30,12 @@ def _ensure(session: Session, name: str, now: datetime) -> None:
     )
 
 
-def take(session: Session, name: str, *, holder: str, lease: float) -> str | None:
-    """Lease the job ``name`` if it is due and nobody holds it; the lease's token, or None."""
-    now = utcnow()
+def take(
+    session: Session, name: str, *, holder: str, lease: float, now: datetime | None = None
+) -> str | None:
+    """Lease the job ``name`` if it is due (at ``now``) and nobody holds it; the lease's token,
+    or None. The row's ``last_started_at`` is ``now``."""
+    now = now or utcnow()
     _ensure(session, name, now)
     token = secrets.token_hex(16)
     taken = session.execute(

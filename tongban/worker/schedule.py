@@ -61,11 +61,13 @@ def holder_name() -> str:
 def run_leased_once(engine: Engine, job: Job, *, holder: str) -> bool:
     """Run ``job`` if this worker can lease it now; whether it ran."""
     sessions = sessions_for(engine)
+    # The next run is due one interval after this one was taken (its recorded start), however
+    # long the thread waits for the processor before the job itself begins.
+    started = utcnow()
     with sessions() as session, session.begin():
-        token = leases.take(session, job.name, holder=holder, lease=job.lease)
+        token = leases.take(session, job.name, holder=holder, lease=job.lease, now=started)
     if token is None:
         return False
-    started = utcnow()
     done = threading.Event()
 
     def keep_lease() -> None:
