@@ -72,7 +72,8 @@ def test_a_job_runs_once_per_period_among_several_workers(engine: Engine) -> Non
             # The start the lease recorded: a busy machine may delay the thread, not the schedule.
             with unit_of_work(run_engine) as session:
                 row = session.get(WorkerJob, name)
-                assert row is not None and row.last_started_at is not None
+                assert row is not None
+                assert row.last_started_at is not None
                 runs.append(row.last_started_at)
             time.sleep(0.05)
         finally:
