@@ -218,6 +218,9 @@ class Settings(BaseSettings):
     # A request that finds the process full waits this long at most for a slot (signed-in work
     # first), then is answered 503: a burst is smoothed, and nothing admitted has waited long.
     admission_queue_seconds: float = Field(default=0.25, ge=0)
+    # ... counted from the proxy's X-Request-Start stamp (t=<seconds>), when its clock is this
+    # machine's: the wait in front of the process counts too (tongban/web/admission.py).
+    admission_trust_request_start: bool = False
     admission_retry_after_seconds: int = Field(default=1, ge=1)
     # Password hashes computed at once per process, and how long a sign-in waits for its turn
     # before it is answered 503 (argon2 takes ~0.1 s of a core and 64 MiB each).

@@ -232,6 +232,30 @@ class TestLanes:
         # /work/1 finished first; its place went to /work/3, though /browse had waited longer.
         assert gates.entered == ["/work/1", "/work/2", "/work/3", "/browse"]
 
+    @pytest.mark.parametrize(
+        ("trusted", "stamped_ago", "expected"),
+        [("true", 1.0, 503), ("true", 0.0, 200), ("false", 1.0, 200)],
+    )
+    def test_a_request_the_proxy_took_longer_ago_than_the_deadline_is_refused_at_once(
+        self, monkeypatch: pytest.MonkeyPatch, trusted: str, stamped_ago: float, expected: int
+    ) -> None:
+        held = Held()
+        admission = _admission(
+            held,
+            monkeypatch,
+            max_in_flight="4",
+            admission_queue_seconds="0.25",
+            admission_trust_request_start=trusted,
+        )
+        stamp = {"X-Request-Start": f"t={time.time() - stamped_ago:.3f}"}
+        answers = _sent_at_once(
+            admission, held, [{"method": "GET", "url": "/items", "headers": stamp}]
+        )
+        assert answers[0].status_code == expected
+        assert held.entered == (expected == 200)
+        if expected == 503:
+            assert answers[0].headers["Retry-After"] == "1"
+
     def test_health_is_never_refused(self, monkeypatch: pytest.MonkeyPatch) -> None:
         held = Held()
         admission = _admission(held, monkeypatch, max_in_flight="1")

@@ -19,6 +19,13 @@ request that would wait longer is answered 503 then, never served late (a deadli
 as CoDel bounds a packet's time in a queue). At most ``max_in_flight`` wait at once; past that a
 request is refused at once, costing nothing but its answer.
 
+Behind a proxy that stamps each request with the time it took it (``X-Request-Start:
+t=<seconds>``, nginx's ``t=${msec}``) and with ``TONGBAN_ADMISSION_TRUST_REQUEST_START``, the
+deadline counts from that stamp: a request that already waited that long in front of the
+process (in the proxy, the listen backlog, the event loop of a process catching up) is answered
+503 at once, the queue CoDel measures being the whole one. Off by default: it needs the proxy's
+clock and this machine's to agree to within a small part of the deadline.
+
 Whether a credential is valid is the route's business: a forged cookie buys only a place in
 the queue, never an answer. Health checks, metrics and static files are never refused.
 
@@ -29,6 +36,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import time
 from collections import deque
 from collections.abc import Callable
 
@@ -77,6 +85,7 @@ class Admission:
         self.anonymous_limit = max(1, int(self.limit * (1 - settings.admission_reserved_share)))
         self.sign_in_limit = settings.max_sign_in_in_flight
         self.queue_seconds = settings.admission_queue_seconds
+        self.trust_request_start = settings.admission_trust_request_start
         self.retry_after = settings.admission_retry_after_seconds
         # One event loop per process: plain counters, no lock. ``in_flight`` counts the
         # requests of the other lanes; sign-ins are counted apart and never take their room.
@@ -97,8 +106,11 @@ class Admission:
             return self.in_flight < self.anonymous_limit
         return self.in_flight < self.limit
 
-    async def _enter(self, lane: Lane) -> bool:
-        """Whether the request may go in (its slot taken), at once or after a short wait."""
+    async def _enter(self, lane: Lane, allowance: float) -> bool:
+        """Whether the request may go in (its slot taken), at once or after waiting for a slot
+        at most ``allowance`` seconds."""
+        if allowance < 0:
+            return False  # it waited in front of the process past the deadline already
         if lane is Lane.SIGN_IN:
             if not self.admits(lane):
                 return False
@@ -111,13 +123,13 @@ class Admission:
         if self.admits(lane) and not queue:
             self.in_flight += 1
             return True
-        if self.queue_seconds <= 0 or self.waiters >= self.limit:
+        if allowance <= 0 or self.waiters >= self.limit:
             return False
         loop = asyncio.get_running_loop()
         turn: asyncio.Future[bool] = loop.create_future()
         queue.append(turn)
         self.waiters += 1
-        deadline = loop.call_later(self.queue_seconds, _settle, turn, False)
+        deadline = loop.call_later(allowance, _settle, turn, False)
         try:
             return await turn
         except asyncio.CancelledError:
@@ -147,7 +159,10 @@ class Admission:
             await self.app(scope, receive, send)
             return
         lane = lane_of(scope)
-        if not await self._enter(lane):
+        allowance = self.queue_seconds
+        if self.trust_request_start:
+            allowance -= waited_in_front(scope)
+        if not await self._enter(lane, allowance):
             metrics.SHED.labels(lane=lane.value).inc()
             error = Overloaded(
                 "The service is very busy; please try again in a moment.",
@@ -161,6 +176,21 @@ class Admission:
         finally:
             self._leave(lane)
             metrics.IN_FLIGHT.dec()
+
+
+def waited_in_front(scope: Scope) -> float:
+    """Seconds since the proxy took the request (its ``X-Request-Start``), 0 if not stamped."""
+    for name, value in scope["headers"]:
+        if name == b"x-request-start":
+            try:
+                stamp = float(value.removeprefix(b"t="))
+            except ValueError:
+                return 0.0
+            # nginx sends seconds (t=${msec}); others milliseconds or microseconds.
+            while stamp > 1e11:
+                stamp /= 1000
+            return max(0.0, time.time() - stamp)
+    return 0.0
 
 
 def _settle(turn: asyncio.Future[bool], admitted: bool) -> None:
