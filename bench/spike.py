@@ -89,6 +89,14 @@ class Phase:
         )
         return percentile(values, 0.99)
 
+    def by_kind(self) -> str:
+        """The slowest answer (not shed) of each kind: what held the p99 up."""
+        worst: dict[str, float] = {}
+        for o in self.outcomes:
+            if not (o.shed or o.lost_to_kill):
+                worst[o.kind] = max(worst.get(o.kind, 0.0), o.ms)
+        return ", ".join(f"{kind} {ms:.0f}" for kind, ms in sorted(worst.items()))
+
     @property
     def bad(self) -> int:
         return sum(1 for o in self.outcomes if not o.expected and not o.shed and not o.lost_to_kill)
@@ -422,6 +430,11 @@ async def drill(args: argparse.Namespace, work: Path, url: str) -> str:
         mix = Mix(bases, citizen, official, form_for(bases[0]))
         step = 4.0 if args.quick else 8.0
 
+        # 0. Warm-up, not counted: each process's first answers (templates compiled, caches
+        # filled, connections opened) are slower than any later ones.
+        warm = await mix.run(4.0, step)
+        print(f"warm-up: p99 {warm.p99():.0f} ms; slowest ms by kind: {warm.by_kind()}", flush=True)
+
         # 1. The sustainable rate.
         sustainable, rate = 0.0, 2.0
         while rate <= 400:
@@ -432,7 +445,8 @@ async def drill(args: argparse.Namespace, work: Path, url: str) -> str:
             print(
                 f"step {rate:.0f}/s: p99 {phase.p99():.0f} ms, bad {phase.bad}, "
                 f"shed {sum(1 for o in phase.outcomes if o.shed)}, generator lag p99 "
-                f"{percentile(sorted(phase.lag_ms), 0.99):.0f} ms",
+                f"{percentile(sorted(phase.lag_ms), 0.99):.0f} ms; slowest ms by kind: "
+                f"{phase.by_kind()}",
                 flush=True,
             )
             if not ok:
@@ -533,7 +547,8 @@ async def drill(args: argparse.Namespace, work: Path, url: str) -> str:
         f"{lost_to_kill} in flight at the killed process, {unanswered} otherwise unanswered, "
         f"{spike.dropped} arrivals the generator dropped (its own lag p99 "
         f"{percentile(sorted(spike.lag_ms), 0.99):.0f} ms); "
-        f"{len(mix.acked)} applications acknowledged"
+        f"{len(mix.acked)} applications acknowledged; slowest admitted ms by kind: "
+        f"{spike.by_kind()}"
     )
     return (
         f"RESULT name=spike sustainable_rps={sustainable:.1f} goodput_ratio={goodput:.2f} "
