@@ -408,11 +408,12 @@ async def drill(args: argparse.Namespace, work: Path, url: str) -> str:
         "TONGBAN_DATA_DIR": str(data_dir),
         "TONGBAN_PUBLIC_URL": bases[0],
         "TONGBAN_LOG_JSON": "true",
-        # Sized for this 2-core machine: a process admits what its cores serve promptly.
-        "TONGBAN_MAX_IN_FLIGHT": os.environ.get("TONGBAN_MAX_IN_FLIGHT", "8"),
+        # Sized for this 2-core machine: a process admits what its core serves promptly (one
+        # GIL: more requests at once share it, each slower, none more served; 8 was slower).
+        "TONGBAN_MAX_IN_FLIGHT": os.environ.get("TONGBAN_MAX_IN_FLIGHT", "4"),
         # Two processes hashing passwords a core's time each would leave nothing for the rest
-        # (a sign-in is ~0.2 s of CPU here): a quarter of the time each, at most.
-        "TONGBAN_HASHING_SHARE": os.environ.get("TONGBAN_HASHING_SHARE", "0.25"),
+        # (a sign-in is ~0.2 s of CPU here, in 4 argon2 lanes): 0.15 s a second each, at most.
+        "TONGBAN_HASHING_SHARE": os.environ.get("TONGBAN_HASHING_SHARE", "0.15"),
         # The generator stamps each request as a proxy would, on this machine's clock.
         "TONGBAN_ADMISSION_TRUST_REQUEST_START": "true",
     }
