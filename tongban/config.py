@@ -215,11 +215,20 @@ class Settings(BaseSettings):
     max_in_flight: int = Field(default=64, ge=1)
     admission_reserved_share: float = Field(default=0.25, ge=0, lt=1)
     max_sign_in_in_flight: int = Field(default=8, ge=1)
+    # A request that finds the process full waits this long at most for a slot (signed-in work
+    # first), then is answered 503: a burst is smoothed, and nothing admitted has waited long.
+    admission_queue_seconds: float = Field(default=0.25, ge=0)
+    # ... counted from the proxy's X-Request-Start stamp (t=<seconds>), when its clock is this
+    # machine's: the wait in front of the process counts too (tongban/web/admission.py).
+    admission_trust_request_start: bool = False
     admission_retry_after_seconds: int = Field(default=1, ge=1)
     # Password hashes computed at once per process, and how long a sign-in waits for its turn
     # before it is answered 503 (argon2 takes ~0.1 s of a core and 64 MiB each).
     hashing_pool_size: int = Field(default=2, ge=1)
-    hashing_wait_seconds: float = Field(default=2.0, ge=0)
+    hashing_wait_seconds: float = Field(default=0.5, ge=0)
+    # ... and seconds spent hashing per second, per process: a sign-in flood takes at most
+    # this share of the time (of a core, with one argon2 lane) from the other routes.
+    hashing_share: float = Field(default=1.0, gt=0)
     # /metrics: answered to these addresses or networks, or to a bearer of this token.
     metrics_allowed: list[str] = Field(default_factory=lambda: ["127.0.0.1/32", "::1/128"])
     metrics_token: str | None = None

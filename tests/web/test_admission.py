@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import threading
+import time
 
 import httpx
 import pytest
@@ -34,6 +35,44 @@ class Held:
         self.entered += 1
         await self.release.wait()
         await JSONResponse({"ok": True})(scope, receive, send)
+
+
+class Gates:
+    """An app whose requests each wait for their own path's release, and that records the
+    order in which requests got in."""
+
+    def __init__(self) -> None:
+        self.gates: dict[str, asyncio.Event] = {}
+        self.entered: list[str] = []
+
+    def gate(self, path: str) -> asyncio.Event:
+        return self.gates.setdefault(path, asyncio.Event())
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self.entered.append(scope["path"])
+        await self.gate(scope["path"]).wait()
+        await JSONResponse({"ok": True})(scope, receive, send)
+
+    async def drive(
+        self, admission: Admission, requests: list[dict[str, object]]
+    ) -> list[httpx.Response]:
+        """Send ``requests`` one after the other (each in before the next), then release them
+        in the order sent, each once it is in."""
+        transport = httpx.ASGITransport(app=admission)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            tasks = []
+            for request in requests:
+                tasks.append(asyncio.create_task(client.request(**request)))  # type: ignore[arg-type]
+                await asyncio.sleep(0.05)
+            for request in requests:
+                path = str(request["url"])
+                for _ in range(100):
+                    if path in self.entered:
+                        break
+                    await asyncio.sleep(0.02)
+                self.gate(path).set()
+                await asyncio.sleep(0.05)
+            return list(await asyncio.gather(*tasks))
 
 
 def _render(request: Request, exc: TongbanError) -> Response:
@@ -78,7 +117,13 @@ class TestLanes:
         self, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         held = Held()
-        admission = _admission(held, monkeypatch, max_in_flight="4", admission_reserved_share="0")
+        admission = _admission(
+            held,
+            monkeypatch,
+            max_in_flight="4",
+            admission_reserved_share="0",
+            admission_queue_seconds="0",
+        )
         answers = _sent_at_once(admission, held, [{"method": "GET", "url": "/items"}] * 7)
         statuses = sorted(a.status_code for a in answers)
         assert statuses == [200] * 4 + [503] * 3
@@ -91,7 +136,13 @@ class TestLanes:
         self, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         held = Held()
-        admission = _admission(held, monkeypatch, max_in_flight="4", admission_reserved_share="0.5")
+        admission = _admission(
+            held,
+            monkeypatch,
+            max_in_flight="4",
+            admission_reserved_share="0.5",
+            admission_queue_seconds="0",
+        )
         anonymous = [{"method": "GET", "url": "/"}] * 4
         official = [{"method": "GET", "url": "/queue", "headers": {"Cookie": "tongban_session=x"}}]
         answers = _sent_at_once(admission, held, anonymous + official * 2)
@@ -102,12 +153,102 @@ class TestLanes:
         self, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         held = Held()
-        admission = _admission(held, monkeypatch, max_in_flight="10", max_sign_in_in_flight="2")
+        # Sign-ins are counted apart: the flood takes none of the other routes' three places.
+        admission = _admission(
+            held,
+            monkeypatch,
+            max_in_flight="3",
+            admission_reserved_share="0",
+            max_sign_in_in_flight="2",
+            admission_queue_seconds="0",
+        )
         flood = [{"method": "POST", "url": "/api/v1/session", "json": {}}] * 6
         others = [{"method": "GET", "url": "/items"}] * 3
         answers = _sent_at_once(admission, held, flood + others)
         assert [a.status_code for a in answers[:6]].count(200) == 2
         assert [a.status_code for a in answers[6:]] == [200, 200, 200]
+
+    @pytest.mark.parametrize(
+        ("sent", "served"),
+        # Two served at once, two waited and were served once the first went; at most as many
+        # wait as the process admits, so the rest are refused at once.
+        [(4, 4), (7, 4)],
+    )
+    def test_a_burst_waits_a_moment_and_is_served_as_far_as_the_queue_holds(
+        self, monkeypatch: pytest.MonkeyPatch, sent: int, served: int
+    ) -> None:
+        held = Held()
+        admission = _admission(
+            held,
+            monkeypatch,
+            max_in_flight="2",
+            admission_reserved_share="0",
+            admission_queue_seconds="5",
+        )
+        answers = _sent_at_once(admission, held, [{"method": "GET", "url": "/items"}] * sent)
+        assert sorted(a.status_code for a in answers) == [200] * served + [503] * (sent - served)
+        assert held.entered == served
+        assert (admission.in_flight, admission.waiters) == (0, 0)
+
+    def test_a_request_that_waited_past_the_queue_deadline_gets_503_with_retry_after(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        held = Held()  # released 0.2 s after the requests are sent: after the deadline
+        admission = _admission(held, monkeypatch, max_in_flight="1", admission_queue_seconds="0.05")
+        answers = _sent_at_once(admission, held, [{"method": "GET", "url": "/items"}] * 2)
+        assert sorted(a.status_code for a in answers) == [200, 503]
+        refused = next(a for a in answers if a.status_code == 503)
+        assert refused.headers["Retry-After"] == "1"
+        assert held.entered == 1  # refused at its deadline, not served late
+        assert (admission.in_flight, admission.waiters) == (0, 0)
+
+    def test_a_freed_place_goes_to_signed_in_work_before_browsing_that_waited_longer(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        gates = Gates()
+        admission = _admission(
+            gates,  # type: ignore[arg-type]
+            monkeypatch,
+            max_in_flight="2",
+            admission_reserved_share="0.5",
+            admission_queue_seconds="5",
+        )
+        signed_in = {"Authorization": "Bearer t"}
+        order = [
+            {"method": "GET", "url": "/work/1", "headers": signed_in},
+            {"method": "GET", "url": "/work/2", "headers": signed_in},
+            {"method": "GET", "url": "/browse"},
+            {"method": "GET", "url": "/work/3", "headers": signed_in},
+        ]
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            answers = pool.submit(asyncio.run, gates.drive(admission, order)).result()
+        assert [a.status_code for a in answers] == [200, 200, 200, 200]
+        # /work/1 finished first; its place went to /work/3, though /browse had waited longer.
+        assert gates.entered == ["/work/1", "/work/2", "/work/3", "/browse"]
+
+    @pytest.mark.parametrize(
+        ("trusted", "stamped_ago", "expected"),
+        [("true", 1.0, 503), ("true", 0.0, 200), ("false", 1.0, 200)],
+    )
+    def test_a_request_the_proxy_took_longer_ago_than_the_deadline_is_refused_at_once(
+        self, monkeypatch: pytest.MonkeyPatch, trusted: str, stamped_ago: float, expected: int
+    ) -> None:
+        held = Held()
+        admission = _admission(
+            held,
+            monkeypatch,
+            max_in_flight="4",
+            admission_queue_seconds="0.25",
+            admission_trust_request_start=trusted,
+        )
+        stamp = {"X-Request-Start": f"t={time.time() - stamped_ago:.3f}"}
+        answers = _sent_at_once(
+            admission, held, [{"method": "GET", "url": "/items", "headers": stamp}]
+        )
+        assert answers[0].status_code == expected
+        assert held.entered == (expected == 200)
+        if expected == 503:
+            assert answers[0].headers["Retry-After"] == "1"
 
     def test_health_is_never_refused(self, monkeypatch: pytest.MonkeyPatch) -> None:
         held = Held()
@@ -174,6 +315,28 @@ class TestHashingPool:
         holder.join()
         with pool.turn():
             pass  # free again
+
+    def test_hashing_takes_no_more_than_its_share_of_the_time(self) -> None:
+        # 0.4 s hashed, with 0.05 s in the budget and 0.1 s refilled meanwhile (a quarter of a
+        # second a second): 0.25 s owed, so the next hash may start a second later.
+        impatient = credentials.HashingPool(size=2, wait=0.2, share=0.25, burst=0.05)
+        with impatient.turn():
+            time.sleep(0.4)
+        with pytest.raises(Overloaded), impatient.turn():
+            pass
+        # Setting a password spends the budget but never waits for it: the demo loader and an
+        # import make accounts in a row.
+        asked = time.monotonic()
+        with impatient.turn(paced=False):
+            pass
+        assert time.monotonic() - asked < 0.1
+        patient = credentials.HashingPool(size=2, wait=3.0, share=0.25, burst=0.05)
+        with patient.turn():
+            time.sleep(0.4)
+        asked = time.monotonic()
+        with patient.turn():
+            waited = time.monotonic() - asked
+        assert 0.7 <= waited < 2.5
 
     def test_sign_in_is_answered_503_while_the_hashing_pool_is_full(
         self, client: TestClient, monkeypatch: pytest.MonkeyPatch

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -56,28 +57,62 @@ NO_PASSWORD = "!"
 
 
 class HashingPool:
-    """At most ``size`` password hashes computed at once in this process. argon2 takes a core
-    and 64 MiB for ~0.1 s: unbounded, a sign-in flood would take every thread and core from
-    the other routes. A hash waits its turn at most ``wait`` seconds, then the sign-in is
-    answered 503 with Retry-After (the client tries again; nothing was checked or counted)."""
+    """At most ``size`` password hashes computed at once in this process, and sign-in's checks
+    at most ``share`` seconds spent hashing per second (a budget that refills at that pace, up
+    to ``burst``).
+    argon2 takes cores and 64 MiB for ~0.1 s: unbounded, a sign-in flood would take every
+    thread and core from the other routes, and even ``size`` threads hashing without pause take
+    whole cores. A hash waits its turn at most ``wait`` seconds, then the sign-in is answered
+    503 with Retry-After (the client tries again; nothing was checked or counted)."""
 
-    def __init__(self, size: int, wait: float) -> None:
-        self.size, self.wait = size, wait
+    def __init__(self, size: int, wait: float, share: float = 1.0, burst: float = 1.0) -> None:
+        self.size, self.wait, self.share, self.burst = size, wait, share, burst
         self._slots = threading.BoundedSemaphore(size)
         self.busy = 0  # read by /metrics
+        self._budget = burst
+        self._refilled = time.monotonic()
+        self._budget_lock = threading.Lock()
+
+    def _overloaded(self) -> Overloaded:
+        return Overloaded(
+            "Signing in is very busy; please try again in a moment.",
+            retry_after=max(1, round(self.wait)),
+        )
+
+    def _pause(self) -> float:
+        """Seconds until the budget allows the next hash (0: at once)."""
+        with self._budget_lock:
+            now = time.monotonic()
+            refill = (now - self._refilled) * self.share
+            self._budget = min(self.burst, self._budget + refill)
+            self._refilled = now
+            return 0.0 if self._budget > 0 else -self._budget / self.share
+
+    def _spent(self, seconds: float) -> None:
+        with self._budget_lock:
+            self._budget -= seconds
 
     @contextmanager
-    def turn(self) -> Iterator[None]:
+    def turn(self, *, paced: bool = True) -> Iterator[None]:
+        """A hash's turn. ``paced=False``: the budget is spent but not waited for (a password
+        set or changed, rare and limited elsewhere, or the demo loader's accounts in a row)."""
+        asked = time.monotonic()
         if not self._slots.acquire(timeout=self.wait):
-            raise Overloaded(
-                "Signing in is very busy; please try again in a moment.",
-                retry_after=max(1, round(self.wait)),
-            )
-        self.busy += 1
+            raise self._overloaded()
         try:
-            yield
+            pause = self._pause()
+            if pause > 0 and paced:
+                if time.monotonic() - asked + pause > self.wait:
+                    raise self._overloaded()
+                time.sleep(pause)
+            self.busy += 1
+            began = time.monotonic()
+            try:
+                yield
+            finally:
+                self.busy -= 1
+                self._spent(time.monotonic() - began)
         finally:
-            self.busy -= 1
             self._slots.release()
 
 
@@ -89,17 +124,19 @@ def hashing_pool() -> HashingPool:
     global _pool
     settings = get_settings()
     with _pool_lock:
-        if _pool is None or (_pool.size, _pool.wait) != (
+        wanted = (
             settings.hashing_pool_size,
             settings.hashing_wait_seconds,
-        ):
-            _pool = HashingPool(settings.hashing_pool_size, settings.hashing_wait_seconds)
+            settings.hashing_share,
+        )
+        if _pool is None or (_pool.size, _pool.wait, _pool.share) != wanted:
+            _pool = HashingPool(*wanted)
         return _pool
 
 
 def hash_password(password: str) -> str:
     hasher, _ = _hasher()
-    with hashing_pool().turn():
+    with hashing_pool().turn(paced=False):
         return hasher.hash(password)
 
 
