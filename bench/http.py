@@ -20,7 +20,8 @@ Ratios: writes (start, submit) against the plain POST, reads against the plain G
 connections. ``p99_ms_64`` is the worst p99 of tongban's scenarios at 64 connections and
 ``max_ms_64`` the slowest single request (target: none over 2 s). ``round_trips_submit`` is
 counted in-process (SQLAlchemy events: statements plus BEGIN and COMMIT) for one submit,
-session look-up included. ``ratio`` is the lowest ratio.
+session look-up included, the second of two (caches warm, as the round-trip test counts).
+``ratio`` is the lowest ratio.
 
 Run: ``.venv/bin/python bench/http.py [--quick] [--duration S]``.
 """

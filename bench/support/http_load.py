@@ -302,9 +302,12 @@ def prepared_drafts(base: str, headers: dict[str, str], count: int) -> list[str]
         return list(pool.map(one, range(count)))
 
 
-def count_submit_round_trips(url: str, data_dir: Path, headers: dict[str, str], number: str) -> int:
+def count_submit_round_trips(
+    url: str, data_dir: Path, headers: dict[str, str], numbers: list[str]
+) -> int:
     """Statements, BEGINs and COMMITs of one submit, counted in this process over the same
-    database and keys (the server process is not instrumented)."""
+    database and keys (the server process is not instrumented): the second of two, as the
+    round-trip test counts, once the process's caches hold what a first request loaded."""
     from fastapi.testclient import TestClient
     from sqlalchemy import event
 
@@ -318,13 +321,16 @@ def count_submit_round_trips(url: str, data_dir: Path, headers: dict[str, str], 
         counted["n"] += 1
 
     client = TestClient(create_app(engine))
-    event.listen(engine, "before_cursor_execute", bump)
-    event.listen(engine, "begin", bump)
-    event.listen(engine, "commit", bump)
-    response = client.post(
-        f"/api/v1/applications/{number}/actions", headers=headers, json={"action": "submit"}
-    )
-    assert response.status_code == 200, response.text
+    counted_one = numbers[-1]
+    for number in numbers:
+        if number == counted_one:
+            event.listen(engine, "before_cursor_execute", bump)
+            event.listen(engine, "begin", bump)
+            event.listen(engine, "commit", bump)
+        response = client.post(
+            f"/api/v1/applications/{number}/actions", headers=headers, json={"action": "submit"}
+        )
+        assert response.status_code == 200, response.text
     engine.dispose()
     return counted["n"]
 
@@ -376,8 +382,8 @@ def tongban_figures(work: Path, seconds: float) -> tuple[dict[str, dict[int, Loa
             # Enough drafts for the submit runs at the start rate, with room to spare.
             needed = int(max(f.rps for f in figures["start"].values()) * seconds * 2) + 50
             settle(base + READY[base])
-            drafts = prepared_drafts(base, headers, needed * len(CONNECTIONS) + 1)
-            probe, drafts = drafts[0], drafts[1:]
+            drafts = prepared_drafts(base, headers, needed * len(CONNECTIONS) + 2)
+            probes, drafts = drafts[:2], drafts[2:]
             figures["submit"] = {}
             for i, c in enumerate(CONNECTIONS):
                 mine = drafts[i * needed : (i + 1) * needed]
@@ -412,7 +418,7 @@ def tongban_figures(work: Path, seconds: float) -> tuple[dict[str, dict[int, Loa
                 figures[name] = {c: wrk(base, script, c, seconds, name) for c in CONNECTIONS}
             if PROFILER:
                 PROFILER.pid = 0
-        round_trips = count_submit_round_trips(url, data_dir, headers, probe)
+        round_trips = count_submit_round_trips(url, data_dir, headers, probes)
     return figures, round_trips
 
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tongban.config import get_settings
+from tongban.security import deployment
 from tongban.security.crypto import get_suite
 from tongban.security.errors import DecryptionFailed, KeyInvalid, SecurityConfigInvalid
 from tongban.security.keys import (
@@ -298,3 +301,40 @@ class TestKeyFile:
         for key in ring.keys.values():
             assert str(key) not in repr(ring)
             assert base64.b64encode(key).decode() not in repr(ring)
+
+
+class TestTheDeploymentsRing:
+    """``deployment.key_ring`` looks at the key file's stamp at most once per
+    ``KEY_FILE_CHECK_SECONDS`` (every encryption asks for the ring), yet sees a change by
+    another process once that time has passed."""
+
+    @pytest.fixture
+    def key_file(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+        path = tmp_path / "keys.json"
+        path.write_text(dump_key_ring(new_key_ring(get_suite("intl"), key_id="k1")))
+        monkeypatch.setenv("TONGBAN_MASTER_KEYS_FILE", str(path))
+        monkeypatch.setenv("TONGBAN_CRYPTO_SUITE", "intl")
+        get_settings.cache_clear()
+        deployment.reset()
+        yield path
+        monkeypatch.undo()
+        get_settings.cache_clear()
+        deployment.reset()
+
+    def test_a_change_by_another_process_shows_after_the_check_interval(
+        self, key_file: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        clock = [1000.0]
+        monkeypatch.setattr(deployment, "monotonic", lambda: clock[0])
+        assert deployment.key_ring().current == "k1"
+        rotated = load_key_ring(suite="intl", path=key_file).rotate(key_id="k2")
+        key_file.write_text(dump_key_ring(rotated))  # as `tongban security keys rotate` would
+        clock[0] += deployment.KEY_FILE_CHECK_SECONDS / 2
+        assert deployment.key_ring().current == "k1"  # not looked at yet
+        clock[0] += deployment.KEY_FILE_CHECK_SECONDS
+        assert deployment.key_ring().current == "k2"
+
+    def test_a_ring_saved_in_this_process_is_used_at_once(self, key_file: Path) -> None:
+        ring = deployment.key_ring()
+        deployment.save_key_ring(ring.rotate(key_id="k3"))
+        assert deployment.key_ring().current == "k3"

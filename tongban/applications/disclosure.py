@@ -76,8 +76,17 @@ class PrefillState:
     verified: bool
 
 
+_SPECS = "_tongban_field_specs"
+
+
 def field_specs(item: ServiceItem) -> list[FieldSpec]:
-    return [FieldSpec.model_validate(f) for f in item.fields]
+    # Asked several times a request (schema, completeness, prefill, evidence): validated once
+    # per loaded item, again only if its ``fields`` were replaced.
+    memo: tuple[object, list[FieldSpec]] | None = item.__dict__.get(_SPECS)
+    if memo is None or memo[0] is not item.fields:
+        memo = (item.fields, [FieldSpec.model_validate(f) for f in item.fields])
+        item.__dict__[_SPECS] = memo
+    return list(memo[1])
 
 
 def form_schema(session: Session, item: ServiceItem) -> FormSchema:

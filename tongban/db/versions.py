@@ -18,15 +18,15 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import BigInteger, Integer, Label, String, event, select, update
-from sqlalchemy.orm import Mapped, Session, SessionTransaction, mapped_column
+from sqlalchemy import BigInteger, Integer, Label, String, event, inspect, select, update
+from sqlalchemy.orm import Mapped, ORMExecuteState, Session, SessionTransaction, mapped_column
 
 from tongban.db.base import Base
 
 T = TypeVar("T")
 
 # Every kind of data kept in memory by version; a migration adds its row.
-NAMES = ("labels", "elements")
+NAMES = ("labels", "elements", "connectors")
 _SEEN = "tongban.versions"  # this request's versions, by name
 _CHANGED = "tongban.versions.changed"  # names bumped in this transaction
 
@@ -87,6 +87,46 @@ def bump(session: Session, name: str) -> None:
         update(DataVersion).where(DataVersion.name == name).values(version=DataVersion.version + 1)
     )
     session.info.setdefault(_CHANGED, set()).add(name)
+
+
+def watch(name: str, watched: Mapping[type, tuple[str, ...]]) -> None:
+    """Raise ``name``'s version in the transaction of every change the ORM makes to the classes
+    of ``watched``: a row flushed as added or deleted, or with one of the attributes named
+    changed (the others, e.g. a delivery's last success, are not what the cache holds), and
+    every ORM-enabled INSERT, UPDATE or DELETE of them (``session.execute(update(...))``)."""
+    assert name in NAMES, name
+    classes = tuple(watched)
+
+    def changed_once(session: Session) -> None:
+        if name in session.info.get(_CHANGED, ()):
+            return
+        # Core, on the session's connection: called mid-flush or mid-execution.
+        session.connection().execute(
+            update(DataVersion)
+            .where(DataVersion.name == name)
+            .values(version=DataVersion.version + 1)
+        )
+        session.info.setdefault(_CHANGED, set()).add(name)
+
+    @event.listens_for(Session, "after_flush")
+    def _after_flush(session: Session, _context: object) -> None:
+        if any(isinstance(o, classes) for o in (*session.new, *session.deleted)) or any(
+            type(o) in watched and session.is_modified(o) and _changed(o, watched[type(o)])
+            for o in session.dirty
+        ):
+            changed_once(session)
+
+    @event.listens_for(Session, "do_orm_execute")
+    def _bulk_write(state: ORMExecuteState) -> None:
+        if (state.is_update or state.is_delete or state.is_insert) and any(
+            issubclass(m.class_, classes) for m in state.all_mappers
+        ):
+            changed_once(state.session)
+
+
+def _changed(instance: object, attributes: tuple[str, ...]) -> bool:
+    state = inspect(instance)
+    return any(state.attrs[a].history.has_changes() for a in attributes)
 
 
 @event.listens_for(Session, "after_transaction_end")

@@ -3,19 +3,20 @@ crypto suite and master key ring. Every read and write path asks here, so one se
 them all.
 
 The key ring is re-read when its file changes, so ``tongban keys rotate`` on one machine takes
-effect in running servers without a restart (the old keys stay in the file: nothing written
-before the rotation becomes unreadable).
+effect in running servers without a restart, within ``KEY_FILE_CHECK_SECONDS`` (the old keys stay
+in the file: nothing written before the rotation becomes unreadable).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from time import monotonic
 
-from tongban.config import get_settings
+from tongban.config import Settings, get_settings
 from tongban.security import keyfiles
 from tongban.security.crypto import CryptoSuite, get_suite
 from tongban.security.keys import ENV_VAR, KeyRing, dump_key_ring, load_key_ring, new_key_ring
@@ -76,11 +77,18 @@ def top_clearance() -> Clearance:
 # -- the key ring ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+# How often the key file's stamp is looked at: every encryption and decryption asks for the
+# ring, and a stat on each was a measurable share of a write request (issue 19).
+KEY_FILE_CHECK_SECONDS = 1.0
+
+
+@dataclasses.dataclass(frozen=True)
 class _Loaded:
     path: Path | None
     stamp: tuple[int, int] | None
     ring: KeyRing
+    checked_at: float
+    settings: Settings  # changed settings (a new object) are looked at at once
 
 
 _lock = threading.Lock()
@@ -99,17 +107,20 @@ def key_ring_path() -> Path | None:
 
 def key_ring() -> KeyRing:
     global _loaded
+    loaded, now, settings = _loaded, monotonic(), get_settings()
+    if loaded and loaded.settings is settings and now - loaded.checked_at < KEY_FILE_CHECK_SECONDS:
+        return loaded.ring
     path = key_ring_path()
     stamp = _stamp(path) if path else None
-    loaded = _loaded
     if loaded and loaded.path == path and loaded.stamp == stamp:
+        _loaded = dataclasses.replace(loaded, checked_at=now, settings=settings)
         return loaded.ring
     with _lock:
         if path is not None and stamp is None and path == get_settings().generated_master_keys_file:
             _create_key_file(path)
             stamp = _stamp(path)
         ring = load_key_ring(suite=suite(), path=path)
-        _loaded = _Loaded(path, stamp, ring)
+        _loaded = _Loaded(path, stamp, ring, now, settings)
         return ring
 
 
@@ -118,7 +129,9 @@ def save_key_ring(ring: KeyRing) -> Path:
     path = key_ring_path()
     if path is None:
         raise RuntimeError(f"The master keys come from {ENV_VAR}; update it there.")
+    global _loaded
     _write_private(path, dump_key_ring(ring))
+    _loaded = None  # this process uses it from now on; others within KEY_FILE_CHECK_SECONDS
     return path
 
 

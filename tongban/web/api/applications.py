@@ -32,6 +32,7 @@ from tongban.web.deps import (
     SessionDep,
     UploadedFile,
     acting_for_id,
+    committed_json,
     multipart,
 )
 from tongban.web.limits import upload_path
@@ -53,7 +54,7 @@ _ERRORS: dict[int | str, dict[str, str]] = {
 )
 def start_application(
     body: ApplicationCreate, request: Request, session: SessionDep, subject: ApiSubject
-) -> ApplicationRead:
+) -> Response:
     """Open a draft. While the sign-in acts for a legal person (PUT /api/v1/session/acting-for),
     the application is that company's."""
     application = service.start(
@@ -63,7 +64,9 @@ def start_application(
         form=body.form,
         acting_for=acting_for_id(request),
     )
-    return _read(session, subject, application)
+    return committed_json(
+        session, _read(session, subject, application), status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get("/api/v1/applications", response_model=list[ApplicationSummary])
@@ -157,9 +160,9 @@ def export_cases(
 
 
 @router.get("/api/v1/applications/{number}", response_model=ApplicationRead, responses=_ERRORS)
-def get_application(number: str, session: SessionDep, subject: ApiSubject) -> ApplicationRead:
+def get_application(number: str, session: SessionDep, subject: ApiSubject) -> Response:
     application = service.get(session, subject, number)
-    return _read(session, subject, application)
+    return committed_json(session, _read(session, subject, application))
 
 
 @router.put("/api/v1/applications/{number}/form", response_model=ApplicationRead, responses=_ERRORS)
@@ -306,13 +309,13 @@ def decision_document(number: str, session: SessionDep, subject: ApiSubject) -> 
 )
 def take_action(
     number: str, body: ActionRequest, session: SessionDep, subject: ApiSubject
-) -> ApplicationRead:
+) -> Response:
     """Move the application through its states: submit and withdraw (applicant); accept, return,
     reject, start_review, approve, deny and complete (official of the handling department)."""
     application = service.act(
         session, subject, number, body.action, reason=body.reason, result_note=body.result_note
     )
-    return _read(session, subject, application)
+    return committed_json(session, _read(session, subject, application))
 
 
 def _read(session: Session, subject: Account, application: Application) -> ApplicationRead:
