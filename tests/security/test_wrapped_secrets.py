@@ -197,6 +197,23 @@ class TestRotation:
         assert client.get("/api/v1/me", headers=headers).status_code == 200
 
 
+class TestRegistry:
+    def test_every_model_with_a_wrapped_secret_registers_its_column(self) -> None:
+        import tongban.db.models  # noqa: F401  (every model, as the CLI and the app load them)
+
+        columns = {
+            (column.model.__tablename__, column.attribute) for column in wrapped.registered()
+        }
+
+        assert columns == {
+            ("accounts", "totp_secret_wrapped"),
+            ("department_systems", "secret_wrapped"),
+            ("oidc_signing_keys", "private_jwk_wrapped"),
+            ("licence_signing_keys", "wrapped_private_key"),
+            ("federation_upstream_clients", "sealed_secret"),
+        }
+
+
 class TestMigration:
     def test_the_migration_wraps_plaintext_rows(self, tmp_path: Path) -> None:
         seed = pyotp.random_base32()
