@@ -20,7 +20,6 @@ from tests.fixtures.cli import tongban
 from tests.fixtures.db import fresh_database
 from tests.identity.factories import Person, api_sign_in
 from tongban.catalog import service as catalog_service
-from tongban.connectors import service as connectors_service
 from tongban.connectors.models import DepartmentSystem
 from tongban.connectors.schemas import SystemSpec
 from tongban.db.migrate import upgrade
@@ -29,6 +28,7 @@ from tongban.identity import service as identity_service
 from tongban.identity.models import Account, AccountKind
 from tongban.identity.oidc import keys as oidc_keys
 from tongban.identity.oidc.models import SigningKey
+from tongban.integration import docking
 from tongban.licences import keys as licence_keys
 from tongban.security import deployment, wrapped
 from tongban.security.errors import DecryptionFailed
@@ -57,7 +57,7 @@ def _system(engine: Engine, secret: str) -> str:
         {"code": code, "name": "密钥系统", "department": "HEALTH", "secret": secret}
     )
     with unit_of_work(engine) as session:
-        connectors_service.register_system(session, None, spec)
+        docking.register_system(session, None, spec)
     return code
 
 

@@ -8,7 +8,7 @@ change. Delivery happens later (``dispatcher``).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import select
@@ -22,7 +22,7 @@ from tongban.security import access, deployment
 from tongban.security.labels import Clearance
 
 # The part of a payload that depends on what the receiving system is cleared for.
-Disclose = Callable[[Clearance], dict[str, Any]]
+Disclose = Callable[[Clearance], Mapping[str, Any]]
 
 
 def subscribes(patterns: list[str], event_type: str) -> bool:
@@ -37,7 +37,7 @@ def publish(
     event_type: str,
     department_id: int,
     aggregate_id: str,
-    payload: dict[str, Any],
+    payload: Mapping[str, Any],
     disclose: Disclose | None = None,
 ) -> list[OutboxMessage]:
     """Queue ``payload`` for every active connector of the department that wants this event.
@@ -62,10 +62,10 @@ def publish(
     for connector, system in rows:
         if not subscribes(connector.events, event_type):
             continue
-        body = payload
+        body = dict(payload)
         if disclose is not None:
             if system.id not in disclosed:
-                disclosed[system.id] = payload | disclose(system_clearance(session, system))
+                disclosed[system.id] = {**payload, **disclose(system_clearance(session, system))}
             body = disclosed[system.id]
         messages.append(
             OutboxMessage(

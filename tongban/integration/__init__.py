@@ -1,0 +1,1 @@
+"""The integration layer: docking department systems, their callbacks and the dispatcher."""
