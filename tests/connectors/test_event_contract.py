@@ -20,11 +20,11 @@ from tests.licences.helpers import approved
 from tests.resources.test_service import HEADER, _id_pair, _import, _name, _person_of, _resolve
 from tongban.applications import events as applications_events
 from tongban.applications.states import Status
-from tongban.connectors import contracts, dispatcher
+from tongban.connectors import contracts
 from tongban.connectors.errors import ConnectorFileInvalid
 from tongban.connectors.kinds.database import staging_table
 from tongban.db.session import unit_of_work
-from tongban.integration import docking
+from tongban.integration import dispatcher, docking
 from tongban.licences import events as licences_events
 from tongban.resources import service as resources_service
 

@@ -79,8 +79,8 @@ def connectors_dead() -> None:
 @connectors_app.command("pull")
 def connectors_pull() -> None:
     """Read the result batches departments left in their file connectors' inboxes."""
-    from tongban.connectors import inbox
     from tongban.db.engine import get_engine
+    from tongban.integration import inbox
 
     migrate()
     report = inbox.import_inboxes(get_engine())

@@ -1,73 +1,27 @@
-"""The connectors domain's public API: register systems, watch health, handle dead letters."""
+"""The connectors domain's public API: find systems, watch health, handle dead letters
+(registering a system is ``integration.docking``; its callbacks ``integration.callbacks``)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tongban.applications import service as applications_service
-from tongban.applications.states import Action
 from tongban.audit import service as audit
 from tongban.connectors import policy
 from tongban.connectors.errors import MessageNotFound, SystemNotFound
 from tongban.connectors.models import (
     Connector,
     DepartmentSystem,
-    InboundCallback,
     MessageStatus,
     OutboxMessage,
 )
-from tongban.connectors.schemas import CallbackBody
 from tongban.db import delivery
-from tongban.errors import InvalidInput
 from tongban.identity.models import Account
 from tongban.kit.clock import utcnow
-
-
-def handle_callback(
-    session: Session, subject: DepartmentSystem, *, idempotency_key: str, body: CallbackBody
-) -> dict[str, Any]:
-    """Apply a department system's report once; a repeat (same key) gets the first answer."""
-    policy.require_report_back(subject)
-    if not 8 <= len(idempotency_key) <= 64:
-        raise InvalidInput(
-            "Send an idempotency key of 8 to 64 characters.", field="idempotency_key"
-        )
-    earlier = session.execute(
-        select(InboundCallback).where(
-            InboundCallback.system_id == subject.id,
-            InboundCallback.idempotency_key == idempotency_key,
-        )
-    ).scalar_one_or_none()
-    if earlier is not None:
-        return {**earlier.response, "duplicate": True}
-    actor = session.get(Account, subject.account_id)
-    assert actor is not None
-    application = applications_service.act(
-        session,
-        actor,
-        body.application,
-        Action(body.action),
-        reason=body.reason,
-        result_note=body.result_note,
-    )
-    response = {"application": application.number, "status": application.status.value}
-    session.add(
-        InboundCallback(
-            system_id=subject.id,
-            idempotency_key=idempotency_key,
-            received_at=utcnow(),
-            payload=body.model_dump(),
-            response=response,
-        )
-    )
-    session.flush()
-    return {**response, "duplicate": False}
 
 
 def system_for_request(session: Session, code: str | None) -> DepartmentSystem | None:
