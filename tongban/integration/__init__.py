@@ -1,1 +1,2 @@
-"""The integration layer: docking department systems, their callbacks and the dispatcher."""
+"""The integration layer: docking department systems, their callbacks, the dispatcher and the
+platform's own background jobs."""
