@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import tongban
@@ -31,6 +32,20 @@ def test_the_contracts_are_kept() -> None:
     result = _lint_imports(ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "0 broken" in result.stdout
+
+
+# The imports that still point up, listed in the layers contract (and the metadata aggregator's
+# one exception). Lower this as they are untied; it must never rise.
+KNOWN_VIOLATIONS = 24
+
+
+def test_the_list_of_known_violations_only_shrinks() -> None:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    contracts = config["tool"]["importlinter"]["contracts"]
+    layers = next(c for c in contracts if c["id"] == "layers")
+
+    assert len(layers["ignore_imports"]) <= KNOWN_VIOLATIONS
+    assert all("ignore_imports" not in c for c in contracts if c["id"] != "layers")
 
 
 def test_an_import_inside_a_function_that_crosses_a_layer_breaks_the_contract(
