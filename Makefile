@@ -45,10 +45,11 @@ run: ## install and serve the platform with demo data on SQLite
 test: ## the whole test suite, on SQLite and PostgreSQL
 	./test
 
-lint: ## ruff lint and format check, mypy
+lint: ## ruff lint and format check, mypy, the layers' import contracts
 	$(PY) -m ruff check tongban tests bench examples
 	$(PY) -m ruff format --check tongban tests bench examples
 	$(PY) -m mypy
+	.venv/bin/lint-imports --no-cache --no-logo
 
 messages: ## refresh the zh_CN catalog from the code and templates (then translate new entries)
 	$(PY) -m babel.messages.frontend extract -F babel.cfg $(KEYWORDS) --no-location --omit-header --sort-output -o messages.pot .

@@ -35,6 +35,7 @@ from sqlalchemy import Engine, create_engine, text
 
 from tongban import demo
 from tongban.analytics import export, queries, service
+from tongban.analytics import store as held_store
 from tongban.analytics.sources import APPLICATION_EVENTS
 from tongban.config import get_settings
 from tongban.db.engine import make_engine
@@ -167,7 +168,7 @@ def main() -> None:
                 pg = queries.PostgresBackend(session, get_settings().timezone)
                 # The cold first request: the store is loaded, then the summary answered.
                 start = time.perf_counter()
-                a = queries.run(queries.parquet_backend(store), "summary", filters).records()[0]
+                a = queries.run(held_store.backend(store), "summary", filters).records()[0]
                 duck_first_s = time.perf_counter() - start
                 print(f"first duckdb request (store loaded) in {duck_first_s:.1f} s")
                 # Both engines answer alike before either is timed.
@@ -177,7 +178,7 @@ def main() -> None:
                 for label, figure, extra in dashboard_queries():
 
                     def on_duck(f: queries.Figure = figure, e: dict[str, object] = extra) -> None:
-                        queries.run_figure(queries.parquet_backend(store), f, filters, e)
+                        queries.run_figure(held_store.backend(store), f, filters, e)
 
                     def on_pg(f: queries.Figure = figure, e: dict[str, object] = extra) -> None:
                         queries.run_figure(pg, f, filters, e)

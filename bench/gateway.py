@@ -43,7 +43,6 @@ from sqlalchemy import Engine, create_engine, select, text
 
 from tongban import demo
 from tongban.audit import journal
-from tongban.connectors import service as connectors_service
 from tongban.connectors.models import DepartmentSystem
 from tongban.connectors.schemas import SystemSpec
 from tongban.db.engine import make_engine
@@ -54,6 +53,7 @@ from tongban.exchange.models import Grant
 from tongban.exchange.schemas import ResourceSpec, SharingRequestIn
 from tongban.identity import numbers
 from tongban.identity import service as identity_service
+from tongban.integration import docking
 from tongban.kit.clock import utcnow
 from tongban.resources.models import (
     ElementValue,
@@ -168,7 +168,7 @@ def seed(engine: Engine, persons: int) -> tuple[int, list[str]]:
     )
     with unit_of_work(engine) as session:
         exchange.register_resources(session, None, [spec])
-        system = connectors_service.register_system(
+        system = docking.register_system(
             session,
             None,
             SystemSpec.model_validate(

@@ -37,12 +37,12 @@ def main() -> None:
     from tongban import demo
     from tongban.applications import service as applications_service
     from tongban.applications.states import Status
-    from tongban.connectors import dispatcher
     from tongban.db.engine import get_engine
     from tongban.db.migrate import upgrade
     from tongban.db.session import unit_of_work
     from tongban.evaluations import service as evaluations_service
     from tongban.identity import service as identity_service
+    from tongban.integration import dispatcher
     from tongban.notifications import service as notifications_service
     from tongban.notifications.models import Channel
     from tongban.notifications.schemas import BulkRow

@@ -150,7 +150,6 @@ def main() -> None:
     from tongban.applications import service as applications_service
     from tongban.applications.states import Action
     from tongban.catalog import service as catalog_service
-    from tongban.connectors import service as connectors_service
     from tongban.connectors.models import MessageStatus, OutboxMessage
     from tongban.connectors.schemas import SystemSpec
     from tongban.db.engine import make_engine
@@ -158,6 +157,7 @@ def main() -> None:
     from tongban.db.session import unit_of_work
     from tongban.identity import service as identity_service
     from tongban.identity.models import AccountKind
+    from tongban.integration import docking
 
     engine = make_engine(db_url)
     upgrade(engine)
@@ -183,7 +183,7 @@ def main() -> None:
                 ],
             }
         )
-        connectors_service.register_system(session, None, spec)
+        docking.register_system(session, None, spec)
         applicant = identity_service.create_account(
             session,
             None,

@@ -14,7 +14,6 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from tongban.catalog import service as catalog_service
-from tongban.connectors import service as connectors_service
 from tongban.connectors.schemas import SystemSpec
 from tongban.exchange import files as exchange_files
 from tongban.exchange import service as exchange_service
@@ -24,6 +23,7 @@ from tongban.identity import service as identity_service
 from tongban.identity.companies import service as companies_service
 from tongban.identity.models import AccountKind
 from tongban.identity.schemas import demo_accounts
+from tongban.integration import docking
 from tongban.proactive import demo as proactive_demo
 from tongban.proactive import service as proactive_service
 from tongban.resources import demo as resources_demo
@@ -131,11 +131,11 @@ MATERIALS_PURPOSE = "service_application"
 
 
 def _exchange(session: Session) -> None:
-    connectors_service.register_system(
+    docking.register_system(
         session, None, SystemSpec(**DEMO_SYSTEM, secret=secrets.token_urlsafe(32))
     )
     for code, (department, name) in DEMO_PROVIDERS.items():
-        connectors_service.register_system(
+        docking.register_system(
             session,
             None,
             SystemSpec(

@@ -18,12 +18,12 @@ from tests.fixtures.live import serve
 from tongban.applications import service as applications_service
 from tongban.applications.states import Action
 from tongban.catalog import service as catalog_service
-from tongban.connectors import service as connectors_service
 from tongban.connectors.models import DepartmentSystem, MessageStatus, OutboxMessage
 from tongban.connectors.schemas import SystemSpec
 from tongban.db.session import unit_of_work
 from tongban.identity import service as identity_service
 from tongban.identity.models import Account, AccountKind
+from tongban.integration import docking
 from tongban.security import deployment
 from tongban.security import service as security_service
 
@@ -144,7 +144,7 @@ def systems_registered(engine: Engine, department: str) -> Iterator[SystemFactor
             }
         )
         with unit_of_work(engine) as session:
-            system = connectors_service.register_system(session, None, spec)
+            system = docking.register_system(session, None, spec)
             created.append(system.id)
             return system.id
 

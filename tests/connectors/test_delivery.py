@@ -23,12 +23,12 @@ from tests.connectors.conftest import (
 )
 from tongban.applications import service as applications_service
 from tongban.applications.states import Action
-from tongban.connectors import dispatcher
 from tongban.connectors import service as connectors_service
 from tongban.connectors.kinds.database import staging_table
 from tongban.connectors.models import Connector, MessageStatus, OutboxMessage
 from tongban.db.session import unit_of_work
 from tongban.identity.models import Account
+from tongban.integration import dispatcher
 from tongban.kit.clock import utcnow
 
 

@@ -18,10 +18,14 @@ from tests.connectors.conftest import SystemFactory
 from tests.connectors.test_delivery import messages_for
 from tests.licences.helpers import approved
 from tests.resources.test_service import HEADER, _id_pair, _import, _name, _person_of, _resolve
-from tongban.connectors import dispatcher
+from tongban.applications import events as applications_events
+from tongban.applications.states import Status
+from tongban.connectors import contracts
 from tongban.connectors.errors import ConnectorFileInvalid
 from tongban.connectors.kinds.database import staging_table
 from tongban.db.session import unit_of_work
+from tongban.integration import dispatcher, docking
+from tongban.licences import events as licences_events
 from tongban.resources import service as resources_service
 
 FORM_ID_NUMBER = "330102199003071230"  # what the test form files as the operator's number
@@ -178,3 +182,26 @@ class TestRegistration:
         # new_value is a master-data change's field, not an application's.
         with pytest.raises(ConnectorFileInvalid, match="new_value"):
             register_system([database_connector(url, ["application.*"], {"new_value": "xz"})])
+
+
+class TestContracts:
+    """The producers own their contracts; docking checks connectors against all of them."""
+
+    def test_docking_knows_every_event_the_producers_send(self) -> None:
+        events = set(contracts.all_events(docking.EVENT_CONTRACTS))
+
+        assert events == {
+            *(f"application.{status.value}" for status in Status),
+            "licence.issued",
+            "licence.revoked",
+            "resources.value_changed",
+            "resources.conflict_closed",
+        }
+
+    def test_the_fields_are_the_payloads_keys(self) -> None:
+        fields = applications_events.CONTRACT.fields
+
+        assert {"number", "materials", "applicant.name", "applicant.phone"} <= fields
+        assert "form" not in fields  # only form.<field> of the department's items
+        assert {"holder.id_number", "verify_url"} <= licences_events.CONTRACT.fields
+        assert "fields" not in licences_events.CONTRACT.fields

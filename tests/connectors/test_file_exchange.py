@@ -16,9 +16,9 @@ from examples.file_exchange import exchange
 from tests.connectors.conftest import SystemFactory, submit
 from tongban.applications import service as applications_service
 from tongban.applications.states import Status
-from tongban.connectors import dispatcher, inbox
 from tongban.db.session import unit_of_work
 from tongban.identity.models import Account
+from tongban.integration import dispatcher, inbox
 
 
 def file_connector(outgoing: Path, incoming: Path) -> dict[str, object]:

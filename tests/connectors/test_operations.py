@@ -11,11 +11,11 @@ from tests.conftest import PASSWORD
 from tests.connectors.conftest import SystemFactory, api_connector, submit
 from tests.identity.factories import Person, new_official, unique
 from tests.identity.test_pages import csrf, signed_in
-from tongban.connectors import dispatcher
 from tongban.connectors.models import MessageStatus, OutboxMessage
 from tongban.db.session import unit_of_work
 from tongban.identity import service as identity_service
 from tongban.identity.models import Account, AccountKind
+from tongban.integration import dispatcher
 
 
 def new_admin(engine: Engine) -> Person:

@@ -15,12 +15,11 @@ from sqlalchemy import Engine
 
 from tests.connectors.conftest import SystemFactory, api_connector, department_of, submit
 from tests.connectors.test_delivery import messages_for
-from tongban.connectors import dispatcher
-from tongban.connectors import service as connectors_service
 from tongban.connectors.schemas import SystemSpec
 from tongban.db.session import unit_of_work
 from tongban.errors import Forbidden
 from tongban.identity.models import Account
+from tongban.integration import dispatcher, docking
 
 ID_NUMBER = "330102199003071230"  # what ``submit`` files
 
@@ -83,5 +82,5 @@ class TestPayloadByClearance:
             ).one()
             account = session.get(Account, admin.id)
             with pytest.raises(Forbidden):
-                connectors_service.register_system(session, account, spec)
+                docking.register_system(session, account, spec)
             session.rollback()

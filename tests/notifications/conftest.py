@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import Engine
 
 from tests.applications.factories import PASSWORD
-from tongban.connectors import dispatcher
-from tongban.connectors.dispatcher import DispatchReport
 from tongban.db.session import unit_of_work
 from tongban.identity import service as identity_service
 from tongban.identity.models import Account, AccountKind
+from tongban.integration import dispatcher
+from tongban.integration.dispatcher import DispatchReport
 from tongban.notifications.delivery import TARGET, NotifyTarget
 from tongban.notifications.models import Channel
 from tongban.notifications.senders import InAppSender, RecordingSender, Sender

@@ -17,9 +17,9 @@ from tongban.db.session import unit_of_work
 from tongban.identity import service as identity_service
 from tongban.identity.models import Account
 from tongban.notifications import service, templates
-from tongban.notifications.errors import TemplateFileInvalid
+from tongban.notifications.errors import SendError, TemplateFileInvalid
 from tongban.notifications.models import Channel, DeliveryStatus, Notification
-from tongban.notifications.senders import Envelope, InAppSender, SendError
+from tongban.notifications.senders import Envelope, InAppSender
 
 
 def notifications_for(engine: Engine, number: str) -> list[Notification]:

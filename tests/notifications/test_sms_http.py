@@ -21,8 +21,9 @@ from tongban.config import get_settings
 from tongban.connectors.models import MessageStatus, OutboxMessage
 from tongban.db.session import unit_of_work
 from tongban.notifications import senders
+from tongban.notifications.errors import SendError
 from tongban.notifications.models import Channel, DeliveryStatus
-from tongban.notifications.senders import SendError, SmsSender
+from tongban.notifications.senders import SmsSender
 from tongban.notifications.sms_http import HttpSmsConfig, HttpSmsGateway
 
 

@@ -20,8 +20,9 @@ from tests.notifications.conftest import Deliver, Recorders
 from tests.notifications.test_service import notifications_for
 from tongban.applications.states import Status
 from tongban.identity.models import Account
+from tongban.notifications.errors import SendError
 from tongban.notifications.models import Channel, DeliveryStatus
-from tongban.notifications.senders import Envelope, SendError, SmtpConfig, SmtpSender
+from tongban.notifications.senders import Envelope, SmtpConfig, SmtpSender
 
 
 class Mailbox:

@@ -17,7 +17,7 @@ from tongban.config import get_settings
 from tongban.db.session import unit_of_work
 from tongban.kit.clock import local_today
 from tongban.payments import service, simulated
-from tongban.payments.provider import Created, NewPayment, ProviderState, Settlement
+from tongban.payments.contract import Created, NewPayment, ProviderState, Settlement
 
 _engine: list[Engine] = []
 

@@ -20,7 +20,6 @@ from tests.fixtures.cli import tongban
 from tests.fixtures.db import fresh_database
 from tests.identity.factories import Person, api_sign_in
 from tongban.catalog import service as catalog_service
-from tongban.connectors import service as connectors_service
 from tongban.connectors.models import DepartmentSystem
 from tongban.connectors.schemas import SystemSpec
 from tongban.db.migrate import upgrade
@@ -29,6 +28,7 @@ from tongban.identity import service as identity_service
 from tongban.identity.models import Account, AccountKind
 from tongban.identity.oidc import keys as oidc_keys
 from tongban.identity.oidc.models import SigningKey
+from tongban.integration import docking
 from tongban.licences import keys as licence_keys
 from tongban.security import deployment, wrapped
 from tongban.security.errors import DecryptionFailed
@@ -57,7 +57,7 @@ def _system(engine: Engine, secret: str) -> str:
         {"code": code, "name": "密钥系统", "department": "HEALTH", "secret": secret}
     )
     with unit_of_work(engine) as session:
-        connectors_service.register_system(session, None, spec)
+        docking.register_system(session, None, spec)
     return code
 
 
@@ -195,6 +195,23 @@ class TestRotation:
         # The person signs in with the same authenticator as before.
         headers = api_sign_in(client, person)
         assert client.get("/api/v1/me", headers=headers).status_code == 200
+
+
+class TestRegistry:
+    def test_every_model_with_a_wrapped_secret_registers_its_column(self) -> None:
+        import tongban.db.models  # noqa: F401  (every model, as the CLI and the app load them)
+
+        columns = {
+            (column.model.__tablename__, column.attribute) for column in wrapped.registered()
+        }
+
+        assert columns == {
+            ("accounts", "totp_secret_wrapped"),
+            ("department_systems", "secret_wrapped"),
+            ("oidc_signing_keys", "private_jwk_wrapped"),
+            ("licence_signing_keys", "wrapped_private_key"),
+            ("federation_upstream_clients", "sealed_secret"),
+        }
 
 
 class TestMigration:

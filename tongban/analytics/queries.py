@@ -2,8 +2,9 @@
 
 One text per figure runs unchanged on three engines:
 
-- DuckDB over the Parquet export (``store.ParquetBackend``): large deployments; it holds
-  the filter-independent relations (``PREPARED``) ready as tables between requests;
+- DuckDB over the Parquet export (``store.backend``, which imports this module): large
+  deployments; it holds the filter-independent relations (``PREPARED``) ready as tables
+  between requests;
 - PostgreSQL over the live tables (``PostgresBackend``): ``events`` is then a CTE over
   ``application_status_changes`` and the tables it joins;
 - DuckDB over the live rows (``ArrowBackend``): small deployments on SQLite, which has no
@@ -21,7 +22,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
@@ -382,12 +382,6 @@ def live_backend(session: Session, timezone: str) -> Backend:
     # SQLite has no percentiles: read the live rows once and let DuckDB run the same SQL.
     rows = APPLICATION_EVENTS.fetch(session, 0, None, None)
     return ArrowBackend(APPLICATION_EVENTS.to_arrow(rows, timezone))
-
-
-def parquet_backend(directory: Path) -> Backend:
-    from tongban.analytics import store
-
-    return store.backend(directory)
 
 
 def run(backend: Backend, name: str, filters: Filters) -> Result:

@@ -9,7 +9,16 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from tongban.analytics import alerts, export, generator, policy, queries, repository, warnings
+from tongban.analytics import (
+    alerts,
+    export,
+    generator,
+    policy,
+    queries,
+    repository,
+    store,
+    warnings,
+)
 from tongban.analytics.errors import FigureNotFound, InvalidFilter, NoExportYet
 from tongban.analytics.sources import APPLICATION_EVENTS
 from tongban.applications import evidence, sourcing
@@ -193,7 +202,7 @@ def _backend(
     if state is None or state.rows == 0:
         raise NoExportYet("Nothing has been exported yet: run `tongban analytics export` first.")
     exported_at = datetime.fromisoformat(state.exported_at) if state.exported_at else None
-    return queries.parquet_backend(folder), exported_at
+    return store.backend(folder), exported_at
 
 
 def early_warnings(

@@ -19,15 +19,15 @@ def connectors_load(
     path: Annotated[Path, typer.Argument(help="A system's YAML file", exists=True, dir_okay=False)],
 ) -> None:
     """Register (or update) a department system and its connectors from a YAML file."""
-    from tongban.connectors import service as connectors_service
     from tongban.db.session import unit_of_work
     from tongban.errors import TongbanError
+    from tongban.integration import docking
 
     migrate()
     try:
-        spec = connectors_service.read_system_file(path)
+        spec = docking.read_system_file(path)
         with unit_of_work() as session:
-            system = connectors_service.register_system(session, None, spec)
+            system = docking.register_system(session, None, spec)
             console.print(
                 f"[green]registered {system.code}[/green] with {len(spec.connectors)} connector(s)"
             )
@@ -79,8 +79,8 @@ def connectors_dead() -> None:
 @connectors_app.command("pull")
 def connectors_pull() -> None:
     """Read the result batches departments left in their file connectors' inboxes."""
-    from tongban.connectors import inbox
     from tongban.db.engine import get_engine
+    from tongban.integration import inbox
 
     migrate()
     report = inbox.import_inboxes(get_engine())

@@ -18,8 +18,8 @@ def _register_jobs() -> None:
     # Each domain registers the jobs it owns when its jobs module loads.
     import tongban.analytics.jobs
     import tongban.bookings.jobs
-    import tongban.proactive.jobs
-    import tongban.worker.jobs  # noqa: F401
+    import tongban.integration.jobs
+    import tongban.proactive.jobs  # noqa: F401
 
 
 def worker(

@@ -147,7 +147,7 @@ def serve(
         target=journal.run, kwargs={"engine": get_engine(), "stop": threading.Event()}, daemon=True
     ).start()
     if demo if notifications is None else notifications:
-        from tongban.connectors import dispatcher
+        from tongban.integration import dispatcher
 
         # In-app messages and tracking codes then work in a one-process demo; the recording
         # senders write what SMS and e-mail would carry to sent-messages.jsonl in the data dir.
@@ -352,10 +352,10 @@ def dispatch(
     import signal
     import threading
 
-    from tongban.connectors import dispatcher
     from tongban.connectors import service as connectors_service
     from tongban.db.engine import get_engine
     from tongban.db.session import unit_of_work
+    from tongban.integration import dispatcher
 
     migrate()
     systems = None

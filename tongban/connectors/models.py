@@ -20,6 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from tongban.db.base import Base, TimestampMixin
 from tongban.db.delivery import LeasedDelivery, MessageStatus
+from tongban.security import wrapped
 
 __all__ = ["MessageStatus"]
 
@@ -34,6 +35,11 @@ class ConnectorKind(enum.StrEnum):
     DATABASE = "database"
 
 
+def _secret_owner(system: DepartmentSystem) -> str:
+    assert system.code, "set the code before the secret"
+    return wrapped.system_owner(system.code)
+
+
 class DepartmentSystem(TimestampMixin, Base):
     """A department's own information system that docks with the platform."""
 
@@ -46,30 +52,13 @@ class DepartmentSystem(TimestampMixin, Base):
     # Shared secret for signed requests in both directions (HMAC-SHA256).
     # Wrapped with the key ring (security.wrapped): read and set it as ``secret``.
     secret_wrapped: Mapped[str] = mapped_column("secret", String(1000))
+    secret = wrapped.WrappedText("secret_wrapped", owner=_secret_owner)
     # The official account the system acts as when it reports back (a decision, a return): its
     # actions pass the same policy checks and audit as a person's. It cannot sign in.
     account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
     # Where the platform asks for data the department holds on a person (once-only prefill).
     lookup: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     active: Mapped[bool] = mapped_column(default=True)
-
-    @property
-    def secret(self) -> str:
-        from tongban.security import wrapped
-
-        return wrapped.unwrap(self.secret_wrapped, owner=self._secret_owner())
-
-    @secret.setter
-    def secret(self, secret: str) -> None:
-        from tongban.security import wrapped
-
-        self.secret_wrapped = wrapped.wrap(secret, owner=self._secret_owner())
-
-    def _secret_owner(self) -> str:
-        assert self.code, "set the code before the secret"
-        from tongban.security import wrapped
-
-        return wrapped.system_owner(self.code)
 
 
 class Connector(TimestampMixin, Base):

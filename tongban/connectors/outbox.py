@@ -8,7 +8,7 @@ change. Delivery happens later (``dispatcher``).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +24,7 @@ from tongban.security import access, deployment
 from tongban.security.labels import Clearance
 
 # The part of a payload that depends on what the receiving system is cleared for.
-Disclose = Callable[[Clearance], dict[str, Any]]
+Disclose = Callable[[Clearance], Mapping[str, Any]]
 
 
 def subscribes(patterns: Sequence[str], event_type: str) -> bool:
@@ -39,7 +39,7 @@ def publish(
     event_type: str,
     department_id: int,
     aggregate_id: str,
-    payload: dict[str, Any],
+    payload: Mapping[str, Any],
     disclose: Disclose | None = None,
 ) -> list[OutboxMessage]:
     """Queue ``payload`` for every active connector of the department that wants this event.
@@ -54,11 +54,11 @@ def publish(
     for connector in _subscribers.get(session).get(department_id, ()):
         if not subscribes(connector.events, event_type):
             continue
-        body = payload
+        body = dict(payload)
         if disclose is not None:
             if connector.system_id not in disclosed:
                 clearance = _clearance_of(session, connector.system_account_id)
-                disclosed[connector.system_id] = payload | disclose(clearance)
+                disclosed[connector.system_id] = {**payload, **disclose(clearance)}
             body = disclosed[connector.system_id]
         messages.append(
             OutboxMessage(

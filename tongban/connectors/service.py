@@ -1,194 +1,27 @@
-"""The connectors domain's public API: register systems, watch health, handle dead letters."""
+"""The connectors domain's public API: find systems, watch health, handle dead letters
+(registering a system is ``integration.docking``; its callbacks ``integration.callbacks``)."""
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tongban.applications import service as applications_service
-from tongban.applications.states import Action
 from tongban.audit import service as audit
-from tongban.catalog import service as catalog_service
-from tongban.catalog.models import ServiceItem
-from tongban.connectors import events, outbox, policy
-from tongban.connectors.errors import ConnectorFileInvalid, MessageNotFound, SystemNotFound
+from tongban.connectors import policy
+from tongban.connectors.errors import MessageNotFound, SystemNotFound
 from tongban.connectors.models import (
     Connector,
-    ConnectorKind,
     DepartmentSystem,
-    InboundCallback,
     MessageStatus,
     OutboxMessage,
 )
-from tongban.connectors.schemas import CallbackBody, ConnectorSpec, SystemSpec
 from tongban.db import delivery
-from tongban.errors import InvalidInput
-from tongban.identity import service as identity_service
-from tongban.identity.models import Account, AccountKind
-from tongban.kit import datafiles
+from tongban.identity.models import Account
 from tongban.kit.clock import utcnow
-from tongban.security import service as security_service
-
-
-def _check_connector(spec: ConnectorSpec, items: Sequence[ServiceItem], department: str) -> None:
-    """Each subscription names events the platform sends, and each mapped field is one those
-    events carry for this department."""
-    for pattern in spec.events:
-        if not any(outbox.subscribes([pattern], e) for e in events.ALL_EVENTS):
-            raise ConnectorFileInvalid(
-                "Connector {name} subscribes to {event}, which the platform does not send.",
-                name=spec.name,
-                event=pattern,
-            )
-    known = events.mappable_fields(spec.events, items)
-    unknown = sorted(set(spec.mapping) - known)
-    if unknown:
-        raise ConnectorFileInvalid(
-            "Connector {name} maps {source}, which the events it receives from {department} "
-            "do not carry.",
-            name=spec.name,
-            source=unknown[0],
-            department=department,
-        )
-
-
-def read_system_file(path: Path) -> SystemSpec:
-    spec: SystemSpec = datafiles.load_yaml(path, SystemSpec, ConnectorFileInvalid)
-    return spec
-
-
-def register_system(
-    session: Session, subject: Account | None, spec: SystemSpec
-) -> DepartmentSystem:
-    """Create or update a department system and its connectors from a validated spec."""
-    policy.require_manage_connectors(subject)
-    department = catalog_service.get_department(session, subject, spec.department)
-    items = catalog_service.search(session, subject, department=spec.department)
-    for connector_spec in spec.connectors:
-        _check_connector(connector_spec, items, spec.department)
-    system = session.execute(
-        select(DepartmentSystem).where(DepartmentSystem.code == spec.code)
-    ).scalar_one_or_none()
-    if system is None:
-        system = DepartmentSystem(
-            code=spec.code, name=spec.name, department_id=department.id, secret=spec.secret
-        )
-        session.add(system)
-        session.flush()
-    else:
-        system.name, system.department_id, system.secret = spec.name, department.id, spec.secret
-        system.active = True
-    system.lookup = spec.lookup.model_dump(mode="json") if spec.lookup else None
-    if system.account_id is None:
-        system.account_id = _system_account(session, spec, department.id).id
-    else:
-        account = session.get(Account, system.account_id)
-        if account is not None:  # a system moved to another department acts for that one
-            account.department_id, account.display_name = department.id, spec.name
-    if spec.clearance is not None:
-        account = session.get(Account, system.account_id)
-        assert account is not None
-        security_service.set_clearance(
-            session, subject, username=account.username, clearance=spec.clearance
-        )
-    existing = {
-        c.name: c
-        for c in session.execute(
-            select(Connector).where(Connector.system_id == system.id)
-        ).scalars()
-    }
-    for cspec in spec.connectors:
-        connector = existing.pop(cspec.name, None)
-        values: dict[str, Any] = {
-            "kind": ConnectorKind(cspec.kind),
-            "config": cspec.config,
-            "mapping": cspec.mapping,
-            "events": cspec.events,
-            "active": True,
-        }
-        if connector is None:
-            session.add(Connector(system_id=system.id, name=cspec.name, **values))
-        else:
-            for key, value in values.items():
-                setattr(connector, key, value)
-    for stale in existing.values():
-        stale.active = False  # kept, not deleted: its messages stay explainable
-    session.flush()
-    audit.record(
-        session,
-        actor=subject,
-        action="connectors.system_registered",
-        target_type="department_system",
-        target_id=system.code,
-        details={"connectors": [c.name for c in spec.connectors]},
-    )
-    return system
-
-
-SYSTEM_ROLES = ["clerk", "reviewer", "approver"]
-
-
-def _system_account(session: Session, spec: SystemSpec, department_id: int) -> Account:
-    """The official account a system acts as; its password is random and never shown."""
-    account = identity_service.create_account(
-        session,
-        None,
-        username=f"system.{spec.code.lower()}"[:64],
-        password=secrets.token_urlsafe(32),
-        display_name=spec.name,
-        kind=AccountKind.OFFICIAL,
-        department_id=department_id,
-    )
-    account.roles = list(SYSTEM_ROLES)
-    return account
-
-
-def handle_callback(
-    session: Session, subject: DepartmentSystem, *, idempotency_key: str, body: CallbackBody
-) -> dict[str, Any]:
-    """Apply a department system's report once; a repeat (same key) gets the first answer."""
-    policy.require_report_back(subject)
-    if not 8 <= len(idempotency_key) <= 64:
-        raise InvalidInput(
-            "Send an idempotency key of 8 to 64 characters.", field="idempotency_key"
-        )
-    earlier = session.execute(
-        select(InboundCallback).where(
-            InboundCallback.system_id == subject.id,
-            InboundCallback.idempotency_key == idempotency_key,
-        )
-    ).scalar_one_or_none()
-    if earlier is not None:
-        return {**earlier.response, "duplicate": True}
-    actor = session.get(Account, subject.account_id)
-    assert actor is not None
-    application = applications_service.act(
-        session,
-        actor,
-        body.application,
-        Action(body.action),
-        reason=body.reason,
-        result_note=body.result_note,
-    )
-    response = {"application": application.number, "status": application.status.value}
-    session.add(
-        InboundCallback(
-            system_id=subject.id,
-            idempotency_key=idempotency_key,
-            received_at=utcnow(),
-            payload=body.model_dump(),
-            response=response,
-        )
-    )
-    session.flush()
-    return {**response, "duplicate": False}
 
 
 def system_for_request(session: Session, code: str | None) -> DepartmentSystem | None:

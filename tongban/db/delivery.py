@@ -4,7 +4,7 @@ An outbox table mixes in ``LeasedDelivery``. A worker ``claim``s due rows under 
 and an expiry), delivers them outside any database transaction, then ``settle``s each one only if
 it still holds the lease. If it dies at any point, the lease runs out and another worker (or
 itself, restarted) delivers again: a row may be delivered twice, never zero times, so receivers
-drop repeats by the row's idempotency key. Department connectors (``connectors.dispatcher``) and
+drop repeats by the row's idempotency key. Department connectors (``integration.dispatcher``) and
 federation peers (``federation.delivery``) both deliver this way.
 """
 

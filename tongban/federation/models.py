@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from tongban.db.base import Base
 from tongban.db.delivery import LeasedDelivery, status_enum
+from tongban.security import wrapped
 
 
 class NodeLevel(enum.StrEnum):
@@ -263,6 +264,10 @@ class UpstreamClient(Base):
     client_id: Mapped[str] = mapped_column(String(64))
     sealed_secret: Mapped[str] = mapped_column(Text)
     registered_at: Mapped[datetime]
+
+
+# Sealed by federation.sso with its own associated data; rewrapped with the others.
+wrapped.register(UpstreamClient, "sealed_secret")
 
 
 class UpstreamSignIn(Base):

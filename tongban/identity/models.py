@@ -9,6 +9,7 @@ from sqlalchemy import JSON, Enum, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tongban.db.base import Base, TimestampMixin
+from tongban.security import wrapped
 
 
 class AccountKind(enum.StrEnum):
@@ -41,6 +42,12 @@ class AdminRole(enum.StrEnum):
     SECURITY_ADMIN = "security_admin"
 
 
+def _totp_owner(account: Account) -> str:
+    # Bound to the username, which never changes and is set before the secret.
+    assert account.username, "set the username before the authenticator secret"
+    return wrapped.totp_owner(account.username)
+
+
 class Account(TimestampMixin, Base):
     __tablename__ = "accounts"
 
@@ -70,6 +77,7 @@ class Account(TimestampMixin, Base):
     # The authenticator seed, wrapped with the key ring (security.wrapped): read and set it as
     # ``totp_secret``.
     totp_secret_wrapped: Mapped[str | None] = mapped_column("totp_secret", String(400))
+    totp_secret = wrapped.OptionalWrappedText("totp_secret_wrapped", owner=_totp_owner)
     totp_enabled: Mapped[bool] = mapped_column(default=False)
     # The time step of the last code accepted: a code is good once (RFC 6238, 5.2).
     totp_last_step: Mapped[int | None]
@@ -89,28 +97,6 @@ class Account(TimestampMixin, Base):
     def needs_second_factor(self) -> bool:
         """Officials and administrators must sign in with an authenticator code."""
         return self.kind in (AccountKind.OFFICIAL, AccountKind.ADMIN)
-
-    @property
-    def totp_secret(self) -> str | None:
-        from tongban.security import wrapped
-
-        stored = self.totp_secret_wrapped
-        return None if stored is None else wrapped.unwrap(stored, owner=self._totp_owner())
-
-    @totp_secret.setter
-    def totp_secret(self, secret: str | None) -> None:
-        from tongban.security import wrapped
-
-        self.totp_secret_wrapped = (
-            None if secret is None else wrapped.wrap(secret, owner=self._totp_owner())
-        )
-
-    def _totp_owner(self) -> str:
-        # Bound to the username, which never changes and is set before the secret.
-        assert self.username, "set the username before the authenticator secret"
-        from tongban.security import wrapped
-
-        return wrapped.totp_owner(self.username)
 
 
 class WebSession(Base):

@@ -22,14 +22,12 @@ from sqlalchemy.orm import Session
 
 from tongban.audit import service as audit
 from tongban.errors import InvalidInput
-from tongban.identity import policy, repository, walk_ins
+from tongban.identity import messages, policy, repository, walk_ins
 from tongban.identity.models import Account, AccountKind, RegistrationCode
 from tongban.identity.service.accounts import create_account
 from tongban.kit import onetime
 from tongban.kit.clock import utcnow
 from tongban.kit.i18n import N_
-from tongban.notifications import events as notifications
-from tongban.notifications.models import Channel
 
 # The one answer to step one, whatever exists.
 SENT = N_(
@@ -97,23 +95,22 @@ def _send_code(session: Session, id_number: str, display_name: str, phone: str) 
     )
     session.add(row)
     session.flush()
-    notifications.queue(
+    messages.messenger().text(
         session,
         event="registration_code",
-        channel=Channel.SMS,
-        address=phone,
-        personalisation={"code": issued.code, "minutes": str(CODE_MINUTES)},
+        phone=phone,
+        values={"code": issued.code, "minutes": str(CODE_MINUTES)},
         reference=f"registration:{row.id}",
     )
     return True
 
 
 def _tell_holder(session: Session, holder: Account) -> None:
-    notifications.notify(
+    messages.messenger().tell(
         session,
         event="registration_attempt",
-        recipient=holder,
-        personalisation={"name": holder.display_name},
+        account=holder,
+        values={"name": holder.display_name},
         # Once a day at most: a stranger retrying must not become a flood of messages.
         reference=f"account:{holder.id}:registration-attempt:{utcnow():%Y-%m-%d}",
         once=True,

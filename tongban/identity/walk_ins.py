@@ -20,14 +20,12 @@ from sqlalchemy.orm import Session
 
 from tongban.audit import service as audit
 from tongban.errors import Conflict, InvalidInput
-from tongban.identity import credentials, policy, repository
+from tongban.identity import credentials, messages, policy, repository
 from tongban.identity.errors import ClaimCodeInvalid
 from tongban.identity.models import Account, AccountKind, ClaimCode, RegistrationCode
 from tongban.identity.numbers import mobile_problem, resident_id_problem
 from tongban.kit import onetime
 from tongban.kit.clock import utcnow
-from tongban.notifications import events as notifications
-from tongban.notifications.models import Channel
 
 # An account that nobody has claimed yet: its username is not one a person picks (those are
 # 3 to 32 characters of [a-z0-9_.-], no '+'), and it has no password.
@@ -182,13 +180,13 @@ def send_claim_code(session: Session, account: Account) -> None:
             expires_at=now + timedelta(minutes=CODE_MINUTES),
         )
     )
-    notifications.notify(
+    messages.messenger().tell(
         session,
         event="claim_code",
-        recipient=account,
+        account=account,
         reference=f"account:{account.id}",
-        personalisation={"code": issued.code, "minutes": str(CODE_MINUTES)},
-        channels=[Channel.SMS],
+        values={"code": issued.code, "minutes": str(CODE_MINUTES)},
+        sms_only=True,
     )
     _audit(session, None, "claim_code_requested", account)
     session.flush()

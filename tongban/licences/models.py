@@ -8,6 +8,7 @@ from sqlalchemy import ForeignKey, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tongban.db.base import Base, TimestampMixin
+from tongban.security import wrapped
 
 
 class SigningKey(TimestampMixin, Base):
@@ -24,6 +25,10 @@ class SigningKey(TimestampMixin, Base):
     wrapped_private_key: Mapped[str] = mapped_column(Text)
     # The key new licences are signed with; older keys stay for verification.
     current: Mapped[bool] = mapped_column(default=True)
+
+
+# Sealed by licences.keys with its own associated data; rewrapped with the others.
+wrapped.register(SigningKey, "wrapped_private_key")
 
 
 class Licence(TimestampMixin, Base):

@@ -9,9 +9,10 @@ from tongban.connectors.kinds import DeliveryError
 from tongban.connectors.models import MessageStatus, OutboxMessage
 from tongban.kit.clock import utcnow
 from tongban.notifications import repository, senders
+from tongban.notifications.errors import SendError
 from tongban.notifications.events import TARGET as TARGET
 from tongban.notifications.models import Channel, DeliveryStatus
-from tongban.notifications.senders import Envelope, Sender, SendError
+from tongban.notifications.senders import Envelope, Sender
 
 REDACTED = "******"
 

@@ -18,3 +18,12 @@ class PersonalisationInvalid(InvalidInput):
 
 class NotificationNotFound(NotFound):
     code = "notification_not_found"
+
+
+class SendError(Exception):
+    """Sending failed; ``permanent`` when trying again cannot help (a refused address). Not a
+    TongbanError: the outbox keeps it as the delivery's last error, no request sees it."""
+
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent

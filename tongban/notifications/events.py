@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 
 from tongban.config import get_settings
 from tongban.connectors import outbox
+from tongban.identity import messages as identity_messages
+from tongban.identity.models import Account
 from tongban.kit.clock import utcnow
 from tongban.kit.i18n import LocalText
 from tongban.notifications import repository, templates
@@ -145,3 +147,43 @@ def notify(
 
 def new_batch() -> str:
     return uuid.uuid4().hex
+
+
+class _IdentityMessenger:
+    """Identity's codes and warnings, sent as any notification (``identity.messages``)."""
+
+    def text(
+        self, session: Session, *, event: str, phone: str, values: dict[str, str], reference: str
+    ) -> None:
+        queue(
+            session,
+            event=event,
+            channel=Channel.SMS,
+            address=phone,
+            personalisation=dict(values),
+            reference=reference,
+        )
+
+    def tell(
+        self,
+        session: Session,
+        *,
+        event: str,
+        account: Account,
+        values: dict[str, str],
+        reference: str,
+        sms_only: bool = False,
+        once: bool = False,
+    ) -> None:
+        notify(
+            session,
+            event=event,
+            recipient=account,
+            personalisation=dict(values),
+            reference=reference,
+            channels=[Channel.SMS] if sms_only else None,
+            once=once,
+        )
+
+
+identity_messages.provide(_IdentityMessenger())

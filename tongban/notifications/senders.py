@@ -22,7 +22,9 @@ from pathlib import Path
 from typing import Protocol
 
 from tongban.config import get_settings
+from tongban.notifications.errors import SendError
 from tongban.notifications.models import Channel
+from tongban.notifications.sms_http import HttpSmsConfig, HttpSmsGateway
 
 
 @dataclass(frozen=True)
@@ -34,14 +36,6 @@ class Envelope:
     body: str
     reference: str
     idempotency_key: str
-
-
-class SendError(Exception):
-    """Sending failed; ``permanent`` when trying again cannot help (a refused address)."""
-
-    def __init__(self, message: str, *, permanent: bool = False) -> None:
-        super().__init__(message)
-        self.permanent = permanent
 
 
 class Sender(Protocol):
@@ -140,9 +134,6 @@ class InAppSender:
 
 
 def _http_gateway() -> SmsGateway:
-    # Imported here: the adapter builds on this module's SendError.
-    from tongban.notifications.sms_http import HttpSmsConfig, HttpSmsGateway
-
     settings = get_settings()
     return HttpSmsGateway(
         HttpSmsConfig(

@@ -36,7 +36,7 @@ from typing import Any, Literal
 import httpx
 
 from tongban.kit import http
-from tongban.notifications.senders import SendError
+from tongban.notifications.errors import SendError
 from tongban.security.crypto import get_suite
 
 SUCCESS_CODES = frozenset({"0", "OK", "200", "SUCCESS"})

@@ -1,83 +1,15 @@
-"""The payment provider interface: what the platform asks of whoever takes the money, and the
-one chosen by configuration (``TONGBAN_PAYMENTS_PROVIDER``): ``simulated`` (the demo's and the
-tests' provider, ``payments.simulated``) or ``package.module:factory`` returning a
-``PaymentProvider`` (a bank's or a payment platform's adapter).
-
-Every method may be a call to another system: callers make it outside any database
-transaction (``db.session.release``)."""
+"""The payment provider chosen by configuration (``TONGBAN_PAYMENTS_PROVIDER``): ``simulated``
+(the demo's and the tests' provider, ``payments.simulated``) or ``package.module:factory``
+returning a ``contract.PaymentProvider`` (a bank's or a payment platform's adapter)."""
 
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Literal, Protocol
 
 from tongban.config import get_settings
+from tongban.payments import simulated
+from tongban.payments.contract import PaymentProvider
 from tongban.payments.errors import PaymentsNotConfigured
-
-# What a provider says of a payment (its notification, or its answer when asked).
-ProviderStatus = Literal["started", "success", "failed", "timed_out", "refunded"]
-
-
-@dataclass(frozen=True)
-class NewPayment:
-    reference: str
-    amount_fen: int
-    description: str
-    # The provider reports settlements with it: the reconciliation report is per department.
-    department_code: str
-    # Where the provider sends the person back (the address carries nothing trusted).
-    return_url: str
-    # Where the provider posts its signed notifications.
-    notify_url: str
-
-
-@dataclass(frozen=True)
-class Created:
-    provider_id: str
-    # The provider's page the person is sent to.
-    next_url: str
-
-
-@dataclass(frozen=True)
-class ProviderState:
-    status: ProviderStatus
-    amount_fen: int
-    at: datetime
-    failure: str = ""
-
-
-@dataclass(frozen=True)
-class Settlement:
-    """One line of the provider's settlement list of a day."""
-
-    provider_id: str
-    reference: str
-    department_code: str
-    kind: Literal["payment", "refund"]
-    amount_fen: int
-    at: datetime
-
-
-class PaymentProvider(Protocol):
-    name: str
-
-    def create(self, payment: NewPayment) -> Created: ...
-
-    def state(self, provider_id: str) -> ProviderState: ...
-
-    def refund(self, provider_id: str, amount_fen: int) -> str:
-        """Give the money back; the provider's refund id."""
-        ...
-
-    def settlements(self, day: date) -> list[Settlement]:
-        """What the provider settled on ``day`` (the deployment's time zone)."""
-        ...
-
-    def notification_key(self) -> bytes:
-        """The secret its notifications are signed with."""
-        ...
 
 
 def online() -> bool:
@@ -92,8 +24,6 @@ def get_provider() -> PaymentProvider:
             "Fees cannot be paid online here yet; please pay at the service hall."
         )
     if name == "simulated":
-        from tongban.payments import simulated
-
         return simulated.provider()
     module_name, _, factory = name.partition(":")
     provider: PaymentProvider = getattr(importlib.import_module(module_name), factory)()

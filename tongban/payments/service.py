@@ -32,6 +32,7 @@ from tongban.errors import InvalidInput
 from tongban.identity.models import Account
 from tongban.kit.clock import local_date, local_zone, utcnow
 from tongban.payments import fees, policy, repository
+from tongban.payments.contract import NewPayment, ProviderStatus
 from tongban.payments.errors import (
     AlreadyPaid,
     NothingToPay,
@@ -41,7 +42,7 @@ from tongban.payments.errors import (
     PaymentProviderFailed,
 )
 from tongban.payments.models import IN_FLIGHT, Payment, PaymentStatus
-from tongban.payments.provider import NewPayment, ProviderStatus, get_provider, online
+from tongban.payments.provider import get_provider, online
 
 log = logging.getLogger(__name__)
 MAX_REASON = 2000

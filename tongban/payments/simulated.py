@@ -29,14 +29,14 @@ from tongban.config import get_settings
 from tongban.kit import http
 from tongban.kit.clock import local_date, utcnow
 from tongban.payments import signing
-from tongban.payments.errors import PaymentNotFound
-from tongban.payments.provider import (
+from tongban.payments.contract import (
     Created,
     NewPayment,
     ProviderState,
     ProviderStatus,
     Settlement,
 )
+from tongban.payments.errors import PaymentNotFound
 from tongban.security import deployment
 
 log = logging.getLogger(__name__)

@@ -15,13 +15,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import cast
 
 from sqlalchemy.orm import Session
 
 from tongban.catalog import service as catalog_service
-from tongban.connectors import events, outbox
-from tongban.resources import disclosure, linkage, repository
+from tongban.connectors import outbox
+from tongban.resources import disclosure, events, linkage, repository
 from tongban.resources.models import (
     Conflict,
     ConflictResolution,
@@ -33,8 +33,6 @@ from tongban.resources.models import (
     ValueChange,
 )
 from tongban.security.labels import Clearance
-
-EVENT_TYPE = events.VALUE_CHANGED
 
 
 def _same(fold: Callable[[str], str | None]) -> Callable[[str | None, str | None], bool]:
@@ -168,7 +166,7 @@ def _change(
         )
     )
     outcome.changes += 1
-    payload = {
+    payload: events.ValueChanged = {
         "pid": person.pid,
         "element": element.code,
         "source": element.authority,
@@ -176,19 +174,20 @@ def _change(
     }
     labels = disclosure.element_labels(session)
 
-    def values_for(clearance: Clearance) -> dict[str, Any]:
+    def values_for(clearance: Clearance) -> events.ValueChangedDisclosed:
         # A subscriber's system receives the values only as far as it is cleared for them.
         reading = disclosure.MasterReading(clearance, labels)
-        return reading.values(
+        values = reading.values(
             {"old_value": (element.code, old), "new_value": (element.code, value)}
         )
+        return cast(events.ValueChangedDisclosed, values)
 
     for code in element.subscribers:
         department = catalog_service.get_department(session, None, code)
         outcome.published += len(
             outbox.publish(
                 session,
-                event_type=EVENT_TYPE,
+                event_type=events.VALUE_CHANGED,
                 department_id=department.id,
                 aggregate_id=person.pid,
                 payload=payload,

@@ -22,8 +22,7 @@ from tongban.connectors import outbox
 from tongban.identity.models import Account
 from tongban.kit import datafiles
 from tongban.kit.clock import utcnow
-from tongban.resources import policy, repository
-from tongban.resources.authority import EVENT_TYPE
+from tongban.resources import events, policy, repository
 from tongban.resources.errors import RecordFileInvalid
 from tongban.resources.models import (
     CompanyScheme,
@@ -165,7 +164,7 @@ def set_company_value(
             at=now,
         )
     )
-    payload = {
+    payload: events.ValueChanged = {
         "cid": company.cid,
         "element": element,
         "old_value": old,
@@ -177,7 +176,7 @@ def set_company_value(
         department = catalog_service.get_department(session, None, code)
         outbox.publish(
             session,
-            event_type=EVENT_TYPE,
+            event_type=events.VALUE_CHANGED,
             department_id=department.id,
             aggregate_id=company.cid,
             payload=payload,

@@ -22,7 +22,6 @@ import tongban
 from tongban.catalog.cache import Snapshot
 from tongban.identity.models import Account
 from tongban.web.deps import locale
-from tongban.web.pages.templating import form_token_used
 
 
 def _release() -> tuple[str, int]:
@@ -114,10 +113,16 @@ def page(
         # Only what is the same for every visitor is kept: no error, no form token, no cookie.
         if (
             response.status_code != 200
-            or form_token_used(request)
+            or _form_token_used(request)
             or "set-cookie" in response.headers
         ):
             return response
         body = bytes(response.body)
         snapshot.keep(key, body)
     return Response(body, media_type=HTML, headers=headers)
+
+
+def _form_token_used(request: Request) -> bool:
+    """Whether the page rendered for ``request`` carries the visitor's form token (the page
+    templates set the flag when they print it)."""
+    return bool(getattr(request.state, "form_token_used", False))

@@ -30,7 +30,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import Engine
 
 from tongban.config import get_settings
-from tongban.worker import backlogs
+from tongban.integration import backlogs
 
 REQUESTS = Histogram(
     "tongban_http_request_duration_seconds",

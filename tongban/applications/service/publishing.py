@@ -5,21 +5,16 @@ clearance allows), and the applicant by SMS, e-mail and in-app message of every 
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy.orm import Session
 
-from tongban.applications import coverage, disclosure, remedies
+from tongban.applications import coverage, events, remedies
 from tongban.applications.models import Application
 from tongban.applications.states import Action
 from tongban.connectors import outbox
 from tongban.identity.models import Account
-from tongban.kit.clock import utcnow
 from tongban.kit.i18n import LocalText
 from tongban.notifications import events as notifications
 from tongban.notifications import templates as notification_templates
-from tongban.resources import disclosure as master_data
-from tongban.security.labels import Clearance
 
 
 def applicant_of(session: Session, application: Application) -> Account:
@@ -38,50 +33,12 @@ def _publish(
         return  # a draft the department never saw
     outbox.publish(
         session,
-        event_type=f"application.{application.status.value}",
+        event_type=events.event_type(application),
         department_id=application.department_id,
         aggregate_id=application.number,
-        payload={
-            "number": application.number,
-            "item_code": application.item.code,
-            "item_name": coverage.names(application).zh,
-            # The department's other items of a bundle, handled together with this one.
-            "covered_items": [c.item.code for c in application.covered],
-            "status": application.status.value,
-            "action": action.value,
-            "reason": reason,
-            "at": utcnow().isoformat(),
-            "result_number": application.result_number,
-            "materials": [
-                {
-                    "code": m.requirement_code,
-                    "filename": m.filename,
-                    "sha256": m.sha256,
-                    "size": m.size,
-                }
-                for m in application.materials
-            ],
-        },
-        disclose=lambda clearance: _for_system(session, application, applicant, clearance),
+        payload=events.body(application, action, reason),
+        disclose=lambda clearance: events.disclosed(session, application, applicant, clearance),
     )
-
-
-def _for_system(
-    session: Session, application: Application, applicant: Account, clearance: Clearance
-) -> dict[str, Any]:
-    """The applicant and the form as a system cleared ``clearance`` may receive them: the
-    handling department's own system gets no more of the case than it is cleared for."""
-    reading = master_data.MasterReading(clearance, master_data.element_labels(session))
-    return {
-        "applicant": reading.values(
-            {
-                "name": ("name", applicant.display_name),
-                "id_number": ("id_number", applicant.id_number),
-                "phone": ("phone", applicant.phone),
-            }
-        ),
-        "form": disclosure.disclose_to(session, application, clearance),
-    }
 
 
 # Which actions the applicant hears about, as which notification template.

@@ -47,6 +47,7 @@ from tongban.federation.handlers import handles
 from tongban.federation.messages import Received
 from tongban.federation.models import FederatedDataRequest, Node, ProvidedDataRequest
 from tongban.identity.models import Account
+from tongban.integration import docking
 from tongban.kit.clock import utcnow
 
 REQUEST = "exchange.request"
@@ -310,7 +311,7 @@ def _proxy_system(session: Session, node: Node, body: dict[str, Any]) -> Departm
         items=[],
         source=f"federation:{node.code}",
     )
-    return connectors_service.register_system(
+    return docking.register_system(
         session,
         None,
         SystemSpec(

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from authlib.oauth2.rfc6749.errors import InvalidRequestError
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oidc.rpinitiated import EndSessionEndpoint, EndSessionRequest
 
 from tongban.identity.oidc import auditing, keys, tokens
+from tongban.identity.oidc.hosting import Host
 from tongban.kit.clock import utcnow
-
-if TYPE_CHECKING:
-    from tongban.identity.oidc.server import Provider
 
 
 class Revocation(RevocationEndpoint):  # type: ignore[misc]  # Authlib is untyped
     CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
-    server: Provider
+    server: Host
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> Any:
         return tokens.find(self.server.db, token_string, token_type_hint)
@@ -40,7 +38,7 @@ class EndSession(EndSessionEndpoint):  # type: ignore[misc]
     """Checks the logout request (id_token_hint, post_logout_redirect_uri, state); ending the
     sign-in session itself is done by :mod:`tongban.identity.oidc.logout`."""
 
-    server: Provider
+    server: Host
 
     def get_server_jwks(self) -> dict[str, Any]:
         return keys.jwks(self.server.db)

@@ -1,13 +1,13 @@
 """Authlib's grants bound to our tables: authorization code (+ PKCE, + OpenID), refresh token.
 
 Each grant instance lives for one request and reaches the database through ``self.server``
-(a :class:`tongban.identity.oidc.server.Provider`).
+(a :class:`tongban.identity.oidc.hosting.Host`: the provider).
 """
 
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError
@@ -17,12 +17,10 @@ from authlib.oidc.core.errors import RequestNotSupportedError, RequestURINotSupp
 from authlib.oidc.core.models import AuthorizationCodeMixin
 
 from tongban.identity.oidc import auditing, claims, hashing, keys, lifetimes, repository, tokens
+from tongban.identity.oidc.hosting import Host
 from tongban.identity.oidc.models import AuthorizationCode, RefreshToken, SigningKey
 from tongban.identity.oidc.signins import SignedIn, resume
 from tongban.kit.clock import utcnow
-
-if TYPE_CHECKING:
-    from tongban.identity.oidc.server import Provider
 
 TOKEN_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
 MAX_NONCE = 255  # the oauth_codes.nonce column
@@ -57,7 +55,7 @@ class Code(AuthorizationCodeMixin):  # type: ignore[misc]  # Authlib is untyped
 
 class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]
     TOKEN_ENDPOINT_AUTH_METHODS = TOKEN_AUTH_METHODS
-    server: Provider
+    server: Host
 
     def save_authorization_code(self, code: str, request: Any) -> None:
         user: SignedIn = request.user
@@ -161,7 +159,7 @@ class Pkce(CodeChallenge):  # type: ignore[misc]
 class OpenIDCode(oidc_grants.OpenIDCode):  # type: ignore[misc]
     """Adds the id_token, signed with the provider's current key."""
 
-    def __init__(self, provider: Provider) -> None:
+    def __init__(self, provider: Host) -> None:
         super().__init__(require_nonce=False)
         self.provider = provider
         self._key: SigningKey | None = None
@@ -225,7 +223,7 @@ class RefreshGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
 
     TOKEN_ENDPOINT_AUTH_METHODS = TOKEN_AUTH_METHODS
     INCLUDE_NEW_REFRESH_TOKEN = True
-    server: Provider
+    server: Host
 
     def authenticate_refresh_token(self, refresh_token: str) -> tokens.Presented | None:
         db = self.server.db

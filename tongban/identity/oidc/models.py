@@ -13,6 +13,7 @@ from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tongban.db.base import Base, TimestampMixin
+from tongban.security import wrapped
 
 
 class OAuthClient(TimestampMixin, Base):
@@ -119,6 +120,11 @@ class PairwiseSubject(Base):
     created_at: Mapped[datetime]
 
 
+def _signing_key_owner(key: SigningKey) -> str:
+    assert key.kid, "set the kid before the private key"
+    return wrapped.signing_key_owner(key.kid)
+
+
 class SigningKey(Base):
     """A key that signs id_tokens. Retired keys stay in the JWKS until their tokens expired."""
 
@@ -130,39 +136,9 @@ class SigningKey(Base):
     # {"sealed": token}, the JWK wrapped with the key ring (security.wrapped); {} once retired.
     # Read and set it as ``private_jwk``.
     private_jwk_wrapped: Mapped[dict[str, Any]] = mapped_column("private_jwk", JSON)
+    private_jwk = wrapped.WrappedJson("private_jwk_wrapped", owner=_signing_key_owner)
     public_jwk: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime]
     retired_at: Mapped[datetime | None]
     # After this the key leaves the JWKS: every token it signed has expired.
     remove_after: Mapped[datetime | None]
-
-    @property
-    def private_jwk(self) -> dict[str, Any]:
-        import json
-
-        from tongban.security import wrapped
-        from tongban.security.errors import DecryptionFailed
-
-        token = self.private_jwk_wrapped.get(wrapped.SEALED)
-        if token is None:
-            if self.private_jwk_wrapped:
-                raise DecryptionFailed("A stored secret is not wrapped with the key ring.")
-            return {}
-        found: dict[str, Any] = json.loads(wrapped.unwrap(token, owner=self._owner()))
-        return found
-
-    @private_jwk.setter
-    def private_jwk(self, jwk: dict[str, Any]) -> None:
-        import json
-
-        from tongban.security import wrapped
-
-        self.private_jwk_wrapped = (
-            {wrapped.SEALED: wrapped.wrap(json.dumps(jwk), owner=self._owner())} if jwk else {}
-        )
-
-    def _owner(self) -> str:
-        assert self.kid, "set the kid before the private key"
-        from tongban.security import wrapped
-
-        return wrapped.signing_key_owner(self.kid)

@@ -18,18 +18,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from tongban.audit import service as audit
 from tongban.catalog import service as catalog_service
-from tongban.connectors import events, outbox
+from tongban.connectors import outbox
 from tongban.errors import Forbidden, InvalidInput
 from tongban.identity.models import Account, OfficialRole
 from tongban.kit.clock import utcnow
-from tongban.resources import authority, disclosure, identifiers, policy, repository
+from tongban.resources import authority, disclosure, events, identifiers, policy, repository
 from tongban.resources.errors import AlreadyDecided, ConflictNotFound
 from tongban.resources.models import (
     Conflict,
@@ -293,7 +293,7 @@ def _publish(session: Session, conflict: Conflict, pid: str, now: datetime) -> N
     """Both departments' systems are told: the other source to correct its record (confirmed),
     the authority's to apply the correction made here (corrected)."""
     assert conflict.resolution is not None
-    payload = {
+    payload: events.ConflictClosed = {
         "pid": pid,
         "element": conflict.element,
         "resolution": conflict.resolution.value,
@@ -304,15 +304,16 @@ def _publish(session: Session, conflict: Conflict, pid: str, now: datetime) -> N
     }
     labels = disclosure.element_labels(session)
 
-    def values_for(clearance: Clearance) -> dict[str, Any]:
+    def values_for(clearance: Clearance) -> events.ConflictClosedDisclosed:
         # Each system receives the values only as far as it is cleared for them.
         reading = disclosure.MasterReading(clearance, labels)
-        return reading.values(
+        values = reading.values(
             {
                 "authority_value": (conflict.element, conflict.authority_value),
                 "other_value": (conflict.element, conflict.other_value),
             }
         )
+        return cast(events.ConflictClosedDisclosed, values)
 
     for code in dict.fromkeys((conflict.authority, conflict.other_source)):
         department = catalog_service.get_department(session, None, code)

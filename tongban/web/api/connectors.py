@@ -12,6 +12,7 @@ from tongban.connectors import service as connectors_service
 from tongban.connectors import signing
 from tongban.connectors.schemas import CallbackBody
 from tongban.db.types import RowId
+from tongban.integration import callbacks
 from tongban.web.deps import ApiSubject, SessionDep
 from tongban.web.system_auth import CurrentDepartmentSystem
 
@@ -35,9 +36,7 @@ def report_back(
     denied, completed...). Signed with the system's secret (X-Tongban-System,
     X-Tongban-Timestamp, X-Tongban-Signature); a retry with the same X-Tongban-Idempotency-Key
     is applied once and answered as the first time, with ``duplicate: true``."""
-    return connectors_service.handle_callback(
-        session, system, idempotency_key=idempotency_key, body=body
-    )
+    return callbacks.handle_callback(session, system, idempotency_key=idempotency_key, body=body)
 
 
 class HealthRead(BaseModel):

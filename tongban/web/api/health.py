@@ -11,9 +11,9 @@ from starlette.concurrency import run_in_threadpool
 
 from tongban.config import get_settings
 from tongban.db.migrate import at_head
+from tongban.integration import backlogs
 from tongban.web import metrics
 from tongban.web.deps import public
-from tongban.worker import backlogs
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["health"], include_in_schema=False)

@@ -85,11 +85,6 @@ class _FormToken:
     __html__ = __str__
 
 
-def form_token_used(request: Request) -> bool:
-    """Whether a page rendered for ``request`` carries the visitor's form token."""
-    return bool(getattr(request.state, "form_token_used", False))
-
-
 def render(
     request: Request,
     template: str,

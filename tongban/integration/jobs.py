@@ -8,8 +8,8 @@ from sqlalchemy import Engine
 
 from tongban.applications.service import maintenance
 from tongban.audit import checkpoints, journal
-from tongban.connectors import dispatcher, inbox
 from tongban.db.session import sessions_for, unit_of_work
+from tongban.integration import dispatcher, inbox
 from tongban.worker.schedule import Job, register
 
 

@@ -19,11 +19,11 @@ from pathlib import Path
 from pydantic import ValidationError
 from sqlalchemy import Engine, select
 
-from tongban.connectors import service
 from tongban.connectors.models import Connector, ConnectorKind, DepartmentSystem
 from tongban.connectors.schemas import CallbackBody
 from tongban.db.session import unit_of_work
 from tongban.errors import TongbanError
+from tongban.integration import callbacks
 from tongban.kit.clock import utcnow
 
 log = logging.getLogger(__name__)
@@ -106,7 +106,7 @@ def _import_batch(
             with unit_of_work(engine) as session:
                 system = session.get(DepartmentSystem, system_id)
                 assert system is not None
-                answer = service.handle_callback(session, system, idempotency_key=key, body=body)
+                answer = callbacks.handle_callback(session, system, idempotency_key=key, body=body)
         except (ValidationError, TongbanError) as exc:
             report.refused.append(f"{manifest_path.name} {key}: {exc}"[:300])
             continue

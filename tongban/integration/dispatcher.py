@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from tongban.audit import checkpoints, journal
 from tongban.connectors.kinds import DeliveryError, Outgoing, Target, Transport, mapped_body
 from tongban.connectors.kinds.api import ApiTransport
 from tongban.connectors.kinds.database import DatabaseTransport
@@ -25,7 +26,9 @@ from tongban.connectors.models import Connector, ConnectorKind, DepartmentSystem
 from tongban.db import delivery
 from tongban.db.delivery import Settled, backoff
 from tongban.db.session import sessions_for, unit_of_work
+from tongban.integration import inbox
 from tongban.kit.clock import utcnow
+from tongban.notifications.delivery import TARGET, NotifyTarget
 
 log = logging.getLogger(__name__)
 
@@ -41,10 +44,7 @@ def default_transports() -> dict[ConnectorKind, Transport]:
 
 
 def default_targets() -> dict[str, Target]:
-    """Platform delivery targets by name. Imported here, not at the top: the notifications
-    domain publishes into this outbox, so it must not be needed to load the connectors."""
-    from tongban.notifications.delivery import TARGET, NotifyTarget
-
+    """Platform delivery targets by name."""
     return {TARGET: NotifyTarget.from_settings()}
 
 
@@ -208,9 +208,6 @@ def run(
 ) -> None:
     """Deliver until ``stop`` is set; when a round found work, go again without waiting, and
     when idle, read the batches departments left in their file connectors' inboxes."""
-    from tongban.audit import checkpoints, journal
-    from tongban.connectors import inbox  # reads back; only the long-running loop needs it
-
     transports = transports or default_transports()
     targets = default_targets() if targets is None else targets
     while not stop.is_set():
