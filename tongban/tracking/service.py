@@ -8,6 +8,7 @@ numbers too.
 
 from __future__ import annotations
 
+import functools
 from datetime import timedelta
 from typing import Literal
 
@@ -17,6 +18,7 @@ from tongban.applications import service as applications_service
 from tongban.applications.models import Application
 from tongban.applications.policy import TrackingPass
 from tongban.audit import service as audit
+from tongban.db.session import record_apart
 from tongban.errors import InvalidInput
 from tongban.identity.models import Account
 from tongban.kit import ids, onetime, ratelimit
@@ -92,6 +94,19 @@ def request_code(
     session.flush()
 
 
+def _refused(code_id: int, actor: audit.ActorRef | None, number: str, session: Session) -> None:
+    """Count a wrong code and audit it, apart from the refused request's transaction."""
+    attempts = repository.count_attempt(session, code_id)
+    audit.record(
+        session,
+        actor=actor,
+        action="tracking.code_refused",
+        target_type="application",
+        target_id=number,
+        details={"attempts": attempts},
+    )
+
+
 def track(session: Session, subject: Account | None, *, number: str, code: str) -> Application:
     """The application's progress, once the code sent for it is typed in (good once)."""
     policy.require_track(subject)
@@ -101,19 +116,12 @@ def track(session: Session, subject: Account | None, *, number: str, code: str) 
     wrong = CodeInvalid("The code is wrong or has expired; ask for a new one.", field="code")
     if live is None or live.attempts >= MAX_ATTEMPTS:
         raise wrong
-    live.attempts += 1
     if not onetime.matches(live.salt, live.code_hash, code):
-        audit.record(
-            session,
-            actor=subject,
-            action="tracking.code_refused",
-            target_type="application",
-            target_id=number,
-            details={"attempts": live.attempts},
-        )
-        # The attempt counts even though the caller gets an error: commit it.
-        session.flush()
+        # The attempt counts although the caller gets an error.
+        actor = audit.ActorRef(subject.id, subject.username) if subject is not None else None
+        record_apart(session, functools.partial(_refused, live.id, actor, number))
         raise wrong
+    live.attempts += 1
     live.used_at = now
     application = applications_service.progress(session, TrackingPass(number), number)
     audit.record(

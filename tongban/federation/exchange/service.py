@@ -15,6 +15,7 @@ hash and signature as proof. Refusals keep their codes (no_grant, item_not_grant
 
 from __future__ import annotations
 
+import functools
 import json
 import secrets
 import uuid
@@ -34,7 +35,7 @@ from tongban.connectors import lookup as connector_lookup
 from tongban.connectors import service as connectors_service
 from tongban.connectors.models import DepartmentSystem
 from tongban.connectors.schemas import SystemSpec
-from tongban.db.session import release
+from tongban.db.session import record_apart, release
 from tongban.errors import TongbanError
 from tongban.exchange import service as exchange_service
 from tongban.exchange.errors import NoGrant
@@ -178,6 +179,46 @@ def query_remote(
     only if the provider signed it for this call (``answer_not_authentic`` otherwise); its hash
     and signature, never its values, go into the audit entry as proof."""
     system = policy.require_call_remote(subject)
+    try:
+        return _query_remote(
+            session,
+            system,
+            node=node,
+            resource=resource,
+            purpose=purpose,
+            keys=keys,
+            items=items,
+            client=client,
+        )
+    except TongbanError as error:
+        # Audited here too, apart from this transaction, which the caller undoes.
+        record_apart(
+            session,
+            functools.partial(
+                _record_remote_refusal,
+                system.id,
+                node=node,
+                resource=resource,
+                purpose=purpose,
+                keys=len(keys),
+                code=error.code,
+                evidence=error.evidence if isinstance(error, RemoteRefused) else None,
+            ),
+        )
+        raise
+
+
+def _query_remote(
+    session: Session,
+    system: DepartmentSystem,
+    *,
+    node: str,
+    resource: str,
+    purpose: str,
+    keys: Sequence[str],
+    items: Sequence[str] | None,
+    client: httpx.Client | None,
+) -> RemoteAnswer:
     local = federation_service.local_node(session, None)
     peer = federation_repository.node_by_code(session, node)
     if peer is None or not peer.active or peer.code == local.code:
@@ -238,20 +279,21 @@ def _json_object(body: bytes) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def record_remote_refusal(
+def _record_remote_refusal(
+    system_id: int,
     session: Session,
-    subject: DepartmentSystem,
     *,
     node: str,
     resource: str,
     purpose: str,
     keys: int,
     code: str,
-    evidence: dict[str, str] | None = None,
+    evidence: dict[str, str] | None,
 ) -> None:
     """Audit a refused call here too, in a transaction of its own (the call's is undone), with
     the proof of the provider's signed refusal when there is one."""
-    system = policy.require_call_remote(subject)
+    system = session.get(DepartmentSystem, system_id)
+    assert system is not None
     body = {"resource": resource, "purpose": purpose, "keys": [""] * keys}
     _audit_call(session, system, node=node, body=body, outcome=code, evidence=evidence)
 

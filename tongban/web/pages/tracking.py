@@ -62,7 +62,7 @@ def progress(
             session, subject, number=number, code=str(form.get("code") or "")[:12]
         )
     except TongbanError as exc:
-        # Rendered, not raised: the counted attempt is committed.
+        # The code form again, with the reason (the attempt is counted apart).
         return render(
             request,
             "tracking/code.html",
