@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from tests.audit.helpers import entries_for
+from tests.fixtures.principals import OPERATOR
 from tongban.audit import service as audit_service
 from tongban.db.session import record_apart, unit_of_work
 
@@ -19,7 +20,7 @@ class Refused(Exception):
 
 
 def journal(session: Session, action: str, tag: str) -> None:
-    audit_service.record(session, actor=None, action=action, target_type="test", target_id=tag)
+    audit_service.record(session, actor=OPERATOR, action=action, target_type="test", target_id=tag)
 
 
 def actions(engine: Engine, tag: str) -> list[str]:

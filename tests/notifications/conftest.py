@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import Engine
 
 from tests.applications.factories import PASSWORD
+from tests.fixtures.principals import OPERATOR
 from tongban.connectors import dispatcher
 from tongban.connectors.dispatcher import DispatchReport
 from tongban.db.session import unit_of_work
@@ -25,7 +26,7 @@ def make_applicant(engine: Engine, *, email: bool = True, phone: bool | str = Tr
     with unit_of_work(engine) as session:
         return identity_service.create_account(
             session,
-            None,
+            OPERATOR,
             username=f"nt_{uuid.uuid4().hex[:10]}",
             password=PASSWORD,
             display_name="通知测试人",

@@ -18,6 +18,7 @@ from tests.audit.helpers import entries_for, sequenced
 from tests.conftest import sign_in
 from tests.fixtures.cli import tongban
 from tests.fixtures.db import fresh_database
+from tests.fixtures.principals import OPERATOR
 from tests.security.test_read_paths import SECRET_DATE, file_case
 from tongban.applications.models import Application
 from tongban.audit import service as audit_service
@@ -117,7 +118,7 @@ class TestTheAuditChainUsesTheSuiteHash:
         with fresh_database(tmp_path) as engine:
             with unit_of_work(engine) as session:
                 audit_service.record(
-                    session, actor=None, action="test.sm", target_type="t", target_id="1"
+                    session, actor=OPERATOR, action="test.sm", target_type="t", target_id="1"
                 )
                 [first] = entries_for(session, target_type="t", target_id="1")
                 assert len(first.hash) == 64
@@ -135,7 +136,7 @@ class TestTheAuditChainUsesTheSuiteHash:
             get_settings.cache_clear()
             with unit_of_work(engine) as session:
                 audit_service.record(
-                    session, actor=None, action="test.intl", target_type="t", target_id="2"
+                    session, actor=OPERATOR, action="test.intl", target_type="t", target_id="2"
                 )
                 with pytest.raises(SecurityConfigInvalid):
                     sequenced(session)

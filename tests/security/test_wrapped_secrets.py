@@ -18,6 +18,7 @@ from sqlalchemy import Engine, select, text
 
 from tests.fixtures.cli import tongban
 from tests.fixtures.db import fresh_database
+from tests.fixtures.principals import OPERATOR
 from tests.identity.factories import Person, api_sign_in
 from tongban.catalog import service as catalog_service
 from tongban.connectors import service as connectors_service
@@ -41,7 +42,7 @@ def _official(engine: Engine) -> tuple[Person, int]:
     with unit_of_work(engine) as session:
         account = identity_service.create_account(
             session,
-            None,
+            OPERATOR,
             username=f"wrap_{uuid.uuid4().hex[:10]}",
             password=PASSWORD,
             display_name="密钥测试",
@@ -57,7 +58,7 @@ def _system(engine: Engine, secret: str) -> str:
         {"code": code, "name": "密钥系统", "department": "HEALTH", "secret": secret}
     )
     with unit_of_work(engine) as session:
-        connectors_service.register_system(session, None, spec)
+        connectors_service.register_system(session, OPERATOR, spec)
     return code
 
 
@@ -153,7 +154,7 @@ class TestRotation:
         shared = "r" * 24 + secrets.token_hex(8)
         code = _system(engine, shared)
         with unit_of_work(engine) as session:
-            samr = catalog_service.get_department(session, None, "SAMR")
+            samr = catalog_service.get_department(session, OPERATOR, "SAMR")
             licence_key_id = licence_keys.current(session, samr).key_id
         old_key = deployment.key_ring().current
 

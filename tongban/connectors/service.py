@@ -32,9 +32,11 @@ from tongban.db import delivery
 from tongban.errors import InvalidInput
 from tongban.identity import service as identity_service
 from tongban.identity.models import Account, AccountKind
+from tongban.identity.principals import Principal
 from tongban.kit import datafiles
 from tongban.kit.clock import utcnow
 from tongban.security import service as security_service
+from tongban.security.principals import Internal
 
 
 def _check_connector(spec: ConnectorSpec, items: Sequence[ServiceItem], department: str) -> None:
@@ -64,9 +66,7 @@ def read_system_file(path: Path) -> SystemSpec:
     return spec
 
 
-def register_system(
-    session: Session, subject: Account | None, spec: SystemSpec
-) -> DepartmentSystem:
+def register_system(session: Session, subject: Principal, spec: SystemSpec) -> DepartmentSystem:
     """Create or update a department system and its connectors from a validated spec."""
     policy.require_manage_connectors(subject)
     department = catalog_service.get_department(session, subject, spec.department)
@@ -139,7 +139,7 @@ def _system_account(session: Session, spec: SystemSpec, department_id: int) -> A
     """The official account a system acts as; its password is random and never shown."""
     account = identity_service.create_account(
         session,
-        None,
+        Internal("the account a department system acts as"),
         username=f"system.{spec.code.lower()}"[:64],
         password=secrets.token_urlsafe(32),
         display_name=spec.name,
@@ -223,7 +223,7 @@ class ConnectorHealth:
         return max(0.0, (utcnow() - self.oldest_pending_at).total_seconds())
 
 
-def health(session: Session, subject: Account | None) -> list[ConnectorHealth]:
+def health(session: Session, subject: Principal) -> list[ConnectorHealth]:
     policy.require_manage_connectors(subject)
     counts: dict[tuple[int, MessageStatus], int] = {}
     oldest: dict[int, datetime] = {}
@@ -268,7 +268,7 @@ def health(session: Session, subject: Account | None) -> list[ConnectorHealth]:
 
 
 def dead_letters(
-    session: Session, subject: Account | None, *, limit: int = 100
+    session: Session, subject: Principal, *, limit: int = 100
 ) -> Sequence[OutboxMessage]:
     policy.require_manage_connectors(subject)
     return (
@@ -283,7 +283,7 @@ def dead_letters(
     )
 
 
-def retry(session: Session, subject: Account | None, message_id: int) -> OutboxMessage:
+def retry(session: Session, subject: Principal, message_id: int) -> OutboxMessage:
     """Send a dead message again, from a fresh retry budget."""
     policy.require_manage_connectors(subject)
     message = session.get(OutboxMessage, message_id)
@@ -301,7 +301,7 @@ def retry(session: Session, subject: Account | None, message_id: int) -> OutboxM
     return message
 
 
-def get_system(session: Session, subject: Account | None, code: str) -> DepartmentSystem:
+def get_system(session: Session, subject: Principal, code: str) -> DepartmentSystem:
     policy.require_manage_connectors(subject)
     system = session.execute(
         select(DepartmentSystem).where(DepartmentSystem.code == code)

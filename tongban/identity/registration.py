@@ -24,12 +24,14 @@ from tongban.audit import service as audit
 from tongban.errors import InvalidInput
 from tongban.identity import policy, repository, walk_ins
 from tongban.identity.models import Account, AccountKind, RegistrationCode
+from tongban.identity.principals import Principal
 from tongban.identity.service.accounts import create_account
 from tongban.kit import onetime
 from tongban.kit.clock import utcnow
 from tongban.kit.i18n import N_
 from tongban.notifications import events as notifications
 from tongban.notifications.models import Channel
+from tongban.security.principals import ANONYMOUS, Internal
 
 # The one answer to step one, whatever exists.
 SENT = N_(
@@ -42,7 +44,7 @@ WINDOW = walk_ins.WINDOW
 
 
 def request(
-    session: Session, subject: Account | None, *, display_name: str, id_number: str, phone: str
+    session: Session, subject: Principal, *, display_name: str, id_number: str, phone: str
 ) -> None:
     """Step one; the caller answers the same whatever happened here."""
     policy.require_register(subject)
@@ -68,7 +70,7 @@ def request(
 def _audit(session: Session, action: str, id_number: str, **details: object) -> None:
     audit.record(
         session,
-        actor=None,
+        actor=ANONYMOUS,
         action=f"identity.{action}",
         target_type="id_number",
         # The ID number only by its last four characters, as every person lookup.
@@ -122,7 +124,7 @@ def _tell_holder(session: Session, holder: Account) -> None:
 
 def finish(
     session: Session,
-    subject: Account | None,
+    subject: Principal,
     *,
     id_number: str,
     code: str,
@@ -152,7 +154,7 @@ def finish(
     live.used_at = now
     return create_account(
         session,
-        None,
+        Internal("open the account a person registered for"),
         username=username,
         password=password,
         display_name=live.display_name,

@@ -33,6 +33,7 @@ from tongban.resources.models import (
     ValueChange,
 )
 from tongban.security.labels import Clearance
+from tongban.security.principals import Internal
 
 EVENT_TYPE = events.VALUE_CHANGED
 
@@ -184,7 +185,9 @@ def _change(
         )
 
     for code in element.subscribers:
-        department = catalog_service.get_department(session, None, code)
+        department = catalog_service.get_department(
+            session, Internal("name the department an authoritative value comes from"), code
+        )
         outcome.published += len(
             outbox.publish(
                 session,

@@ -21,10 +21,12 @@ from tongban.audit import service as audit
 from tongban.db.session import record_apart
 from tongban.errors import InvalidInput
 from tongban.identity.models import Account
+from tongban.identity.principals import Principal
 from tongban.kit import ids, onetime, ratelimit
 from tongban.kit.clock import utcnow
 from tongban.notifications import events as notifications
 from tongban.notifications.models import Channel
+from tongban.security.principals import Unsigned
 from tongban.tracking import policy, repository
 from tongban.tracking.errors import CodeInvalid
 from tongban.tracking.models import TrackingCode
@@ -46,7 +48,7 @@ def _number(number: str) -> str:
 
 
 def request_code(
-    session: Session, subject: Account | None, *, number: str, channel: TrackChannel
+    session: Session, subject: Principal, *, number: str, channel: TrackChannel
 ) -> None:
     """Send a one-time code to the applicant of ``number`` by SMS or e-mail, if there is such
     an application and the applicant gave that contact; the caller is told the same anyway."""
@@ -94,7 +96,7 @@ def request_code(
     session.flush()
 
 
-def _refused(code_id: int, actor: audit.ActorRef | None, number: str, session: Session) -> None:
+def _refused(code_id: int, actor: audit.ActorRef | Unsigned, number: str, session: Session) -> None:
     """Count a wrong code and audit it, apart from the refused request's transaction."""
     attempts = repository.count_attempt(session, code_id)
     audit.record(
@@ -107,7 +109,7 @@ def _refused(code_id: int, actor: audit.ActorRef | None, number: str, session: S
     )
 
 
-def track(session: Session, subject: Account | None, *, number: str, code: str) -> Application:
+def track(session: Session, subject: Principal, *, number: str, code: str) -> Application:
     """The application's progress, once the code sent for it is typed in (good once)."""
     policy.require_track(subject)
     number = _number(number)
@@ -118,7 +120,12 @@ def track(session: Session, subject: Account | None, *, number: str, code: str) 
         raise wrong
     if not onetime.matches(live.salt, live.code_hash, code):
         # The attempt counts although the caller gets an error.
-        actor = audit.ActorRef(subject.id, subject.username) if subject is not None else None
+        # Named, not loaded: by then the account is rolled back with the request.
+        actor = (
+            audit.ActorRef(subject.id, subject.username)
+            if isinstance(subject, Account)
+            else subject
+        )
         record_apart(session, functools.partial(_refused, live.id, actor, number))
         raise wrong
     live.attempts += 1

@@ -45,6 +45,7 @@ from tongban.resources import lookup as master_data
 from tongban.security import access, deployment, mac
 from tongban.security.labels import LabelScheme
 from tongban.security.mac import LabelledField, Schema
+from tongban.security.principals import Internal
 
 MAX_KEYS = 100
 # A key's code in the answer when no record is held for it (the call itself is served).
@@ -306,7 +307,9 @@ def _record_refusal(refusal: Refusal, session: Session) -> None:
     username = repository.username(session, refusal.account_id)
     audit.record(
         session,
-        actor=audit.ActorRef(refusal.account_id, username) if refusal.account_id else None,
+        actor=audit.ActorRef(refusal.account_id, username)
+        if refusal.account_id
+        else Internal(f"department system {system.code}"),
         action="exchange.gateway_refused",
         target_type="exchange_resource",
         target_id=refusal.resource_code[:80],

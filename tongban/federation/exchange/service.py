@@ -48,7 +48,9 @@ from tongban.federation.handlers import handles
 from tongban.federation.messages import Received
 from tongban.federation.models import FederatedDataRequest, Node, ProvidedDataRequest
 from tongban.identity.models import Account
+from tongban.identity.principals import Principal
 from tongban.kit.clock import utcnow
+from tongban.security.principals import Internal
 
 REQUEST = "exchange.request"
 DECISION = "exchange.decision"
@@ -62,12 +64,12 @@ REFUSED = "refused"
 
 
 def _system(session: Session, code: str) -> DepartmentSystem:
-    return connectors_service.get_system(session, None, code)
+    return connectors_service.get_system(session, Internal("the system a remote call is for"), code)
 
 
 def request_data(
     session: Session,
-    subject: Account | None,
+    subject: Principal,
     *,
     node: str,
     body: SharingRequestIn,
@@ -75,10 +77,12 @@ def request_data(
     """Ask ``node`` for items of its resource for one of this node's systems."""
     system = _system(session, body.system)
     requester = policy.require_request_data(subject, system.department_id)
-    local = federation_service.local_node(session, None)
+    local = federation_service.local_node(session, Internal("exchange data with another node"))
     if node == local.code:
         raise NodeInvalid("Node {code} is this node; ask the exchange here directly.", code=node)
-    department = catalog_service.get_department_by_id(session, None, system.department_id)
+    department = catalog_service.get_department_by_id(
+        session, Internal("name the department asking another node for data"), system.department_id
+    )
     now = utcnow()
     row = FederatedDataRequest(
         ref=str(uuid.uuid4()),
@@ -112,7 +116,7 @@ def request_data(
     )
     audit.record(
         session,
-        actor=requester,
+        actor=subject,
         action="federation.data_requested",
         target_type="federation_data_request",
         target_id=row.ref,
@@ -121,10 +125,10 @@ def request_data(
     return row
 
 
-def my_requests(session: Session, subject: Account | None) -> Sequence[FederatedDataRequest]:
+def my_requests(session: Session, subject: Principal) -> Sequence[FederatedDataRequest]:
     policy.require_request_data(subject, None)
     stmt = select(FederatedDataRequest).order_by(FederatedDataRequest.id.desc()).limit(200)
-    if subject is not None and subject.department_id is not None:
+    if isinstance(subject, Account) and subject.department_id is not None:
         stmt = stmt.join(
             DepartmentSystem, DepartmentSystem.id == FederatedDataRequest.system_id
         ).where(DepartmentSystem.department_id == subject.department_id)
@@ -146,7 +150,7 @@ def _decision_received(session: Session, sender: Node, body: dict[str, Any]) -> 
     row.updated_at = utcnow()
     audit.record(
         session,
-        actor=None,
+        actor=policy.node_principal(sender),
         action="federation.data_request_decided",
         target_type="federation_data_request",
         target_id=row.ref,
@@ -219,7 +223,7 @@ def _query_remote(
     items: Sequence[str] | None,
     client: httpx.Client | None,
 ) -> RemoteAnswer:
-    local = federation_service.local_node(session, None)
+    local = federation_service.local_node(session, Internal("exchange data with another node"))
     peer = federation_repository.node_by_code(session, node)
     if peer is None or not peer.active or peer.code == local.code:
         raise NodeInvalid("The registry lists no other node {code}.", code=node)
@@ -318,7 +322,8 @@ def _audit_call(
         details["answer"] = evidence
     audit.record(
         session,
-        actor=session.get(Account, system.account_id),
+        actor=session.get(Account, system.account_id)
+        or Internal(f"department system {system.code}"),
         action="federation.data_called",
         target_type="federation_node",
         target_id=node,
@@ -341,7 +346,7 @@ def _proxy_system(session: Session, node: Node, body: dict[str, Any]) -> Departm
         return existing
     catalog_service.upsert(
         session,
-        None,
+        Internal("the local stand-in of another node's system"),
         departments=[
             DepartmentSpec(
                 code=department_code,
@@ -354,7 +359,7 @@ def _proxy_system(session: Session, node: Node, body: dict[str, Any]) -> Departm
     )
     return connectors_service.register_system(
         session,
-        None,
+        Internal("the local stand-in of another node's system"),
         SystemSpec(
             code=system_code,
             name=f"{node.name} {body.get('system_name') or body.get('system')}"[:200],
@@ -372,6 +377,7 @@ def _request_received(session: Session, sender: Node, body: dict[str, Any]) -> N
         raise MessageInvalid("The data request message is malformed.")
     system = _proxy_system(session, sender, body)
     account = session.get(Account, system.account_id)
+    assert account is not None
     try:
         spec = SharingRequestIn.model_validate(
             {k: v for k, v in body.items() if k in SharingRequestIn.model_fields}
@@ -403,7 +409,7 @@ class DecisionReport:
     reported: int
 
 
-def report_decisions(session: Session, subject: Account | None) -> DecisionReport:
+def report_decisions(session: Session, subject: Principal) -> DecisionReport:
     """Send each requesting node what changed in its requests here (a decision, a grant
     revoked); `tongban federation run` does this every round."""
     policy.require_manage_federation(subject)
@@ -412,9 +418,9 @@ def report_decisions(session: Session, subject: Account | None) -> DecisionRepor
         system = session.get(DepartmentSystem, link.system_id)
         assert system is not None
         # Read as the requesting system's account here: it may see its own requests.
-        view = exchange_service.get_request(
-            session, session.get(Account, system.account_id), link.request_id
-        )
+        requester = session.get(Account, system.account_id)
+        assert requester is not None
+        view = exchange_service.get_request(session, requester, link.request_id)
         now = utcnow()
         live = [g for g in view.grants if g.revoked_at is None and g.expires_at > now]
         state = {

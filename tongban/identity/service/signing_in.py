@@ -30,6 +30,7 @@ from tongban.identity.service._common import _audit, _signed_in
 from tongban.identity.service.sessions import open_session
 from tongban.kit import clock
 from tongban.kit.i18n import N_
+from tongban.security.principals import ANONYMOUS
 
 # One answer for a wrong password, an unknown username and a locked account: the answer must not
 # tell anyone which usernames exist or that they have locked one.
@@ -66,7 +67,7 @@ def _failed(session: Session, account: Account, *, now: datetime, factor: str) -
         account.locked_until = locked_until
     _audit(
         session,
-        None,
+        ANONYMOUS,
         "sign_in_failed",
         account,
         factor=factor,
@@ -76,13 +77,15 @@ def _failed(session: Session, account: Account, *, now: datetime, factor: str) -
 
 
 def _refusal_audit(reason: str) -> Callable[[Session, Account], object]:
-    return lambda session, account: _audit(session, None, "sign_in_refused", account, reason=reason)
+    return lambda session, account: _audit(
+        session, ANONYMOUS, "sign_in_refused", account, reason=reason
+    )
 
 
 def _unknown_username(username: str, session: Session) -> None:
     audit.record(
         session,
-        actor=None,
+        actor=ANONYMOUS,
         action="identity.sign_in_failed",
         target_type="username",
         target_id=username,

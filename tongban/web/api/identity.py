@@ -15,6 +15,7 @@ from tongban.identity.companies import service as companies_service
 from tongban.identity.models import AccountKind, AgentRole
 from tongban.kit import ratelimit
 from tongban.kit.i18n import translate
+from tongban.security.principals import ANONYMOUS
 from tongban.web.deps import (
     ApiOptionalSubject,
     ApiSubject,
@@ -127,7 +128,7 @@ def register(
     administrator). The answer is the same whether or not the ID number has an account: a code
     goes to the phone given if an account can be opened; the holder of an existing account is
     told through their own channel. Finish with POST /api/v1/accounts/confirm."""
-    registration.request(session, subject, **body.model_dump())
+    registration.request(session, subject or ANONYMOUS, **body.model_dump())
     return RegistrationSent(message=translate(registration.SENT, locale(request)))
 
 
@@ -148,7 +149,7 @@ def confirm_registration(
 ) -> object:
     """Open the account with the code sent to the phone, choosing a username and password (an
     account opened at a service counter is claimed the same way)."""
-    return registration.finish(session, subject, **body.model_dump())
+    return registration.finish(session, subject or ANONYMOUS, **body.model_dump())
 
 
 class LegalPersonRead(BaseModel):
