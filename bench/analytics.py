@@ -42,6 +42,9 @@ from tongban.db.engine import make_engine
 from tongban.db.migrate import upgrade
 from tongban.db.session import unit_of_work
 from tongban.kit.clock import local_today, utcnow
+from tongban.security.principals import Operator
+
+OPERATOR = Operator("bench")
 
 PG_SERVER_URL = os.environ.get(
     "TONGBAN_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -63,7 +66,7 @@ def fill(engine: Engine, events: int, base_cases: int) -> int:
     """The demo catalog, a generated year, and copies of it up to ``events``; returns the count."""
     with unit_of_work(engine) as session:
         demo.load(session)
-        report = service.generate_demo_cases(session, None, cases=base_cases, seed=11)
+        report = service.generate_demo_cases(session, OPERATOR, cases=base_cases, seed=11)
     print(f"generated {report.cases} cases, {report.events} events")
     with engine.begin() as conn:
         base_max = conn.execute(text("SELECT max(id) FROM applications")).scalar_one()

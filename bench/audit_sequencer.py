@@ -36,6 +36,7 @@ from tongban.audit import service as audit
 from tongban.db.engine import make_engine
 from tongban.db.migrate import upgrade
 from tongban.db.session import sessions_for
+from tongban.security.principals import Internal
 
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
@@ -77,7 +78,7 @@ def write(engine: Engine, writers: int, seconds: float) -> int:
             with sessions() as session:
                 audit.record(
                     session,
-                    actor=None,
+                    actor=Internal("bench: journal load"),
                     action="bench.event",
                     target_type="bench",
                     target_id=f"{n}-{counts[n]}",

@@ -22,6 +22,10 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+from tongban.security.principals import ANONYMOUS, Operator
+
+OPERATOR = Operator("bench")
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -69,7 +73,7 @@ def main() -> None:
             accounts: list[Account] = [
                 identity_service.create_account(
                     session,
-                    None,
+                    OPERATOR,
                     username=f"rush_{uuid.uuid4().hex[:10]}",
                     password="bench-password-1",
                     display_name="预约测试人",
@@ -85,7 +89,7 @@ def main() -> None:
         def book_one(person: Account) -> None:
             while True:
                 with unit_of_work(engine) as session:
-                    days = service.openings(session, None, hall_code=HALL, item_code=ITEM)
+                    days = service.openings(session, ANONYMOUS, hall_code=HALL, item_code=ITEM)
                 free = [o.slot for d in days for o in d.openings if o.left > 0]
                 if not free:
                     with lock:

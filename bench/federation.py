@@ -35,6 +35,10 @@ from typing import TYPE_CHECKING
 import httpx
 from fastapi import Request  # at module level: the baseline route's annotation names it
 
+from tongban.security.principals import Operator
+
+OPERATOR = Operator("bench")
+
 if TYPE_CHECKING:
     from tests.fixtures.nodes import NodeProcess
 
@@ -184,7 +188,7 @@ def run_signed(sender: NodeProcess, receiver: NodeProcess, count: int) -> float:
     with unit_of_work(sender.engine) as session:
         ids = [
             federation_service.send(
-                session, None, to=receiver.code, message_type="note", body=body
+                session, OPERATOR, to=receiver.code, message_type="note", body=body
             ).message_id
             for body in bodies(count)
         ]

@@ -62,6 +62,9 @@ from tongban.resources.models import (
     PersonScheme,
 )
 from tongban.security import service as security_service
+from tongban.security.principals import Operator
+
+OPERATOR = Operator("bench")
 
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 ELEMENTS = ("name", "sex", "birth_date", "id_number", "address", "phone")
@@ -167,10 +170,10 @@ def seed(engine: Engine, persons: int) -> tuple[int, list[str]]:
         }
     )
     with unit_of_work(engine) as session:
-        exchange.register_resources(session, None, [spec])
+        exchange.register_resources(session, OPERATOR, [spec])
         system = docking.register_system(
             session,
-            None,
+            OPERATOR,
             SystemSpec.model_validate(
                 {
                     "code": "HOUSING-BENCH",
@@ -181,7 +184,7 @@ def seed(engine: Engine, persons: int) -> tuple[int, list[str]]:
             ),
         )
         security_service.set_clearance(
-            session, None, username="system.housing-bench", clearance="internal:identity"
+            session, OPERATOR, username="system.housing-bench", clearance="internal:identity"
         )
         session.flush()
         system_id = system.id

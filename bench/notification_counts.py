@@ -19,6 +19,10 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
+from tongban.security.principals import ANONYMOUS, Operator
+
+OPERATOR = Operator("bench")
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -75,11 +79,11 @@ def main() -> None:
         )
         [case] = evaluations_service.department_rectifications(session, official)
         evaluations_service.reply(session, official, case.id, text="已优化流程，向您致歉。")
-        tracking_service.request_code(session, None, number=completed[0], channel="sms")
-        applications_service.warn_due_soon(session, None, within_days=5)
+        tracking_service.request_code(session, ANONYMOUS, number=completed[0], channel="sms")
+        applications_service.warn_due_soon(session, OPERATOR, within_days=5)
         notifications_service.bulk_send(
             session,
-            None,
+            OPERATOR,
             event="notice",
             channel=Channel.SMS,
             rows=[
@@ -89,7 +93,7 @@ def main() -> None:
         )
     report = dispatcher.dispatch_once(engine, targets_only=True, limit=10_000)
     with unit_of_work(engine) as session:
-        rows = notifications_service.counts(session, None)
+        rows = notifications_service.counts(session, OPERATOR)
     print(f"{'event':<24}{'channel':<10}{'status':<12}messages")
     per_event: Counter[str] = Counter()
     for row in rows:

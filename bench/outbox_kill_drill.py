@@ -24,6 +24,10 @@ from pathlib import Path
 
 import httpx
 
+from tongban.security.principals import Operator
+
+OPERATOR = Operator("bench")
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 SECRET = "drill-secret-" + "x" * 32
@@ -165,7 +169,7 @@ def main() -> None:
     dept_url = f"http://127.0.0.1:{port}"
     catalog_dir = write_drill_catalog(work)
     with unit_of_work(engine) as session:
-        catalog_service.load_catalog(session, None, catalog_dir)
+        catalog_service.load_catalog(session, OPERATOR, catalog_dir)
         spec = SystemSpec.model_validate(
             {
                 "code": f"DRILL-{uuid.uuid4().hex[:6].upper()}",
@@ -183,10 +187,10 @@ def main() -> None:
                 ],
             }
         )
-        docking.register_system(session, None, spec)
+        docking.register_system(session, OPERATOR, spec)
         applicant = identity_service.create_account(
             session,
-            None,
+            OPERATOR,
             username=f"drill_{uuid.uuid4().hex[:8]}",
             password="drill-password",
             display_name="演练申请人",

@@ -18,6 +18,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from tongban.security.principals import Operator
+
+OPERATOR = Operator("bench")
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -85,7 +89,7 @@ def main() -> None:
         for body, signature in notifications:
             start = time.perf_counter()
             with unit_of_work() as session:
-                service.notify(session, None, body=body, signature=signature)
+                service.notify(session, OPERATOR, body=body, signature=signature)
             times.append((time.perf_counter() - start) * 1000)
         return times
 

@@ -58,6 +58,9 @@ from tongban.resources.models import (
     PersonIdentifier,
     PersonRelation,
 )
+from tongban.security.principals import Operator
+
+OPERATOR = Operator("bench")
 
 PG_SERVER_URL = os.environ.get(
     "TONGBAN_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -375,7 +378,7 @@ def main() -> None:
             started = time.perf_counter()
             with unit_of_work(engine) as session:
                 outcomes = service.run(
-                    session, None, directory=rules, max_share=1.0, guard_minimum=0, send=False
+                    session, OPERATOR, directory=rules, max_share=1.0, guard_minimum=0, send=False
                 )
             seconds = time.perf_counter() - started
             for outcome in outcomes:

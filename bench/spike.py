@@ -67,6 +67,9 @@ from bench.support.http_load import pg_database
 from bench.support.raw_http import Answer, ConnectFailed, ConnectionLost, Server
 from tests.applications.helpers import valid_form
 from tests.fixtures.live import free_port
+from tongban.security.principals import Operator
+
+OPERATOR = Operator("bench")
 
 BIN = Path(sys.executable).parent
 ITEM = "SAMR-0990"  # the drill's own item: no required material, so start + submit is two calls
@@ -197,7 +200,7 @@ def prepare(url: str, data_dir: Path) -> None:
     )
     spec = ItemSpec.model_validate({**source, "code": ITEM, "materials": []})
     with unit_of_work(engine) as session:
-        catalog_service.upsert(session, None, departments=[], items=[spec], source="drill")
+        catalog_service.upsert(session, OPERATOR, departments=[], items=[spec], source="drill")
     engine.dispose()
 
 

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tests.fixtures.browser import CHROMIUM_ARGS
 from tests.fixtures.db import DemoTemplate, demo_database, drop_pg_template, make_demo_template
 from tests.fixtures.live import serve
+from tests.fixtures.principals import OPERATOR
 from tongban import demo
 from tongban.config import Settings, get_settings
 from tongban.db.session import unit_of_work
@@ -180,7 +181,7 @@ def new_applicant(engine: Engine) -> Account:
     with unit_of_work(engine) as session:
         return identity_service.create_account(
             session,
-            None,
+            OPERATOR,
             username=f"app_{uuid.uuid4().hex[:10]}",
             password=PASSWORD,
             display_name="测试申请人",

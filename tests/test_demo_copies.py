@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 
 from tests.conftest import PASSWORD, DemoCopy
 from tests.fixtures.db import DemoTemplate
+from tests.fixtures.principals import OPERATOR
 from tongban.db.session import unit_of_work
 from tongban.identity import service as identity_service
 from tongban.identity.models import AccountKind
@@ -24,7 +25,7 @@ def test_a_copy_holds_the_demo_and_what_it_commits_stays_its_own(
             assert identity_service.get_by_username(session, "zhangsan") is not None
             identity_service.create_account(
                 session,
-                None,
+                OPERATOR,
                 username=username,
                 password=PASSWORD,
                 display_name="副本中的人",

@@ -29,33 +29,36 @@ from tongban.proactive import service as proactive_service
 from tongban.resources import demo as resources_demo
 from tongban.resources import service as resources_service
 from tongban.security import service as security_service
+from tongban.security.principals import Internal
 
 DEMO_PASSWORD = "demo-password"
+# Loading the demo is the platform filling itself in, whoever started it.
+DEMO = Internal("load the demo data")
 
 
 def is_empty(session: Session) -> bool:
-    return not catalog_service.list_departments(session, None)
+    return not catalog_service.list_departments(session, DEMO)
 
 
 def load(session: Session) -> catalog_service.LoadReport:
     """Load everything as the command-line operator (no signed-in subject)."""
-    report = catalog_service.load_catalog(session, None, catalog_service.demo_catalog_dir())
+    report = catalog_service.load_catalog(session, DEMO, catalog_service.demo_catalog_dir())
     # One source per data item from the start: each element's authoritative department.
-    resources_service.load_elements(session, None, resources_service.read_elements())
+    resources_service.load_elements(session, DEMO, resources_service.read_elements())
     accounts = demo_accounts()
     for applicant in accounts.applicants:
         identity_service.create_account(
             session,
-            None,
+            DEMO,
             password=DEMO_PASSWORD,
             kind=AccountKind.APPLICANT,
             **applicant.model_dump(),
         )
     for official in accounts.officials:
-        department = catalog_service.get_department(session, None, official.department)
+        department = catalog_service.get_department(session, DEMO, official.department)
         identity_service.create_account(
             session,
-            None,
+            DEMO,
             password=DEMO_PASSWORD,
             kind=AccountKind.OFFICIAL,
             department_id=department.id,
@@ -63,31 +66,31 @@ def load(session: Session) -> catalog_service.LoadReport:
         )
         if official.clearance:
             security_service.set_clearance(
-                session, None, username=official.username, clearance=official.clearance
+                session, DEMO, username=official.username, clearance=official.clearance
             )
     for admin in accounts.admins:
         identity_service.create_account(
             session,
-            None,
+            DEMO,
             password=DEMO_PASSWORD,
             kind=AccountKind.ADMIN,
             **admin.model_dump(exclude={"clearance"}),
         )
         if admin.clearance:
             security_service.set_clearance(
-                session, None, username=admin.username, clearance=admin.clearance
+                session, DEMO, username=admin.username, clearance=admin.clearance
             )
     _exchange(session)
     for company in accounts.legal_persons:
         companies_service.register_legal_person(
             session,
-            None,
+            DEMO,
             uscc=company.uscc,
             name=company.name,
             representative=company.representative,
         )
         for agent in company.agents:
-            companies_service.grant_agent(session, None, uscc=company.uscc, username=agent)
+            companies_service.grant_agent(session, DEMO, uscc=company.uscc, username=agent)
     return report
 
 
@@ -132,12 +135,12 @@ MATERIALS_PURPOSE = "service_application"
 
 def _exchange(session: Session) -> None:
     docking.register_system(
-        session, None, SystemSpec(**DEMO_SYSTEM, secret=secrets.token_urlsafe(32))
+        session, DEMO, SystemSpec(**DEMO_SYSTEM, secret=secrets.token_urlsafe(32))
     )
     for code, (department, name) in DEMO_PROVIDERS.items():
         docking.register_system(
             session,
-            None,
+            DEMO,
             SystemSpec(
                 code=code,
                 name=name,
@@ -147,7 +150,7 @@ def _exchange(session: Session) -> None:
                 "property,tax,health",
             ),
         )
-    exchange_service.register_resources(session, None, exchange_files.read(demo_resources_file()))
+    exchange_service.register_resources(session, DEMO, exchange_files.read(demo_resources_file()))
 
 
 def grant_material_sources(session: Session) -> int:
@@ -155,7 +158,7 @@ def grant_material_sources(session: Session) -> int:
     department's system is granted the resource (``grant_material_source``): the grants the
     demo's applications fetch through. Returns how many were made."""
     wanted: dict[tuple[str, str], None] = {}
-    for item in catalog_service.published(session, None).items:
+    for item in catalog_service.published(session, DEMO).items:
         for material in item.materials:
             if material.satisfied_by_data:
                 wanted[(item.department.code, material.satisfied_by_data)] = None
@@ -168,8 +171,8 @@ def grant_material_source(session: Session, department: str, resource_code: str)
     approved by the holding department's. False where the demo has no one to ask."""
     systems = {dept: code for code, (dept, _) in reversed(DEMO_PROVIDERS.items())}
     system = systems.get(department)
-    resource = exchange_service.get_resource(session, None, resource_code)
-    holder = catalog_service.get_department_by_id(session, None, resource.department_id)
+    resource = exchange_service.get_resource(session, DEMO, resource_code)
+    holder = catalog_service.get_department_by_id(session, DEMO, resource.department_id)
     requester = identity_service.get_by_username(session, f"{department.lower()}_officer")
     provider = identity_service.get_by_username(session, f"{holder.code.lower()}_officer")
     if system is None or requester is None or provider is None:
@@ -210,18 +213,20 @@ def load_examples(session: Session) -> Examples:
     decide, an address the housing bureau must settle); the proactive rules' demo registrations
     and one run of the rules (offers waiting for 张三 and 李四); the housing system's request for
     population data, approved by the public security bureau, and its client credentials."""
-    master = resources_demo.load(session, None)
-    proactive_demo.load(session, None)
-    outcomes = proactive_service.run(session, None)
+    master = resources_demo.load(session, DEMO)
+    proactive_demo.load(session, DEMO)
+    outcomes = proactive_service.run(session, DEMO)
     housing = identity_service.get_by_username(session, "housing_officer")
     psb = identity_service.get_by_username(session, "psb_officer")
+    assert housing is not None
+    assert psb is not None
     request = exchange_service.request_sharing(
         session, housing, SharingRequestIn.model_validate(DEMO_GRANT)
     )
     exchange_service.decide_request(session, psb, request.id, approve=True)
     grant_material_sources(session)
     registration = exchange_service.issue_credentials(
-        session, None, system_code=DEMO_SYSTEM["code"]
+        session, DEMO, system_code=DEMO_SYSTEM["code"]
     )
     assert registration.secret is not None
     return Examples(

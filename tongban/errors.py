@@ -47,6 +47,10 @@ class Unauthenticated(TongbanError):
     code = "unauthenticated"
     status_code = 401
 
+    def headers(self) -> dict[str, str]:
+        # A 401 names the scheme that would do (RFC 9110 11.6.1): the API's bearer token.
+        return {"WWW-Authenticate": "Bearer"}
+
 
 class Conflict(TongbanError):
     code = "conflict"

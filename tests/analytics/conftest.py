@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from tests.conftest import PASSWORD, DemoCopy, totp_now
 from tests.fixtures.browser import TIMEOUT_MS
 from tests.fixtures.live import serve
+from tests.fixtures.principals import OPERATOR
 from tests.web.conftest import ARTIFACTS
 from tongban.analytics import service
 from tongban.applications.models import Application, CoveredItem
@@ -39,7 +40,7 @@ def analytics_engine(
 ) -> Iterator[Engine]:
     with demo_copy(tmp_path_factory.mktemp("analytics-db")) as engine:
         with unit_of_work(engine) as session:
-            service.generate_demo_cases(session, None, cases=CASES, seed=SEED, end=END)
+            service.generate_demo_cases(session, OPERATOR, cases=CASES, seed=SEED, end=END)
             cover(session, "SAMR-0001", "SAMR-0003")
         yield engine
 
@@ -47,7 +48,7 @@ def analytics_engine(
 def cover(session: Session, first: str, other: str) -> None:
     """Make every third generated case of ``first`` a bundle's department application that
     covers ``other`` too (the shop bundle's registration and food licence)."""
-    own, covered = (catalog_service.get_item(session, None, code) for code in (first, other))
+    own, covered = (catalog_service.get_item(session, OPERATOR, code) for code in (first, other))
     ids = session.scalars(
         select(Application.id).where(Application.item_id == own.id).order_by(Application.id)
     ).all()
@@ -61,7 +62,7 @@ def cover(session: Session, first: str, other: str) -> None:
 def exported(analytics_engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("analytics-store")
     with unit_of_work(analytics_engine) as session:
-        service.export_events(session, None, directory=directory)
+        service.export_events(session, OPERATOR, directory=directory)
     return directory
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import Engine, select
 from tests.analytics.conftest import TODAY
 from tests.applications.test_roles import csrf, page_client
 from tests.conftest import sign_in
+from tests.fixtures.principals import OPERATOR
 from tests.identity.factories import load
 from tongban.analytics import service
 from tongban.db.session import unit_of_work
@@ -33,8 +34,8 @@ def test_each_warning_reaches_each_supervisor_once_a_day(analytics_engine: Engin
     supervisor = load(analytics_engine, "supervisor")
     day = TODAY - timedelta(days=1)
     with unit_of_work(analytics_engine) as session:
-        found = service.early_warnings(session, None, today=day)
-        told = service.notify_supervisors(session, None, today=day)
+        found = service.early_warnings(session, OPERATOR, today=day)
+        told = service.notify_supervisors(session, OPERATOR, today=day)
     assert found.at_risk
     assert told.supervisors >= 1
     assert told.messages > 0
@@ -45,7 +46,7 @@ def test_each_warning_reaches_each_supervisor_once_a_day(analytics_engine: Engin
     }
     assert in_app == expected
     with unit_of_work(analytics_engine) as session:
-        again = service.notify_supervisors(session, None, today=day)
+        again = service.notify_supervisors(session, OPERATOR, today=day)
     assert again.messages == 0
     assert len(_sent(analytics_engine, f"warning:{day.isoformat()}:", supervisor.id)) == len(sent)
 
@@ -53,8 +54,8 @@ def test_each_warning_reaches_each_supervisor_once_a_day(analytics_engine: Engin
 def test_the_next_day_tells_again(analytics_engine: Engine) -> None:
     supervisor = load(analytics_engine, "supervisor")
     with unit_of_work(analytics_engine) as session:
-        found = service.early_warnings(session, None, today=TODAY)
-        service.notify_supervisors(session, None, today=TODAY)
+        found = service.early_warnings(session, OPERATOR, today=TODAY)
+        service.notify_supervisors(session, OPERATOR, today=TODAY)
     sent = _sent(analytics_engine, f"warning:{TODAY.isoformat()}:", supervisor.id)
     assert {n.reference for n in sent if n.channel.value == "in_app"} >= {
         f"warning:{TODAY.isoformat()}:{c.number}" for c in found.at_risk

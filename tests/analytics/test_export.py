@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from tests.analytics.conftest import END
 from tests.fixtures.db import fresh_database
+from tests.fixtures.principals import OPERATOR
 from tests.identity.factories import load
 from tongban import demo
 from tongban.analytics import export, service
@@ -41,14 +42,14 @@ def small_engine(tmp_path: Path) -> Engine:
     with fresh_database(tmp_path) as engine:
         with unit_of_work(engine) as session:
             demo.load(session)
-            service.generate_demo_cases(session, None, cases=120, seed=3, end=END)
+            service.generate_demo_cases(session, OPERATOR, cases=120, seed=3, end=END)
         yield engine
 
 
 class TestExportEvents:
     def test_the_first_run_exports_every_event(self, small_engine: Engine, tmp_path: Path) -> None:
         with unit_of_work(small_engine) as session:
-            report = service.export_events(session, None, directory=tmp_path / "store")
+            report = service.export_events(session, OPERATOR, directory=tmp_path / "store")
         assert exported_ids(tmp_path / "store") == event_ids(small_engine)
         assert report.new_rows[APPLICATION_EVENTS.name] == len(event_ids(small_engine))
 
@@ -57,13 +58,13 @@ class TestExportEvents:
     ) -> None:
         store = tmp_path / "store"
         with unit_of_work(small_engine) as session:
-            service.export_events(session, None, directory=store, batch_size=100)
+            service.export_events(session, OPERATOR, directory=store, batch_size=100)
         before = len(event_ids(small_engine))
         with unit_of_work(small_engine) as session:
-            again = service.export_events(session, None, directory=store)
-            service.generate_demo_cases(session, None, cases=30, seed=4, end=END)
+            again = service.export_events(session, OPERATOR, directory=store)
+            service.generate_demo_cases(session, OPERATOR, cases=30, seed=4, end=END)
         with unit_of_work(small_engine) as session:
-            more = service.export_events(session, None, directory=store, batch_size=100)
+            more = service.export_events(session, OPERATOR, directory=store, batch_size=100)
 
         assert again.new_rows[APPLICATION_EVENTS.name] == 0
         assert more.new_rows[APPLICATION_EVENTS.name] == len(event_ids(small_engine)) - before
@@ -74,7 +75,7 @@ class TestExportEvents:
 
     def test_rows_are_the_live_rows(self, small_engine: Engine, tmp_path: Path) -> None:
         with unit_of_work(small_engine) as session:
-            service.export_events(session, None, directory=tmp_path)
+            service.export_events(session, OPERATOR, directory=tmp_path)
             live = APPLICATION_EVENTS.to_arrow(
                 APPLICATION_EVENTS.fetch(session, 0, None, None), "Asia/Shanghai"
             )

@@ -11,6 +11,7 @@ from sqlalchemy import Engine, func, select
 from tests.applications.factories import ITEM, application_in
 from tests.applications.test_roles import page_client
 from tests.conftest import sign_in
+from tests.fixtures.principals import ANONYMOUS, OPERATOR
 from tongban.applications.states import Status
 from tongban.catalog import service as catalog_service
 from tongban.db.session import unit_of_work
@@ -38,9 +39,11 @@ def test_the_api_shows_satisfaction_and_rectification(
 ) -> None:
     _rate(client, engine, new_applicant, 1)
     with unit_of_work(engine) as session:
-        department = catalog_service.get_item(session, None, ITEM).department
+        department = catalog_service.get_item(session, OPERATOR, ITEM).department
         code = department.code
-        expected = {f.code: f for f in evaluations_service.satisfaction(session, None).departments}
+        expected = {
+            f.code: f for f in evaluations_service.satisfaction(session, ANONYMOUS).departments
+        }
         rectifications = session.execute(
             select(Rectification.status, func.count())
             .where(Rectification.department_id == department.id)
@@ -69,7 +72,7 @@ def test_an_official_sees_their_own_department(
     assert {r["code"] for r in body["departments"]} <= {"HOUSING"}
     assert {r["code"] for r in body["rectifications"]} <= {"HOUSING"}
     with unit_of_work(engine) as session:
-        housing = {i.code for i in catalog_service.search(session, None, department="HOUSING")}
+        housing = {i.code for i in catalog_service.search(session, OPERATOR, department="HOUSING")}
     assert {i["code"] for i in body["items"]} <= housing
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 
 from tests.analytics.conftest import END, TODAY
 from tests.conftest import DemoCopy
+from tests.fixtures.principals import OPERATOR
 from tongban.analytics import service, store
 from tongban.analytics.errors import NoExportYet
 from tongban.analytics.queries import Filters, Result
@@ -24,7 +25,7 @@ from tongban.db.session import unit_of_work
 def small_engine(tmp_path: Path, demo_copy: DemoCopy) -> Iterator[Engine]:
     with demo_copy(tmp_path) as engine:
         with unit_of_work(engine) as session:
-            service.generate_demo_cases(session, None, cases=60, seed=21, end=END)
+            service.generate_demo_cases(session, OPERATOR, cases=60, seed=21, end=END)
         yield engine
 
 
@@ -32,7 +33,7 @@ def figures(engine: Engine, source: str, directory: Path, **filters: Any) -> dic
     with unit_of_work(engine) as session:
         views = service.figures(
             session,
-            None,
+            OPERATOR,
             filters=Filters(today=TODAY, **filters),
             source=source,
             directory=directory,
@@ -66,7 +67,7 @@ def submitted(found: dict[str, Result]) -> int:
 
 def export(engine: Engine, directory: Path) -> None:
     with unit_of_work(engine) as session:
-        service.export_events(session, None, directory=directory)
+        service.export_events(session, OPERATOR, directory=directory)
 
 
 class TestHeldStore:
@@ -88,7 +89,7 @@ class TestHeldStore:
         assert same(before, figures(small_engine, "live", directory))
 
         with unit_of_work(small_engine) as session:
-            service.generate_demo_cases(session, None, cases=40, seed=22, end=END)
+            service.generate_demo_cases(session, OPERATOR, cases=40, seed=22, end=END)
         # Not exported yet: the held store still answers with what the files hold.
         assert same(figures(small_engine, "parquet", directory), before)
 

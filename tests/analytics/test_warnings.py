@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from tests.analytics.conftest import TODAY
 from tests.analytics.expected import OPEN, load_cases, submitted
 from tests.conftest import sign_in
+from tests.fixtures.principals import OPERATOR
 from tests.identity.factories import load
 from tongban.analytics import queries, service, warnings
 from tongban.analytics.sources import APPLICATION_EVENTS
@@ -28,7 +29,7 @@ class TestAtRisk:
     ) -> None:
         with unit_of_work(analytics_engine) as session:
             found = service.early_warnings(
-                session, None, today=TODAY, source=source, directory=exported
+                session, OPERATOR, today=TODAY, source=source, directory=exported
             )
         calendar = get_calendar()
         expected = {

@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from tests.fixtures.files import PNG, pdf_bytes
+from tests.fixtures.principals import OPERATOR
 from tongban.applications import service
 from tongban.applications.states import TRANSITIONS, Action, Role, Status
 from tongban.catalog import service as catalog_service
@@ -175,7 +176,7 @@ def application_in(engine: Engine, *, applicant: str, status: Status, item_code:
         owner = identity_service.get_by_username(session, applicant)
         assert owner is not None, applicant
         number = complete_draft(session, owner, item_code)
-        official = official_for(catalog_service.get_item(session, None, item_code))
+        official = official_for(catalog_service.get_item(session, OPERATOR, item_code))
         for action in path_to(status):
             take(
                 session,

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, select, text
 from sqlalchemy.orm import Session
 
+from tests.fixtures.principals import OPERATOR
 from tongban.audit import chain, journal
 from tongban.audit import service as audit_service
 from tongban.audit.models import GENESIS_HASH, AuditEntry, AuditHead
@@ -46,7 +47,7 @@ def write_entries(session: Session, count: int, *, tag: str = "audit-test") -> l
     for n, name in enumerate(names):
         audit_service.record(
             session,
-            actor=None,
+            actor=OPERATOR,
             action="test.event",
             target_type="test",
             target_id=name,

@@ -31,13 +31,16 @@ from tests.audit.helpers import (
 )
 from tests.conftest import sign_in
 from tests.fixtures.files import pdf_bytes
+from tests.fixtures.principals import ANONYMOUS, OPERATOR
 from tongban.applications.states import TRANSITIONS, Action
 from tongban.audit import chain
 from tongban.audit import service as audit_service
 from tongban.audit.models import GENESIS_HASH, AuditEntry, AuditHead
+from tongban.audit.service import Actor
 from tongban.db.session import unit_of_work
 from tongban.identity import service as identity_service
 from tongban.identity.models import Account
+from tongban.security.principals import Internal, Unsigned
 
 TRIGGERS = {
     "postgresql": {"audit_entries_append_only", "audit_entries_no_truncate"},
@@ -113,23 +116,50 @@ class TestRecord:
         with unit_of_work(engine) as session:
             assert entries_for(session, target_type="test", target_id=f"{tag}-0") == []
 
-    def test_names_the_actor_or_the_system(self, scratch: Session) -> None:
+    def test_names_the_account_or_the_principal_kind_and_name(self, scratch: Session) -> None:
         official = identity_service.get_by_username(scratch, "samr_officer")
         assert official is not None
 
         tag = uuid.uuid4().hex[:8]
-        audit_service.record(
-            scratch, actor=official, action="test.event", target_type="test", target_id=f"{tag}a"
-        )
-        audit_service.record(
-            scratch, actor=None, action="test.event", target_type="test", target_id=f"{tag}b"
-        )
-        [by_official] = entries_for(scratch, target_type="test", target_id=f"{tag}a")
-        [by_system] = entries_for(scratch, target_type="test", target_id=f"{tag}b")
+        actors: dict[str, Actor | Unsigned] = {
+            "a": official,
+            "b": OPERATOR,
+            "c": Internal("apply a catalog change inherited from the parent node"),
+            "d": ANONYMOUS,
+        }
+        for suffix, actor in actors.items():
+            audit_service.record(
+                scratch,
+                actor=actor,
+                action="test.event",
+                target_type="test",
+                target_id=tag + suffix,
+            )
+        named = {
+            suffix: (entry.actor_id, entry.actor)
+            for suffix in actors
+            for entry in entries_for(scratch, target_type="test", target_id=f"{tag}{suffix}")
+        }
 
-        assert (by_official.actor_id, by_official.actor) == (official.id, "samr_officer")
-        assert (by_system.actor_id, by_system.actor) == (None, audit_service.SYSTEM)
-        assert by_system.details == {}
+        assert named == {
+            "a": (official.id, "samr_officer"),
+            "b": (None, "operator:tests"),
+            "c": (None, "internal:apply a catalog change inherited from the parent node"),
+            "d": (None, "anonymous"),
+        }
+
+    def test_a_long_reason_is_cut_to_the_column(self, scratch: Session) -> None:
+        tag = uuid.uuid4().hex[:8]
+        reason = "x" * 500
+        audit_service.record(
+            scratch,
+            actor=Internal(reason),
+            action="test.event",
+            target_type="test",
+            target_id=tag,
+        )
+        [entry] = entries_for(scratch, target_type="test", target_id=tag)
+        assert entry.actor == f"internal:{reason}"[: audit_service.ACTOR_LENGTH]
 
 
 class TestVerify:

@@ -86,3 +86,24 @@ class TestAuditVerifyCommand:
         assert f"broken at entry {seqs[bad_index]}:" in result.stdout
         assert problem in result.stdout
         assert f"({bad_index} entries before it verified)" in result.stdout
+
+
+class TestAuditListCommand:
+    def test_a_command_line_change_names_its_operator(self, tmp_path: Path) -> None:
+        with fresh_database(tmp_path) as engine:
+            env = {"TONGBAN_OPERATOR": "alice", "TONGBAN_DATA_DIR": str(tmp_path / "data")}
+            created = tongban(
+                engine,
+                tmp_path,
+                *("accounts", "create", "cli_person", "--name", "某人"),
+                *("--kind", "applicant", "--password", "a-long-password-1"),
+                env=env,
+            )
+            assert created.returncode == 0, created.stdout + created.stderr
+            assert tongban(engine, tmp_path, "audit", "sequence", env=env).returncode == 0
+
+            listed = tongban(engine, tmp_path, "audit", "list", "--action", "identity.", env=env)
+
+        assert listed.returncode == 0, listed.stdout + listed.stderr
+        [line] = [x for x in listed.stdout.splitlines() if "identity.account_created" in x]
+        assert "\toperator:alice\t" in line

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from tests.audit.helpers import entries_for, sequenced
 from tests.fixtures.cli import tongban
 from tests.fixtures.db import backend, fresh_database
+from tests.fixtures.principals import OPERATOR
 from tongban.audit import checkpoints, journal
 from tongban.audit import service as audit_service
 from tongban.audit.models import AuditEntry, AuditJournal
@@ -35,7 +36,7 @@ postgresql_only = pytest.mark.skipif(
 
 def record(session: Session, target: str, action: str = "test.journal") -> None:
     audit_service.record(
-        session, actor=None, action=action, target_type="test", target_id=target, details={}
+        session, actor=OPERATOR, action=action, target_type="test", target_id=target, details={}
     )
 
 
@@ -130,7 +131,7 @@ class TestAnEntryForEveryCommittedChange:
             [first] = entries_for(session, target_type="test", target_id=by_official)
             [second] = entries_for(session, target_type="test", target_id=by_system)
             assert (first.actor_id, first.actor) == (official_id, "samr_officer")
-            assert (second.actor_id, second.actor) == (None, audit_service.SYSTEM)
+            assert (second.actor_id, second.actor) == (None, "operator:tests")
             assert first.journal_id is not None
             assert audit_service.verify(session).ok
 

@@ -11,6 +11,7 @@ from sqlalchemy import Engine, select
 
 from tests.bookings.conftest import SetClock, local
 from tests.counter.factories import walk_in
+from tests.fixtures.principals import ANONYMOUS, OPERATOR
 from tongban.audit import journal
 from tongban.audit import service as audit
 from tongban.bookings import halls, service
@@ -74,13 +75,13 @@ class TestTheCalendar:
         # 23:50 in Shanghai is 15:50 UTC the same day: today's slots are all over.
         clock = set_clock("2026-09-30 23:50")
         with unit_of_work(engine) as session:
-            days = service.openings(session, None, hall_code=HALL, item_code=ITEM)
+            days = service.openings(session, ANONYMOUS, hall_code=HALL, item_code=ITEM)
         assert days[0].day == date(2026, 9, 30)
         assert days[0].openings == []
         # Twenty minutes on it is 1 October locally, still 30 September in UTC.
         clock.advance(minutes=20)
         with unit_of_work(engine) as session:
-            days = service.openings(session, None, hall_code=HALL, item_code=ITEM)
+            days = service.openings(session, ANONYMOUS, hall_code=HALL, item_code=ITEM)
         assert days[0].day == date(2026, 10, 1)
         closed = [d.day for d in days if not d.workday]
         assert closed[:7] == [date(2026, 10, n) for n in range(1, 8)]
@@ -171,7 +172,7 @@ class TestNoShows:
             # The scan, after the slot's end plus the grace minutes.
             clock.now = local(f"{day} 09:46")
             with unit_of_work(engine) as session:
-                report = service.scan(session, None)
+                report = service.scan(session, OPERATOR)
             assert report.missed >= 1
             assert places_left(engine, f"{day} 09:00") == 2
         with unit_of_work(engine) as session:
@@ -263,13 +264,13 @@ class TestReminders:
         # 23:00 on the 8th: the visit is the day after tomorrow.
         clock.now = local("2026-10-08 23:00")
         with unit_of_work(engine) as session:
-            service.scan(session, None)
+            service.scan(session, OPERATOR)
         assert self.reminders(engine, code) == []
         # 07:30 on the 9th locally is still the 8th in UTC: the visit is tomorrow.
         clock.now = local("2026-10-09 07:30")
         assert clock.now.astimezone(UTC).date() == date(2026, 10, 8)
         with unit_of_work(engine) as session:
-            assert service.scan(session, None).reminded >= 1
+            assert service.scan(session, OPERATOR).reminded >= 1
         sent = self.reminders(engine, code)
         assert {n.channel.value for n in sent} == {"sms", "email", "in_app"}
         sms = next(n for n in sent if n.channel.value == "sms")
@@ -279,14 +280,14 @@ class TestReminders:
         # Once: the next runs send nothing more.
         clock.advance(hours=1)
         with unit_of_work(engine) as session:
-            service.scan(session, None)
+            service.scan(session, OPERATOR)
         assert len(self.reminders(engine, code)) == 3
         # Moved to Monday: reminded again on Sunday, for the new time.
         with unit_of_work(engine) as session:
             service.move(session, person, code, starts_at=local("2026-10-12 14:00"))
         clock.now = local("2026-10-11 18:00")
         with unit_of_work(engine) as session:
-            service.scan(session, None)
+            service.scan(session, OPERATOR)
         sent = self.reminders(engine, code)
         assert len(sent) == 6
         assert sum("2026-10-12 14:00" in n.body for n in sent) == 3

@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from tests.applications.factories import _file_for, form_values, take
 from tests.conftest import sign_in
 from tests.fixtures.files import pdf_bytes
+from tests.fixtures.principals import OPERATOR
 from tongban.applications import service as applications_service
 from tongban.applications.states import Action
 from tongban.bundles import files
@@ -109,7 +110,7 @@ def merged_values(engine: Engine, codes: list[str]) -> dict[str, object]:
     with unit_of_work(engine) as session:
         values: dict[str, object] = {}
         for code in codes:
-            item = catalog_service.get_item(session, None, code)
+            item = catalog_service.get_item(session, OPERATOR, code)
             values.update(form_values(applications_service.field_specs(item)))
         return values
 

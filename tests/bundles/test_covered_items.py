@@ -30,6 +30,7 @@ from tests.conftest import sign_in
 from tests.connectors.conftest import systems_registered
 from tests.connectors.test_prefill import citizen
 from tests.fixtures.files import pdf_bytes
+from tests.fixtures.principals import ANONYMOUS, OPERATOR
 from tests.identity.factories import load
 from tongban.analytics import service as analytics_service
 from tongban.applications import repository
@@ -156,7 +157,7 @@ class TestFigures:
                 return Counter(
                     {
                         (g.item_code, g.material): sum(g.counts.values())
-                        for g in analytics_service.evidence_grades(session, None)
+                        for g in analytics_service.evidence_grades(session, OPERATOR)
                     }
                 )
 
@@ -179,7 +180,7 @@ class TestFigures:
     ) -> None:
         def counts() -> dict[str, int]:
             with unit_of_work(engine) as session:
-                found = evaluations_service.satisfaction(session, None)
+                found = evaluations_service.satisfaction(session, ANONYMOUS)
             return {f.code: f.count for f in [*found.departments, *found.items]}
 
         headers, number = _samr_application(engine, client)
@@ -258,7 +259,7 @@ def pair(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> tuple[str,
         items={"p.yaml": items},
     )
     with unit_of_work(engine) as session:
-        catalog_service.load_catalog(session, None, root)
+        catalog_service.load_catalog(session, OPERATOR, root)
     bundles = tmp_path_factory.mktemp("bundles")
     (bundles / "pair.yaml").write_text(
         yaml.safe_dump(

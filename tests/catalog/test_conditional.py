@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from tests.catalog.conftest import department, item
 from tests.conftest import sign_in
+from tests.fixtures.principals import OPERATOR
 from tests.identity.factories import new_citizen
 from tests.identity.test_pages import signed_in
 from tongban.catalog import service as catalog_service
@@ -43,21 +44,21 @@ def own_department(engine: Engine) -> Iterator[str]:
     with unit_of_work(engine) as session:
         catalog_service.upsert(
             session,
-            None,
+            OPERATOR,
             departments=[DepartmentSpec.model_validate(department(code=code))],
             items=[],
             source="test",
         )
     yield code
     with unit_of_work(engine) as session:
-        for found in catalog_service.search(session, None, department=code):
-            catalog_service.withdraw_item(session, None, found.code)
+        for found in catalog_service.search(session, OPERATOR, department=code):
+            catalog_service.withdraw_item(session, OPERATOR, found.code)
 
 
 def put(engine: Engine, code: str, dept: str, **changes: Any) -> None:
     spec = ItemSpec.model_validate(item(code, department=dept, **changes))
     with unit_of_work(engine) as session:
-        catalog_service.upsert(session, None, departments=[], items=[spec], source="test")
+        catalog_service.upsert(session, OPERATOR, departments=[], items=[spec], source="test")
 
 
 class TestValidators:
@@ -173,7 +174,7 @@ class TestChanges:
         ]
 
         with unit_of_work(engine) as session:
-            assert catalog_service.withdraw_item(session, None, code)
+            assert catalog_service.withdraw_item(session, OPERATOR, code)
         assert client.get(f"/items/{code}").status_code == 404
         assert client.get(f"/api/v1/items?q={code}").json() == []
         assert "Kite and balloon licence" not in client.get("/").text
@@ -185,7 +186,7 @@ class TestChanges:
         before = client.get("/api/v1/items")
         spec = ItemSpec.model_validate(item(f"{own_department}-0002", department=own_department))
         with Session(engine) as session:
-            catalog_service.upsert(session, None, departments=[], items=[spec], source="test")
+            catalog_service.upsert(session, OPERATOR, departments=[], items=[spec], source="test")
             session.flush()
             session.rollback()
         after = client.get("/api/v1/items", headers={"If-None-Match": before.headers["etag"]})

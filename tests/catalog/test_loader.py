@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from tests.audit import helpers as audit_helpers
 from tests.catalog.conftest import department, item, write_catalog
+from tests.fixtures.principals import OPERATOR
 from tongban.audit import service as audit_service
 from tongban.catalog import service as catalog_service
 from tongban.catalog.errors import CatalogFileInvalid
@@ -33,8 +34,8 @@ def count(session: Session, model: type[Any]) -> int:
 
 class TestDemoCatalog:
     def test_has_at_least_20_items_across_the_main_departments(self, db: Session) -> None:
-        items = catalog_service.search(db, None)
-        departments = {d.code for d in catalog_service.list_departments(db, None)}
+        items = catalog_service.search(db, OPERATOR)
+        departments = {d.code for d in catalog_service.list_departments(db, OPERATOR)}
 
         assert len(items) >= 20
         assert {"SAMR", "PSB", "MCA", "HRSS", "HOUSING", "TAX"} <= departments
@@ -46,7 +47,7 @@ class TestDemoCatalog:
         # Other tests add departments of their own to the shared database.
         loaded = {
             i.code: i
-            for i in catalog_service.search(db, None)
+            for i in catalog_service.search(db, OPERATOR)
             if i.department.code in demo_departments
         }
         assert set(loaded) == {spec.code for spec in DEMO_ITEMS}
@@ -63,7 +64,7 @@ class TestLoadCatalog:
     def test_loading_the_demo_again_changes_nothing(self, scratch: Session) -> None:
         before = versions(scratch)
 
-        report = catalog_service.load_catalog(scratch, None, DEMO_DIR)
+        report = catalog_service.load_catalog(scratch, OPERATOR, DEMO_DIR)
 
         assert report.items_unchanged == len(DEMO_ITEMS)
         assert (report.items_created, report.items_updated) == (0, 0)
@@ -78,10 +79,10 @@ class TestLoadCatalog:
             tmp_path, items={"zz.yaml": [item("ZZTEST-0001"), item("ZZTEST-0002")]}
         )
 
-        report = catalog_service.load_catalog(scratch, None, folder)
+        report = catalog_service.load_catalog(scratch, OPERATOR, folder)
 
         assert (report.departments_created, report.items_created) == (1, 2)
-        created = catalog_service.get_item(scratch, None, "ZZTEST-0002")
+        created = catalog_service.get_item(scratch, OPERATOR, "ZZTEST-0002")
         assert created.version == 1
         assert created.department.code == "ZZTEST"
         assert str(created.fee) == "12.50"
@@ -108,19 +109,19 @@ class TestLoadCatalog:
     ) -> None:
         other = item("ZZTEST-0002")
         catalog_service.load_catalog(
-            scratch, None, write_catalog(tmp_path, items={"zz.yaml": [item(), other]})
+            scratch, OPERATOR, write_catalog(tmp_path, items={"zz.yaml": [item(), other]})
         )
 
         report = catalog_service.load_catalog(
-            scratch, None, write_catalog(tmp_path, items={"zz.yaml": [item(**change), other]})
+            scratch, OPERATOR, write_catalog(tmp_path, items={"zz.yaml": [item(**change), other]})
         )
 
         assert (report.items_updated, report.items_unchanged, report.items_created) == (1, 1, 0)
-        changed = catalog_service.get_item(scratch, None, "ZZTEST-0001")
+        changed = catalog_service.get_item(scratch, OPERATOR, "ZZTEST-0001")
         assert changed.version == 2
         for key, value in change.items():
             assert str(getattr(changed, key)) == str(value)
-        assert catalog_service.get_item(scratch, None, "ZZTEST-0002").version == 1
+        assert catalog_service.get_item(scratch, OPERATOR, "ZZTEST-0002").version == 1
         entries = audit_helpers.entries_for(
             scratch, target_type="service_item", target_id="ZZTEST-0001"
         )
@@ -130,16 +131,16 @@ class TestLoadCatalog:
         ]
 
     def test_a_changed_material_gets_a_new_version(self, scratch: Session, tmp_path: Path) -> None:
-        catalog_service.load_catalog(scratch, None, write_catalog(tmp_path))
+        catalog_service.load_catalog(scratch, OPERATOR, write_catalog(tmp_path))
         changed = item()
         changed["materials"][0]["max_mb"] = 2
 
         report = catalog_service.load_catalog(
-            scratch, None, write_catalog(tmp_path, items={"zz.yaml": [changed]})
+            scratch, OPERATOR, write_catalog(tmp_path, items={"zz.yaml": [changed]})
         )
 
         assert report.items_updated == 1
-        stored = catalog_service.get_item(scratch, None, "ZZTEST-0001")
+        stored = catalog_service.get_item(scratch, OPERATOR, "ZZTEST-0001")
         assert stored.version == 2
         assert [m.max_mb for m in stored.materials] == [2]
 
@@ -147,29 +148,29 @@ class TestLoadCatalog:
         self, scratch: Session, tmp_path: Path
     ) -> None:
         folder = write_catalog(tmp_path)
-        catalog_service.load_catalog(scratch, None, folder)
+        catalog_service.load_catalog(scratch, OPERATOR, folder)
 
-        report = catalog_service.load_catalog(scratch, None, folder)
+        report = catalog_service.load_catalog(scratch, OPERATOR, folder)
 
         assert (report.items_unchanged, report.items_updated) == (1, 0)
-        assert catalog_service.get_item(scratch, None, "ZZTEST-0001").version == 1
+        assert catalog_service.get_item(scratch, OPERATOR, "ZZTEST-0001").version == 1
 
     def test_a_changed_department_is_updated(self, scratch: Session, tmp_path: Path) -> None:
-        catalog_service.load_catalog(scratch, None, write_catalog(tmp_path))
+        catalog_service.load_catalog(scratch, OPERATOR, write_catalog(tmp_path))
 
         report = catalog_service.load_catalog(
-            scratch, None, write_catalog(tmp_path, departments=[department(phone="0590-1")])
+            scratch, OPERATOR, write_catalog(tmp_path, departments=[department(phone="0590-1")])
         )
 
         assert report.departments_updated == 1
-        assert catalog_service.get_department(scratch, None, "ZZTEST").phone == "0590-1"
+        assert catalog_service.get_department(scratch, OPERATOR, "ZZTEST").phone == "0590-1"
 
     def test_every_load_is_audited_with_its_report(self, scratch: Session, tmp_path: Path) -> None:
         folder = write_catalog(tmp_path / "zz-catalog")
-        report = catalog_service.load_catalog(scratch, None, folder)
+        report = catalog_service.load_catalog(scratch, OPERATOR, folder)
 
         entries = audit_helpers.entries_for(scratch, target_type="catalog", target_id="zz-catalog")
-        assert [(e.action, e.actor) for e in entries] == [("catalog.loaded", "system")]
+        assert [(e.action, e.actor) for e in entries] == [("catalog.loaded", "operator:tests")]
         assert entries[0].details == vars(report)
 
     @pytest.mark.parametrize("username", ["zhangsan", "samr_officer"])
@@ -191,7 +192,7 @@ class TestLoadCatalog:
         before = (count(scratch, Department), count(scratch, ServiceItem))
 
         with pytest.raises(CatalogFileInvalid):
-            catalog_service.load_catalog(scratch, None, folder)
+            catalog_service.load_catalog(scratch, OPERATOR, folder)
 
         assert (count(scratch, Department), count(scratch, ServiceItem)) == before
 

@@ -15,6 +15,7 @@ from sqlalchemy import Engine, update
 
 from examples.department_service.app import create_app as create_department_app
 from tests.fixtures.live import serve
+from tests.fixtures.principals import OPERATOR
 from tongban.applications import service as applications_service
 from tongban.applications.states import Action
 from tongban.catalog import service as catalog_service
@@ -95,7 +96,7 @@ def department(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> str:
         )
     )
     with unit_of_work(engine) as session:
-        catalog_service.load_catalog(session, None, root)
+        catalog_service.load_catalog(session, OPERATOR, root)
     return code
 
 
@@ -144,7 +145,7 @@ def systems_registered(engine: Engine, department: str) -> Iterator[SystemFactor
             }
         )
         with unit_of_work(engine) as session:
-            system = docking.register_system(session, None, spec)
+            system = docking.register_system(session, OPERATOR, spec)
             created.append(system.id)
             return system.id
 
@@ -203,10 +204,10 @@ def api_connector(url: str, **overrides: object) -> dict[str, object]:
 def official(engine: Engine, department: str) -> Account:
     """An official of the test department with every role, acting through the service layer."""
     with unit_of_work(engine) as session:
-        dept = catalog_service.get_department(session, None, department)
+        dept = catalog_service.get_department(session, OPERATOR, department)
         account = identity_service.create_account(
             session,
-            None,
+            OPERATOR,
             username=f"off_{department.lower()}",
             password="demo-password",
             display_name="测试官员",
@@ -215,7 +216,7 @@ def official(engine: Engine, department: str) -> Account:
         )
         account.roles = ["clerk", "reviewer", "approver"]
         security_service.set_clearance(
-            session, None, username=account.username, clearance="important:identity"
+            session, OPERATOR, username=account.username, clearance="important:identity"
         )
         return account
 
@@ -225,7 +226,7 @@ def applicant(engine: Engine) -> Account:
     with unit_of_work(engine) as session:
         return identity_service.create_account(
             session,
-            None,
+            OPERATOR,
             username=f"a_{uuid.uuid4().hex[:10]}",
             password="demo-password",
             display_name="李测试",

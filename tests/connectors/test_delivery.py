@@ -21,6 +21,7 @@ from tests.connectors.conftest import (
     stats,
     submit,
 )
+from tests.fixtures.principals import OPERATOR
 from tongban.applications import service as applications_service
 from tongban.applications.states import Action
 from tongban.connectors import service as connectors_service
@@ -175,15 +176,15 @@ class TestApiDelivery:
         assert dispatcher.dispatch_once(engine, systems=[system]).dead == 1
         [message] = messages_for(engine, system)
         with unit_of_work(engine) as session:
-            dead = connectors_service.dead_letters(session, None)
+            dead = connectors_service.dead_letters(session, OPERATOR)
             assert message.id in [m.id for m in dead]
             health = [
                 h
-                for h in connectors_service.health(session, None)
+                for h in connectors_service.health(session, OPERATOR)
                 if h.connector == "inbox" and h.dead
             ]
             assert any("401" in h.last_error for h in health)
-            connectors_service.retry(session, None, message.id)
+            connectors_service.retry(session, OPERATOR, message.id)
         again = messages_for(engine, system)[0]
         assert again.status is MessageStatus.PENDING
         assert again.attempts == 0

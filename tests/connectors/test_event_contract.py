@@ -16,6 +16,7 @@ from sqlalchemy import Engine, create_engine, text
 from tests.conftest import sign_in
 from tests.connectors.conftest import SystemFactory
 from tests.connectors.test_delivery import messages_for
+from tests.fixtures.principals import OPERATOR
 from tests.licences.helpers import approved
 from tests.resources.test_service import HEADER, _id_pair, _import, _name, _person_of, _resolve
 from tongban.applications import events as applications_events
@@ -141,7 +142,7 @@ class TestValueChanged:
             [database_connector(high_url, ["resources.*"], mapping)], department_code="HRSS"
         )
         with unit_of_work(engine) as session:
-            resources_service.load_elements(session, None, resources_service.read_elements())
+            resources_service.load_elements(session, OPERATOR, resources_service.read_elements())
         id18, _, born = _id_pair()
         tag = uuid.uuid4().hex[:8]
         name = _name()

@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 
 from tests.conftest import PASSWORD
 from tests.connectors.conftest import SystemFactory, api_connector, submit
+from tests.fixtures.principals import OPERATOR
 from tests.identity.factories import Person, new_official, unique
 from tests.identity.test_pages import csrf, signed_in
 from tongban.connectors.models import MessageStatus, OutboxMessage
@@ -23,7 +24,7 @@ def new_admin(engine: Engine) -> Person:
     with unit_of_work(engine) as session:
         account = identity_service.create_account(
             session,
-            None,
+            OPERATOR,
             username=unique("adm"),
             password=PASSWORD,
             display_name="管理员",

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from tests.conftest import PASSWORD, sign_in
 from tests.connectors.conftest import LOOKUP_SYSTEM, PERSON_ID, SystemFactory
 from tests.fixtures.live import free_port
+from tests.fixtures.principals import OPERATOR
 from tongban.applications import service as applications_service
 from tongban.db.session import unit_of_work
 from tongban.identity import service as identity_service
@@ -27,7 +28,7 @@ def citizen(engine: Engine, id_number: str = PERSON_ID) -> Account:
             return existing
         return identity_service.create_account(
             session,
-            None,
+            OPERATOR,
             username=f"c_{uuid.uuid4().hex[:10]}",
             password=PASSWORD,
             display_name="李测试",

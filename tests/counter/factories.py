@@ -7,6 +7,7 @@ import uuid
 from sqlalchemy import Engine
 
 from tests.applications.factories import PASSWORD
+from tests.fixtures.principals import OPERATOR
 from tests.web.test_browser import resident_id
 from tongban.db.session import unit_of_work
 from tongban.identity import service as identity_service
@@ -17,7 +18,7 @@ def walk_in(engine: Engine) -> Account:
     with unit_of_work(engine) as session:
         return identity_service.create_account(
             session,
-            None,
+            OPERATOR,
             username=f"wi_{uuid.uuid4().hex[:10]}",
             password=PASSWORD,
             display_name="窗口申请人",

@@ -15,6 +15,7 @@ from tests.audit import helpers as audit_helpers
 from tests.conftest import sign_in
 from tests.counter.factories import walk_in
 from tests.fixtures.files import pdf_bytes
+from tests.fixtures.principals import OPERATOR
 from tongban.applications import service as applications_service
 from tongban.catalog import service as catalog_service
 from tongban.db.session import unit_of_work
@@ -31,7 +32,7 @@ ITEM = "SAMR-0001"
 
 def item_form(engine: Engine) -> tuple[dict[str, object], list[str]]:
     with unit_of_work(engine) as session:
-        item = catalog_service.get_item(session, None, ITEM)
+        item = catalog_service.get_item(session, OPERATOR, ITEM)
         specs = applications_service.field_specs(item)
         return form_values(specs), [r.code for r in item.materials if r.required]
 

@@ -14,6 +14,7 @@ from tests.applications.factories import PASSWORD
 from tests.audit import helpers as audit_helpers
 from tests.conftest import sign_in
 from tests.counter.factories import walk_in
+from tests.fixtures.principals import ANONYMOUS, OPERATOR
 from tests.notifications.conftest import Deliver, Recorders
 from tests.tracking.test_tracking import code_sent
 from tests.web.test_browser import resident_id, with_wrong_check_character
@@ -111,18 +112,18 @@ def test_the_person_claims_the_account_and_finds_the_counter_case(
         ).number
 
     with unit_of_work(engine) as session:
-        walk_ins.request_claim_code(session, None, id_number=id_number)
+        walk_ins.request_claim_code(session, ANONYMOUS, id_number=id_number)
     deliver()
     code = code_sent(recorders, f"account:{person.id}")
     wrong = "000000" if code != "000000" else "111111"
     username = f"claimed_{uuid.uuid4().hex[:8]}"
     with unit_of_work(engine) as session, pytest.raises(ClaimCodeInvalid):
         walk_ins.claim(
-            session, None, id_number=id_number, code=wrong, username=username, password=PASSWORD
+            session, OPERATOR, id_number=id_number, code=wrong, username=username, password=PASSWORD
         )
     with unit_of_work(engine) as session:
         claimed = walk_ins.claim(
-            session, None, id_number=id_number, code=code, username=username, password=PASSWORD
+            session, OPERATOR, id_number=id_number, code=code, username=username, password=PASSWORD
         )
         assert claimed.id == person.id
     with unit_of_work(engine) as session:
@@ -132,7 +133,7 @@ def test_the_person_claims_the_account_and_finds_the_counter_case(
         with pytest.raises(ClaimCodeInvalid):
             walk_ins.claim(
                 session,
-                None,
+                OPERATOR,
                 id_number=id_number,
                 code=code,
                 username="x" + username,
@@ -155,7 +156,7 @@ def test_a_code_for_an_id_without_an_unclaimed_account_is_answered_alike(
     assert someone.id_number is not None
     for id_number in (resident_id(), someone.id_number):
         with unit_of_work(engine) as session:
-            walk_ins.request_claim_code(session, None, id_number=id_number)
+            walk_ins.request_claim_code(session, ANONYMOUS, id_number=id_number)
     deliver()
     assert not [e for e in recorders.sms.sent if e.reference == f"account:{someone.id}"]
 
@@ -169,13 +170,15 @@ def test_registering_online_sends_a_counter_registered_person_a_claim_code(
     person = register(engine, id_number)
     typed = "13900139002"
     with unit_of_work(engine) as session:
-        registration.request(session, None, display_name="王小窗", id_number=id_number, phone=typed)
+        registration.request(
+            session, ANONYMOUS, display_name="王小窗", id_number=id_number, phone=typed
+        )
     deliver()
     code = code_sent(recorders, f"account:{person.id}")
     with unit_of_work(engine) as session:
         claimed = registration.finish(
             session,
-            None,
+            ANONYMOUS,
             id_number=id_number,
             code=code,
             username=f"u_{uuid.uuid4().hex[:8]}",
@@ -193,7 +196,7 @@ def test_codes_beyond_the_limit_are_withheld_without_saying_so(
     person = register(engine, id_number)
     for _ in range(walk_ins.MAX_CODES + 2):
         with unit_of_work(engine) as session:
-            walk_ins.request_claim_code(session, None, id_number=id_number)
+            walk_ins.request_claim_code(session, ANONYMOUS, id_number=id_number)
     deliver()
     sent = [e for e in recorders.sms.sent if e.reference == f"account:{person.id}"]
     assert len(sent) == walk_ins.MAX_CODES

@@ -15,6 +15,7 @@ from tests.audit import helpers as audit_helpers
 from tests.conftest import sign_in
 from tests.fixtures.exchange import Exchange, ask, call, machine_token
 from tests.fixtures.files import pdf_bytes
+from tests.fixtures.principals import OPERATOR
 from tests.identity.factories import Person, fresh_uscc, new_citizen
 from tongban.applications import service as applications_service
 from tongban.applications.states import Action
@@ -157,7 +158,7 @@ class TestMyDataUse:
         with unit_of_work(engine) as session:
             company = companies_service.register_legal_person(
                 session,
-                None,
+                OPERATOR,
                 uscc=uscc,
                 name="测试数据公司",
                 representative=representative.username,

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from tests.applications.factories import application_in, take
 from tests.conftest import sign_in
+from tests.fixtures.principals import OPERATOR
 from tests.notifications.conftest import Deliver, Recorders
 from tongban.applications import repository as applications_repository
 from tongban.applications import service as applications_service
@@ -212,7 +213,7 @@ class TestRectification:
             # A bundle's market regulator application: the business and its food licence.
             application = applications_repository.by_number(session, number)
             assert application is not None
-            food = catalog_service.get_item(session, None, "SAMR-0003")
+            food = catalog_service.get_item(session, OPERATOR, "SAMR-0003")
             # Only a bundle case's department application covers items.
             bundle_case = BundleCase(
                 code="OPEN-SHOP",
@@ -273,7 +274,7 @@ class TestRectification:
         assert again["escalated"] == 0
         with unit_of_work(engine) as session:
             told = notifications_service.list_recent(
-                session, None, event="rectification_overdue", reference=number
+                session, OPERATOR, event="rectification_overdue", reference=number
             )
             recipients = {_username(session, n.recipient_id) for n in told}
         assert {"samr_approver", "samr_officer"} <= recipients

@@ -15,6 +15,7 @@ from sqlalchemy.exc import DBAPIError
 
 from tests.audit.helpers import sequenced
 from tests.fixtures.exchange import PERSON_ID, Exchange, call, error_code, resource_spec
+from tests.fixtures.principals import OPERATOR
 from tongban.audit import service as audit_service
 from tongban.audit.models import AuditEntry, AuditJournal
 from tongban.connectors.models import DepartmentSystem
@@ -178,14 +179,14 @@ class TestNothingCachedOutlivesAChange:
             spec["items"][1]["security_label"] = label
             with unit_of_work(engine) as session:
                 exchange_service.register_resources(
-                    session, None, [ResourceSpec.model_validate(spec)]
+                    session, OPERATOR, [ResourceSpec.model_validate(spec)]
                 )
 
         def clear(clearance: str) -> None:
             with unit_of_work(engine) as session:
                 security_service.set_clearance(
                     session,
-                    None,
+                    OPERATOR,
                     username=f"system.{exchange.requester_system.lower()}",
                     clearance=clearance,
                 )

@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from tests.conftest import sign_in
 from tests.fixtures.cli import tongban
 from tests.fixtures.exchange import Exchange, resource_spec
+from tests.fixtures.principals import OPERATOR
 from tongban.catalog import service as catalog_service
 from tongban.db.session import unit_of_work
 from tongban.exchange import service as exchange_service
@@ -182,7 +183,7 @@ class TestTheCommandLine:
         )
         assert result.returncode == 0, result.stdout + result.stderr
         with unit_of_work(engine) as session:
-            stored = exchange_service.get_resource(session, None, spec["code"])
+            stored = exchange_service.get_resource(session, OPERATOR, spec["code"])
             assert [i.code for i in stored.items] == [i["code"] for i in spec["items"]]
             assert stored.items[2].purposes == ["housing_subsidy_review"]
 
@@ -201,7 +202,7 @@ class TestTheCommandLine:
         # Line 1 is the header, 2-5 the good resource, 6-9 the bad one: its third item.
         assert "line 8" in result.stdout, result.stdout
         with unit_of_work(engine) as session:
-            assert not exchange_service.search(session, None, text=good["code"])
+            assert not exchange_service.search(session, OPERATOR, text=good["code"])
 
     def test_credentials_are_issued_once_and_work(
         self, engine: Engine, exchange: Exchange, tmp_path: Path, client: TestClient

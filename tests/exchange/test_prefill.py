@@ -11,6 +11,7 @@ from sqlalchemy import Engine, select
 
 from tests.audit.helpers import sequenced
 from tests.fixtures.exchange import Exchange, ask
+from tests.fixtures.principals import OPERATOR
 from tongban.applications import service as applications_service
 from tongban.audit.models import AuditEntry
 from tongban.catalog import service as catalog_service
@@ -59,7 +60,7 @@ def housing_item(engine: Engine, exchange: Exchange) -> str:
         }
     )
     with unit_of_work(engine) as session:
-        catalog_service.upsert(session, None, departments=[], items=[spec], source="test")
+        catalog_service.upsert(session, OPERATOR, departments=[], items=[spec], source="test")
     return code
 
 

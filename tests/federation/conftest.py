@@ -13,6 +13,7 @@ import yaml
 from sqlalchemy import func, select
 
 from tests.fixtures.nodes import NodeProcess, federation
+from tests.fixtures.principals import OPERATOR
 from tongban.db.session import unit_of_work
 from tongban.federation import service as federation_service
 from tongban.federation.models import Direction, LoggedMessage
@@ -36,7 +37,7 @@ def send(node: NodeProcess, to: str, body: dict[str, Any], message_type: str = "
     """Queue a message at ``node`` (writing its database, as its own service would)."""
     with unit_of_work(node.engine) as session:
         message = federation_service.send(
-            session, None, to=to, message_type=message_type, body=body
+            session, OPERATOR, to=to, message_type=message_type, body=body
         )
         return message.message_id
 

@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 
 from tests.federation.conftest import CITY, OTHER_PROVINCE, item, load
 from tests.fixtures.nodes import NodeProcess, wait_until
+from tests.fixtures.principals import OPERATOR
 from tongban.applications import service as applications_service
 from tongban.applications.states import Action
 from tongban.catalog import service as catalog_service
@@ -42,9 +43,11 @@ def account(node: NodeProcess, **fields: Any) -> Account:
     with unit_of_work(node.engine) as session:
         department = fields.pop("department", None)
         if department is not None:
-            fields["department_id"] = catalog_service.get_department(session, None, department).id
+            fields["department_id"] = catalog_service.get_department(
+                session, OPERATOR, department
+            ).id
         return identity_service.create_account(
-            session, None, username=f"u{uuid.uuid4().hex[:10]}", password=PASSWORD, **fields
+            session, OPERATOR, username=f"u{uuid.uuid4().hex[:10]}", password=PASSWORD, **fields
         )
 
 
@@ -231,7 +234,7 @@ def test_a_counter_clerk_at_home_files_for_someone_else(
         assert filed.received_by_id == clerk.id
     with unit_of_work(city.engine) as session:
         person = identity_service.person_for_resident(
-            session, None, id_number=walk_in, name="林到窗"
+            session, OPERATOR, id_number=walk_in, name="林到窗"
         )
     wait_until(lambda: remote(city, person)[0]["status"] == "submitted", what="filing there")
     number = remote(city, person)[0]["number"]

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from tests.federation.conftest import CITY, NATIONAL, PROVINCE, item, load
 from tests.fixtures.nodes import NodeProcess, wait_until
+from tests.fixtures.principals import OPERATOR
 from tongban.catalog import service as catalog_service
 from tongban.db.session import unit_of_work
 from tongban.federation.models import PeerMessage
@@ -114,7 +115,7 @@ def test_catalog_is_inherited_down_and_aggregated_up(
 
     # Withdrawn at the top, withdrawn below.
     with unit_of_work(national.engine) as session:
-        assert catalog_service.withdraw_item(session, None, "MPS-0001")
+        assert catalog_service.withdraw_item(session, OPERATOR, "MPS-0001")
     wait_until(lambda: item_at(city, "MPS-0001") is None, what="the withdrawal to reach the city")
     wait_until(
         lambda: (CITY, "MPS-0001") not in search(national, "MPS-0001"),

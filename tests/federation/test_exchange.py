@@ -30,6 +30,7 @@ from tests.federation.test_messages import signed_by
 from tests.fixtures.exchange import MARRIAGE, OTHER_ID, PERSON_ID, SECRET, resource_spec
 from tests.fixtures.live import serve
 from tests.fixtures.nodes import NodeProcess, wait_until
+from tests.fixtures.principals import OPERATOR
 from tongban.audit.models import AuditEntry
 from tongban.db.session import unit_of_work
 from tongban.exchange import service as exchange_service
@@ -94,7 +95,7 @@ def setup(
     code = f"MCA-MARRIAGE{secrets.token_hex(2).upper()}"
     with unit_of_work(national.engine) as session:
         exchange_service.register_resources(
-            session, None, [ResourceSpec.model_validate(resource_spec(code, provider))]
+            session, OPERATOR, [ResourceSpec.model_validate(resource_spec(code, provider))]
         )
     approver = account(
         national,
@@ -109,7 +110,7 @@ def setup(
 def exchange_client(city: NodeProcess, where: Path) -> Client:
     system = node_system(city, where, "HOUSING")
     with unit_of_work(city.engine) as session:
-        registration = exchange_service.issue_credentials(session, None, system_code=system)
+        registration = exchange_service.issue_credentials(session, OPERATOR, system_code=system)
         assert registration.secret
         return Client(system, registration.client.client_id, registration.secret)
 
@@ -151,7 +152,7 @@ def ask(city: NodeProcess, setup: Setup, client: Client, items: list[str]) -> st
     with unit_of_work(city.engine) as session:
         return data_exchange.request_data(
             session,
-            None,
+            OPERATOR,
             node=NATIONAL,
             body=SharingRequestIn(
                 resource=setup.resource,
@@ -220,7 +221,7 @@ def test_a_city_system_reads_a_national_resource_through_both_gateways(
         request_id = link.request_id
         # The national node clears the city's system for identity data, not marriage data.
         security_service.set_clearance(
-            session, None, username=proxy_username, clearance="important:identity"
+            session, OPERATOR, username=proxy_username, clearance="important:identity"
         )
     with unit_of_work(national.engine) as session:
         approver = session.get(Account, setup.approver_id)

@@ -25,6 +25,7 @@ from tests.federation.conftest import CITY, NATIONAL, PROVINCE
 from tests.federation.test_applications import PASSWORD, account, resident_id
 from tests.fixtures.forms import submit
 from tests.fixtures.nodes import NodeProcess, wait_until
+from tests.fixtures.principals import OPERATOR
 from tongban.audit.models import AuditEntry
 from tongban.db.session import unit_of_work
 from tongban.federation.errors import UpstreamRefused
@@ -171,7 +172,7 @@ def _id_token_from_national(national: NodeProcess, nonce: str) -> tuple[str, str
     with unit_of_work(national.engine) as session:
         registration = oidc_service.register_node_client(
             session,
-            None,
+            OPERATOR,
             node_code="T" + uuid.uuid4().hex[:8],
             name="test relying party",
             redirect_uri=redirect,

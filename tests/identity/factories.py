@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from tests.conftest import PASSWORD
+from tests.fixtures.principals import OPERATOR
 from tongban.catalog import service as catalog_service
 from tongban.db.session import unit_of_work
 from tongban.identity import service as identity_service
@@ -65,7 +66,7 @@ def new_citizen(engine: Engine, *, totp: bool = False, display_name: str = "测�
     with unit_of_work(engine) as session:
         account = identity_service.create_account(
             session,
-            None,
+            OPERATOR,
             username=unique("cit"),
             password=PASSWORD,
             display_name=display_name,
@@ -89,12 +90,12 @@ def new_official(
     with unit_of_work(engine) as session:
         account = identity_service.create_account(
             session,
-            None,
+            OPERATOR,
             username=unique("off"),
             password=PASSWORD,
             display_name="测试公务员",
             kind=kind,
-            department_id=catalog_service.get_department(session, None, department).id
+            department_id=catalog_service.get_department(session, OPERATOR, department).id
             if kind is AccountKind.OFFICIAL
             else None,
             roles=roles,

@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 
 from tests.conftest import PASSWORD
 from tests.fixtures.browser import TIMEOUT_MS
+from tests.fixtures.principals import OPERATOR
 from tests.identity.factories import Person, fresh_uscc, new_citizen, new_official
 from tests.web.conftest import ARTIFACTS
 from tongban.db.session import unit_of_work
@@ -104,7 +105,7 @@ class TestActingFor:
         with unit_of_work(engine) as session:
             companies_service.register_legal_person(
                 session,
-                None,
+                OPERATOR,
                 uscc=uscc,
                 name="临江浏览器测试有限公司",
                 representative=boss.username,

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from tests.audit import helpers as audit_helpers
 from tests.conftest import sign_in
+from tests.fixtures.principals import OPERATOR
 from tests.identity.factories import (
     MovingClock,
     Person,
@@ -32,7 +33,7 @@ def company(engine: Engine, representative: Person, name: str = "测试有限公
     uscc = fresh_uscc()
     with unit_of_work(engine) as session:
         companies_service.register_legal_person(
-            session, None, uscc=uscc, name=name, representative=representative.username
+            session, OPERATOR, uscc=uscc, name=name, representative=representative.username
         )
     return uscc
 
@@ -88,7 +89,7 @@ class TestRegisterLegalPerson:
         typo = code[:17] + ("0" if code[17] != "0" else "1")
         with pytest.raises(InvalidInput) as refused:
             companies_service.register_legal_person(
-                db, None, uscc=typo, name="x", representative="zhangsan"
+                db, OPERATOR, uscc=typo, name="x", representative="zhangsan"
             )
         assert refused.value.field == "uscc"
 
@@ -104,7 +105,7 @@ class TestRegisterLegalPerson:
     def test_the_representative_must_be_a_citizen(self, db: Session) -> None:
         with pytest.raises(InvalidInput) as refused:
             companies_service.register_legal_person(
-                db, None, uscc=fresh_uscc(), name="x", representative="samr_officer"
+                db, OPERATOR, uscc=fresh_uscc(), name="x", representative="samr_officer"
             )
         assert refused.value.field == "representative"
 

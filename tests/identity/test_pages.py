@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 
 from tests.conftest import PASSWORD
 from tests.fixtures.forms import csrf, submit
+from tests.fixtures.principals import OPERATOR
 from tests.identity.factories import (
     MovingClock,
     Person,
@@ -229,7 +230,11 @@ class TestActingForOnThePages:
         uscc = fresh_uscc()
         with unit_of_work(engine) as session:
             companies_service.register_legal_person(
-                session, None, uscc=uscc, name="临江页面测试有限公司", representative=boss.username
+                session,
+                OPERATOR,
+                uscc=uscc,
+                name="临江页面测试有限公司",
+                representative=boss.username,
             )
         client = signed_in(app, boss, lang="zh_CN")
         page = client.get("/account")
@@ -262,7 +267,7 @@ class TestActingForOnThePages:
         uscc = fresh_uscc()
         with unit_of_work(engine) as session:
             companies_service.register_legal_person(
-                session, None, uscc=uscc, name="别家有限公司", representative=boss.username
+                session, OPERATOR, uscc=uscc, name="别家有限公司", representative=boss.username
             )
         client = signed_in(app, stranger)
         page = client.get("/account")

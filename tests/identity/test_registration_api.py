@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 
 from tests.conftest import sign_in
 from tests.counter.factories import walk_in
+from tests.fixtures.principals import OPERATOR
 from tests.notifications.conftest import Deliver, Recorders, deliver, recorders, sms_code_to
 from tongban.counter import service as counter_service
 from tongban.db.session import unit_of_work
@@ -93,7 +94,7 @@ class TestRegister:
         assert refused.status_code == 401
         assert refused.json()["error"]["field"] == "code"
         with unit_of_work(engine) as session, pytest.raises(AccountNotFound):
-            identity_service.find_applicant(session, None, body["id_number"])
+            identity_service.find_applicant(session, OPERATOR, body["id_number"])
 
     def test_bad_check_digit_is_refused_naming_the_field(self, client: TestClient) -> None:
         good = fresh_id_number()
@@ -214,7 +215,7 @@ class TestNobodyLearnsWhoHasAnAccount:
         opened = finish(client, id_number, sms_code_to(recorders, phone), username=username)
         assert opened.status_code == 201, opened.text
         with unit_of_work(engine) as session:
-            account = identity_service.find_applicant(session, None, id_number)
+            account = identity_service.find_applicant(session, OPERATOR, id_number)
             assert account is not None
             assert account.username == username
             # The counter's account, with the counter's phone: not a second account.

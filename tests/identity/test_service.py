@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from tests.audit import helpers as audit_helpers
 from tests.conftest import PASSWORD
-from tongban.audit import service as audit_service
+from tests.fixtures.principals import ANONYMOUS, OPERATOR
 from tongban.catalog import service as catalog_service
 from tongban.errors import Conflict, Forbidden, InvalidInput, Unauthenticated
 from tongban.identity import registration
@@ -40,7 +40,7 @@ def demo(session: Session, username: str) -> Account:
 def applicant(session: Session, password: str = PASSWORD) -> Account:
     return identity_service.create_account(
         session,
-        None,
+        OPERATOR,
         username=unique(),
         password=password,
         display_name="测试",
@@ -169,7 +169,7 @@ class TestCreateAccount:
     def test_the_command_line_and_an_admin_may_create_accounts(
         self, db: Session, creator: str | None
     ) -> None:
-        subject = demo(db, creator) if creator else None
+        subject = demo(db, creator) if creator else OPERATOR
         username = unique()
 
         account = identity_service.create_account(
@@ -185,7 +185,7 @@ class TestCreateAccount:
         assert identity_service.authenticate(db, username=username, password=PASSWORD) is account
         entry = audit_helpers.entries_for(db, target_type="account", target_id=str(account.id))[0]
         assert entry.action == "identity.account_created"
-        assert entry.actor == (creator or audit_service.SYSTEM)
+        assert entry.actor == (creator or "operator:tests")
         assert entry.details == {"username": username, "kind": "applicant"}
 
     @pytest.mark.parametrize("creator", ["zhangsan", "samr_officer"])
@@ -219,7 +219,7 @@ class TestCreateAccount:
         with pytest.raises(Conflict) as refused:
             identity_service.create_account(
                 db,
-                None,
+                OPERATOR,
                 username="zhangsan",
                 password=PASSWORD,
                 display_name="另一个张三",
@@ -233,7 +233,7 @@ class TestCreateAccount:
         with pytest.raises(InvalidInput) as refused:
             identity_service.create_account(
                 db,
-                None,
+                OPERATOR,
                 username=unique(),
                 password=PASSWORD,
                 display_name="x",
@@ -242,14 +242,14 @@ class TestCreateAccount:
         assert refused.value.field == "department"
 
     def test_only_an_official_keeps_a_department(self, db: Session) -> None:
-        samr = catalog_service.get_department(db, None, "SAMR")
+        samr = catalog_service.get_department(db, OPERATOR, "SAMR")
         common = {"password": PASSWORD, "display_name": "x", "department_id": samr.id}
 
         official = identity_service.create_account(
-            db, None, username=unique(), kind=AccountKind.OFFICIAL, **common
+            db, OPERATOR, username=unique(), kind=AccountKind.OFFICIAL, **common
         )
         citizen = identity_service.create_account(
-            db, None, username=unique(), kind=AccountKind.APPLICANT, **common
+            db, OPERATOR, username=unique(), kind=AccountKind.APPLICANT, **common
         )
 
         assert official.department_id == samr.id
@@ -283,7 +283,9 @@ def _code_to(session: Session, phone: str) -> str:
 def _register(session: Session, *, id_number: str, display_name: str = "王五") -> str:
     """Step one with a phone of its own; returns the code that went there."""
     phone = f"139{uuid.uuid4().int % 10**8:08d}"
-    registration.request(session, None, display_name=display_name, id_number=id_number, phone=phone)
+    registration.request(
+        session, ANONYMOUS, display_name=display_name, id_number=id_number, phone=phone
+    )
     return _code_to(session, phone)
 
 
@@ -295,7 +297,7 @@ class TestRegistration:
 
         account = registration.finish(
             db,
-            None,
+            ANONYMOUS,
             id_number=id_number.lower(),
             code=code,
             username=f"  {username.upper()} ",
@@ -310,21 +312,28 @@ class TestRegistration:
         number = fresh_id_number()
         typo = number[:-1] + ("0" if number[-1] != "0" else "1")
         with pytest.raises(InvalidInput) as refused:
-            registration.request(db, None, display_name="王五", id_number=typo, phone="13900139000")
+            registration.request(
+                db, ANONYMOUS, display_name="王五", id_number=typo, phone="13900139000"
+            )
         assert refused.value.field == "id_number"
 
     def test_one_id_number_opens_one_account_and_its_holder_is_told(self, db: Session) -> None:
         id_number = fresh_id_number()
         code = _register(db, id_number=id_number)
         holder = registration.finish(
-            db, None, id_number=id_number, code=code, username=unique("reg"), password=PASSWORD
+            db, ANONYMOUS, id_number=id_number, code=code, username=unique("reg"), password=PASSWORD
         )
         # A second try queues no code at all: step two has nothing to open.
         phone = "13900139001"
-        registration.request(db, None, display_name="王五", id_number=id_number, phone=phone)
+        registration.request(db, ANONYMOUS, display_name="王五", id_number=id_number, phone=phone)
         with pytest.raises(ClaimCodeInvalid):
             registration.finish(
-                db, None, id_number=id_number, code=code, username=unique("reg"), password=PASSWORD
+                db,
+                ANONYMOUS,
+                id_number=id_number,
+                code=code,
+                username=unique("reg"),
+                password=PASSWORD,
             )
         told = db.scalars(
             select(Notification.event).where(Notification.recipient_id == holder.id)
@@ -353,6 +362,6 @@ class TestRegistration:
         code = _register(db, id_number=id_number)
         with pytest.raises(InvalidInput) as refused:
             registration.finish(
-                db, None, id_number=id_number, code=code, username=username, password=PASSWORD
+                db, ANONYMOUS, id_number=id_number, code=code, username=username, password=PASSWORD
             )
         assert refused.value.field == "username"

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from tests.audit import helpers as audit_helpers
 from tests.conftest import PASSWORD
+from tests.fixtures.principals import OPERATOR
 from tests.identity.factories import (
     MovingClock,
     Person,
@@ -388,7 +389,7 @@ class TestOperatorTotp:
         self, db: Session, engine: Engine
     ) -> None:
         official = new_official(engine, totp=False)
-        result = identity_service.operator_totp(db, None, username=official.username)
+        result = identity_service.operator_totp(db, OPERATOR, username=official.username)
         assert result.enrolled_now
         assert result.account.totp_enabled
         assert credentials.valid_totp_secret(result.secret)
@@ -397,7 +398,7 @@ class TestOperatorTotp:
         self, db: Session, engine: Engine
     ) -> None:
         official = new_official(engine)
-        result = identity_service.operator_totp(db, None, username=official.username)
+        result = identity_service.operator_totp(db, OPERATOR, username=official.username)
         assert not result.enrolled_now
         assert result.secret == official.totp_secret
 
@@ -408,7 +409,7 @@ class TestOperatorTotp:
         headers = api_sign_in(client, official)
         with unit_of_work(engine) as session:
             result = identity_service.operator_totp(
-                session, None, username=official.username, reset=True
+                session, OPERATOR, username=official.username, reset=True
             )
         assert result.secret != official.totp_secret
         assert result.sessions_ended == 1

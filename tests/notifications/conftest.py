@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import Engine
 
 from tests.applications.factories import PASSWORD
+from tests.fixtures.principals import OPERATOR
 from tongban.db.session import unit_of_work
 from tongban.identity import service as identity_service
 from tongban.identity.models import Account, AccountKind
@@ -25,7 +26,7 @@ def make_applicant(engine: Engine, *, email: bool = True, phone: bool | str = Tr
     with unit_of_work(engine) as session:
         return identity_service.create_account(
             session,
-            None,
+            OPERATOR,
             username=f"nt_{uuid.uuid4().hex[:10]}",
             password=PASSWORD,
             display_name="通知测试人",

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from tests.applications.factories import application_in, take
+from tests.fixtures.principals import OPERATOR
 from tests.notifications.conftest import Deliver, Recorders, make_applicant
 from tongban.applications import service as applications_service
 from tongban.applications.states import Action, Status
@@ -24,7 +25,7 @@ from tongban.notifications.senders import Envelope, InAppSender
 
 def notifications_for(engine: Engine, number: str) -> list[Notification]:
     with unit_of_work(engine) as session:
-        return list(service.list_recent(session, None, reference=number, limit=1000))[::-1]
+        return list(service.list_recent(session, OPERATOR, reference=number, limit=1000))[::-1]
 
 
 class TestCaseEvents:
@@ -147,8 +148,8 @@ class TestTimeLimitWarnings:
         number = application_in(engine, applicant=reachable.username, status=Status.ACCEPTED)
         with unit_of_work(engine) as session:
             # SAMR-0001 is promised in a few working days: a wide horizon covers it.
-            first = applications_service.warn_due_soon(session, None, within_days=30)
-            again = applications_service.warn_due_soon(session, None, within_days=30)
+            first = applications_service.warn_due_soon(session, OPERATOR, within_days=30)
+            again = applications_service.warn_due_soon(session, OPERATOR, within_days=30)
         assert first >= 1
         assert again == 0
         warned = [n for n in notifications_for(engine, number) if n.event == "time_limit_near"]

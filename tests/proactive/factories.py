@@ -10,6 +10,7 @@ from datetime import date
 from sqlalchemy import Engine
 
 from tests.conftest import PASSWORD
+from tests.fixtures.principals import OPERATOR
 from tests.identity.factories import REGION_CODES, fresh_uscc, unique
 from tongban.db.session import unit_of_work
 from tongban.identity import service as identity_service
@@ -40,7 +41,7 @@ def resident(engine: Engine, *, born: date, name: str = "测试居民", sex: str
     with unit_of_work(engine) as session:
         person = resources_service.register_person(
             session,
-            None,
+            OPERATOR,
             name=name,
             sex=sex,
             birth_date=born.isoformat(),
@@ -48,7 +49,7 @@ def resident(engine: Engine, *, born: date, name: str = "测试居民", sex: str
         )
         account = identity_service.create_account(
             session,
-            None,
+            OPERATOR,
             username=unique("res"),
             password=PASSWORD,
             display_name=name,
@@ -73,9 +74,9 @@ def company(engine: Engine, *, name: str = "临江测试科技有限公司") -> 
     uscc = fresh_uscc()
     with unit_of_work(engine) as session:
         registered = resources_service.register_company(
-            session, None, name=name, identifiers_given=[(CompanyScheme.USCC, uscc)]
+            session, OPERATOR, name=name, identifiers_given=[(CompanyScheme.USCC, uscc)]
         )
         legal = companies_service.register_legal_person(
-            session, None, uscc=uscc, name=name, representative=representative.username
+            session, OPERATOR, uscc=uscc, name=name, representative=representative.username
         )
         return Company(registered.cid, uscc, legal.id, representative)

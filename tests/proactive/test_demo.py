@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from tests.conftest import DemoCopy
+from tests.fixtures.principals import OPERATOR
 from tongban.db.session import unit_of_work
 from tongban.identity import service as identity_service
 from tongban.proactive import demo as proactive_demo
@@ -19,12 +20,12 @@ from tongban.proactive.models import Offer
 def test_the_demo_accounts_get_offers(tmp_path: Path, demo_copy: DemoCopy) -> None:
     with demo_copy(tmp_path) as engine:
         with unit_of_work(engine) as session:
-            first = proactive_demo.load(session, None)
-            again = proactive_demo.load(session, None)
+            first = proactive_demo.load(session, OPERATOR)
+            again = proactive_demo.load(session, OPERATOR)
         assert (first.persons, first.births, first.companies) == (2, 1, 1)
         assert (again.persons, again.births, again.companies) == (0, 0, 0)
         with unit_of_work(engine) as session:
-            service.run(session, None)
+            service.run(session, OPERATOR)
         with unit_of_work(engine) as session:
             zhangsan = identity_service.get_by_username(session, "zhangsan")
             lisi = identity_service.get_by_username(session, "lisi")

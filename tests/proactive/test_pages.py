@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from tests.applications.test_roles import csrf, page_client
 from tests.conftest import PASSWORD
 from tests.fixtures.forms import submit
+from tests.fixtures.principals import OPERATOR
 from tests.proactive.test_service import _birth, _offers, _run
 from tongban.db.session import unit_of_work
 from tongban.proactive import service
@@ -28,7 +29,7 @@ def test_an_administrator_confirms_a_held_run_on_the_page(engine: Engine, app: F
     )
     assert done.status_code == 303
     with unit_of_work(engine) as session:
-        assert service.get_run(session, None, held.run_id).status is RunStatus.CONFIRMED
+        assert service.get_run(session, OPERATOR, held.run_id).status is RunStatus.CONFIRMED
     assert len(_offers(engine, "newborn-household", child)) == 2
     again = client.post(
         f"/admin/proactive/runs/{held.run_id}/confirm", data={"csrf": csrf(page.text)}

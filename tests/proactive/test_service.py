@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from tests.audit.helpers import sequenced
+from tests.fixtures.principals import OPERATOR
 from tests.proactive.factories import Resident, company, id_number, resident
 from tongban.applications import service as applications_service
 from tongban.applications.models import Application
@@ -36,7 +37,7 @@ def _birth(engine: Engine) -> tuple[Resident, Resident, str, str]:
     with unit_of_work(engine) as session:
         birth = life_events.register_birth(
             session,
-            None,
+            OPERATOR,
             name=name,
             sex="1",
             birth_date=born.isoformat(),
@@ -54,7 +55,7 @@ def _offers(engine: Engine, rule: str, subject_ref: str) -> list[Offer]:
 
 def _run(engine: Engine, *rules: str, **options: object) -> list[service.RunOutcome]:
     with unit_of_work(engine) as session:
-        return service.run(session, None, only=rules, **options)  # type: ignore[arg-type]
+        return service.run(session, OPERATOR, only=rules, **options)  # type: ignore[arg-type]
 
 
 class TestBirth:
@@ -172,7 +173,7 @@ class TestMassOfferGuard:
         assert held.candidates >= 2
         assert _offers(engine, "newborn-household", child) == []
         with unit_of_work(engine) as session:
-            outcome = service.confirm(session, None, held.run_id)
+            outcome = service.confirm(session, OPERATOR, held.run_id)
         assert outcome.status is RunStatus.CONFIRMED
         offers = _offers(engine, "newborn-household", child)
         assert {o.recipient_id for o in offers} == {father.account_id, mother.account_id}
@@ -181,7 +182,7 @@ class TestMassOfferGuard:
             assert run is not None
             assert run.status is RunStatus.CONFIRMED
             with pytest.raises(RunNotPending):
-                service.confirm(session, None, held.run_id)
+                service.confirm(session, OPERATOR, held.run_id)
 
 
 class TestCompanies:
@@ -190,7 +191,7 @@ class TestCompanies:
         ends = (local_today() + timedelta(days=12)).isoformat()
         with unit_of_work(engine) as session:
             life_events.set_company_value(
-                session, None, firm.cid, element="licence_expires_on", value=ends
+                session, OPERATOR, firm.cid, element="licence_expires_on", value=ends
             )
         _run(engine, "licence-expiring")
         _run(engine, "licence-expiring")
@@ -212,7 +213,7 @@ class TestCompanies:
         with unit_of_work(engine) as session:
             for count in ("0", "1", "2"):
                 life_events.set_company_value(
-                    session, None, firm.cid, element="insured_employees", value=count
+                    session, OPERATOR, firm.cid, element="insured_employees", value=count
                 )
         _run(engine, "first-employee")
         _run(engine, "first-employee")
@@ -225,7 +226,7 @@ class TestCompanies:
         firm = company(engine)
         with unit_of_work(engine) as session:
             life_events.set_company_value(
-                session, None, firm.cid, element="insured_employees", value="0"
+                session, OPERATOR, firm.cid, element="insured_employees", value="0"
             )
         _run(engine, "first-employee")
         assert _offers(engine, "first-employee", firm.cid) == []
@@ -237,5 +238,5 @@ class TestCompanies:
             pytest.raises(RecordFileInvalid, match="insured_employees"),
         ):
             life_events.set_company_value(
-                session, None, firm.cid, element="insured_employees", value="many"
+                session, OPERATOR, firm.cid, element="insured_employees", value="many"
             )

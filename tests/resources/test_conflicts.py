@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
 from tests.audit.helpers import sequenced
+from tests.fixtures.principals import OPERATOR
 from tests.identity.factories import Person, api_sign_in, new_official
 from tests.resources.test_service import HEADER, _address_conflict, _import, _resolve
 from tongban.audit.models import AuditEntry
@@ -30,7 +31,9 @@ CLEARED = "internal:identity"
 def housing_official(engine: Engine, roles: tuple[str, ...] = ("approver",)) -> Person:
     official = new_official(engine, department="HOUSING", roles=roles)
     with unit_of_work(engine) as session:
-        security_service.set_clearance(session, None, username=official.username, clearance=CLEARED)
+        security_service.set_clearance(
+            session, OPERATOR, username=official.username, clearance=CLEARED
+        )
     return official
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from tests.conftest import DemoCopy
+from tests.fixtures.principals import OPERATOR
 from tongban.db.session import unit_of_work
 from tongban.resources import demo as resources_demo
 from tongban.resources import service
@@ -20,7 +21,7 @@ def test_the_demo_records_resolve_with_people_to_decide_and_a_conflict(
 ) -> None:
     with demo_copy(tmp_path) as engine:
         with unit_of_work(engine) as session:
-            report = resources_demo.load(session, None)
+            report = resources_demo.load(session, OPERATOR)
         assert (report.reviews, report.conflicts) == (2, 1)
         with unit_of_work(engine) as session:
             records = {
@@ -33,15 +34,15 @@ def test_the_demo_records_resolve_with_people_to_decide_and_a_conflict(
             # Without ID numbers, the same name and birth date is for the steward to decide.
             pairs = {
                 frozenset((v.record_a["local_id"], v.record_b["local_id"]))
-                for v in service.list_reviews(session, None)
+                for v in service.list_reviews(session, OPERATOR)
             }
             assert pairs == {frozenset(("SB-2011", "WJ-6011")), frozenset(("HY-4012", "SW-5012"))}
-            [conflict] = service.list_conflicts(session, None)
+            [conflict] = service.list_conflicts(session, OPERATOR)
             assert (conflict.element, conflict.authority, conflict.other_source) == (
                 "address",
                 "HOUSING",
                 "HRSS",
             )
             # Loading again changes nothing.
-            again = resources_demo.load(session, None)
+            again = resources_demo.load(session, OPERATOR)
             assert (again.records, again.reviews, again.conflicts) == (0, 0, 1)

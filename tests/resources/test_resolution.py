@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from tests.conftest import DemoCopy
+from tests.fixtures.principals import OPERATOR
 from tests.resources.test_service import HEADER, _import, _name, _person_of, _phone, _resolve
 from tongban.config import get_settings
 from tongban.db.session import unit_of_work
@@ -155,10 +156,10 @@ class TestUndoingAnAutomaticLink:
         with unit_of_work(engine) as session:
             (event,) = [
                 e
-                for e in service.get_person(session, None, first or "").history
+                for e in service.get_person(session, OPERATOR, first or "").history
                 if e.record_id == record_id
             ]
-            service.undo_link(session, None, event.id)
+            service.undo_link(session, OPERATOR, event.id)
         result = _resolve(engine)
         assert _person_of(engine, "HRSS", f"h{tag}") != first
         assert _person_of(engine, "HRSS", f"h{tag}") is not None
@@ -176,7 +177,7 @@ class TestUndoingAnAutomaticLink:
         together = _person_of(engine, "PSB", f"p{tag}")
         assert _person_of(engine, "HRSS", f"h{tag}") == together
         with unit_of_work(engine) as session:
-            service.unlink_record(session, None, _record_id(engine, f"h{tag}"))
+            service.unlink_record(session, OPERATOR, _record_id(engine, f"h{tag}"))
         _resolve(engine)
         assert _person_of(engine, "HRSS", f"h{tag}") != together
         review = _review_of(engine, f"p{tag}", f"h{tag}")

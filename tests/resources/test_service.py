@@ -13,6 +13,7 @@ from sqlalchemy import Engine, select
 
 from tests.audit.helpers import sequenced
 from tests.conftest import DemoCopy
+from tests.fixtures.principals import OPERATOR
 from tests.identity.factories import new_official
 from tongban.audit.models import AuditEntry
 from tongban.db.session import unit_of_work
@@ -20,6 +21,7 @@ from tongban.errors import Forbidden
 from tongban.identity import numbers
 from tongban.identity.models import Account
 from tongban.identity.numbers import resident_id_check_character
+from tongban.identity.principals import Principal
 from tongban.resources import repository, service
 from tongban.resources.errors import AlreadyDecided, RecordFileInvalid
 from tongban.resources.models import (
@@ -55,12 +57,14 @@ def _phone() -> str:
 
 def _import(engine: Engine, source: str, csv_text: str) -> service.ImportResult:
     with unit_of_work(engine) as session:
-        return service.import_records(session, None, source=source, rows=read_record_csv(csv_text))
+        return service.import_records(
+            session, OPERATOR, source=source, rows=read_record_csv(csv_text)
+        )
 
 
 def _resolve(engine: Engine) -> service.ResolveResult:
     with unit_of_work(engine) as session:
-        return service.resolve(session, None)
+        return service.resolve(session, OPERATOR)
 
 
 def _person_of(engine: Engine, source: str, local_id: str) -> str | None:
@@ -73,7 +77,7 @@ def _person_of(engine: Engine, source: str, local_id: str) -> str | None:
         if record.person_id is None:
             return None
         return service.find_persons(
-            session, None, scheme=PersonScheme.DEPARTMENT_LOCAL, value=local_id
+            session, OPERATOR, scheme=PersonScheme.DEPARTMENT_LOCAL, value=local_id
         )[0].pid
 
 
@@ -85,15 +89,15 @@ class TestRegisters:
         id18, id15, _ = _id_pair()
         person = service.register_person(
             db,
-            None,
+            OPERATOR,
             name=_name(),
             identifiers_given=[(PersonScheme.OLD_RESIDENT_ID, id15, "")],
         )
         db.flush()
         assert numbers.upgrade_resident_id(id15) == id18
-        found = service.find_persons(db, None, scheme=PersonScheme.RESIDENT_ID, value=id18)
+        found = service.find_persons(db, OPERATOR, scheme=PersonScheme.RESIDENT_ID, value=id18)
         assert [p.pid for p in found] == [person.pid]
-        view = service.get_person(db, None, person.pid)
+        view = service.get_person(db, OPERATOR, person.pid)
         assert {(i["scheme"], i["value"], i["problem"]) for i in view.identifiers} == {
             (PersonScheme.OLD_RESIDENT_ID, id15, ""),
             (PersonScheme.RESIDENT_ID, id18, ""),
@@ -103,10 +107,10 @@ class TestRegisters:
         id18, _, _ = _id_pair()
         typo = id18[:-1] + ("0" if id18[-1] != "0" else "1")
         person = service.register_person(
-            db, None, name=_name(), identifiers_given=[(PersonScheme.RESIDENT_ID, typo, "")]
+            db, OPERATOR, name=_name(), identifiers_given=[(PersonScheme.RESIDENT_ID, typo, "")]
         )
         db.flush()
-        (identifier,) = service.get_person(db, None, person.pid).identifiers
+        (identifier,) = service.get_person(db, OPERATOR, person.pid).identifiers
         assert identifier["value"] == typo  # not "fixed"
         assert "does not match" in identifier["problem"]
 
@@ -114,11 +118,11 @@ class TestRegisters:
         first17 = "91110101" + "MA01234" + f"{random.randrange(100):02d}"
         uscc = first17 + numbers.uscc_check_character(first17)
         company = service.register_company(
-            db, None, name="临江测试有限公司", identifiers_given=[(CompanyScheme.USCC, uscc)]
+            db, OPERATOR, name="临江测试有限公司", identifiers_given=[(CompanyScheme.USCC, uscc)]
         )
         db.flush()
         found = service.find_companies(
-            db, None, scheme=CompanyScheme.ORGANISATION_CODE, value=uscc[8:17]
+            db, OPERATOR, scheme=CompanyScheme.ORGANISATION_CODE, value=uscc[8:17]
         )
         assert [c.cid for c in found] == [company.cid]
 
@@ -176,7 +180,7 @@ class TestResolve:
         assert None not in pids
         with unit_of_work(engine) as session:
             (person,) = service.find_persons(
-                session, None, scheme=PersonScheme.OLD_RESIDENT_ID, value=id15
+                session, OPERATOR, scheme=PersonScheme.OLD_RESIDENT_ID, value=id15
             )
             assert person.pid in pids
             actions = (
@@ -200,7 +204,7 @@ class TestResolve:
         with unit_of_work(engine) as session:
             (view,) = [
                 v
-                for v in service.list_reviews(session, None)
+                for v in service.list_reviews(session, OPERATOR)
                 if v.record_a["local_id"] == f"a{tag}"
             ]
             assert 0.5 <= (view.match_probability or 0) < 0.99
@@ -208,15 +212,15 @@ class TestResolve:
             assert view.evidence["birth_date"] > 0
             review_id = view.id
         with unit_of_work(engine) as session:
-            service.decide_review(session, None, review_id, same=True)
+            service.decide_review(session, OPERATOR, review_id, same=True)
         assert _person_of(engine, "TAX", f"b{tag}") == first
         with unit_of_work(engine) as session, pytest.raises(AlreadyDecided):
-            service.decide_review(session, None, review_id, same=False)
+            service.decide_review(session, OPERATOR, review_id, same=False)
         with unit_of_work(engine) as session:
             event = session.execute(
                 select(LinkEvent).order_by(LinkEvent.id.desc()).limit(1)
             ).scalar_one()
-            service.undo_link(session, None, event.id)
+            service.undo_link(session, OPERATOR, event.id)
         assert _person_of(engine, "TAX", f"b{tag}") == second
         _resolve(engine)  # the steward's undo is not overruled
         assert _person_of(engine, "TAX", f"b{tag}") == second
@@ -230,18 +234,18 @@ class TestResolve:
         with unit_of_work(engine) as session:
             (view,) = [
                 v
-                for v in service.list_reviews(session, None)
+                for v in service.list_reviews(session, OPERATOR)
                 if v.record_a["local_id"] == f"a{tag}"
             ]
-            service.decide_review(session, None, view.id, same=False)
+            service.decide_review(session, OPERATOR, view.id, same=False)
         assert _resolve(engine).reviews_opened == 0
         with unit_of_work(engine) as session:
             assert not [
                 v
-                for v in service.list_reviews(session, None)
+                for v in service.list_reviews(session, OPERATOR)
                 if v.record_a["local_id"] == f"a{tag}"
             ]
-            decided = service.list_reviews(session, None, status=ReviewStatus.DISTINCT)
+            decided = service.list_reviews(session, OPERATOR, status=ReviewStatus.DISTINCT)
             assert any(v.record_a["local_id"] == f"a{tag}" for v in decided)
 
     def test_unlink_splits_a_record_off_and_undo_puts_it_back(self, engine: Engine) -> None:
@@ -256,12 +260,12 @@ class TestResolve:
             record = session.execute(
                 select(SourceRecord).where(SourceRecord.local_id == f"h{tag}")
             ).scalar_one()
-            split = service.unlink_record(session, None, record.id)
+            split = service.unlink_record(session, OPERATOR, record.id)
             split_id = split.id
         apart = _person_of(engine, "HRSS", f"h{tag}")
         assert apart != together
         with unit_of_work(engine) as session:
-            service.undo_link(session, None, split_id)
+            service.undo_link(session, OPERATOR, split_id)
         assert _person_of(engine, "HRSS", f"h{tag}") == together
         with unit_of_work(engine) as session:
             actions = list(
@@ -279,7 +283,7 @@ def _address_conflict(engine: Engine) -> tuple[str | None, str, str, str, date]:
     """The elements loaded and a person whose HRSS address disagrees with that of HOUSING, the
     address's authority: (pid, name, tag, ID number, birth date)."""
     with unit_of_work(engine) as session:
-        service.load_elements(session, None, service.read_elements())
+        service.load_elements(session, OPERATOR, service.read_elements())
     id18, _, born = _id_pair()
     name, tag = _name(), uuid.uuid4().hex[:8]
     _import(engine, "PSB", HEADER + f"p{tag},{name},M,{born},{id18},,临江市人民路1号\n")
@@ -293,7 +297,7 @@ class TestAuthority:
     def test_the_authority_sets_the_value_and_others_are_checked(self, engine: Engine) -> None:
         pid, name, tag, id18, born = _address_conflict(engine)
         with unit_of_work(engine) as session:
-            conflicts = [c for c in service.list_conflicts(session, None) if c.pid == pid]
+            conflicts = [c for c in service.list_conflicts(session, OPERATOR) if c.pid == pid]
             assert [(c.element, c.other_source, c.other_value) for c in conflicts] == [
                 ("address", "HRSS", "临江市解放路9号")
             ]
@@ -315,9 +319,9 @@ class TestAuthority:
                 (None, "临江市人民路1号"),
                 ("临江市人民路1号", "临江市解放路9号"),
             ]
-            resolved = service.list_conflicts(session, None, status=ConflictStatus.RESOLVED)
+            resolved = service.list_conflicts(session, OPERATOR, status=ConflictStatus.RESOLVED)
             assert any(c.pid == pid for c in resolved)
-            figures = service.quality_figures(session, None)
+            figures = service.quality_figures(session, OPERATOR)
             assert {f.source for f in figures} >= {"PSB", "HRSS", "HOUSING"}
 
 
@@ -328,13 +332,13 @@ class TestListConflicts:
         other = new_official(engine, department="PSB")
         with unit_of_work(engine) as session:
 
-            def pids(subject: Account | None, department: str | None = None) -> set[str]:
+            def pids(subject: Principal, department: str | None = None) -> set[str]:
                 found = service.list_conflicts(session, subject, department=department)
                 return {c.pid for c in found}
 
             assert pid in pids(session.get(Account, housing.id))
             assert pid not in pids(session.get(Account, other.id))
-            assert pid in pids(None, "HOUSING")
-            assert pid not in pids(None, "PSB")
+            assert pid in pids(OPERATOR, "HOUSING")
+            assert pid not in pids(OPERATOR, "PSB")
             with pytest.raises(Forbidden):
                 pids(session.get(Account, other.id), "HOUSING")

@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from tests.conftest import PASSWORD, sign_in, totp_now
 from tests.connectors.test_operations import new_admin
 from tests.fixtures.browser import TIMEOUT_MS
+from tests.fixtures.principals import OPERATOR
 from tests.identity.factories import Person, api_sign_in, new_official
 from tests.resources.test_service import HEADER, _id_pair, _import, _name, _phone
 from tongban.db.session import unit_of_work
@@ -25,7 +26,7 @@ def new_steward(engine: Engine, clearance: str = "important:identity") -> Person
     steward = new_admin(engine)
     with unit_of_work(engine) as session:
         security_service.set_clearance(
-            session, None, username=steward.username, clearance=clearance
+            session, OPERATOR, username=steward.username, clearance=clearance
         )
     return steward
 

@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from tests.applications.factories import complete_draft
 from tests.audit import helpers as audit_helpers
 from tests.conftest import sign_in
+from tests.fixtures.principals import OPERATOR
 from tests.identity.factories import new_official
 from tongban.applications import service as applications_service
 from tongban.applications.states import Action
@@ -156,7 +157,7 @@ class TestLabelChanges:
         with unit_of_work(engine) as session:
             applicant = identity_service.create_account(
                 session,
-                None,
+                OPERATOR,
                 username="label_case_owner",
                 password="demo-password",
                 display_name="周测试",
@@ -185,7 +186,7 @@ class TestTheOperatorBootstraps:
         official = new_official(engine, department="PSB")
         with unit_of_work(engine) as session:
             value = security_service.set_clearance(
-                session, None, username=official.username, clearance="important:household"
+                session, OPERATOR, username=official.username, clearance="important:household"
             )
             assert value == "important:household"
             entries = audit_helpers.entries_for(

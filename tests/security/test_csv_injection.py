@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from tests.applications.factories import complete_draft, form_values
 from tests.applications.test_roles import page_client
 from tests.conftest import PASSWORD, sign_in
+from tests.fixtures.principals import OPERATOR
 from tongban.applications import service
 from tongban.applications.states import Action
 from tongban.catalog import service as catalog_service
@@ -47,13 +48,13 @@ def filed(engine: Engine, app: FastAPI) -> Filed:
     with unit_of_work(engine) as session:
         applicant = identity_service.create_account(
             session,
-            None,
+            OPERATOR,
             username=f"csv_{uuid.uuid4().hex[:10]}",
             password=PASSWORD,
             display_name="测试",
             kind=AccountKind.APPLICANT,
         )
-        item = catalog_service.get_item(session, None, ITEM)
+        item = catalog_service.get_item(session, OPERATOR, ITEM)
         values = form_values(service.field_specs(item)) | {"business_name": BUSINESS_NAME}
         number = complete_draft(session, applicant, ITEM)
         service.update_form(session, applicant, number, values)

@@ -27,6 +27,7 @@ from sqlalchemy import Engine, select
 from tests.applications.factories import complete_draft, form_values
 from tests.audit import helpers as audit_helpers
 from tests.conftest import sign_in
+from tests.fixtures.principals import OPERATOR
 from tests.identity.factories import new_official
 from tests.identity.test_pages import signed_in
 from tongban.applications import service
@@ -68,14 +69,14 @@ def file_case(engine: Engine, expected_date: str) -> str:
     with unit_of_work(engine) as session:
         applicant = identity_service.create_account(
             session,
-            None,
+            OPERATOR,
             # Unique per call: id(session) may repeat once a session is freed.
             username=f"mac_{expected_date.replace('-', '')}_{uuid.uuid4().hex[:8]}",
             password="demo-password",
             display_name="孙测试",
             kind=AccountKind.APPLICANT,
         )
-        item = catalog_service.get_item(session, None, ITEM)
+        item = catalog_service.get_item(session, OPERATOR, ITEM)
         values = form_values(service.field_specs(item)) | {
             "expected_date": expected_date,
             "mother_id_number": MOTHER_ID,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from sqlalchemy import Engine, select, text
 
 from tests.fixtures.cli import tongban
 from tests.fixtures.db import fresh_database
+from tests.fixtures.principals import OPERATOR
 from tests.identity.factories import Person, api_sign_in
 from tongban.catalog import service as catalog_service
 from tongban.connectors.models import DepartmentSystem
@@ -41,7 +43,7 @@ def _official(engine: Engine) -> tuple[Person, int]:
     with unit_of_work(engine) as session:
         account = identity_service.create_account(
             session,
-            None,
+            OPERATOR,
             username=f"wrap_{uuid.uuid4().hex[:10]}",
             password=PASSWORD,
             display_name="密钥测试",
@@ -57,7 +59,7 @@ def _system(engine: Engine, secret: str) -> str:
         {"code": code, "name": "密钥系统", "department": "HEALTH", "secret": secret}
     )
     with unit_of_work(engine) as session:
-        docking.register_system(session, None, spec)
+        docking.register_system(session, OPERATOR, spec)
     return code
 
 
@@ -153,12 +155,14 @@ class TestRotation:
         shared = "r" * 24 + secrets.token_hex(8)
         code = _system(engine, shared)
         with unit_of_work(engine) as session:
-            samr = catalog_service.get_department(session, None, "SAMR")
+            samr = catalog_service.get_department(session, OPERATOR, "SAMR")
             licence_key_id = licence_keys.current(session, samr).key_id
         old_key = deployment.key_ring().current
 
         rotated = tongban(engine, tmp_path, "security", "keys", "rotate")
         assert rotated.returncode == 0, rotated.stderr
+        # Another process rotated the ring: this one looks at the key file's stamp once a second.
+        time.sleep(deployment.KEY_FILE_CHECK_SECONDS)
         new_key = deployment.key_ring().current
         assert new_key != old_key
         # Still under the old key, and still readable.

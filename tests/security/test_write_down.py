@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from tests.audit.helpers import sequenced
+from tests.fixtures.principals import OPERATOR
 from tests.resources.test_service import _id_pair
 from tongban.applications import disclosure
 from tongban.applications import service as applications_service
@@ -36,14 +37,14 @@ def _item_with_id_number_at(engine: Engine, label: str) -> str:
     # Codes start with the department's; 8000-8999 are no demo item's.
     code = f"HEALTH-{8000 + secrets.randbelow(1000)}"
     with unit_of_work(engine) as session:
-        spec = catalog_service.item_spec(catalog_service.get_item(session, None, SOURCE_ITEM))
+        spec = catalog_service.item_spec(catalog_service.get_item(session, OPERATOR, SOURCE_ITEM))
         data = spec.model_dump()
         data["code"] = code
         (field,) = [f for f in data["fields"] if f["name"] == "id_number"]
         assert field["source"] == "applicant.id_number"
         field["security_label"] = label
         catalog_service.upsert(
-            session, None, departments=[], items=[ItemSpec.model_validate(data)], source="test"
+            session, OPERATOR, departments=[], items=[ItemSpec.model_validate(data)], source="test"
         )
     return code
 
@@ -52,7 +53,7 @@ def _applicant(engine: Engine) -> Account:
     with unit_of_work(engine) as session:
         return identity_service.create_account(
             session,
-            None,
+            OPERATOR,
             username=f"wd_{uuid.uuid4().hex[:10]}",
             password="demo-password",
             display_name="钱测试",
@@ -137,7 +138,7 @@ class TestTheCheck:
         with unit_of_work(engine) as session, pytest.raises(WriteDownRefused) as refused:
             writes.check(
                 session,
-                None,
+                OPERATOR,
                 sources={"form.mother_id_number": scheme.parse_label("important:identity")},
                 target=scheme.parse_label("internal"),
                 place="export TEST.csv",

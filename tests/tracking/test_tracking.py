@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 
 from tests.applications.factories import application_in
 from tests.audit import helpers as audit_helpers
+from tests.fixtures.principals import OPERATOR
 from tests.notifications.conftest import Deliver, Recorders, make_applicant
 from tongban.applications.states import Status
 from tongban.db.session import unit_of_work
@@ -125,7 +126,7 @@ class TestTracking:
         code = code_sent(recorders, number)
         with unit_of_work(engine) as session:
             [stored] = notifications_service.list_recent(
-                session, None, event="tracking_code", reference=number
+                session, OPERATOR, event="tracking_code", reference=number
             )
             assert code not in stored.body
             assert "******" in stored.body

@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from tests.applications.factories import PASSWORD
 from tests.counter.factories import walk_in
 from tests.fixtures.files import pdf_bytes
+from tests.fixtures.principals import OPERATOR
 from tests.notifications.conftest import Deliver, Recorders, deliver, recorders
 from tests.tracking.test_tracking import code_sent
 from tests.web.conftest import NewPage, TotpCode
@@ -174,7 +175,7 @@ def test_a_walk_in_without_an_account_gets_a_receipt_then_claims_the_account(
     expect(person.get_by_test_id("sent")).to_be_visible()
     deliver()
     with unit_of_work(engine) as session:
-        account = identity_service.find_applicant(session, None, id_number)
+        account = identity_service.find_applicant(session, OPERATOR, id_number)
     code = code_sent(recorders, f"account:{account.id}")
     username = f"zlc_{uuid.uuid4().hex[:8]}"
     person.get_by_label("短信验证码").fill(code)

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine
 
+from tests.fixtures.principals import OPERATOR
 from tongban.config import get_settings
 from tongban.web.app import create_app
 
@@ -49,7 +50,7 @@ def test_not_ready_when_a_backlog_passes_its_threshold(
 
     with unit_of_work(engine) as session:
         audit_service.record(
-            session, actor=None, action="test.backlog", target_type="test", target_id="1"
+            session, actor=OPERATOR, action="test.backlog", target_type="test", target_id="1"
         )
     settings_env.setenv("TONGBAN_READY_MAX_JOURNAL", "0")
     get_settings.cache_clear()

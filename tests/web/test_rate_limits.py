@@ -23,6 +23,7 @@ from sqlalchemy import Engine
 from tests.applications.factories import application_in
 from tests.conftest import SetLimits
 from tests.fixtures.exchange import Exchange, call, machine_token, system
+from tests.fixtures.principals import OPERATOR
 from tests.identity.factories import fresh_id_number, new_citizen, new_official, unique
 from tests.identity.test_pages import csrf, password_step
 from tests.notifications.conftest import Recorders, deliver_all, make_applicant
@@ -263,7 +264,7 @@ class MachineClient:
 def machine_client(engine: Engine) -> MachineClient:
     code = system(engine, "HOUSING")
     with unit_of_work(engine) as session:
-        registration = exchange_service.issue_credentials(session, None, system_code=code)
+        registration = exchange_service.issue_credentials(session, OPERATOR, system_code=code)
         assert registration.secret
         return MachineClient(code, registration.client.client_id, registration.secret)
 

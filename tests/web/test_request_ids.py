@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from tests.applications.helpers import submitted_application
 from tests.audit.helpers import entries_for, sequenced
+from tests.fixtures.principals import OPERATOR
 from tongban.audit import chain
 from tongban.audit import service as audit_service
 from tongban.connectors import outbox
@@ -90,7 +91,7 @@ def test_the_request_id_is_inside_the_hash_and_old_entries_verify(db: Session) -
     assert chain.entry_hash(suite="intl", **fields, request_id="abc") != without
     with request_ids.bound("verify-000000000001"):
         audit_service.record(
-            db, actor=None, action="test.request_id", target_type="test", target_id="rid"
+            db, actor=OPERATOR, action="test.request_id", target_type="test", target_id="rid"
         )
     assert audit_service.verify(sequenced(db)).ok
 

@@ -13,6 +13,7 @@ from tongban.analytics.warnings import Warnings
 from tongban.catalog import service as catalog_service
 from tongban.identity import service as identity_service
 from tongban.identity.models import Account, OfficialRole
+from tongban.identity.principals import Principal
 from tongban.kit.i18n import LocalText, translate
 from tongban.notifications import events as notifications
 
@@ -23,7 +24,7 @@ class Told:
     messages: int = 0
 
 
-def supervisors(session: Session, subject: Account | None) -> list[Account]:
+def supervisors(session: Session, subject: Principal) -> list[Account]:
     """Every department's officials with the supervisor role."""
     found: list[Account] = []
     for department in catalog_service.list_departments(session, subject):
@@ -35,7 +36,7 @@ def supervisors(session: Session, subject: Account | None) -> list[Account]:
     return found
 
 
-def tell(session: Session, subject: Account | None, found: Warnings, today: date) -> Told:
+def tell(session: Session, subject: Principal, found: Warnings, today: date) -> Told:
     readers = supervisors(session, subject)
     departments = {d.code: d for d in catalog_service.list_departments(session, subject)}
     items = {i.code: i for i in catalog_service.search(session, subject)}

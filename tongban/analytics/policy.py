@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from tongban.errors import Forbidden, Unauthenticated
 from tongban.identity.models import Account, AccountKind, OfficialRole
+from tongban.identity.principals import Principal, is_admin, is_trusted
 
 
 @dataclass(frozen=True)
@@ -29,8 +30,8 @@ def is_supervisor(subject: Account) -> bool:
     )
 
 
-def require_view_figures(subject: Account | None) -> Scope:
-    if subject is None:
+def require_view_figures(subject: Principal) -> Scope:
+    if not isinstance(subject, Account):
         return Scope(None)
     if is_supervisor(subject):
         return Scope(None)
@@ -41,26 +42,26 @@ def require_view_figures(subject: Account | None) -> Scope:
     raise Unauthenticated("Please sign in first.")
 
 
-def require_view_warnings(subject: Account | None) -> Scope:
+def require_view_warnings(subject: Principal) -> Scope:
     """Early warnings: supervisors see every department, an official their own."""
     return require_view_figures(subject)
 
 
-def require_export(subject: Account | None) -> None:
-    if subject is not None and subject.kind is not AccountKind.ADMIN:
+def require_export(subject: Principal) -> None:
+    if not (is_trusted(subject) or is_admin(subject)):
         raise Forbidden("Only an administrator or the operator may run the analytics export.")
 
 
-def require_generate_demo(subject: Account | None) -> None:
+def require_generate_demo(subject: Principal) -> None:
     # Synthetic history goes into the real tables: a demo or benchmark database only.
-    if subject is not None:
+    if not is_trusted(subject):
         raise Forbidden("Only the operator at the command line may generate demo cases.")
 
 
-def require_notify_warnings(subject: Account | None) -> None:
+def require_notify_warnings(subject: Principal) -> None:
     """Sending the early warnings to every supervisor: the operator's scheduled job, an
     administrator, or a supervisor from the warnings page."""
-    if subject is None:
+    if not isinstance(subject, Account):
         return
     if not is_supervisor(subject):
         raise Forbidden("Only supervisors and administrators may send the early warnings.")

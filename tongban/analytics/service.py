@@ -29,7 +29,7 @@ from tongban.errors import Forbidden
 from tongban.evaluations import service as evaluations_service
 from tongban.exchange import service as exchange_service
 from tongban.identity.credentials import ACR_TWO_FACTOR
-from tongban.identity.models import Account
+from tongban.identity.principals import Principal
 from tongban.kit.clock import local_today, utcnow
 from tongban.kit.workdays import get_calendar
 from tongban.licences import demo as licences_demo
@@ -40,7 +40,7 @@ MAX_DEMO_CASES = 5_000_000
 
 def generate_demo_cases(
     session: Session,
-    subject: Account | None,
+    subject: Principal,
     *,
     cases: int,
     days: int = 365,
@@ -87,7 +87,7 @@ def generate_demo_cases(
 
 def export_events(
     session: Session,
-    subject: Account | None,
+    subject: Principal,
     *,
     directory: Path | None = None,
     batch_size: int = 200_000,
@@ -128,14 +128,14 @@ class FigureView:
 FIGURE_NAMES = tuple(queries.FIGURES)
 
 
-def sees_every_department(session: Session, subject: Account | None) -> bool:
+def sees_every_department(session: Session, subject: Principal) -> bool:
     """Whether the reader's figures cover every department (a supervisor) or one (an official)."""
     return policy.require_view_figures(subject).everything
 
 
 def figures(
     session: Session,
-    subject: Account | None,
+    subject: Principal,
     *,
     names: tuple[str, ...] = FIGURE_NAMES,
     filters: queries.Filters | None = None,
@@ -163,7 +163,7 @@ def figures(
 
 
 def _scoped(
-    session: Session, subject: Account | None, scope: policy.Scope, filters: queries.Filters
+    session: Session, subject: Principal, scope: policy.Scope, filters: queries.Filters
 ) -> queries.Filters:
     if filters.by not in queries.KEYS:
         raise InvalidFilter("Figures can be grouped by item, department or channel.", field="by")
@@ -207,7 +207,7 @@ def _backend(
 
 def early_warnings(
     session: Session,
-    subject: Account | None,
+    subject: Principal,
     *,
     today: date | None = None,
     within_working_days: int = 2,
@@ -237,7 +237,7 @@ def early_warnings(
     )
 
 
-def may_notify_supervisors(subject: Account | None) -> bool:
+def may_notify_supervisors(subject: Principal) -> bool:
     try:
         policy.require_notify_warnings(subject)
     except Forbidden:
@@ -247,7 +247,7 @@ def may_notify_supervisors(subject: Account | None) -> bool:
 
 def notify_supervisors(
     session: Session,
-    subject: Account | None,
+    subject: Principal,
     *,
     today: date | None = None,
     source: str | None = None,
@@ -286,7 +286,7 @@ class Ratings:
     rectifications: list[evaluations_service.RectificationFigures]
 
 
-def ratings(session: Session, subject: Account | None) -> Ratings:
+def ratings(session: Session, subject: Principal) -> Ratings:
     """Satisfaction per department and item and rectification status: an official's own
     department's, a supervisor's every one."""
     scope = policy.require_view_figures(subject)
@@ -318,7 +318,7 @@ class EvidenceGrades:
         return sum(n for g, n in self.counts.items() if not evidence.meets(g, self.required_grade))
 
 
-def evidence_grades(session: Session, subject: Account | None) -> list[EvidenceGrades]:
+def evidence_grades(session: Session, subject: Principal) -> list[EvidenceGrades]:
     """Credibility grades of the materials of filed applications, per item and material, for
     the reader's departments (an official's own, a supervisor's every one)."""
     scope = policy.require_view_figures(subject)
@@ -336,7 +336,7 @@ def evidence_grades(session: Session, subject: Account | None) -> list[EvidenceG
 
 def materials_free_share(
     session: Session,
-    subject: Account | None,
+    subject: Principal,
     *,
     acr: str = ACR_TWO_FACTOR,
     licence_types_held: tuple[str, ...] = licences_demo.HELD_TYPES,

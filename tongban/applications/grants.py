@@ -23,12 +23,13 @@ from tongban.applications.service.publishing import _publish, applicant_of
 from tongban.applications.states import Action, Status
 from tongban.catalog import service as catalog_service
 from tongban.identity.models import Account
+from tongban.identity.principals import Principal
 from tongban.kit.clock import utcnow
 
 
 def grant(
     session: Session,
-    subject: Account | None,
+    subject: Principal,
     *,
     item_code: str,
     applicant: Account,

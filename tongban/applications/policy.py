@@ -15,6 +15,7 @@ from tongban.applications.states import TRANSITIONS, Action, Role
 from tongban.catalog.models import ServiceItem
 from tongban.errors import Forbidden, Unauthenticated
 from tongban.identity.models import Account, AccountKind, OfficialRole
+from tongban.identity.principals import Principal, is_trusted
 from tongban.kit.i18n import LocalText
 
 # Which official roles may take which action: intake by clerks, review by reviewers, the decision
@@ -37,13 +38,13 @@ ROLE_NAMES = {
 }
 
 
-def _signed_in(subject: Account | None) -> Account:
-    if subject is None:
+def _signed_in(subject: Principal) -> Account:
+    if not isinstance(subject, Account):
         raise Unauthenticated("Please sign in first.")
     return subject
 
 
-def require_apply(subject: Account | None, item: ServiceItem) -> Account:
+def require_apply(subject: Principal, item: ServiceItem) -> Account:
     applicant = _signed_in(subject)
     if applicant.kind is not AccountKind.APPLICANT:
         raise Forbidden("Only applicants can apply; officials act on applications.")
@@ -82,9 +83,7 @@ def is_counter_case(subject: Account, application: Application) -> bool:
     return application.counter_clerk_id is not None and is_counter_clerk(subject)
 
 
-def require_file_at_counter(
-    subject: Account | None, item: ServiceItem, applicant: Account
-) -> Account:
+def require_file_at_counter(subject: Principal, item: ServiceItem, applicant: Account) -> Account:
     clerk = _signed_in(subject)
     if not is_counter_clerk(clerk):
         raise Forbidden("Only a counter clerk files applications at the single window.")
@@ -95,7 +94,7 @@ def require_file_at_counter(
     return clerk
 
 
-def require_counter_clerk(subject: Account | None) -> Account:
+def require_counter_clerk(subject: Principal) -> Account:
     clerk = _signed_in(subject)
     if not is_counter_clerk(clerk):
         raise Forbidden("Only a counter clerk checks materials against their originals.")
@@ -103,7 +102,7 @@ def require_counter_clerk(subject: Account | None) -> Account:
 
 
 def require_check_original(
-    subject: Account | None, application: Application, presented_by: Account
+    subject: Principal, application: Application, presented_by: Account
 ) -> Account:
     """A counter clerk checks a material against the original the applicant brought: any
     window, for any department's open case, but only with the applicant there in person
@@ -116,7 +115,7 @@ def require_check_original(
     return clerk
 
 
-def require_read(subject: Account | None, application: Application) -> Account:
+def require_read(subject: Principal, application: Application) -> Account:
     reader = _signed_in(subject)
     if not (
         is_owner(reader, application)
@@ -129,7 +128,7 @@ def require_read(subject: Account | None, application: Application) -> Account:
     return reader
 
 
-def require_edit(subject: Account | None, application: Application) -> Account:
+def require_edit(subject: Principal, application: Application) -> Account:
     """The applicant, or at the single window the counter clerk filling it in for them."""
     editor = _signed_in(subject)
     if not (is_owner(editor, application) or is_counter_case(editor, application)):
@@ -139,7 +138,7 @@ def require_edit(subject: Account | None, application: Application) -> Account:
     return editor
 
 
-def require_provide(subject: Account | None, application: Application) -> Account:
+def require_provide(subject: Principal, application: Application) -> Account:
     """Materials are provided in place of uploads for the applicant themselves (their
     identity, their licences, their records, their signature), never by a counter clerk."""
     applicant = _signed_in(subject)
@@ -150,7 +149,7 @@ def require_provide(subject: Account | None, application: Application) -> Accoun
     return applicant
 
 
-def require_act(subject: Account | None, application: Application, action: Action) -> Account:
+def require_act(subject: Principal, application: Application, action: Action) -> Account:
     actor = require_read(subject, application)
     role = TRANSITIONS[action].by
     counter = is_counter_case(actor, application)
@@ -177,35 +176,35 @@ def has_role_for(official: Account, action: Action) -> bool:
     return any(role in ROLES_FOR.get(action, frozenset()) for role in official.roles)
 
 
-def require_list_own(subject: Account | None) -> Account:
+def require_list_own(subject: Principal) -> Account:
     applicant = _signed_in(subject)
     if applicant.kind is not AccountKind.APPLICANT:
         raise Forbidden("Only applicants have their own applications.")
     return applicant
 
 
-def require_view_queue(subject: Account | None) -> Account:
+def require_view_queue(subject: Principal) -> Account:
     official = _signed_in(subject)
     if official.kind is not AccountKind.OFFICIAL or official.department_id is None:
         raise Forbidden("Only department officials have a work queue.")
     return official
 
 
-def require_maintain(subject: Account | None) -> None:
+def require_maintain(subject: Principal) -> None:
     """Whole-table maintenance (re-encrypting stored forms): the operator at the command line."""
-    if subject is not None:
+    if not is_trusted(subject):
         raise Forbidden("Only the operator at the command line may do this.")
 
 
-def require_request_tracking_code(subject: Account | None) -> None:
+def require_request_tracking_code(subject: Principal) -> None:
     """Anyone may ask for a tracking code: it goes to the applicant's own phone or e-mail, and
     the answer is the same whether the number exists or not."""
 
 
-def require_tracking_pass(subject: TrackingPass | None, application: Application) -> None:
+def require_tracking_pass(subject: TrackingPass, application: Application) -> None:
     """Progress without an account: only with a pass for this very application, which the
     tracking domain issues once a one-time code sent to the applicant was typed in."""
-    if subject is None or subject.number != application.number:
+    if subject.number != application.number:
         raise ApplicationNotFound(
             "No application {number} is open to you.", number=application.number
         )

@@ -25,10 +25,12 @@ from tongban.catalog import service as catalog_service
 from tongban.exchange import service as exchange_service
 from tongban.exchange.service import Fetched, Outcome
 from tongban.identity.models import Account
+from tongban.identity.principals import Principal
 from tongban.kit.i18n import LocalText
 from tongban.licences import reuse
 from tongban.licences import service as licences_service
 from tongban.licences import types as licence_types
+from tongban.security.principals import Internal
 
 # On ``session.info``: what the exchange answered in this request, by (application, material).
 _FETCHED = "tongban.provision.fetched"
@@ -75,9 +77,7 @@ def standing(
     )
 
 
-def plan(
-    session: Session, subject: Account | None, number: str, *, acr: str | None
-) -> list[Planned]:
+def plan(session: Session, subject: Principal, number: str, *, acr: str | None) -> list[Planned]:
     """Each material of the application with its source (``UPLOAD``: the applicant uploads)."""
     application = applications_service.get(session, subject, number)
     applicant = applications_policy.require_provide(subject, application)
@@ -100,7 +100,7 @@ def plan(
 
 def look_up(
     session: Session,
-    subject: Account | None,
+    subject: Principal,
     number: str,
     *,
     acr: str | None,
@@ -140,7 +140,7 @@ def look_up(
 
 def provide(
     session: Session,
-    subject: Account | None,
+    subject: Principal,
     number: str,
     *,
     acr: str | None,
@@ -150,7 +150,11 @@ def provide(
     fetched = look_up(session, subject, number, acr=acr, consent=consent)
     application = applications_service.get(session, subject, number)
     applicant = applications_policy.require_provide(subject, application)
-    department = catalog_service.get_department_by_id(session, None, application.department_id)
+    department = catalog_service.get_department_by_id(
+        session,
+        Internal("name the department that provides a case's data"),
+        application.department_id,
+    )
     signer = generated.Signer(applicant.display_name, applicant.id_number or "", acr or "")
     found = standing(session, applicant, application, acr=acr)
     names = licence_types.names()

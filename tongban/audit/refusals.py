@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from tongban.audit.models import SecurityEvent
-from tongban.identity.models import Account
+from tongban.identity.principals import Principal
 from tongban.kit import ratelimit
 from tongban.kit.clock import utcnow
 from tongban.security import policy
@@ -86,7 +86,7 @@ def record(engine: Engine, refusal: Refusal, now: datetime | None = None) -> Non
 
 def recent(
     session: Session,
-    subject: Account | None,
+    subject: Principal,
     *,
     kind: str | None = None,
     client: str | None = None,

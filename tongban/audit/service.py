@@ -10,10 +10,11 @@ from typing import Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tongban.audit import chain, journal
+from tongban.audit import chain, journal, policy
 from tongban.audit.models import AuditEntry, AuditHead
 from tongban.kit import request_ids
 from tongban.kit.clock import utcnow
+from tongban.security.principals import Operator, Unsigned, describe
 
 
 class Actor(Protocol):
@@ -32,25 +33,31 @@ class ActorRef:
     username: str
 
 
-SYSTEM = "system"
+# The width of ``AuditEntry.actor``: a long reason is cut there.
+ACTOR_LENGTH = 120
 
 
 def record(
     session: Session,
     *,
-    actor: Actor | None,
+    actor: Actor | Unsigned,
     action: str,
     target_type: str,
     target_id: str,
     details: dict[str, Any] | None = None,
 ) -> None:
-    """Journal an entry in ``session``'s transaction: who did what to which target, now."""
+    """Journal an entry in ``session``'s transaction: who did what to which target, now.
+    An account is named by its username; any other principal by its kind and name."""
+    if isinstance(actor, Unsigned):
+        actor_id, name = None, describe(actor)
+    else:
+        actor_id, name = actor.id, actor.username
     journal.add(
         session,
         {
             "at": utcnow(),
-            "actor_id": actor.id if actor else None,
-            "actor": actor.username if actor else SYSTEM,
+            "actor_id": actor_id,
+            "actor": name[:ACTOR_LENGTH],
             "action": action,
             "target_type": target_type,
             "target_id": target_id,
@@ -69,6 +76,18 @@ def verify(session: Session) -> chain.Verification:
         .execution_options(yield_per=1000, populate_existing=True)
     ).scalars()
     return chain.verify(entries, head_seq=head.seq, head_hash=head.hash, suite=head.suite)
+
+
+def recent(
+    session: Session, subject: Operator, *, limit: int = 50, action: str = ""
+) -> list[AuditEntry]:
+    """The newest chained entries (of actions starting with ``action``), newest first: for the
+    operator at the command line, who holds the database anyway."""
+    policy.require_list(subject)
+    stmt = select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(limit)
+    if action:
+        stmt = stmt.where(AuditEntry.action.startswith(action, autoescape=True))
+    return list(session.execute(stmt).scalars())
 
 
 def entries_for(session: Session, *, target_type: str, target_id: str) -> list[AuditEntry]:

@@ -37,6 +37,7 @@ from tongban.bookings.models import Booking, BookingStatus
 from tongban.catalog import service as catalog_service
 from tongban.catalog.schemas import ItemRead
 from tongban.identity.models import Account
+from tongban.identity.principals import Principal
 from tongban.kit import clock, ids
 from tongban.kit.clock import local_date, local_zone
 from tongban.kit.i18n import LocalText
@@ -51,7 +52,7 @@ def _start_of(day: date) -> datetime:
     return datetime.combine(day, time.min, local_zone()).astimezone(UTC)
 
 
-def _item(session: Session, subject: Account | None, item_code: str) -> ItemRead:
+def _item(session: Session, subject: Principal, item_code: str) -> ItemRead:
     return catalog_service.published_item(session, subject, item_code)
 
 
@@ -64,7 +65,7 @@ def _hall_for(hall_code: str, item: ItemRead) -> Hall:
     return hall
 
 
-def halls_for(session: Session, subject: Account | None, item_code: str) -> list[Hall]:
+def halls_for(session: Session, subject: Principal, item_code: str) -> list[Hall]:
     """The halls where a visit for ``item_code`` can be booked (none for an online-only item)."""
     policy.require_see_slots(subject)
     item = _item(session, subject, item_code)
@@ -86,9 +87,7 @@ class Day:
     openings: list[Opening]
 
 
-def openings(
-    session: Session, subject: Account | None, *, hall_code: str, item_code: str
-) -> list[Day]:
+def openings(session: Session, subject: Principal, *, hall_code: str, item_code: str) -> list[Day]:
     """The days one may book ``item_code`` at ``hall_code`` from today, with each slot's free
     places; a day off (a weekend, a holiday) is listed with no slot."""
     policy.require_see_slots(subject)
@@ -192,7 +191,7 @@ def _new_code(session: Session) -> str:
 
 def book(
     session: Session,
-    subject: Account | None,
+    subject: Principal,
     *,
     hall_code: str,
     item_code: str,
@@ -228,7 +227,7 @@ def book(
 
 
 def _audit(
-    session: Session, actor: Account | None, action: str, booking: Booking, **details: object
+    session: Session, actor: Principal, action: str, booking: Booking, **details: object
 ) -> None:
     audit.record(
         session,
@@ -252,18 +251,18 @@ def _require_open(booking: Booking, now: datetime) -> None:
         raise BookingClosed("Booking {code} is over and cannot change.", code=booking.code)
 
 
-def get(session: Session, subject: Account | None, code: str) -> Booking:
+def get(session: Session, subject: Principal, code: str) -> Booking:
     booking = _load(session, code)
     policy.require_own(subject, booking)
     return booking
 
 
-def mine(session: Session, subject: Account | None) -> Sequence[Booking]:
+def mine(session: Session, subject: Principal) -> Sequence[Booking]:
     person = policy.require_book(subject)
     return repository.of_person(session, person.id)
 
 
-def move(session: Session, subject: Account | None, code: str, *, starts_at: datetime) -> Booking:
+def move(session: Session, subject: Principal, code: str, *, starts_at: datetime) -> Booking:
     """Another time at the same hall: the new place is taken before the old one goes back, so a
     move to a full slot leaves the booking as it was."""
     booking = _load(session, code, for_update=True)
@@ -292,7 +291,7 @@ def move(session: Session, subject: Account | None, code: str, *, starts_at: dat
     return booking
 
 
-def cancel(session: Session, subject: Account | None, code: str) -> Booking:
+def cancel(session: Session, subject: Principal, code: str) -> Booking:
     booking = _load(session, code, for_update=True)
     person = policy.require_own(subject, booking)
     now = clock.utcnow()
@@ -303,7 +302,7 @@ def cancel(session: Session, subject: Account | None, code: str) -> Booking:
 
 def _close(
     session: Session,
-    actor: Account | None,
+    actor: Principal,
     booking: Booking,
     status: BookingStatus,
     now: datetime,
@@ -325,9 +324,7 @@ class Visitor:
     item: LocalText
 
 
-def day_list(
-    session: Session, subject: Account | None, *, hall_code: str, day: date
-) -> list[Visitor]:
+def day_list(session: Session, subject: Principal, *, hall_code: str, day: date) -> list[Visitor]:
     """The counter clerk's list: every booking of ``hall_code`` on ``day``, in order of time."""
     policy.require_counter(subject)
     hall = halls.current().hall(hall_code)
@@ -349,7 +346,7 @@ def day_list(
     return visitors
 
 
-def mark_arrived(session: Session, subject: Account | None, code: str) -> Booking:
+def mark_arrived(session: Session, subject: Principal, code: str) -> Booking:
     """The person came to the counter on the booking's day."""
     clerk = policy.require_counter(subject)
     booking = _load(session, code, for_update=True)
@@ -365,7 +362,7 @@ def mark_arrived(session: Session, subject: Account | None, code: str) -> Bookin
     return booking
 
 
-def mark_no_show(session: Session, subject: Account | None, code: str) -> Booking:
+def mark_no_show(session: Session, subject: Principal, code: str) -> Booking:
     """The person has not come by the slot's start plus the grace minutes: their place goes
     back while someone can still use it."""
     clerk = policy.require_counter(subject)
@@ -389,7 +386,7 @@ class ScanReport:
     missed: int
 
 
-def scan(session: Session, subject: Account | None) -> ScanReport:
+def scan(session: Session, subject: Principal) -> ScanReport:
     """The scheduled job (``tongban bookings scan``, run every hour or so): remind everyone
     whose visit is tomorrow (local time; once per booking and slot, so running it again, or a
     move to another day, never repeats a reminder for the same time), and mark missed the
@@ -423,7 +420,7 @@ def scan(session: Session, subject: Account | None) -> ScanReport:
     if reminded:
         audit.record(
             session,
-            actor=None,
+            actor=subject,
             action="booking.reminded",
             target_type="bookings",
             target_id=tomorrow.isoformat(),
@@ -432,5 +429,5 @@ def scan(session: Session, subject: Account | None) -> ScanReport:
     grace = timedelta(minutes=halls.current().rules.grace_minutes)
     missed = repository.open_ended_before(session, now - grace)
     for booking in missed:
-        _close(session, None, booking, BookingStatus.NO_SHOW, now)
+        _close(session, subject, booking, BookingStatus.NO_SHOW, now)
     return ScanReport(reminded, len(missed))

@@ -34,6 +34,7 @@ from tongban.catalog.cache import Snapshot
 from tongban.catalog.schemas import FieldSpec, ItemRead
 from tongban.errors import InvalidInput
 from tongban.identity.models import Account
+from tongban.identity.principals import Principal
 from tongban.kit.clock import utcnow
 from tongban.kit.i18n import LocalText
 from tongban.licences import types as licence_types
@@ -80,7 +81,7 @@ def _issues(item_code: str) -> tuple[str, tuple[str, ...]] | None:
 
 
 def catalogue(
-    session: Session, subject: Account | None, directory: Path | None = None
+    session: Session, subject: Principal, directory: Path | None = None
 ) -> list[BundleSpec]:
     """Every bundle in the data files, each checked against the catalog's items (once for each
     version of the catalog, kept with it in memory)."""
@@ -157,7 +158,7 @@ class Bundle:
         return groups
 
 
-def get_bundle(session: Session, subject: Account | None, code: str) -> Bundle:
+def get_bundle(session: Session, subject: Principal, code: str) -> Bundle:
     policy.require_read_bundles(subject)
     spec = next((b for b in catalogue(session, subject) if b.code == code), None)
     if spec is None:
@@ -169,7 +170,7 @@ def get_bundle(session: Session, subject: Account | None, code: str) -> Bundle:
 
 
 def ask(
-    session: Session, subject: Account | None, code: str, answers: Mapping[str, str]
+    session: Session, subject: Principal, code: str, answers: Mapping[str, str]
 ) -> tuple[Bundle, Walk]:
     """Where the answers so far lead: the next question, the items that apply, or an exit."""
     policy.require_read_bundles(subject)
@@ -178,7 +179,7 @@ def ask(
 
 
 def start(
-    session: Session, subject: Account | None, *, code: str, answers: Mapping[str, str]
+    session: Session, subject: Principal, *, code: str, answers: Mapping[str, str]
 ) -> BundleCase:
     """Open the bundle case: a linked draft per department, for its items that apply."""
     applicant = policy.require_file(subject)
@@ -293,7 +294,7 @@ class Merged:
         return [k for k, a in self.applications.items() if a.number in numbers]
 
 
-def merged(session: Session, subject: Account | None, case_id: int) -> Merged:
+def merged(session: Session, subject: Principal, case_id: int) -> Merged:
     """The case as one form and one material list, with the linked applications."""
     case = _case(session, case_id)
     policy.require_own(subject, case)
@@ -351,7 +352,7 @@ def merged(session: Session, subject: Account | None, case_id: int) -> Merged:
 
 
 def _refuse_given(
-    session: Session, subject: Account | None, case: BundleCase, names: Iterable[str], field: str
+    session: Session, subject: Principal, case: BundleCase, names: Iterable[str], field: str
 ) -> None:
     """Refuse a value for what comes from an earlier item's result (``field``: where the error
     points; empty: at the value's own name)."""
@@ -368,7 +369,7 @@ def _refuse_given(
 
 
 def save_form(
-    session: Session, subject: Account | None, case_id: int, values: Mapping[str, Any]
+    session: Session, subject: Principal, case_id: int, values: Mapping[str, Any]
 ) -> None:
     """Each linked application gets the fields its items have (a field several need, once)."""
     case = _case(session, case_id)
@@ -389,7 +390,7 @@ def save_form(
 
 def add_material(
     session: Session,
-    subject: Account | None,
+    subject: Principal,
     case_id: int,
     *,
     requirement_code: str,
@@ -424,7 +425,7 @@ def add_material(
     return taken
 
 
-def submit(session: Session, subject: Account | None, case_id: int) -> Merged:
+def submit(session: Session, subject: Principal, case_id: int) -> Merged:
     """One submission: everything must be complete (also for the items that start later); the
     items that wait for nothing are submitted now."""
     case = _case(session, case_id)
@@ -447,6 +448,6 @@ def submit(session: Session, subject: Account | None, case_id: int) -> Merged:
     return merged(session, subject, case_id)
 
 
-def my_cases(session: Session, subject: Account | None) -> Sequence[BundleCase]:
+def my_cases(session: Session, subject: Principal) -> Sequence[BundleCase]:
     applicant = policy.require_file(subject)
     return repository.of_applicant(session, applicant.id)

@@ -17,7 +17,7 @@ from tongban.catalog.errors import CatalogFileInvalid, DepartmentNotFound, ItemN
 from tongban.catalog.models import Department, MaterialRequirement, ServiceItem
 from tongban.catalog.schemas import DepartmentSpec, ItemRead, ItemSpec
 from tongban.errors import InvalidInput
-from tongban.identity.models import Account
+from tongban.identity.principals import Principal
 from tongban.kit import datafiles
 from tongban.security import deployment
 from tongban.security.errors import LabelInvalid
@@ -27,7 +27,7 @@ DEMO_CATALOG = "data/demo"
 
 def search(
     session: Session,
-    subject: Account | None,
+    subject: Principal,
     *,
     text: str | None = None,
     department: str | None = None,
@@ -40,14 +40,14 @@ def search(
     )
 
 
-def published(session: Session, subject: Account | None) -> cache.Snapshot:
+def published(session: Session, subject: Principal) -> cache.Snapshot:
     """The published catalog (departments, active items with their guides) as read models, from
     memory while the catalog is unchanged: a request reads only its version."""
     policy.require_read_catalog(subject)
     return cache.current(session)
 
 
-def published_item(session: Session, subject: Account | None, code: str) -> ItemRead:
+def published_item(session: Session, subject: Principal, code: str) -> ItemRead:
     """One item's guide from ``published``; ItemNotFound if no active item has ``code``."""
     policy.require_read_catalog(subject)
     item = cache.current(session).item(code)
@@ -60,7 +60,7 @@ def _not_found(code: str) -> ItemNotFound:
     return ItemNotFound("No service item has the code {code}.", field="item_code", code=code)
 
 
-def get_item(session: Session, subject: Account | None, code: str) -> ServiceItem:
+def get_item(session: Session, subject: Principal, code: str) -> ServiceItem:
     """An active item with its department and materials, from memory while the catalog is
     unchanged (as the database holds it, once this transaction changed the catalog)."""
     policy.require_read_catalog(subject)
@@ -75,12 +75,12 @@ def get_item(session: Session, subject: Account | None, code: str) -> ServiceIte
     return item
 
 
-def list_departments(session: Session, subject: Account | None) -> Sequence[Department]:
+def list_departments(session: Session, subject: Principal) -> Sequence[Department]:
     policy.require_read_catalog(subject)
     return repository.departments(session)
 
 
-def get_department(session: Session, subject: Account | None, code: str) -> Department:
+def get_department(session: Session, subject: Principal, code: str) -> Department:
     policy.require_read_catalog(subject)
     department = repository.department_by_code(session, code)
     if department is None:
@@ -88,9 +88,7 @@ def get_department(session: Session, subject: Account | None, code: str) -> Depa
     return department
 
 
-def get_department_by_id(
-    session: Session, subject: Account | None, department_id: int
-) -> Department:
+def get_department_by_id(session: Session, subject: Principal, department_id: int) -> Department:
     policy.require_read_catalog(subject)
     department = session.get(Department, department_id)
     if department is None:
@@ -159,7 +157,7 @@ def _parse(path: Path, shape: Any) -> Any:
     return datafiles.load_yaml(path, shape, CatalogFileInvalid)
 
 
-def load_catalog(session: Session, subject: Account | None, directory: Path) -> LoadReport:
+def load_catalog(session: Session, subject: Principal, directory: Path) -> LoadReport:
     """Create or update departments and items from data files, in the caller's transaction."""
     policy.require_manage_catalog(subject)
     department_specs, item_specs = read_catalog_dir(directory)
@@ -170,7 +168,7 @@ def load_catalog(session: Session, subject: Account | None, directory: Path) -> 
 
 def upsert(
     session: Session,
-    subject: Account | None,
+    subject: Principal,
     *,
     departments: Sequence[DepartmentSpec],
     items: Sequence[ItemSpec],
@@ -213,7 +211,7 @@ def upsert(
     return report
 
 
-def put_item(session: Session, subject: Account | None, code: str, spec: ItemSpec) -> ServiceItem:
+def put_item(session: Session, subject: Principal, code: str, spec: ItemSpec) -> ServiceItem:
     """Create or change one item from its spec (a withdrawn one is published again); its
     department must exist. Every process serves the new guide from its next request."""
     policy.require_manage_catalog(subject)
@@ -241,7 +239,7 @@ def put_item(session: Session, subject: Account | None, code: str, spec: ItemSpe
     return item
 
 
-def withdraw_item(session: Session, subject: Account | None, code: str) -> bool:
+def withdraw_item(session: Session, subject: Principal, code: str) -> bool:
     """Take an item out of the published catalog (kept, so its applications stay explainable);
     False if there was no active item with that code."""
     policy.require_manage_catalog(subject)
@@ -261,9 +259,7 @@ def withdraw_item(session: Session, subject: Account | None, code: str) -> bool:
     return True
 
 
-def export(
-    session: Session, subject: Account | None
-) -> tuple[list[DepartmentSpec], list[ItemSpec]]:
+def export(session: Session, subject: Principal) -> tuple[list[DepartmentSpec], list[ItemSpec]]:
     """The published catalog as specs, the same shape data files load from."""
     policy.require_read_catalog(subject)
     items = repository.search_items(
@@ -297,7 +293,7 @@ def item_spec(item: ServiceItem) -> ItemSpec:
 
 def _upsert_item(
     session: Session,
-    subject: Account | None,
+    subject: Principal,
     spec: ItemSpec,
     department: Department,
     report: LoadReport,

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from tongban.cli.common import console, fail, migrate
+from tongban.cli.common import console, fail, migrate, operator
 
 analytics_app = typer.Typer(
     help="Service statistics: the Parquet export, figures, early warnings, demo cases.",
@@ -53,7 +53,7 @@ def analytics_export(
             bar.update(tasks[source], completed=done if todo else 1)
 
         report = analytics_service.export_events(
-            session, None, directory=directory, batch_size=batch_size, progress=progress
+            session, operator(), directory=directory, batch_size=batch_size, progress=progress
         )
     for source, new in report.new_rows.items():
         console.print(
@@ -77,7 +77,12 @@ def analytics_demo(
     try:
         with unit_of_work() as session:
             report = analytics_service.generate_demo_cases(
-                session, None, cases=cases, days=days, seed=seed, slow_department=slow_department
+                session,
+                operator(),
+                cases=cases,
+                days=days,
+                seed=seed,
+                slow_department=slow_department,
             )
     except TongbanError as exc:
         raise fail(exc) from None
@@ -98,7 +103,7 @@ def analytics_warnings(
     from tongban.kit.i18n import translate
 
     with unit_of_work() as session:
-        found = analytics_service.early_warnings(session, None, source=source)
+        found = analytics_service.early_warnings(session, operator(), source=source)
     for case in found.at_risk:
         state = "OVERDUE" if case.overdue else "due soon"
         console.print(
@@ -123,7 +128,7 @@ def analytics_notify_warnings(
     migrate()
     try:
         with unit_of_work() as session:
-            told = analytics_service.notify_supervisors(session, None, source=source)
+            told = analytics_service.notify_supervisors(session, operator(), source=source)
     except TongbanError as exc:
         raise fail(exc) from None
     console.print(f"{told.messages} message(s) to {told.supervisors} supervisor(s)")
@@ -137,7 +142,7 @@ def analytics_free_share() -> None:
     from tongban.db.session import unit_of_work
 
     with unit_of_work() as session:
-        found = analytics_service.materials_free_share(session, None)
+        found = analytics_service.materials_free_share(session, operator())
     for item in found.items:
         kinds = ",".join(source.kind.value for _, source in item.sources)
         console.print(

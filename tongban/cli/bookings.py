@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from tongban.cli.common import console
+from tongban.cli.common import console, operator
 
 bookings_app = typer.Typer(help="Booked counter visits (预约办理).", no_args_is_help=True)
 
@@ -17,5 +17,5 @@ def bookings_scan() -> None:
     from tongban.db.session import unit_of_work
 
     with unit_of_work() as session:
-        report = bookings_service.scan(session, None)
+        report = bookings_service.scan(session, operator())
     console.print(f"{report.reminded} reminder(s) queued, {report.missed} booking(s) missed")

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from tongban.cli.common import console, fail, migrate
+from tongban.cli.common import console, fail, migrate, operator
 
 catalog_app = typer.Typer(help="The service catalog.", no_args_is_help=True)
 
@@ -29,7 +29,7 @@ def catalog_load(
     migrate()
     try:
         with unit_of_work() as session:
-            report = catalog_service.load_catalog(session, None, directory)
+            report = catalog_service.load_catalog(session, operator(), directory)
     except TongbanError as exc:
         raise fail(exc) from None
     console.print(vars(report))

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from tongban.cli.common import console, fail, migrate
+from tongban.cli.common import console, fail, migrate, operator
 
 connectors_app = typer.Typer(
     help="Department systems, connectors and the outbox.", no_args_is_help=True
@@ -27,7 +27,7 @@ def connectors_load(
     try:
         spec = docking.read_system_file(path)
         with unit_of_work() as session:
-            system = docking.register_system(session, None, spec)
+            system = docking.register_system(session, operator(), spec)
             console.print(
                 f"[green]registered {system.code}[/green] with {len(spec.connectors)} connector(s)"
             )
@@ -44,7 +44,7 @@ def connectors_status() -> None:
     from tongban.db.session import unit_of_work
 
     with unit_of_work() as session:
-        rows = connectors_service.health(session, None)
+        rows = connectors_service.health(session, operator())
     table = Table(
         "system", "connector", "kind", "pending", "lag (s)", "dead", "last success", "last error"
     )
@@ -69,7 +69,7 @@ def connectors_dead() -> None:
     from tongban.db.session import unit_of_work
 
     with unit_of_work() as session:
-        for message in connectors_service.dead_letters(session, None):
+        for message in connectors_service.dead_letters(session, operator()):
             console.print(
                 f"{message.id}\t{message.event_type}\t{message.aggregate_id}\t"
                 f"attempts={message.attempts}\t{message.last_error[:100]}"
@@ -101,7 +101,7 @@ def connectors_retry(message_id: Annotated[int, typer.Argument(help="Dead messag
 
     try:
         with unit_of_work() as session:
-            connectors_service.retry(session, None, message_id)
+            connectors_service.retry(session, operator(), message_id)
     except TongbanError as exc:
         raise fail(exc) from None
     console.print(f"message {message_id} queued again")

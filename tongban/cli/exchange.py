@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from tongban.cli.common import console, fail, migrate
+from tongban.cli.common import console, fail, migrate, operator
 
 exchange_app = typer.Typer(help="The data sharing exchange.", no_args_is_help=True)
 
@@ -26,7 +26,7 @@ def exchange_load(
     try:
         specs = files.read(path)
         with unit_of_work() as session:
-            report = exchange_service.register_resources(session, None, specs)
+            report = exchange_service.register_resources(session, operator(), specs)
     except TongbanError as exc:
         raise fail(exc) from None
     console.print(vars(report))
@@ -39,7 +39,7 @@ def exchange_resources(text: Annotated[str | None, typer.Argument()] = None) -> 
     from tongban.exchange import service as exchange_service
 
     with unit_of_work() as session:
-        for resource in exchange_service.search(session, None, text=text):
+        for resource in exchange_service.search(session, operator(), text=text):
             console.print(
                 f"{resource.code}\tv{resource.version}\t{resource.title_zh}\t"
                 f"{len(resource.items)} item(s)"
@@ -58,7 +58,9 @@ def exchange_credentials(
     migrate()
     try:
         with unit_of_work() as session:
-            registration = exchange_service.issue_credentials(session, None, system_code=system)
+            registration = exchange_service.issue_credentials(
+                session, operator(), system_code=system
+            )
             client_id = registration.client.client_id
     except TongbanError as exc:
         raise fail(exc) from None

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from tongban.cli.common import fail, migrate
+from tongban.cli.common import fail, migrate, operator
 
 federation_app = typer.Typer(
     help="Federation with the national, provincial and city nodes above and below.",
@@ -73,7 +73,7 @@ def init(
                 public_key=national_key,
             )
         with unit_of_work() as session:
-            local = federation_service.init_node(session, None, node=node, national=national)
+            local = federation_service.init_node(session, operator(), node=node, national=national)
             console.print(f"[green]node {local.code} ({local.level.value}) ready[/green]")
             console.print(f"suite:      {local.suite}")
             console.print(f"public key: {local.public_key}")
@@ -92,7 +92,7 @@ def identity(
 
     try:
         with unit_of_work() as session:
-            local = federation_service.local_node(session, None)
+            local = federation_service.local_node(session, operator())
     except TongbanError as exc:
         raise fail(exc) from None
     data = {
@@ -140,8 +140,8 @@ def nodes_add(
             public_key=public_key.lower(),
         )
         with unit_of_work() as session:
-            federation_service.add_node(session, None, spec)
-            version = federation_service.current_registry(session, None)
+            federation_service.add_node(session, operator(), spec)
+            version = federation_service.current_registry(session, operator())
         console.print(
             f"[green]{code} added; registry version {version.version if version else '?'}[/green]"
         )
@@ -156,7 +156,7 @@ def nodes_list() -> None:
     from tongban.federation import service as federation_service
 
     with unit_of_work() as session:
-        for node in federation_service.list_nodes(session, None):
+        for node in federation_service.list_nodes(session, operator()):
             state = "" if node.active else " (left)"
             console.print(
                 f"{node.code}\t{node.level.value}\t{node.parent_code or '-'}\t{node.suite}\t"
@@ -220,7 +220,7 @@ def send(
             raise ValueError("the body must be a JSON object")
         with unit_of_work() as session:
             message = federation_service.send(
-                session, None, to=to, message_type=message_type, body=data
+                session, operator(), to=to, message_type=message_type, body=data
             )
     except (TongbanError, ValueError) as exc:
         raise fail(exc) from None
@@ -259,7 +259,7 @@ def status() -> None:
 
     try:
         with unit_of_work() as session:
-            result = federation_service.status(session, None)
+            result = federation_service.status(session, operator())
     except TongbanError as exc:
         raise fail(exc) from None
     console.print(f"node {result.node.code} ({result.node.level.value}, {result.node.suite})")
@@ -277,7 +277,7 @@ def log_verify() -> None:
     from tongban.federation import service as federation_service
 
     with unit_of_work() as session:
-        result = federation_service.verify_log(session, None)
+        result = federation_service.verify_log(session, operator())
     if result.ok:
         console.print(f"[green]message log intact[/green]: {result.checked} messages verified")
         return
@@ -301,7 +301,7 @@ def catalog_sync() -> None:
 
     try:
         with unit_of_work() as session:
-            report = catalog_federation.sync(session, None)
+            report = catalog_federation.sync(session, operator())
     except TongbanError as exc:
         raise fail(exc) from None
     for peer, count in sorted(report.sent.items()):
@@ -328,7 +328,11 @@ def catalog_local(
     try:
         with unit_of_work() as session:
             catalog_federation.set_local_addition(
-                session, None, item_code=item, promised_days=promised_days, counters=counter or []
+                session,
+                operator(),
+                item_code=item,
+                promised_days=promised_days,
+                counters=counter or [],
             )
     except TongbanError as exc:
         raise fail(exc) from None
@@ -344,7 +348,7 @@ def catalog_search(text: Annotated[str, typer.Argument(help="Code or name")] = "
 
     try:
         with unit_of_work() as session:
-            hits = catalog_federation.search(session, None, text=text or None)
+            hits = catalog_federation.search(session, operator(), text=text or None)
     except TongbanError as exc:
         raise fail(exc) from None
     for hit in hits:
@@ -361,7 +365,7 @@ def dead() -> None:
     from tongban.federation import service as federation_service
 
     with unit_of_work() as session:
-        for message in federation_service.dead_messages(session, None):
+        for message in federation_service.dead_messages(session, operator()):
             console.print(
                 f"{message.message_id}\tto {message.recipient}\t{message.message_type}\t"
                 f"attempts={message.attempts}\t{message.last_error[:100]}"
@@ -377,7 +381,7 @@ def retry(message_id: Annotated[str, typer.Argument(help="Id of a dead message")
 
     try:
         with unit_of_work() as session:
-            federation_service.retry_message(session, None, message_id)
+            federation_service.retry_message(session, operator(), message_id)
     except TongbanError as exc:
         raise fail(exc) from None
     console.print(f"[green]{message_id} will be sent again[/green]")

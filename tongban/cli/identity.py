@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from tongban.cli.common import console, fail, migrate
+from tongban.cli.common import console, fail, migrate, operator
 
 accounts_app = typer.Typer(
     help="Accounts of officials and administrators, and their authenticators.",
@@ -53,11 +53,13 @@ def accounts_create(
     try:
         with unit_of_work() as session:
             department_id = (
-                catalog_service.get_department(session, None, department).id if department else None
+                catalog_service.get_department(session, operator(), department).id
+                if department
+                else None
             )
             account = identity_service.create_account(
                 session,
-                None,
+                operator(),
                 username=username,
                 password=password,
                 display_name=display_name,
@@ -92,7 +94,9 @@ def accounts_totp(
     migrate()
     try:
         with unit_of_work() as session:
-            result = identity_service.operator_totp(session, None, username=username, reset=reset)
+            result = identity_service.operator_totp(
+                session, operator(), username=username, reset=reset
+            )
     except TongbanError as exc:
         raise fail(exc) from None
     if result.enrolled_now:
@@ -130,7 +134,7 @@ def companies_create(
     try:
         with unit_of_work() as session:
             legal_person = companies_service.register_legal_person(
-                session, None, uscc=uscc, name=name, representative=representative
+                session, operator(), uscc=uscc, name=name, representative=representative
             )
             console.print(
                 f"[green]registered {legal_person.name} ({legal_person.uscc}); legal "
@@ -178,7 +182,7 @@ def oidc_clients_create(
         with unit_of_work() as session:
             registration = oidc_service.register_client(
                 session,
-                None,
+                operator(),
                 name=name,
                 redirect_uris=redirect_uri,
                 post_logout_redirect_uris=post_logout_redirect_uri or [],
@@ -209,7 +213,7 @@ def oidc_clients_list() -> None:
     migrate()
     table = Table("client_id", "name", "kind", "scopes", "redirect URIs", "active")
     with unit_of_work() as session:
-        for client in oidc_service.list_clients(session, None):
+        for client in oidc_service.list_clients(session, operator()):
             table.add_row(
                 client.client_id,
                 client.name,
@@ -231,7 +235,7 @@ def oidc_clients_deactivate(client_id: Annotated[str, typer.Argument()]) -> None
     migrate()
     try:
         with unit_of_work() as session:
-            oidc_service.deactivate_client(session, None, client_id)
+            oidc_service.deactivate_client(session, operator(), client_id)
     except TongbanError as exc:
         raise fail(exc) from None
     console.print(f"[green]deactivated {client_id}[/green]")
@@ -245,7 +249,7 @@ def oidc_keys_rotate() -> None:
 
     migrate()
     with unit_of_work() as session:
-        key = oidc_service.rotate_signing_key(session, None)
+        key = oidc_service.rotate_signing_key(session, operator())
         console.print(f"[green]now signing with {key.alg} key {key.kid}[/green]")
 
 
@@ -262,7 +266,7 @@ def oidc_keys_list() -> None:
     now = utcnow()
     table = Table("kid", "alg", "created", "state")
     with unit_of_work() as session:
-        for key in oidc_service.list_signing_keys(session, None):
+        for key in oidc_service.list_signing_keys(session, operator()):
             if key.retired_at is None:
                 state = "signing"
             elif key.remove_after is not None and key.remove_after > now:

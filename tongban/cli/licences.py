@@ -9,6 +9,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from tongban.cli.common import operator
+
 licences_app = typer.Typer(
     help="Electronic licences: verify offline, export keys.", no_args_is_help=True
 )
@@ -74,7 +76,7 @@ def export_key(
     engine = get_engine()
     upgrade(engine)
     with unit_of_work(engine) as session:
-        found = service.public_keys(session, None, department=department.upper())
+        found = service.public_keys(session, operator(), department=department.upper())
     if not found:
         console.print(
             f"[red]Department {department} has no licence key yet: it gets one when it issues "

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from tongban.cli.common import console
+from tongban.cli.common import console, operator
 
 notify_app = typer.Typer(help="Notifications to applicants and officials.", no_args_is_help=True)
 
@@ -20,7 +20,7 @@ def notify_due_soon(
     from tongban.db.session import unit_of_work
 
     with unit_of_work() as session:
-        queued = applications_service.warn_due_soon(session, None, within_days=within)
+        queued = applications_service.warn_due_soon(session, operator(), within_days=within)
     console.print(f"{queued} warning(s) queued")
 
 
@@ -34,6 +34,6 @@ def notify_counts() -> None:
 
     table = Table("event", "channel", "status", "messages")
     with unit_of_work() as session:
-        for row in notifications_service.counts(session, None):
+        for row in notifications_service.counts(session, operator()):
             table.add_row(row.event, row.channel.value, row.status.value, str(row.count))
     console.print(table)

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from tongban.cli.common import fail, migrate
+from tongban.cli.common import fail, migrate, operator
 
 payments_app = typer.Typer(help="Fees paid online: reconciliation.", no_args_is_help=True)
 console = Console(soft_wrap=True)
@@ -33,7 +33,7 @@ def reconcile(
     try:
         chosen = date.fromisoformat(day) if day else local_today() - timedelta(days=1)
         with unit_of_work() as session:
-            report = service.reconcile(session, None, department_code=department, day=chosen)
+            report = service.reconcile(session, operator(), department_code=department, day=chosen)
     except (TongbanError, ValueError) as exc:
         raise fail(exc) from None
     for line in report.lines:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tongban.cli.common import console, fail, migrate
+from tongban.cli.common import console, fail, migrate, operator
 from tongban.config import get_settings
 
 if TYPE_CHECKING:
@@ -215,6 +215,26 @@ def audit_verify(
         console.print("no journaled entry waits to be sequenced")
 
 
+@audit_app.command("list")
+def audit_list(
+    limit: Annotated[int, typer.Option(min=1, max=10_000, help="How many entries.")] = 50,
+    action: Annotated[str, typer.Option(help="Only actions starting with this.")] = "",
+) -> None:
+    """The newest entries of the chain, newest first: when, who (an account's username, or a
+    principal's kind and name: operator:alice, internal:<reason>, anonymous), what, on what."""
+    from tongban.audit import service as audit_service
+    from tongban.db.session import unit_of_work
+
+    with unit_of_work() as session:
+        entries = audit_service.recent(session, operator(), limit=limit, action=action)
+        for entry in entries:
+            # Plain tab-separated lines: read by people, cut and grep alike.
+            typer.echo(
+                f"{entry.seq}\t{entry.at:%Y-%m-%d %H:%M:%S}\t{entry.actor}\t{entry.action}\t"
+                f"{entry.target_type}:{entry.target_id}"
+            )
+
+
 @audit_app.command("sequence")
 def audit_sequence() -> None:
     """Append every journaled entry to the hash chain now, in batches (what `tongban serve`
@@ -361,7 +381,9 @@ def dispatch(
     systems = None
     if system:
         with unit_of_work() as session:
-            systems = [connectors_service.get_system(session, None, code).id for code in system]
+            systems = [
+                connectors_service.get_system(session, operator(), code).id for code in system
+            ]
     if once:
         from tongban.audit import checkpoints, journal
         from tongban.db.session import sessions_for

@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TimeRemainingColumn
 
-from tongban.cli.common import fail, migrate
+from tongban.cli.common import fail, migrate, operator
 
 proactive_app = typer.Typer(
     help="Proactive service (主动服务、免申即享): rules that offer services before people ask.",
@@ -82,7 +82,7 @@ def proactive_run(
         with _bar() as bar, unit_of_work() as session:
             outcomes = service.run(
                 session,
-                None,
+                operator(),
                 only=rule or (),
                 directory=rules,
                 today=date.fromisoformat(today) if today else None,
@@ -107,7 +107,7 @@ def proactive_confirm(
     try:
         with _bar() as bar, unit_of_work() as session:
             outcome = service.confirm(
-                session, None, run_id, directory=rules, progress=_per_rule(bar)
+                session, operator(), run_id, directory=rules, progress=_per_rule(bar)
             )
     except TongbanError as exc:
         raise fail(exc) from None
@@ -124,7 +124,7 @@ def proactive_runs(
 
     migrate()
     with unit_of_work() as session:
-        for run in service.list_runs(session, None, limit=limit):
+        for run in service.list_runs(session, operator(), limit=limit):
             console.print(
                 f"{run.id}\t{run.rule}\t{run.status.value}\t{run.candidates}/{run.population}\t"
                 f"{run.offers} offer(s)\t{run.started_at:%Y-%m-%d %H:%M}"
@@ -162,7 +162,7 @@ def proactive_demo() -> None:
     migrate()
     try:
         with unit_of_work() as session:
-            report = demo.load(session, None)
+            report = demo.load(session, operator())
     except TongbanError as exc:
         raise fail(exc) from None
     console.print(

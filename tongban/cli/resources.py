@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from tongban.cli.common import console, fail, migrate
+from tongban.cli.common import console, fail, migrate, operator
 
 resources_app = typer.Typer(
     help="Master data: department records, entity resolution, authoritative sources, quality.",
@@ -33,7 +33,7 @@ def resources_import(
     try:
         rows = read_record_csv(path.read_text(encoding="utf-8"))
         with unit_of_work() as session:
-            result = resources_service.import_records(session, None, source=source, rows=rows)
+            result = resources_service.import_records(session, operator(), source=source, rows=rows)
     except TongbanError as exc:
         raise fail(exc) from None
     console.print(
@@ -50,7 +50,7 @@ def resources_resolve() -> None:
 
     migrate()
     with unit_of_work() as session:
-        result = resources_service.resolve(session, None)
+        result = resources_service.resolve(session, operator())
     console.print(
         f"{result.records} records, {result.pairs_scored} pairs scored, {result.linked} linked, "
         f"{result.new_persons} new persons, {result.reviews_opened} reviews opened "
@@ -84,7 +84,7 @@ def resources_train(
         model = linkage.train_model(synthetic_records.generate(synthetic, seed=seed), seed=seed)
     else:
         with unit_of_work() as session:
-            model = resources_service.train_model(session, None, seed=seed)
+            model = resources_service.train_model(session, operator(), seed=seed)
     out.write_text(json.dumps(model, ensure_ascii=False, indent=1), encoding="utf-8")
     console.print(f"[green]model written to {out}[/green]")
 
@@ -104,7 +104,7 @@ def resources_elements(
     try:
         specs = resources_service.read_elements(path)
         with unit_of_work() as session:
-            count = resources_service.load_elements(session, None, specs)
+            count = resources_service.load_elements(session, operator(), specs)
     except TongbanError as exc:
         raise fail(exc) from None
     console.print(f"[green]{count} data elements loaded[/green]")
@@ -119,6 +119,6 @@ def resources_quality() -> None:
     from tongban.resources import service as resources_service
 
     with unit_of_work() as session:
-        figures = resources_service.quality_figures(session, None)
+        figures = resources_service.quality_figures(session, operator())
     rows = quality.csv_rows(figures)
     typer.echo(csvfile.text(quality.CSV_COLUMNS, rows, bom=False), nl=False)

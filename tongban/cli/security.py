@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from tongban.cli.common import console, fail, migrate
+from tongban.cli.common import console, fail, migrate, operator
 
 security_app = typer.Typer(help="Clearances, labels and master keys.", no_args_is_help=True)
 keys_app = typer.Typer(help="Master keys for encryption at rest.", no_args_is_help=True)
@@ -30,10 +30,10 @@ def security_clearance(
     try:
         with unit_of_work() as session:
             if clearance is None:
-                console.print(security_service.clearance_of(session, None, username))
+                console.print(security_service.clearance_of(session, operator(), username))
                 return
             value = security_service.set_clearance(
-                session, None, username=username, clearance=clearance
+                session, operator(), username=username, clearance=clearance
             )
     except TongbanError as exc:
         raise fail(exc) from None
@@ -88,20 +88,20 @@ def keys_rewrap(
 
     migrate()
     with unit_of_work() as session:
-        total = applications_service.count_applications(session, None)
+        total = applications_service.count_applications(session, operator())
     after, moved = 0, 0
     with Progress(console=console) as progress:
         task = progress.add_task("rewrapping", total=total)
         while True:
             with unit_of_work() as session:
                 last, seen, done = applications_service.rewrap_forms(
-                    session, None, after_id=after, size=batch
+                    session, operator(), after_id=after, size=batch
                 )
             if last is None:
                 break
             after, moved = last, moved + done
             progress.advance(task, seen)
     with unit_of_work() as session:
-        secrets_moved = security_service.rewrap_secrets(session, None)
+        secrets_moved = security_service.rewrap_secrets(session, operator())
     console.print(f"{secrets_moved} stored secret(s) moved to the current master key")
     console.print(f"{moved} value(s) moved to the current master key")

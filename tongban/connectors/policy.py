@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from tongban.connectors.models import DepartmentSystem
 from tongban.errors import Forbidden
-from tongban.identity.models import Account, AccountKind
+from tongban.identity.principals import Principal, is_admin, is_trusted
 
 
-def require_manage_connectors(subject: Account | None) -> None:
-    if subject is not None and subject.kind is not AccountKind.ADMIN:
+def require_manage_connectors(subject: Principal) -> None:
+    if not (is_trusted(subject) or is_admin(subject)):
         raise Forbidden("Only an administrator may manage department connectors.")
 
 

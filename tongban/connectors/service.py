@@ -20,7 +20,7 @@ from tongban.connectors.models import (
     OutboxMessage,
 )
 from tongban.db import delivery
-from tongban.identity.models import Account
+from tongban.identity.principals import Principal
 from tongban.kit.clock import utcnow
 
 
@@ -56,7 +56,7 @@ class ConnectorHealth:
         return max(0.0, (utcnow() - self.oldest_pending_at).total_seconds())
 
 
-def health(session: Session, subject: Account | None) -> list[ConnectorHealth]:
+def health(session: Session, subject: Principal) -> list[ConnectorHealth]:
     policy.require_manage_connectors(subject)
     counts: dict[tuple[int, MessageStatus], int] = {}
     oldest: dict[int, datetime] = {}
@@ -101,7 +101,7 @@ def health(session: Session, subject: Account | None) -> list[ConnectorHealth]:
 
 
 def dead_letters(
-    session: Session, subject: Account | None, *, limit: int = 100
+    session: Session, subject: Principal, *, limit: int = 100
 ) -> Sequence[OutboxMessage]:
     policy.require_manage_connectors(subject)
     return (
@@ -116,7 +116,7 @@ def dead_letters(
     )
 
 
-def retry(session: Session, subject: Account | None, message_id: int) -> OutboxMessage:
+def retry(session: Session, subject: Principal, message_id: int) -> OutboxMessage:
     """Send a dead message again, from a fresh retry budget."""
     policy.require_manage_connectors(subject)
     message = session.get(OutboxMessage, message_id)
@@ -134,7 +134,7 @@ def retry(session: Session, subject: Account | None, message_id: int) -> OutboxM
     return message
 
 
-def get_system(session: Session, subject: Account | None, code: str) -> DepartmentSystem:
+def get_system(session: Session, subject: Principal, code: str) -> DepartmentSystem:
     policy.require_manage_connectors(subject)
     system = session.execute(
         select(DepartmentSystem).where(DepartmentSystem.code == code)

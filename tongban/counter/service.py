@@ -26,19 +26,20 @@ from tongban.counter.models import CounterVisit, Outcome
 from tongban.identity import service as identity_service
 from tongban.identity import walk_ins
 from tongban.identity.models import Account
+from tongban.identity.principals import Principal
 from tongban.kit.clock import utcnow
 
 TITLES = {Outcome.RECEIPT: "受理回执", Outcome.NOTICE: "一次性告知书"}
 
 
-def find_person(session: Session, subject: Account | None, *, id_number: str) -> Account:
+def find_person(session: Session, subject: Principal, *, id_number: str) -> Account:
     policy.require_counter(subject)
     return identity_service.find_applicant(session, subject, id_number)
 
 
 def register_person(
     session: Session,
-    subject: Account | None,
+    subject: Principal,
     *,
     name: str,
     id_number: str,
@@ -54,7 +55,7 @@ def register_person(
 
 
 def open_case(
-    session: Session, subject: Account | None, *, id_number: str, item_code: str
+    session: Session, subject: Principal, *, id_number: str, item_code: str
 ) -> Application:
     """A draft of ``item_code`` for the person with ``id_number``, filed at this window."""
     policy.require_counter(subject)
@@ -65,7 +66,7 @@ def open_case(
 
 
 def save_form(
-    session: Session, subject: Account | None, number: str, form: dict[str, Any]
+    session: Session, subject: Principal, number: str, form: dict[str, Any]
 ) -> Application:
     policy.require_counter(subject)
     return applications_service.update_form(session, subject, number, form, merge=True)
@@ -73,7 +74,7 @@ def save_form(
 
 def add_material(
     session: Session,
-    subject: Account | None,
+    subject: Principal,
     number: str,
     *,
     requirement_code: str,
@@ -93,7 +94,7 @@ def add_material(
 
 
 def originals_to_check(
-    session: Session, subject: Account | None, *, id_number: str
+    session: Session, subject: Principal, *, id_number: str
 ) -> list[tuple[Application, Material, Requirement]]:
     """The materials of the person presenting ``id_number`` that their items require checked
     against the original (grade B): what the clerk asks them for."""
@@ -102,7 +103,7 @@ def originals_to_check(
 
 
 def check_original(
-    session: Session, subject: Account | None, number: str, material_id: int, *, id_number: str
+    session: Session, subject: Principal, number: str, material_id: int, *, id_number: str
 ) -> Material:
     """The clerk compared an uploaded material with the original the applicant brought: it is
     graded B (checked at a counter) from now on, which lets the case be approved."""
@@ -120,7 +121,7 @@ class Check:
     gaps: applications_service.Gaps
 
 
-def check(session: Session, subject: Account | None, number: str) -> Check:
+def check(session: Session, subject: Principal, number: str) -> Check:
     policy.require_counter(subject)
     application = applications_service.get(session, subject, number)
     return Check(application, applications_service.gaps(application))
@@ -158,7 +159,7 @@ def _visit(
     return visit
 
 
-def issue_receipt(session: Session, subject: Account | None, number: str) -> CounterVisit:
+def issue_receipt(session: Session, subject: Principal, number: str) -> CounterVisit:
     """Nothing missing: submit for the applicant, accept at the window (the time limit starts)
     and route the case to the department's back office; the receipt says so."""
     clerk = policy.require_counter(subject)
@@ -173,7 +174,7 @@ def issue_receipt(session: Session, subject: Account | None, number: str) -> Cou
     return _visit(session, clerk, application, Outcome.RECEIPT, [])
 
 
-def issue_notice(session: Session, subject: Account | None, number: str) -> CounterVisit:
+def issue_notice(session: Session, subject: Principal, number: str) -> CounterVisit:
     """Tell the applicant everything still missing at once; the draft stays theirs to complete
     online or at any window."""
     clerk = policy.require_counter(subject)
@@ -199,7 +200,7 @@ def issue_notice(session: Session, subject: Account | None, number: str) -> Coun
 
 
 def get_visit(
-    session: Session, subject: Account | None, visit_id: int
+    session: Session, subject: Principal, visit_id: int
 ) -> tuple[CounterVisit, Application]:
     visit = repository.by_id(session, visit_id)
     if visit is None:
@@ -209,7 +210,7 @@ def get_visit(
     return visit, application
 
 
-def recent_visits(session: Session, subject: Account | None) -> Sequence[CounterVisit]:
+def recent_visits(session: Session, subject: Principal) -> Sequence[CounterVisit]:
     clerk = policy.require_counter(subject)
     return repository.of_clerk(session, clerk.id)
 
@@ -217,7 +218,7 @@ def recent_visits(session: Session, subject: Account | None) -> Sequence[Counter
 _FORMS = {"original": "原件", "copy": "复印件", "electronic": "电子件"}
 
 
-def document_pdf(session: Session, subject: Account | None, visit_id: int) -> tuple[str, bytes]:
+def document_pdf(session: Session, subject: Principal, visit_id: int) -> tuple[str, bytes]:
     """The receipt or notice as a PDF with a QR code to follow the case."""
     visit = repository.by_id(session, visit_id)
     if visit is None:

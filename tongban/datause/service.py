@@ -17,6 +17,7 @@ from tongban.datause.views import DataUseView
 from tongban.errors import InvalidInput
 from tongban.identity.companies import service as companies_service
 from tongban.identity.models import Account, LegalPerson, OfficialRole
+from tongban.identity.principals import Principal
 from tongban.kit.clock import utcnow
 from tongban.notifications import events as notifications
 from tongban.security import deployment
@@ -64,7 +65,7 @@ class DataUsePage:
 
 def my_data_use(
     session: Session,
-    subject: Account | None,
+    subject: Principal,
     *,
     acting_for: int | None = None,
     page: int = 1,
@@ -94,7 +95,7 @@ def my_data_use(
 
 def raise_objection(
     session: Session,
-    subject: Account | None,
+    subject: Principal,
     data_use_id: int,
     *,
     text: str,
@@ -136,7 +137,7 @@ def raise_objection(
 
 
 def my_objections(
-    session: Session, subject: Account | None, *, acting_for: int | None = None
+    session: Session, subject: Principal, *, acting_for: int | None = None
 ) -> list[Objection]:
     person = policy.require_see_own(subject)
     whose = _whose(session, person, acting_for)
@@ -153,7 +154,7 @@ class ObjectionCase:
 
 
 def objections(
-    session: Session, subject: Account | None, *, status: ObjectionStatus | None = None
+    session: Session, subject: Principal, *, status: ObjectionStatus | None = None
 ) -> list[ObjectionCase]:
     """Objections for the data protection officer: every open one, then the latest closed."""
     policy.require_dpo(subject)
@@ -176,7 +177,7 @@ def objections(
     return cases
 
 
-def reply(session: Session, subject: Account | None, objection_id: int, *, text: str) -> Objection:
+def reply(session: Session, subject: Principal, objection_id: int, *, text: str) -> Objection:
     """The data protection officer answers and closes an objection; the person is told."""
     officer = policy.require_dpo(subject)
     objection = repository.objection(session, objection_id)

@@ -34,6 +34,7 @@ def unit_of_work(engine: Engine | None = None) -> Iterator[Session]:
         raise
     finally:
         session.close()
+        write_apart(session, factory)
     run_follow_ups(session, factory)
 
 
@@ -62,6 +63,37 @@ def run_follow_ups(session: Session, factory: Callable[[], Session]) -> None:
     """Run, now, the follow-ups of ``session``, which has just committed."""
     for follow_up in take_follow_ups(session):
         follow_up(factory)
+
+
+# What a refused request leaves must stay although its transaction is undone (a failed
+# sign-in's count and audit entry, a refused gateway call's log line): each such record waits
+# on the session and is written in a short transaction of its own once the session's own has
+# ended, whichever way it ended (on SQLite the ended one no longer holds the write lock).
+Record = Callable[[Session], object]
+_APART = "tongban.apart"
+
+
+def record_apart(session: Session, record: Record) -> None:
+    """Write ``record`` whatever becomes of this session's transaction: after it ends, in a
+    transaction of its own that ``record`` is given, by whoever ends it (``unit_of_work``, the web
+    request's session). ``record`` loads what it changes by id: this session's objects may have
+    been rolled back by then."""
+    session.info.setdefault(_APART, []).append(record)
+
+
+def kept_apart(session: Session) -> bool:
+    """Whether records wait on ``session`` to be written apart."""
+    return bool(session.info.get(_APART))
+
+
+def write_apart(session: Session, factory: Callable[[], Session]) -> None:
+    """Write the records kept apart on ``session``, whose transaction has just ended."""
+    records: list[Record] = session.info.pop(_APART, [])
+    for record in records:
+        with factory() as other:
+            record(other)
+            other.commit()
+        run_follow_ups(other, factory)
 
 
 def release(session: Session) -> bool:

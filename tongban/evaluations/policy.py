@@ -7,15 +7,16 @@ from tongban.errors import Forbidden, Unauthenticated
 from tongban.evaluations.errors import RectificationNotFound
 from tongban.evaluations.models import Rectification
 from tongban.identity.models import Account, AccountKind
+from tongban.identity.principals import Principal, is_admin, is_trusted
 
 
-def _signed_in(subject: Account | None) -> Account:
-    if subject is None:
+def _signed_in(subject: Principal) -> Account:
+    if not isinstance(subject, Account):
         raise Unauthenticated("Please sign in first.")
     return subject
 
 
-def require_rate(subject: Account | None, application: Application) -> Account:
+def require_rate(subject: Principal, application: Application) -> Account:
     """Only the applicant rates, and only their own case."""
     applicant = _signed_in(subject)
     if applicant.kind is not AccountKind.APPLICANT or application.applicant_id != applicant.id:
@@ -23,18 +24,18 @@ def require_rate(subject: Account | None, application: Application) -> Account:
     return applicant
 
 
-def require_read_own(subject: Account | None) -> Account:
+def require_read_own(subject: Principal) -> Account:
     return _signed_in(subject)
 
 
-def require_department_official(subject: Account | None) -> Account:
+def require_department_official(subject: Principal) -> Account:
     official = _signed_in(subject)
     if official.kind is not AccountKind.OFFICIAL or official.department_id is None:
         raise Forbidden("Only department officials handle rectifications.")
     return official
 
 
-def require_handle(subject: Account | None, rectification: Rectification) -> Account:
+def require_handle(subject: Principal, rectification: Rectification) -> Account:
     """The responsible department's officials; to others the case does not exist."""
     official = _signed_in(subject)
     if (
@@ -45,11 +46,11 @@ def require_handle(subject: Account | None, rectification: Rectification) -> Acc
     return official
 
 
-def require_escalate(subject: Account | None) -> None:
+def require_escalate(subject: Principal) -> None:
     """The overdue scan: the operator (or a scheduler) at the command line, or an administrator."""
-    if subject is not None and subject.kind is not AccountKind.ADMIN:
+    if not (is_trusted(subject) or is_admin(subject)):
         raise Forbidden("Only an administrator may escalate overdue rectifications.")
 
 
-def require_view_figures(subject: Account | None) -> None:
+def require_view_figures(subject: Principal) -> None:
     """Satisfaction figures are public."""

@@ -43,6 +43,7 @@ from tongban.evaluations.models import (
 )
 from tongban.identity import service as identity_service
 from tongban.identity.models import Account, OfficialRole
+from tongban.identity.principals import Principal
 from tongban.kit.clock import local_date, local_today, utcnow
 from tongban.kit.i18n import LocalText
 from tongban.kit.workdays import get_calendar
@@ -67,9 +68,7 @@ def can_rate(application: Application) -> bool:
     return application.status in RATEABLE_ONLINE
 
 
-def _audit(
-    session: Session, actor: Account | None, action: str, target: str, **details: Any
-) -> None:
+def _audit(session: Session, actor: Principal, action: str, target: str, **details: Any) -> None:
     audit.record(
         session,
         actor=actor,
@@ -82,7 +81,7 @@ def _audit(
 
 def rate(
     session: Session,
-    subject: Account | None,
+    subject: Principal,
     *,
     number: str,
     indicators: Mapping[str, int],
@@ -222,7 +221,7 @@ class MyEvaluation:
     channel: EvaluationChannel
 
 
-def of_application(session: Session, subject: Account | None, number: str) -> MyEvaluation:
+def of_application(session: Session, subject: Principal, number: str) -> MyEvaluation:
     """The applicant's rating of a case (and the department's reply to it), and whether they
     may rate it now."""
     application = applications_service.get(session, subject, number)
@@ -243,7 +242,7 @@ def of_application(session: Session, subject: Account | None, number: str) -> My
 
 
 def department_rectifications(
-    session: Session, subject: Account | None, *, status: RectificationStatus | None = None
+    session: Session, subject: Principal, *, status: RectificationStatus | None = None
 ) -> Sequence[Rectification]:
     official = policy.require_department_official(subject)
     assert official.department_id is not None
@@ -258,7 +257,7 @@ def _rectification(session: Session, rectification_id: int) -> Rectification:
 
 
 def get_rectification(
-    session: Session, subject: Account | None, rectification_id: int
+    session: Session, subject: Principal, rectification_id: int
 ) -> tuple[Rectification, Evaluation]:
     rectification = _rectification(session, rectification_id)
     policy.require_handle(subject, rectification)
@@ -268,7 +267,7 @@ def get_rectification(
 
 
 def reply(
-    session: Session, subject: Account | None, rectification_id: int, *, text: str
+    session: Session, subject: Principal, rectification_id: int, *, text: str
 ) -> Rectification:
     """The department's reply to the applicant (what was found and put right); sent to them."""
     rectification = _rectification(session, rectification_id)
@@ -313,7 +312,7 @@ def reply(
 
 def record_callback(
     session: Session,
-    subject: Account | None,
+    subject: Principal,
     rectification_id: int,
     *,
     satisfied: bool,
@@ -343,7 +342,7 @@ def record_callback(
     return rectification
 
 
-def escalate_overdue(session: Session, subject: Account | None) -> int:
+def escalate_overdue(session: Session, subject: Principal) -> int:
     """Escalate every rectification still without a reply after its due date: marked, and the
     department's approvers told (in-app and e-mail). Returns how many were escalated."""
     policy.require_escalate(subject)
@@ -424,7 +423,7 @@ class Satisfaction:
     items: list[Figures]
 
 
-def satisfaction(session: Session, subject: Account | None) -> Satisfaction:
+def satisfaction(session: Session, subject: Principal) -> Satisfaction:
     """Ratings per department and per item: how many, the average level, the share satisfied.
     A department application's rating counts once for its department, and for each item it
     covers."""
@@ -462,7 +461,7 @@ class RectificationFigures:
     escalated: int = 0
 
 
-def rectification_figures(session: Session, subject: Account | None) -> list[RectificationFigures]:
+def rectification_figures(session: Session, subject: Principal) -> list[RectificationFigures]:
     """Rectification cases per department by status (open, replied, closed) and how many were
     escalated for missing the 15 working days."""
     policy.require_view_figures(subject)

@@ -27,6 +27,7 @@ from tongban.federation.models import Direction, NodeLevel, PeerMessage
 from tongban.federation.schemas import SignedRegistry
 from tongban.federation.witness import upstream
 from tongban.kit import http
+from tongban.security.principals import Internal
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +164,9 @@ def refresh_registry(
     """Fetch the registry (from the national node unless another source is named) and take it
     if genuine and newer; when the top cannot be reached, keep working from the copy held."""
     with unit_of_work(engine) as session:
-        local = federation_service.local_node(session, None)
+        local = federation_service.local_node(
+            session, Internal("worker: refresh the node registry")
+        )
         url = source or local.national_url
         held = repository.latest_registry(session)
         held_version = held.version if held is not None else 0
@@ -175,7 +178,9 @@ def refresh_registry(
         return RefreshReport("unreachable", held_version, f"{type(exc).__name__}: {exc}")
     try:
         with unit_of_work(engine) as session:
-            result = federation_service.apply_registry(session, None, signed)
+            result = federation_service.apply_registry(
+                session, Internal("worker: refresh the node registry"), signed
+            )
     except RegistryRefused as exc:
         return RefreshReport("refused", held_version, str(exc))
     return RefreshReport("updated" if result.updated else "unchanged", result.version)
@@ -233,20 +238,26 @@ def run(engine: Engine, *, stop: threading.Event, interval: float = 1.0) -> None
                         report.version,
                     )
                 with unit_of_work(engine) as session:
-                    federation_service.forget_old_nonces(session, None)
+                    federation_service.forget_old_nonces(
+                        session, Internal("worker: federation housekeeping")
+                    )
                 with unit_of_work(engine) as session:
-                    catalog_federation.sync(session, None)
+                    catalog_federation.sync(session, Internal("worker: federation catalog sync"))
             except Exception:
                 log.exception("registry refresh or catalog sync failed; trying again later")
             _link_sign_on(engine, client)
         try:
             with unit_of_work(engine) as session:
-                cross_region.report_progress(session, None)
+                cross_region.report_progress(
+                    session, Internal("worker: report progress to the filing node")
+                )
         except Exception:
             log.exception("reporting application progress failed; trying again")
         try:
             with unit_of_work(engine) as session:
-                data_exchange.report_decisions(session, None)
+                data_exchange.report_decisions(
+                    session, Internal("worker: report decisions to the filing node")
+                )
         except Exception:
             log.exception("reporting data sharing decisions failed; trying again")
         _witness_round(engine, client)

@@ -11,34 +11,44 @@ from tongban.connectors.models import DepartmentSystem
 from tongban.errors import Forbidden, Unauthenticated
 from tongban.federation.models import Node
 from tongban.identity.models import Account, AccountKind, OfficialRole
+from tongban.identity.principals import Principal, is_admin, is_trusted
+from tongban.security.principals import Internal, Operator
 
 
-def require_manage_federation(subject: Account | None) -> None:
-    if subject is not None and subject.kind is not AccountKind.ADMIN:
+def node_principal(node: Node) -> Internal:
+    """How a node's signed message acts here: the platform, applying it for that node."""
+    return Internal(f"a message from node {node.code}")
+
+
+def require_manage_federation(subject: Principal) -> None:
+    if not (is_trusted(subject) or is_admin(subject)):
         raise Forbidden("Only an administrator may manage the federation.")
 
 
-def require_read_federation(subject: Account | None) -> None:
+def require_read_federation(subject: Principal) -> None:
     """Anyone: node identities and the registry are public (and signed)."""
 
 
-def require_apply_elsewhere(subject: Account | None, *, for_someone: bool) -> Account | None:
+def require_apply_elsewhere(subject: Principal, *, for_someone: bool) -> Account | None:
     """A person files their own application with another region; a counter clerk (or the
     operator) files one for the person in front of them, accepting it on behalf of the handling
     region (收件地与办理地分离). Returns the clerk who does so, if any."""
-    if for_someone:
-        if subject is None:
+    match subject:
+        case Operator() | Internal() if for_someone:
             return None
-        if subject.kind is AccountKind.OFFICIAL and OfficialRole.CLERK.value in subject.roles:
+        case Account(kind=AccountKind.OFFICIAL) if for_someone and (
+            OfficialRole.CLERK.value in subject.roles
+        ):
             return subject
+        case Account(kind=AccountKind.APPLICANT) if not for_someone:
+            return None
+    if for_someone:
         raise Forbidden("Only a counter clerk may file an application for someone else.")
-    if subject is None or subject.kind is not AccountKind.APPLICANT:
-        raise Forbidden("Only applicants can apply; officials act on applications.")
-    return None
+    raise Forbidden("Only applicants can apply; officials act on applications.")
 
 
-def require_person(subject: Account | None) -> Account:
-    if subject is None:
+def require_person(subject: Principal) -> Account:
+    if not isinstance(subject, Account):
         raise Unauthenticated("Please sign in first.")
     return subject
 
@@ -63,18 +73,21 @@ def require_witness(node: Node, local_code: str) -> None:
         raise Forbidden("Only a node directly below this one may keep its checkpoints here.")
 
 
-def require_sign_in_upstream(subject: Account | None) -> None:
+def require_sign_in_upstream(subject: Principal) -> None:
     """Anyone may start (or finish) a sign-in through the parent node: it is how one signs in."""
 
 
-def require_request_data(subject: Account | None, department_id: int | None) -> Account | None:
+def require_request_data(subject: Principal, department_id: int | None) -> Account | None:
     """An official of the department whose system will call, an administrator, or the operator."""
-    if subject is None or subject.kind is AccountKind.ADMIN:
-        return subject
-    if subject.kind is AccountKind.OFFICIAL and (
-        department_id is None or subject.department_id == department_id
-    ):
-        return subject
+    match subject:
+        case Operator() | Internal():
+            return None
+        case Account(kind=AccountKind.ADMIN):
+            return subject
+        case Account(kind=AccountKind.OFFICIAL) if (
+            department_id is None or subject.department_id == department_id
+        ):
+            return subject
     raise Forbidden("You may ask for data only for your own department's systems.")
 
 

@@ -37,14 +37,15 @@ from tongban.federation.models import (
     SeenNonce,
 )
 from tongban.federation.schemas import NodeSpec, SignedRegistry
-from tongban.identity.models import Account
+from tongban.identity.principals import Principal
 from tongban.kit.clock import utcnow
+from tongban.security.principals import Internal
 
 REFUSED = "The message is not signed by a node of the federation."
 
 
 def init_node(
-    session: Session, subject: Account | None, *, node: NodeSpec, national: NodeSpec | None
+    session: Session, subject: Principal, *, node: NodeSpec, national: NodeSpec | None
 ) -> LocalNode:
     """Make this deployment a node: its identity, its key pair (in the key file) and the national
     node it trusts. The national node trusts itself and publishes the first registry."""
@@ -93,7 +94,7 @@ def init_node(
     return local
 
 
-def local_node(session: Session, subject: Account | None) -> LocalNode:
+def local_node(session: Session, subject: Principal) -> LocalNode:
     policy.require_read_federation(subject)
     return _local(session)
 
@@ -107,7 +108,7 @@ def _local(session: Session) -> LocalNode:
     return local
 
 
-def add_node(session: Session, subject: Account | None, spec: NodeSpec) -> Node:
+def add_node(session: Session, subject: Principal, spec: NodeSpec) -> Node:
     """Add (or update) a node in the registry and publish the new registry; national node only."""
     policy.require_manage_federation(subject)
     local = _local(session)
@@ -131,12 +132,12 @@ def add_node(session: Session, subject: Account | None, spec: NodeSpec) -> Node:
     return node
 
 
-def list_nodes(session: Session, subject: Account | None) -> Sequence[Node]:
+def list_nodes(session: Session, subject: Principal) -> Sequence[Node]:
     policy.require_read_federation(subject)
     return repository.nodes(session)
 
 
-def current_registry(session: Session, subject: Account | None) -> Registry | None:
+def current_registry(session: Session, subject: Principal) -> Registry | None:
     """The last good registry this node holds (at the national node: the one it published)."""
     policy.require_read_federation(subject)
     return repository.latest_registry(session)
@@ -149,9 +150,7 @@ class RegistryOutcome:
     nodes: int
 
 
-def apply_registry(
-    session: Session, subject: Account | None, signed: SignedRegistry
-) -> RegistryOutcome:
+def apply_registry(session: Session, subject: Principal, signed: SignedRegistry) -> RegistryOutcome:
     """Take a registry fetched from the top if the national node signed it and it is newer than
     the one held; anything else leaves the last good copy in place."""
     policy.require_manage_federation(subject)
@@ -224,7 +223,7 @@ def _upsert_node(session: Session, spec: NodeSpec) -> Node:
     return node
 
 
-def _publish(session: Session, subject: Account | None, local: LocalNode) -> Registry:
+def _publish(session: Session, subject: Principal, local: LocalNode) -> Registry:
     suite, pair = keys.load_with_suite()
     current = repository.latest_registry(session)
     version = (current.version if current is not None else 0) + 1
@@ -272,7 +271,7 @@ def _publish(session: Session, subject: Account | None, local: LocalNode) -> Reg
 
 def send(
     session: Session,
-    subject: Account | None,
+    subject: Principal,
     *,
     to: str,
     message_type: str,
@@ -313,7 +312,7 @@ def queue(
     session.flush()
     audit.record(
         session,
-        actor=None,
+        actor=Internal("queue a message to another node"),
         action="federation.message_queued",
         target_type="federation_message",
         target_id=message_id,
@@ -409,7 +408,7 @@ def receive(session: Session, subject: Node, *, message: Received) -> ReceiveRes
     handler(session, subject, body)
     audit.record(
         session,
-        actor=None,
+        actor=policy.node_principal(subject),
         action="federation.message_received",
         target_type="federation_message",
         target_id=envelope.message_id,
@@ -455,7 +454,7 @@ def accept_request(session: Session, subject: Node, *, message: Received) -> dic
     return body
 
 
-def forget_old_nonces(session: Session, subject: Account | None) -> int:
+def forget_old_nonces(session: Session, subject: Principal) -> int:
     """Drop nonces older than any acceptable message: a request that old is refused by its time."""
     policy.require_manage_federation(subject)
     keep = timedelta(seconds=2 * get_settings().federation_max_age_seconds)
@@ -472,7 +471,7 @@ class LogVerification:
         return not self.problems
 
 
-def verify_log(session: Session, subject: Account | None) -> LogVerification:
+def verify_log(session: Session, subject: Principal) -> LogVerification:
     """Check every message log entry's signature and body against what is stored now."""
     policy.require_manage_federation(subject)
     result = LogVerification()
@@ -485,21 +484,21 @@ def verify_log(session: Session, subject: Account | None) -> LogVerification:
 
 
 def message_log(
-    session: Session, subject: Account | None, *, direction: Direction | None = None
+    session: Session, subject: Principal, *, direction: Direction | None = None
 ) -> Sequence[LoggedMessage]:
     policy.require_manage_federation(subject)
     return repository.log_entries(session, direction=direction)
 
 
 def dead_messages(
-    session: Session, subject: Account | None, *, limit: int = 100
+    session: Session, subject: Principal, *, limit: int = 100
 ) -> Sequence[PeerMessage]:
     """Messages to other nodes given up on (refused for good, or out of retries)."""
     policy.require_manage_federation(subject)
     return repository.dead_messages(session, limit=limit)
 
 
-def retry_message(session: Session, subject: Account | None, message_id: str) -> PeerMessage:
+def retry_message(session: Session, subject: Principal, message_id: str) -> PeerMessage:
     """Send a dead message again (same message id: the peer still keeps it once)."""
     policy.require_manage_federation(subject)
     message = repository.outbox_message(session, message_id)
@@ -525,7 +524,7 @@ class FederationStatus:
     outbox: dict[tuple[str, MessageStatus], int]
 
 
-def status(session: Session, subject: Account | None) -> FederationStatus:
+def status(session: Session, subject: Principal) -> FederationStatus:
     policy.require_manage_federation(subject)
     local = _local(session)
     current = repository.latest_registry(session)

@@ -24,10 +24,12 @@ from tongban.audit import service as audit
 from tongban.errors import InvalidInput
 from tongban.identity import messages, policy, repository, walk_ins
 from tongban.identity.models import Account, AccountKind, RegistrationCode
+from tongban.identity.principals import Principal
 from tongban.identity.service.accounts import create_account
 from tongban.kit import onetime
 from tongban.kit.clock import utcnow
 from tongban.kit.i18n import N_
+from tongban.security.principals import ANONYMOUS, Internal
 
 # The one answer to step one, whatever exists.
 SENT = N_(
@@ -40,7 +42,7 @@ WINDOW = walk_ins.WINDOW
 
 
 def request(
-    session: Session, subject: Account | None, *, display_name: str, id_number: str, phone: str
+    session: Session, subject: Principal, *, display_name: str, id_number: str, phone: str
 ) -> None:
     """Step one; the caller answers the same whatever happened here."""
     policy.require_register(subject)
@@ -66,7 +68,7 @@ def request(
 def _audit(session: Session, action: str, id_number: str, **details: object) -> None:
     audit.record(
         session,
-        actor=None,
+        actor=ANONYMOUS,
         action=f"identity.{action}",
         target_type="id_number",
         # The ID number only by its last four characters, as every person lookup.
@@ -119,7 +121,7 @@ def _tell_holder(session: Session, holder: Account) -> None:
 
 def finish(
     session: Session,
-    subject: Account | None,
+    subject: Principal,
     *,
     id_number: str,
     code: str,
@@ -149,7 +151,7 @@ def finish(
     live.used_at = now
     return create_account(
         session,
-        None,
+        Internal("open the account a person registered for"),
         username=username,
         password=password,
         display_name=live.display_name,

@@ -24,8 +24,10 @@ from tongban.identity import credentials, messages, policy, repository
 from tongban.identity.errors import ClaimCodeInvalid
 from tongban.identity.models import Account, AccountKind, ClaimCode, RegistrationCode
 from tongban.identity.numbers import mobile_problem, resident_id_problem
+from tongban.identity.principals import Principal
 from tongban.kit import onetime
 from tongban.kit.clock import utcnow
+from tongban.security.principals import Internal
 
 # An account that nobody has claimed yet: its username is not one a person picks (those are
 # 3 to 32 characters of [a-z0-9_.-], no '+'), and it has no password.
@@ -36,6 +38,10 @@ MAX_CODES = 3
 WINDOW = timedelta(minutes=15)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,31}$")
+
+# A claim code goes out because an account exists to claim, whoever asked (the answer does not
+# tell them whether one does).
+CLAIM_CODES = Internal("send a walk-in applicant's claim code")
 
 
 def unclaimed_username(id_number: str) -> str:
@@ -54,7 +60,7 @@ def clean_id_number(id_number: str) -> str:
     return cleaned
 
 
-def _audit(session: Session, actor: Account | None, action: str, account: Account) -> None:
+def _audit(session: Session, actor: Principal, action: str, account: Account) -> None:
     audit.record(
         session,
         actor=actor,
@@ -98,7 +104,7 @@ def check_new_credentials(session: Session, username: str, password: str) -> str
 
 def register_walk_in(
     session: Session,
-    subject: Account | None,
+    subject: Principal,
     *,
     display_name: str,
     id_number: str,
@@ -143,7 +149,7 @@ def claimable(session: Session, id_number: str) -> Account | None:
     return account
 
 
-def request_claim_code(session: Session, subject: Account | None, *, id_number: str) -> None:
+def request_claim_code(session: Session, subject: Principal, *, id_number: str) -> None:
     """Send a one-time code to the phone of the unclaimed account with ``id_number``, if there
     is one; the caller is told the same anyway."""
     policy.require_register(subject)
@@ -152,7 +158,7 @@ def request_claim_code(session: Session, subject: Account | None, *, id_number: 
     if account is None:
         audit.record(
             session,
-            actor=None,
+            actor=subject,
             action="identity.claim_code_requested",
             target_type="id_number",
             target_id=f"***{cleaned[-4:]}",
@@ -168,7 +174,7 @@ def send_claim_code(session: Session, account: Account) -> None:
     an unclaimed account exists)."""
     now = utcnow()
     if repository.claim_codes_since(session, account.id, now - WINDOW) >= MAX_CODES:
-        _audit(session, None, "claim_code_withheld", account)
+        _audit(session, CLAIM_CODES, "claim_code_withheld", account)
         return
     issued = onetime.issue()
     session.add(
@@ -188,7 +194,7 @@ def send_claim_code(session: Session, account: Account) -> None:
         values={"code": issued.code, "minutes": str(CODE_MINUTES)},
         sms_only=True,
     )
-    _audit(session, None, "claim_code_requested", account)
+    _audit(session, CLAIM_CODES, "claim_code_requested", account)
     session.flush()
 
 
@@ -219,7 +225,7 @@ def check_code(
 
 def claim(
     session: Session,
-    subject: Account | None,
+    subject: Principal,
     *,
     id_number: str,
     code: str,
@@ -237,7 +243,7 @@ def claim(
         session,
         repository.live_claim_code(session, account.id, utcnow()),
         code,
-        refused=lambda: _audit(session, None, "claim_code_refused", account),
+        refused=lambda: _audit(session, subject, "claim_code_refused", account),
     )
     username = check_new_credentials(session, username, password)
     live.used_at = utcnow()

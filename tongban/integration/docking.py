@@ -22,10 +22,12 @@ from tongban.connectors.models import Connector, ConnectorKind, DepartmentSystem
 from tongban.connectors.schemas import ConnectorSpec, SystemSpec
 from tongban.identity import service as identity_service
 from tongban.identity.models import Account, AccountKind
+from tongban.identity.principals import Principal
 from tongban.kit import datafiles
 from tongban.licences import events as licence_events
 from tongban.resources import events as resource_events
 from tongban.security import service as security_service
+from tongban.security.principals import Internal
 
 # Every event the platform sends to department systems, by its producer's contract.
 EVENT_CONTRACTS = (
@@ -63,9 +65,7 @@ def read_system_file(path: Path) -> SystemSpec:
     return spec
 
 
-def register_system(
-    session: Session, subject: Account | None, spec: SystemSpec
-) -> DepartmentSystem:
+def register_system(session: Session, subject: Principal, spec: SystemSpec) -> DepartmentSystem:
     """Create or update a department system and its connectors from a validated spec."""
     policy.require_manage_connectors(subject)
     department = catalog_service.get_department(session, subject, spec.department)
@@ -138,7 +138,7 @@ def _system_account(session: Session, spec: SystemSpec, department_id: int) -> A
     """The official account a system acts as; its password is random and never shown."""
     account = identity_service.create_account(
         session,
-        None,
+        Internal("the account a department system acts as"),
         username=f"system.{spec.code.lower()}"[:64],
         password=secrets.token_urlsafe(32),
         display_name=spec.name,

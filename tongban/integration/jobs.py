@@ -10,6 +10,7 @@ from tongban.applications.service import maintenance
 from tongban.audit import checkpoints, journal
 from tongban.db.session import sessions_for, unit_of_work
 from tongban.integration import dispatcher, inbox
+from tongban.security.principals import Internal
 from tongban.worker.schedule import Job, register
 
 
@@ -33,7 +34,7 @@ def sequence_journal(engine: Engine) -> None:
 
 def warn_due_soon(engine: Engine) -> None:
     with unit_of_work(engine) as session:
-        maintenance.warn_due_soon(session, None)
+        maintenance.warn_due_soon(session, Internal("worker: warn of cases due soon"))
 
 
 OUTBOX = register(Job("outbox", every=1.0, run=deliver_outbox, shared=True))

@@ -12,17 +12,18 @@ from datetime import datetime
 
 from tongban.errors import Forbidden, Unauthenticated
 from tongban.identity.models import Account, AccountKind, OfficialRole
+from tongban.identity.principals import Principal
 from tongban.licences.errors import LicenceNotFound, ShareEnded
 from tongban.licences.models import Licence, LicenceShare
 
 
-def _signed_in(subject: Account | None) -> Account:
-    if subject is None:
+def _signed_in(subject: Principal) -> Account:
+    if not isinstance(subject, Account):
         raise Unauthenticated("Please sign in first.")
     return subject
 
 
-def require_issue(subject: Account | None, department_id: int) -> Account:
+def require_issue(subject: Principal, department_id: int) -> Account:
     official = _signed_in(subject)
     if not (
         official.kind is AccountKind.OFFICIAL
@@ -33,7 +34,7 @@ def require_issue(subject: Account | None, department_id: int) -> Account:
     return official
 
 
-def require_revoke(subject: Account | None, licence: Licence) -> Account:
+def require_revoke(subject: Principal, licence: Licence) -> Account:
     official = _signed_in(subject)
     if official.kind is not AccountKind.OFFICIAL or official.department_id != licence.department_id:
         raise LicenceNotFound("No licence {number} is open to you.", number=licence.number)
@@ -42,7 +43,7 @@ def require_revoke(subject: Account | None, licence: Licence) -> Account:
     return official
 
 
-def require_wallet(subject: Account | None) -> Account:
+def require_wallet(subject: Principal) -> Account:
     holder = _signed_in(subject)
     if holder.kind is not AccountKind.APPLICANT:
         raise Forbidden("The licence wallet is for citizens and companies.")
@@ -55,14 +56,14 @@ def is_holder(subject: Account, licence: Licence, acting_for: int | None) -> boo
     return licence.holder_account_id == subject.id and licence.holder_legal_person_id is None
 
 
-def require_holder(subject: Account | None, licence: Licence, acting_for: int | None) -> Account:
+def require_holder(subject: Principal, licence: Licence, acting_for: int | None) -> Account:
     holder = require_wallet(subject)
     if not is_holder(holder, licence, acting_for):
         raise LicenceNotFound("No licence {number} is open to you.", number=licence.number)
     return holder
 
 
-def require_read(subject: Account | None, licence: Licence, acting_for: int | None) -> Account:
+def require_read(subject: Principal, licence: Licence, acting_for: int | None) -> Account:
     """Opening a licence: its holder, or an official of the issuing department (who sees what
     their clearance allows, as on the case)."""
     reader = _signed_in(subject)
@@ -74,7 +75,7 @@ def require_read(subject: Account | None, licence: Licence, acting_for: int | No
     return require_holder(reader, licence, acting_for)
 
 
-def require_verify(subject: Account | None) -> None:
+def require_verify(subject: Principal) -> None:
     """Anyone may verify a licence: the result shows only what its labels allow the public."""
 
 

@@ -19,6 +19,7 @@ from tongban.applications.policy import is_owner
 from tongban.applications.states import EDITABLE
 from tongban.audit import service as audit
 from tongban.identity.models import Account
+from tongban.identity.principals import Principal
 from tongban.kit.clock import utcnow
 from tongban.kit.i18n import N_
 from tongban.licences import holders, issuing, policy, service, types, verification
@@ -42,10 +43,10 @@ def _holder_scope(session: Session, subject: Account, application: Application) 
 
 
 def offers(
-    session: Session, subject: Account | None, number: str, *, acting_for: int | None = None
+    session: Session, subject: Principal, number: str, *, acting_for: int | None = None
 ) -> list[ReuseOffer]:
     policy.require_verify(subject)
-    if subject is None or not subject.is_applicant:
+    if not isinstance(subject, Account) or not subject.is_applicant:
         return []  # a counter clerk's view of the form: the applicant confirms reuse
     applicant = policy.require_wallet(subject)
     application = applications_service.get(session, applicant, number)
@@ -81,7 +82,7 @@ def offers(
 
 def confirm(
     session: Session,
-    subject: Account | None,
+    subject: Principal,
     number: str,
     *,
     requirement_code: str,
@@ -150,7 +151,7 @@ def confirm(
     )
 
 
-def evidence(session: Session, subject: Account | None, number: str) -> list[EvidenceRead]:
+def evidence(session: Session, subject: Principal, number: str) -> list[EvidenceRead]:
     """The application's licence evidence, each licence verified again now (a reviewer sees
     at once if one was revoked since). It shows no value of the case: no read is recorded."""
     application = applications_service.get_without_recording(session, subject, number)
@@ -173,7 +174,7 @@ def evidence(session: Session, subject: Account | None, number: str) -> list[Evi
     return out
 
 
-def not_resubmitted(session: Session, subject: Account | None) -> dict[str, int]:
+def not_resubmitted(session: Session, subject: Principal) -> dict[str, int]:
     """Per item code: materials not re-submitted because a licence stood in for them."""
     policy.require_verify(subject)
     rows = session.execute(

@@ -14,6 +14,7 @@ from tongban.audit import service as audit
 from tongban.catalog.models import Department
 from tongban.errors import InvalidInput
 from tongban.identity.models import Account
+from tongban.identity.principals import Principal
 from tongban.kit.clock import local_today, utcnow
 from tongban.licences import (
     events,
@@ -36,7 +37,7 @@ MAX_REASON = 500
 
 def issue_on_approval(
     session: Session,
-    subject: Account | None,
+    subject: Principal,
     application: Application,
     on_issued: Callable[[str, Licence], None] | None = None,
 ) -> list[Licence]:
@@ -44,7 +45,7 @@ def issue_on_approval(
     approval's transaction: no approved case without its licences, no licence without it.
     ``on_issued`` (item code, licence) runs after each, before the next is issued: a bundle's
     later item of the same application may take a value from the earlier one's licence."""
-    official = policy.require_issue(subject, application.department_id)
+    policy.require_issue(subject, application.department_id)
     specs = [(item.code, types.issued_by(item.code)) for item in application.items]
     if not any(spec for _, spec in specs):
         return []
@@ -56,7 +57,7 @@ def issue_on_approval(
     for code, spec in specs:
         if spec is None:
             continue
-        licence = _issue(session, official, spec, application, applicant, department, len(issued))
+        licence = _issue(session, subject, spec, application, applicant, department, len(issued))
         issued.append(licence)
         if on_issued is not None:
             on_issued(code, licence)
@@ -65,7 +66,7 @@ def issue_on_approval(
 
 def _issue(
     session: Session,
-    official: Account | None,
+    official: Principal,
     spec: LicenceTypeSpec,
     application: Application,
     applicant: Account,
@@ -90,7 +91,7 @@ def _issue(
     return licence
 
 
-def revoke(session: Session, subject: Account | None, number: str, *, reason: str) -> Licence:
+def revoke(session: Session, subject: Principal, number: str, *, reason: str) -> Licence:
     licence = by_number_or_404(session, subject, number)
     official = policy.require_revoke(subject, licence)
     reason = reason.strip()
@@ -120,7 +121,7 @@ def revoke(session: Session, subject: Account | None, number: str, *, reason: st
 
 
 def list_mine(
-    session: Session, subject: Account | None, *, acting_for: int | None = None
+    session: Session, subject: Principal, *, acting_for: int | None = None
 ) -> list[tuple[Licence, LicenceRead]]:
     """The holder's licences, newest first: the person's own, or, while acting for a company,
     the company's."""
@@ -140,7 +141,7 @@ def list_mine(
 
 
 def get_mine(
-    session: Session, subject: Account | None, number: str, *, acting_for: int | None = None
+    session: Session, subject: Principal, number: str, *, acting_for: int | None = None
 ) -> tuple[Licence, LicenceRead]:
     """The licence as the reader may see it: whole for its holder, through their clearance for
     an official of the issuing department."""
@@ -152,7 +153,7 @@ def get_mine(
 
 
 def sealed_pdf(
-    session: Session, subject: Account | None, number: str, *, acting_for: int | None = None
+    session: Session, subject: Principal, number: str, *, acting_for: int | None = None
 ) -> tuple[Licence, bytes]:
     """The sealed PDF as issued, for a reader cleared for every value in it (the holder; an
     official whose clearance dominates each label). It cannot be masked without breaking the
@@ -183,10 +184,12 @@ def _audit_read(session: Session, reader: Account, licence: Licence) -> None:
 
 
 def department_licences(
-    session: Session, subject: Account | None, *, limit: int = 200
+    session: Session, subject: Principal, *, limit: int = 200
 ) -> Sequence[Licence]:
     """The licences the official's department issued, newest first."""
-    official = policy.require_issue(subject, subject.department_id or -1 if subject else -1)
+    official = policy.require_issue(
+        subject, subject.department_id or -1 if isinstance(subject, Account) else -1
+    )
     return session.scalars(
         select(Licence)
         .where(Licence.department_id == official.department_id)
@@ -196,24 +199,24 @@ def department_licences(
 
 
 def public_keys(
-    session: Session, subject: Account | None, *, department: str | None = None
+    session: Session, subject: Principal, *, department: str | None = None
 ) -> list[PublishedKey]:
     policy.require_verify(subject)
     return keys.published(session, department)
 
 
-def verify_link(session: Session, subject: Account | None, number: str, signature: str) -> Verdict:
+def verify_link(session: Session, subject: Principal, number: str, signature: str) -> Verdict:
     policy.require_verify(subject)
     return verification.by_link(session, number, signature)
 
 
-def verify_pdf(session: Session, subject: Account | None, data: bytes) -> Verdict:
+def verify_pdf(session: Session, subject: Principal, data: bytes) -> Verdict:
     policy.require_verify(subject)
     return verification.by_pdf(session, data)
 
 
 def valid_licences_of(
-    session: Session, subject: Account | None, *, type_code: str, acting_for: int | None
+    session: Session, subject: Principal, *, type_code: str, acting_for: int | None
 ) -> list[Licence]:
     """The holder's current licences of one type (for reuse in an application)."""
     holder = policy.require_wallet(subject)
@@ -232,7 +235,7 @@ def valid_licences_of(
     return list(found)
 
 
-def by_number_or_404(session: Session, subject: Account | None, number: str) -> Licence:
+def by_number_or_404(session: Session, subject: Principal, number: str) -> Licence:
     """The licence, for a caller that checks who may see it next."""
     policy.require_verify(subject)
     licence = repository.by_number(session, number)
@@ -242,12 +245,12 @@ def by_number_or_404(session: Session, subject: Account | None, number: str) -> 
 
 
 def of_application(
-    session: Session, subject: Account | None, application_number: str, *, acting_for: int | None
+    session: Session, subject: Principal, application_number: str, *, acting_for: int | None
 ) -> list[Licence]:
     """The licences a case produced that the subject may see (their holder, or the issuing
     department); none otherwise, so a case page can simply leave them out."""
     policy.require_verify(subject)
-    if subject is None:
+    if not isinstance(subject, Account):
         return []
     company = holders.company_acted_for(session, subject, acting_for)
     return [

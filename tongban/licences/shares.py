@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from tongban.audit import service as audit
 from tongban.config import get_settings
-from tongban.identity.models import Account
+from tongban.identity.principals import Principal
 from tongban.kit import clock
 from tongban.licences import holders, policy, service, views
 from tongban.licences.errors import ShareNotFound
@@ -33,7 +33,7 @@ def _hash(token: str) -> str:
 
 def create(
     session: Session,
-    subject: Account | None,
+    subject: Principal,
     number: str,
     *,
     days: int,
@@ -63,7 +63,7 @@ def create(
 
 
 def of_licence(
-    session: Session, subject: Account | None, number: str, *, acting_for: int | None = None
+    session: Session, subject: Principal, number: str, *, acting_for: int | None = None
 ) -> Sequence[LicenceShare]:
     licence = service.by_number_or_404(session, subject, number)
     policy.require_holder(subject, licence, holders.company_acted_for(session, subject, acting_for))
@@ -75,7 +75,7 @@ def of_licence(
 
 
 def revoke(
-    session: Session, subject: Account | None, share_id: int, *, acting_for: int | None = None
+    session: Session, subject: Principal, share_id: int, *, acting_for: int | None = None
 ) -> LicenceShare:
     share = session.get(LicenceShare, share_id)
     licence = session.get(Licence, share.licence_id) if share is not None else None
@@ -90,7 +90,7 @@ def revoke(
     return share
 
 
-def open_shared(session: Session, subject: Account | None, token: str) -> LicenceRead:
+def open_shared(session: Session, subject: Principal, token: str) -> LicenceRead:
     """The licence behind a live link, as the public may see it; ``ShareEnded`` once the link
     expired or was withdrawn, ``ShareNotFound`` for a link that never existed."""
     share = session.scalars(
@@ -111,7 +111,7 @@ def is_live(share: LicenceShare) -> bool:
 
 
 def _audit(
-    session: Session, actor: Account | None, action: str, licence: Licence, **details: object
+    session: Session, actor: Principal, action: str, licence: Licence, **details: object
 ) -> None:
     audit.record(
         session,

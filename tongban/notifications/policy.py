@@ -3,30 +3,31 @@
 from __future__ import annotations
 
 from tongban.errors import Forbidden, Unauthenticated
-from tongban.identity.models import Account, AccountKind
+from tongban.identity.models import Account
+from tongban.identity.principals import Principal, is_admin, is_trusted
 from tongban.notifications.errors import NotificationNotFound
 from tongban.notifications.models import Notification
 
 
-def _signed_in(subject: Account | None) -> Account:
-    if subject is None:
+def _signed_in(subject: Principal) -> Account:
+    if not isinstance(subject, Account):
         raise Unauthenticated("Please sign in first.")
     return subject
 
 
-def require_administer(subject: Account | None) -> Account | None:
+def require_administer(subject: Principal) -> Account | None:
     """Bulk sends, delivery status of everyone's messages: administrators, or the operator."""
-    if subject is not None and subject.kind is not AccountKind.ADMIN:
+    if not (is_trusted(subject) or is_admin(subject)):
         raise Forbidden("Only an administrator may do this with notifications.")
-    return subject
+    return subject if isinstance(subject, Account) else None
 
 
-def require_read(subject: Account | None, notification: Notification) -> None:
-    if subject is None or subject.kind is AccountKind.ADMIN:
+def require_read(subject: Principal, notification: Notification) -> None:
+    if is_trusted(subject) or is_admin(subject):
         return
-    if notification.recipient_id != subject.id:
+    if not isinstance(subject, Account) or notification.recipient_id != subject.id:
         raise NotificationNotFound("No notification {id} is open to you.", id=notification.id)
 
 
-def require_own_inbox(subject: Account | None) -> Account:
+def require_own_inbox(subject: Principal) -> Account:
     return _signed_in(subject)

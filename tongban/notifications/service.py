@@ -15,6 +15,7 @@ from tongban.audit import service as audit
 from tongban.errors import InvalidInput
 from tongban.identity import service as identity_service
 from tongban.identity.models import Account
+from tongban.identity.principals import Principal
 from tongban.kit.clock import utcnow
 from tongban.notifications import events, policy, repository, templates
 from tongban.notifications.errors import NotificationNotFound
@@ -25,7 +26,7 @@ PHONE = re.compile(r"^\+?[0-9]{6,15}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-def list_templates(session: Session, subject: Account | None) -> list[TemplateRead]:
+def list_templates(session: Session, subject: Principal) -> list[TemplateRead]:
     policy.require_own_inbox(subject)
     return [
         TemplateRead(
@@ -41,7 +42,7 @@ def list_templates(session: Session, subject: Account | None) -> list[TemplateRe
 
 def bulk_send(
     session: Session,
-    subject: Account | None,
+    subject: Principal,
     *,
     event: str,
     channel: Channel,
@@ -86,7 +87,7 @@ def bulk_send(
         ids.append(notification.id)
     audit.record(
         session,
-        actor=sender,
+        actor=subject,
         action="notifications.bulk_sent",
         target_type="notification_batch",
         target_id=batch,
@@ -96,7 +97,7 @@ def bulk_send(
 
 
 def _resolve(
-    session: Session, subject: Account | None, channel: Channel, to: str, index: int
+    session: Session, subject: Principal, channel: Channel, to: str, index: int
 ) -> tuple[int | None, str]:
     to = to.strip()
     account = identity_service.get_by_username(session, to)
@@ -124,7 +125,7 @@ def _resolve(
     )
 
 
-def get(session: Session, subject: Account | None, notification_id: int) -> Notification:
+def get(session: Session, subject: Principal, notification_id: int) -> Notification:
     notification = repository.by_id(session, notification_id)
     if notification is None:
         raise NotificationNotFound("No notification {id} is open to you.", id=notification_id)
@@ -134,7 +135,7 @@ def get(session: Session, subject: Account | None, notification_id: int) -> Noti
 
 def list_recent(
     session: Session,
-    subject: Account | None,
+    subject: Principal,
     *,
     event: str | None = None,
     status: DeliveryStatus | None = None,
@@ -153,7 +154,7 @@ def list_recent(
     )
 
 
-def counts(session: Session, subject: Account | None) -> list[CountRow]:
+def counts(session: Session, subject: Principal) -> list[CountRow]:
     """Messages per event, channel and delivery status."""
     policy.require_administer(subject)
     return [
@@ -161,18 +162,18 @@ def counts(session: Session, subject: Account | None) -> list[CountRow]:
     ]
 
 
-def inbox(session: Session, subject: Account | None) -> Sequence[Notification]:
+def inbox(session: Session, subject: Principal) -> Sequence[Notification]:
     """The signed-in person's in-app messages, newest first."""
     account = policy.require_own_inbox(subject)
     return repository.inbox(session, account.id)
 
 
-def unread(session: Session, subject: Account | None) -> int:
+def unread(session: Session, subject: Principal) -> int:
     account = policy.require_own_inbox(subject)
     return repository.unread_count(session, account.id)
 
 
-def mark_read(session: Session, subject: Account | None, notification_id: int) -> Notification:
+def mark_read(session: Session, subject: Principal, notification_id: int) -> Notification:
     account = policy.require_own_inbox(subject)
     notification = repository.by_id(session, notification_id)
     if notification is None or notification.recipient_id != account.id:

@@ -7,17 +7,18 @@ from tongban.applications.errors import ApplicationNotFound
 from tongban.applications.models import Application
 from tongban.errors import Forbidden, Unauthenticated
 from tongban.identity.models import Account, AccountKind, OfficialRole
+from tongban.identity.principals import Principal
 from tongban.payments import signing
 from tongban.payments.errors import NotificationRefused
 
 
-def _signed_in(subject: Account | None) -> Account:
-    if subject is None:
+def _signed_in(subject: Principal) -> Account:
+    if not isinstance(subject, Account):
         raise Unauthenticated("Please sign in first.")
     return subject
 
 
-def require_pay(subject: Account | None, application: Application) -> Account:
+def require_pay(subject: Principal, application: Application) -> Account:
     """The applicant pays their own case's fee."""
     payer = _signed_in(subject)
     if not applications_policy.is_owner(payer, application):
@@ -27,11 +28,11 @@ def require_pay(subject: Account | None, application: Application) -> Account:
     return payer
 
 
-def require_read(subject: Account | None, application: Application) -> Account:
+def require_read(subject: Principal, application: Application) -> Account:
     return applications_policy.require_read(subject, application)
 
 
-def require_refund(subject: Account | None, application: Application) -> Account:
+def require_refund(subject: Principal, application: Application) -> Account:
     """An approver of the department handling the case gives a fee back."""
     official = applications_policy.require_read(subject, application)
     if not (
@@ -42,10 +43,10 @@ def require_refund(subject: Account | None, application: Application) -> Account
     return official
 
 
-def require_reconcile(subject: Account | None, department_id: int) -> Account | None:
+def require_reconcile(subject: Principal, department_id: int) -> Account | None:
     """The operator at the command line (the daily report, from cron), the department's own
     officials, or a supervisor over every department."""
-    if subject is None:
+    if not isinstance(subject, Account):
         return None
     official = subject
     if official.kind is not AccountKind.OFFICIAL or not (

@@ -30,6 +30,7 @@ from tongban.config import get_settings
 from tongban.db.session import release
 from tongban.errors import InvalidInput
 from tongban.identity.models import Account
+from tongban.identity.principals import Principal
 from tongban.kit.clock import local_date, local_zone, utcnow
 from tongban.payments import fees, policy, repository
 from tongban.payments.contract import NewPayment, ProviderStatus
@@ -43,6 +44,7 @@ from tongban.payments.errors import (
 )
 from tongban.payments.models import IN_FLIGHT, Payment, PaymentStatus
 from tongban.payments.provider import get_provider, online
+from tongban.security.principals import Internal
 
 log = logging.getLogger(__name__)
 MAX_REASON = 2000
@@ -51,8 +53,11 @@ _PROVIDER_STATUSES: dict[str, ProviderStatus] = {s: s for s in get_args(Provider
 # A provider's own failure is worth telling the person as "try again", not as a crash.
 _PROVIDER_ERRORS = (httpx.HTTPError, PaymentProviderFailed)
 
+# A payment settles as its provider reported, whoever passed the report on.
+SETTLING = Internal("settle a payment as its provider reported")
 
-def begin(session: Session, subject: Account | None, number: str, *, base_url: str) -> Payment:
+
+def begin(session: Session, subject: Principal, number: str, *, base_url: str) -> Payment:
     """A payment of the case's fee, started at the provider: send the person to its
     ``next_url``. One begun moments ago and still open there is resumed instead (two tabs must
     not charge twice). If the provider cannot be reached the payment is FAILED and the person
@@ -114,7 +119,7 @@ def begin(session: Session, subject: Account | None, number: str, *, base_url: s
     return payment
 
 
-def on_return(session: Session, subject: Account | None, reference: str) -> Payment:
+def on_return(session: Session, subject: Principal, reference: str) -> Payment:
     """The person is back from the provider. The address proves nothing: if no notification
     has come yet, the provider is asked."""
     payment = _payment(session, reference)
@@ -133,7 +138,7 @@ def on_return(session: Session, subject: Account | None, reference: str) -> Paym
     return payment
 
 
-def notify(session: Session, subject: Account | None, *, body: bytes, signature: str) -> Payment:
+def notify(session: Session, subject: Principal, *, body: bytes, signature: str) -> Payment:
     """The provider's signed notification of a payment's state. Believed only when signed
     with its key; it moves a payment still in flight to the state it names, and changes
     nothing on a payment already final (a repeated or late notification)."""
@@ -151,7 +156,7 @@ def notify(session: Session, subject: Account | None, *, body: bytes, signature:
     if payment.provider_id != told.get("provider_id") or amount != payment.amount_fen:
         audit.record(
             session,
-            actor=None,
+            actor=subject,
             action="payment.notification_mismatch",
             target_type="payment",
             target_id=payment.reference,
@@ -164,7 +169,7 @@ def notify(session: Session, subject: Account | None, *, body: bytes, signature:
     return payment
 
 
-def refund(session: Session, subject: Account | None, reference: str, *, reason: str) -> Payment:
+def refund(session: Session, subject: Principal, reference: str, *, reason: str) -> Payment:
     """Give the whole fee back (an approver of the handling department, with a reason the
     applicant sees). The case then has its fee unpaid again."""
     payment = _payment(session, reference)
@@ -214,7 +219,7 @@ class CaseFee:
         return fees.yuan(self.amount_fen)
 
 
-def for_case(session: Session, subject: Account | None, application: Application) -> CaseFee:
+def for_case(session: Session, subject: Principal, application: Application) -> CaseFee:
     reader = policy.require_read(subject, application)
     amount = fees.fee_fen(application)
     payments = repository.of_application(session, application.id) if amount else []
@@ -266,7 +271,7 @@ class Reconciliation:
 
 
 def reconcile(
-    session: Session, subject: Account | None, *, department_code: str = "", day: date
+    session: Session, subject: Principal, *, department_code: str = "", day: date
 ) -> Reconciliation:
     """The department's payments and refunds of ``day`` (its time zone) against the provider's
     settlement list of that day, line by line (by the provider's id and kind).
@@ -279,11 +284,11 @@ def reconcile(
     and recorded in the audit log. Without ``department_code``: the official's own."""
     if department_code:
         department = catalog_service.get_department(session, subject, department_code)
-    elif subject is not None and subject.department_id is not None:
+    elif isinstance(subject, Account) and subject.department_id is not None:
         department = catalog_service.get_department_by_id(session, subject, subject.department_id)
     else:
         raise InvalidInput("Choose a department.", field="department")
-    official = policy.require_reconcile(subject, department.id)
+    policy.require_reconcile(subject, department.id)
     provider = get_provider()
     release(session)
     try:
@@ -341,7 +346,7 @@ def reconcile(
     if report.mismatches:
         audit.record(
             session,
-            actor=official,
+            actor=subject,
             action="payments.reconciliation_mismatch",
             target_type="department",
             target_id=department.code,
@@ -390,7 +395,7 @@ def _settle(
         payment.paid_at = at
     else:
         payment.failure = status
-    _audit(session, None, status, payment, via=via, duplicate=duplicate)
+    _audit(session, SETTLING, status, payment, via=via, duplicate=duplicate)
     return True
 
 
@@ -402,7 +407,7 @@ def _payment(session: Session, reference: str) -> Payment:
 
 
 def _audit(
-    session: Session, actor: Account | None, action: str, payment: Payment, **details: Any
+    session: Session, actor: Principal, action: str, payment: Payment, **details: Any
 ) -> None:
     audit.record(
         session,

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
-from tongban.identity.models import Account
+from tongban.identity.principals import Principal
 from tongban.kit.clock import local_today
 from tongban.proactive import policy
 from tongban.resources import life_events
@@ -32,7 +32,7 @@ class DemoReport:
     companies: int = 0
 
 
-def load(session: Session, subject: Account | None) -> DemoReport:
+def load(session: Session, subject: Principal) -> DemoReport:
     """Idempotent: what is already registered is left as it is."""
     policy.require_demo(subject)
     report = DemoReport()

@@ -7,12 +7,13 @@ from sqlalchemy import Engine
 
 from tongban.db.session import unit_of_work
 from tongban.proactive import service
+from tongban.security.principals import Internal
 from tongban.worker.schedule import Job, register
 
 
 def run_rules(engine: Engine) -> None:
     with unit_of_work(engine) as session:
-        service.run(session, None)
+        service.run(session, Internal("worker: run the proactive rules"))
 
 
 RULES = register(Job("proactive-runs", every=86400.0, run=run_rules, lease=3600.0))

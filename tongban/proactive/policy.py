@@ -8,30 +8,31 @@ from __future__ import annotations
 
 from tongban.errors import Forbidden, Unauthenticated
 from tongban.identity.models import Account, AccountKind
+from tongban.identity.principals import Principal, is_admin, is_trusted
 
 
-def require_run(subject: Account | None) -> None:
-    if subject is not None and subject.kind is not AccountKind.ADMIN:
+def require_run(subject: Principal) -> None:
+    if not (is_trusted(subject) or is_admin(subject)):
         raise Forbidden("Only an administrator may run proactive service rules.")
 
 
-def require_confirm_run(subject: Account | None) -> None:
+def require_confirm_run(subject: Principal) -> None:
     require_run(subject)
 
 
-def require_read_runs(subject: Account | None) -> None:
+def require_read_runs(subject: Principal) -> None:
     require_run(subject)
 
 
-def require_own_offers(subject: Account | None) -> Account:
-    if subject is None:
+def require_own_offers(subject: Principal) -> Account:
+    if not isinstance(subject, Account):
         raise Unauthenticated("Please sign in first.")
     if subject.kind is not AccountKind.APPLICANT:
         raise Forbidden("Only applicants receive service offers.")
     return subject
 
 
-def require_demo(subject: Account | None) -> None:
+def require_demo(subject: Principal) -> None:
     # Example master data goes into the real registers: the operator of a demo database only.
-    if subject is not None:
+    if not is_trusted(subject):
         raise Forbidden("Only the operator at the command line may load demo data.")

@@ -24,6 +24,7 @@ from tongban.kit.i18n import N_, LocalText
 from tongban.proactive.errors import RuleFileInvalid
 from tongban.proactive.schemas import Constant, RuleSpec
 from tongban.resources import life_events
+from tongban.security.principals import Internal
 
 Loc = tuple[str | int, ...]
 
@@ -137,7 +138,9 @@ def _check(session: Session, spec: RuleSpec) -> tuple[ServiceItem | None, LocalT
     fields: set[str] = set()
     if spec.offer.item is not None:
         try:
-            item = catalog_service.get_item(session, None, spec.offer.item)
+            item = catalog_service.get_item(
+                session, Internal("check a proactive rule's catalog item"), spec.offer.item
+            )
         except ItemNotFound as exc:
             raise _Problem(
                 ("offer", "item"), f"no service item has the code {spec.offer.item}"
@@ -148,7 +151,13 @@ def _check(session: Session, spec: RuleSpec) -> tuple[ServiceItem | None, LocalT
         fields = {f.name for f in applications_service.field_specs(item)}
     else:
         bundle = next(
-            (b for b in bundles_service.catalogue(session, None) if b.code == spec.offer.bundle),
+            (
+                b
+                for b in bundles_service.catalogue(
+                    session, Internal("check a proactive rule's catalog item")
+                )
+                if b.code == spec.offer.bundle
+            ),
             None,
         )
         if bundle is None:

@@ -24,6 +24,7 @@ from tongban.config import get_settings
 from tongban.errors import InvalidInput
 from tongban.identity import service as identity_service
 from tongban.identity.models import Account, AccountKind
+from tongban.identity.principals import Principal, account_id
 from tongban.kit.clock import local_today, utcnow
 from tongban.kit.i18n import LocalText
 from tongban.notifications import events as notifications
@@ -33,6 +34,7 @@ from tongban.proactive.models import Offer, OfferStatus, ProactiveRun, RunStatus
 from tongban.proactive.rules import Rule, load_rules
 from tongban.proactive.schemas import Constant
 from tongban.resources import life_events
+from tongban.security.principals import Internal
 
 # Reported while a long run goes on: (rule code, offers handled, offers in all).
 Progress = Callable[[str, int, int], None]
@@ -51,7 +53,7 @@ class RunOutcome:
 
 def run(
     session: Session,
-    subject: Account | None,
+    subject: Principal,
     *,
     only: Sequence[str] = (),
     directory: Path | None = None,
@@ -92,7 +94,7 @@ def run(
 
 def _run_rule(
     session: Session,
-    subject: Account | None,
+    subject: Principal,
     rule: Rule,
     *,
     today: date,
@@ -181,7 +183,7 @@ def _run_rule(
 
 def _deliver(
     session: Session,
-    subject: Account | None,
+    subject: Principal,
     rule: Rule,
     record: ProactiveRun,
     progress: Progress | None,
@@ -210,7 +212,7 @@ def _deliver(
 
 
 def _grant(
-    session: Session, subject: Account | None, rule: Rule, offer: Offer, recipient: Account
+    session: Session, subject: Principal, rule: Rule, offer: Offer, recipient: Account
 ) -> Application:
     assert rule.item is not None
     assert rule.spec.grant is not None
@@ -244,7 +246,7 @@ def _service_account(session: Session, item: ServiceItem) -> Account:
     if account is None:
         account = identity_service.create_account(
             session,
-            None,
+            Internal("the account proactive service acts as"),
             username=username,
             password=secrets.token_urlsafe(32),
             display_name="主动服务（免申即享）",
@@ -301,7 +303,7 @@ def _form(session: Session, rule: Rule, offer: Offer, recipient: Account) -> dic
 
 def confirm(
     session: Session,
-    subject: Account | None,
+    subject: Principal,
     run_id: int,
     *,
     directory: Path | None = None,
@@ -318,7 +320,7 @@ def confirm(
         raise RunNotPending("Run {id} is not waiting for confirmation.", id=run_id)
     rule = _rule(session, held.rule, directory)
     held.status, held.confirmed_at = RunStatus.CONFIRMED, utcnow()
-    held.confirmed_by_id = subject.id if subject is not None else None
+    held.confirmed_by_id = account_id(subject)
     audit.record(
         session,
         actor=subject,
@@ -339,13 +341,13 @@ def confirm(
     )
 
 
-def list_runs(session: Session, subject: Account | None, *, limit: int = 50) -> list[ProactiveRun]:
+def list_runs(session: Session, subject: Principal, *, limit: int = 50) -> list[ProactiveRun]:
     policy.require_read_runs(subject)
     stmt = select(ProactiveRun).order_by(ProactiveRun.id.desc()).limit(limit)
     return list(session.execute(stmt).scalars())
 
 
-def get_run(session: Session, subject: Account | None, run_id: int) -> ProactiveRun:
+def get_run(session: Session, subject: Principal, run_id: int) -> ProactiveRun:
     policy.require_read_runs(subject)
     found = session.get(ProactiveRun, run_id)
     if found is None:
@@ -389,7 +391,7 @@ class OfferView:
 
 
 def my_offers(
-    session: Session, subject: Account | None, *, directory: Path | None = None
+    session: Session, subject: Principal, *, directory: Path | None = None
 ) -> list[OfferView]:
     person = policy.require_own_offers(subject)
     offers = (
@@ -429,7 +431,7 @@ class Taken:
 
 
 def accept(
-    session: Session, subject: Account | None, offer_id: int, *, directory: Path | None = None
+    session: Session, subject: Principal, offer_id: int, *, directory: Path | None = None
 ) -> Taken:
     """The person's one confirmation: the offered item becomes an application, filled in from
     master data, and is submitted at once when nothing else is needed (else left as a draft
@@ -477,7 +479,7 @@ def accept(
     return Taken(offer, application, submitted)
 
 
-def decline(session: Session, subject: Account | None, offer_id: int) -> Offer:
+def decline(session: Session, subject: Principal, offer_id: int) -> Offer:
     person = policy.require_own_offers(subject)
     offer = _own_offer(session, person, offer_id)
     offer.status, offer.decided_at = OfferStatus.DECLINED, utcnow()

@@ -33,6 +33,7 @@ from tongban.resources.models import (
     ValueChange,
 )
 from tongban.security.labels import Clearance
+from tongban.security.principals import Internal
 
 
 def _same(fold: Callable[[str], str | None]) -> Callable[[str | None, str | None], bool]:
@@ -183,7 +184,9 @@ def _change(
         return cast(events.ValueChangedDisclosed, values)
 
     for code in element.subscribers:
-        department = catalog_service.get_department(session, None, code)
+        department = catalog_service.get_department(
+            session, Internal("name the department an authoritative value comes from"), code
+        )
         outcome.published += len(
             outbox.publish(
                 session,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from tongban.identity.models import Account
+from tongban.identity.principals import Principal
 from tongban.resources import policy, repository
 from tongban.resources.models import ConflictStatus
 from tongban.resources.schemas import read_record_csv
@@ -34,7 +34,7 @@ class DemoReport:
     conflicts: int = 0
 
 
-def load(session: Session, subject: Account | None) -> DemoReport:
+def load(session: Session, subject: Principal) -> DemoReport:
     """Import every department's demo records and resolve them (the operator of a demo
     database only; importing again changes nothing)."""
     policy.require_manage_master_data(subject)

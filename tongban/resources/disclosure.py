@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from tongban.db import versions
 from tongban.identity.models import Account
+from tongban.identity.principals import Principal
 from tongban.resources import repository
 from tongban.resources.linkage import COMPARISONS
 from tongban.resources.models import (
@@ -54,9 +55,9 @@ ELEMENTS_FILE = Path(__file__).parent / "data" / "elements.yaml"
 RECORD_COLUMNS = ("id", "source", "local_id", "person_id", "received_at", "updated_at")
 
 
-def reader_clearance(session: Session, subject: Account | None) -> Clearance:
+def reader_clearance(session: Session, subject: Principal) -> Clearance:
     """The operator at the command line reads everything; anyone else by their clearance."""
-    if subject is None:
+    if not isinstance(subject, Account):
         return deployment.top_clearance()
     return access.clearance_for(session, subject)
 
@@ -186,7 +187,7 @@ class MasterReading:
         return element in self._plan(schema).readable
 
 
-def reading(session: Session, subject: Account | None) -> MasterReading:
+def reading(session: Session, subject: Principal) -> MasterReading:
     return MasterReading(reader_clearance(session, subject), element_labels(session))
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from tongban.audit import service as audit
 from tongban.catalog import service as catalog_service
 from tongban.connectors import outbox
-from tongban.identity.models import Account
+from tongban.identity.principals import Principal
 from tongban.kit import datafiles
 from tongban.kit.clock import utcnow
 from tongban.resources import events, policy, repository
@@ -35,6 +35,7 @@ from tongban.resources.models import (
 )
 from tongban.resources.service import register_person
 from tongban.resources.service._common import load_company, load_person
+from tongban.security.principals import Internal
 
 PARENTS = ("father", "mother")
 BIRTH_SOURCE = "HEALTH"  # 出生医学证明: the health commission registers a birth
@@ -72,7 +73,7 @@ class Birth:
 
 def register_birth(
     session: Session,
-    subject: Account | None,
+    subject: Principal,
     *,
     name: str,
     sex: str | None,
@@ -115,7 +116,7 @@ def register_birth(
     return Birth(child, {r: p.pid for r, p in relatives.items()})
 
 
-def has_children(session: Session, subject: Account | None, pid: str) -> bool:
+def has_children(session: Session, subject: Principal, pid: str) -> bool:
     """Whether a birth was registered with ``pid`` as a parent."""
     policy.require_read_master_data(subject)
     return repository.has_children(session, load_person(session, pid).id)
@@ -123,7 +124,7 @@ def has_children(session: Session, subject: Account | None, pid: str) -> bool:
 
 def set_company_value(
     session: Session,
-    subject: Account | None,
+    subject: Principal,
     cid: str,
     *,
     element: str,
@@ -173,7 +174,9 @@ def set_company_value(
         "at": now.isoformat(),
     }
     for code in spec.subscribers:
-        department = catalog_service.get_department(session, None, code)
+        department = catalog_service.get_department(
+            session, Internal("name the department that told a company's life event"), code
+        )
         outbox.publish(
             session,
             event_type=events.VALUE_CHANGED,

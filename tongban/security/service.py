@@ -18,6 +18,7 @@ from tongban.db import versions
 from tongban.errors import InvalidInput
 from tongban.identity import service as identity_service
 from tongban.identity.models import Account
+from tongban.identity.principals import Principal
 from tongban.kit.clock import utcnow
 from tongban.security import access, deployment, policy, repository, wrapped
 from tongban.security.errors import (
@@ -33,13 +34,14 @@ from tongban.security.models import (
     LabelOverride,
     SecurityChange,
 )
+from tongban.security.principals import Internal
 
 MAX_REASON = 2000
 
 
 def propose_change(
     session: Session,
-    subject: Account | None,
+    subject: Principal,
     *,
     kind: ChangeKind,
     target: str,
@@ -85,7 +87,7 @@ def propose_change(
 
 
 def decide_change(
-    session: Session, subject: Account | None, change_id: int, *, approve: bool, reason: str = ""
+    session: Session, subject: Principal, change_id: int, *, approve: bool, reason: str = ""
 ) -> SecurityChange:
     """Approve (and apply) or reject a proposal made by another administrator."""
     admin = policy.require_security_admin(subject)
@@ -115,21 +117,19 @@ def decide_change(
 
 
 def list_changes(
-    session: Session, subject: Account | None, *, status: ChangeStatus | None = None
+    session: Session, subject: Principal, *, status: ChangeStatus | None = None
 ) -> Sequence[SecurityChange]:
     policy.require_security_admin(subject)
     return repository.changes(session, status)
 
 
-def clearance_of(session: Session, subject: Account | None, username: str) -> str:
+def clearance_of(session: Session, subject: Principal, username: str) -> str:
     """The clearance in force for an account, in the compact form."""
     policy.require_read_clearances(subject)
     return str(access.clearance_for(session, _account(session, username)))
 
 
-def set_clearance(
-    session: Session, subject: Account | None, *, username: str, clearance: str
-) -> str:
+def set_clearance(session: Session, subject: Principal, *, username: str, clearance: str) -> str:
     """Set a clearance directly: the operator at the command line, bootstrapping."""
     policy.require_operator(subject)
     account = _account(session, username)
@@ -144,7 +144,7 @@ def set_clearance(
         row.clearance, row.updated_at, row.change_id = value, utcnow(), None
     audit.record(
         session,
-        actor=None,
+        actor=subject,
         action="security.clearance_set",
         target_type="account",
         target_id=account.username,
@@ -196,7 +196,9 @@ def _account_target(account: Account) -> str:
 def _field(session: Session, target: str) -> tuple[str, str]:
     item_code, _, field = target.strip().partition(".")
     try:
-        item = catalog_service.get_item(session, None, item_code)
+        item = catalog_service.get_item(
+            session, Internal("name the catalog field a label is for"), item_code
+        )
     except ItemNotFound:
         item = None
     if item is None or not any(spec.get("name") == field for spec in item.fields):
@@ -207,7 +209,9 @@ def _field(session: Session, target: str) -> tuple[str, str]:
 
 
 def _field_label(session: Session, item_code: str, field: str) -> str:
-    item = catalog_service.get_item(session, None, item_code)
+    item = catalog_service.get_item(
+        session, Internal("name the catalog field a label is for"), item_code
+    )
     written = {spec["name"]: spec["security_label"] for spec in item.fields}
     return str(access.field_labels(session, item_code, written)[field])
 
@@ -236,7 +240,7 @@ def _audit(session: Session, admin: Account, action: str, change: SecurityChange
     )
 
 
-def rewrap_secrets(session: Session, subject: Account | None) -> int:
+def rewrap_secrets(session: Session, subject: Principal) -> int:
     """Move every stored secret (authenticator seeds, shared secrets, signing keys) to the
     current master key: the operator, after a rotation. Idempotent."""
     policy.require_operator(subject)
@@ -244,7 +248,7 @@ def rewrap_secrets(session: Session, subject: Account | None) -> int:
     if moved:
         audit.record(
             session,
-            actor=None,
+            actor=subject,
             action="security.secrets_rewrapped",
             target_type="secrets",
             target_id=deployment.key_ring().current,

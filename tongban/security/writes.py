@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from tongban.audit import service as audit
 from tongban.config import get_settings
-from tongban.identity.models import Account
+from tongban.identity.principals import Principal
 from tongban.security import deployment, mac
 from tongban.security.errors import WriteDownRefused
 from tongban.security.labels import Clearance, Label, join
@@ -35,7 +35,7 @@ def allowed(sources: Mapping[str, Label], target: Label, *, subject: Clearance |
 
 def check(
     session: Session,
-    actor: Account | None,
+    actor: Principal,
     *,
     sources: Mapping[str, Label],
     target: Label,

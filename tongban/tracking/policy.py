@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tongban.identity.models import Account
+from tongban.identity.principals import Principal
 
 
-def require_track(subject: Account | None) -> None:
+def require_track(subject: Principal) -> None:
     """Anyone, signed in or not, may ask for a code and type it in."""

@@ -8,6 +8,7 @@ numbers too.
 
 from __future__ import annotations
 
+import functools
 from datetime import timedelta
 from typing import Literal
 
@@ -17,12 +18,15 @@ from tongban.applications import service as applications_service
 from tongban.applications.models import Application
 from tongban.applications.policy import TrackingPass
 from tongban.audit import service as audit
+from tongban.db.session import record_apart
 from tongban.errors import InvalidInput
 from tongban.identity.models import Account
+from tongban.identity.principals import Principal
 from tongban.kit import ids, onetime, ratelimit
 from tongban.kit.clock import utcnow
 from tongban.notifications import events as notifications
 from tongban.notifications.models import Channel
+from tongban.security.principals import Unsigned
 from tongban.tracking import policy, repository
 from tongban.tracking.errors import CodeInvalid
 from tongban.tracking.models import TrackingCode
@@ -44,7 +48,7 @@ def _number(number: str) -> str:
 
 
 def request_code(
-    session: Session, subject: Account | None, *, number: str, channel: TrackChannel
+    session: Session, subject: Principal, *, number: str, channel: TrackChannel
 ) -> None:
     """Send a one-time code to the applicant of ``number`` by SMS or e-mail, if there is such
     an application and the applicant gave that contact; the caller is told the same anyway."""
@@ -92,7 +96,20 @@ def request_code(
     session.flush()
 
 
-def track(session: Session, subject: Account | None, *, number: str, code: str) -> Application:
+def _refused(code_id: int, actor: audit.ActorRef | Unsigned, number: str, session: Session) -> None:
+    """Count a wrong code and audit it, apart from the refused request's transaction."""
+    attempts = repository.count_attempt(session, code_id)
+    audit.record(
+        session,
+        actor=actor,
+        action="tracking.code_refused",
+        target_type="application",
+        target_id=number,
+        details={"attempts": attempts},
+    )
+
+
+def track(session: Session, subject: Principal, *, number: str, code: str) -> Application:
     """The application's progress, once the code sent for it is typed in (good once)."""
     policy.require_track(subject)
     number = _number(number)
@@ -101,19 +118,17 @@ def track(session: Session, subject: Account | None, *, number: str, code: str) 
     wrong = CodeInvalid("The code is wrong or has expired; ask for a new one.", field="code")
     if live is None or live.attempts >= MAX_ATTEMPTS:
         raise wrong
-    live.attempts += 1
     if not onetime.matches(live.salt, live.code_hash, code):
-        audit.record(
-            session,
-            actor=subject,
-            action="tracking.code_refused",
-            target_type="application",
-            target_id=number,
-            details={"attempts": live.attempts},
+        # The attempt counts although the caller gets an error.
+        # Named, not loaded: by then the account is rolled back with the request.
+        actor = (
+            audit.ActorRef(subject.id, subject.username)
+            if isinstance(subject, Account)
+            else subject
         )
-        # The attempt counts even though the caller gets an error: commit it.
-        session.flush()
+        record_apart(session, functools.partial(_refused, live.id, actor, number))
         raise wrong
+    live.attempts += 1
     live.used_at = now
     application = applications_service.progress(session, TrackingPass(number), number)
     audit.record(

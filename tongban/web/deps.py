@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, BinaryIO
 
@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
 from tongban.config import get_settings
-from tongban.db.session import take_follow_ups
+from tongban.db.session import kept_apart, take_follow_ups, write_apart
 from tongban.errors import Forbidden, InvalidInput, Unauthenticated
 from tongban.identity import service as identity_service
 from tongban.identity.companies import service as companies_service
@@ -55,10 +55,10 @@ async def get_session(request: Request, background: BackgroundTasks) -> AsyncIte
         yield session
     except BaseException:
         # A trip to the thread pool runs to its end even if the request is cancelled.
-        await run_in_threadpool(_end, session, commit=False)
+        await run_in_threadpool(_end, session, factory, commit=False)
         raise
-    if session.in_transaction():
-        await run_in_threadpool(_end, session, commit=True)
+    if session.in_transaction() or kept_apart(session):
+        await run_in_threadpool(_end, session, factory, commit=True)
     else:
         session.close()  # nothing was opened: nothing to end, no trip to the thread pool
     # After the answer is sent, so the caller does not wait for them.
@@ -66,7 +66,7 @@ async def get_session(request: Request, background: BackgroundTasks) -> AsyncIte
         background.add_task(follow_up, factory)
 
 
-def _end(session: Session, *, commit: bool) -> None:
+def _end(session: Session, factory: Callable[[], Session], *, commit: bool) -> None:
     try:
         if commit:
             session.commit()
@@ -74,6 +74,7 @@ def _end(session: Session, *, commit: bool) -> None:
             session.rollback()
     finally:
         session.close()
+        write_apart(session, factory)
 
 
 # "function" scope commits before the response is sent: a client never sees success for

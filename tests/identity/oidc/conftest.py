@@ -19,6 +19,7 @@ from examples.department_app.app import create_app as create_department_app
 from tests.audit.helpers import sequenced
 from tests.conftest import PASSWORD
 from tests.fixtures.live import free_port, serve
+from tests.fixtures.principals import OPERATOR
 from tests.identity.oidc.flow import Registered
 from tongban.audit.models import AuditEntry, AuditHead
 from tongban.db.session import unit_of_work
@@ -53,7 +54,7 @@ def register(
     with unit_of_work(engine) as session:
         registration = oidc_service.register_client(
             session,
-            None,
+            OPERATOR,
             name=f"Test client {uuid.uuid4().hex[:6]}",
             redirect_uris=[redirect_uri],
             post_logout_redirect_uris=[post_logout_uri],
@@ -98,7 +99,7 @@ def new_citizen(engine: Engine, *, with_email: bool = True) -> Account:
     with unit_of_work(engine) as session:
         return identity_service.create_account(
             session,
-            None,
+            OPERATOR,
             username=f"oidc_{uuid.uuid4().hex[:10]}",
             password=PASSWORD,
             display_name="王小明",

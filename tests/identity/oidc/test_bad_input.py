@@ -13,6 +13,7 @@ from joserfc import jwt
 from joserfc.errors import BadSignatureError
 from sqlalchemy import Engine, update
 
+from tests.fixtures.principals import OPERATOR
 from tests.identity.oidc.conftest import AuditLog, register
 from tests.identity.oidc.flow import (
     Registered,
@@ -94,7 +95,7 @@ class TestUnknownClient:
 
         client = register(engine)
         with unit_of_work(engine) as session:
-            oidc_service.deactivate_client(session, None, client.client_id)
+            oidc_service.deactivate_client(session, OPERATOR, client.client_id)
         response = browser.get(provider + AUTHORIZE, params=Request(client).params())
         assert response.json()["error"] == "invalid_client"
 

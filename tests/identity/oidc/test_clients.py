@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from tests.audit.helpers import sequenced
 from tests.conftest import DemoCopy, sign_in
+from tests.fixtures.principals import OPERATOR
 from tongban.audit.models import AuditEntry
 from tongban.catalog.errors import DepartmentNotFound
 from tongban.db.session import unit_of_work
@@ -36,7 +37,7 @@ def name() -> str:
 class TestRegisterClient:
     def test_a_confidential_client_gets_a_secret_stored_only_as_a_hash(self, db: Session) -> None:
         registration = oidc_service.register_client(
-            db, None, name=name(), redirect_uris=[CALLBACK], department_code="SAMR"
+            db, OPERATOR, name=name(), redirect_uris=[CALLBACK], department_code="SAMR"
         )
         client = registration.client
         assert registration.secret
@@ -49,14 +50,14 @@ class TestRegisterClient:
 
     def test_a_public_client_has_no_secret(self, db: Session) -> None:
         registration = oidc_service.register_client(
-            db, None, name=name(), redirect_uris=["http://127.0.0.1:5000/cb"], public=True
+            db, OPERATOR, name=name(), redirect_uris=["http://127.0.0.1:5000/cb"], public=True
         )
         assert registration.secret is None
         assert registration.client.secret_hash is None
 
     def test_openid_is_always_allowed(self, db: Session) -> None:
         registration = oidc_service.register_client(
-            db, None, name=name(), redirect_uris=[CALLBACK], scopes=["phone"]
+            db, OPERATOR, name=name(), redirect_uris=[CALLBACK], scopes=["phone"]
         )
         assert registration.client.scopes == ["openid", "phone"]
 
@@ -90,35 +91,35 @@ class TestRegisterClient:
     )
     def test_unsafe_redirect_uris_are_refused(self, db: Session, uri: str) -> None:
         with pytest.raises(InvalidInput) as caught:
-            oidc_service.register_client(db, None, name=name(), redirect_uris=[uri])
+            oidc_service.register_client(db, OPERATOR, name=name(), redirect_uris=[uri])
         assert caught.value.field == "redirect_uris"
 
     def test_a_name_with_control_characters_is_refused(self, db: Session) -> None:
         with pytest.raises(InvalidInput):
-            oidc_service.register_client(db, None, name="Bad\x00name", redirect_uris=[CALLBACK])
+            oidc_service.register_client(db, OPERATOR, name="Bad\x00name", redirect_uris=[CALLBACK])
 
     def test_loopback_http_is_allowed_for_development(self, db: Session) -> None:
         for uri in ("http://127.0.0.1:8001/cb", "http://localhost:8001/cb", "http://[::1]/cb"):
-            oidc_service.register_client(db, None, name=name(), redirect_uris=[uri])
+            oidc_service.register_client(db, OPERATOR, name=name(), redirect_uris=[uri])
 
     def test_an_unknown_scope_is_refused(self, db: Session) -> None:
         # An administrator's typo is pointed out; only a client's request ignores unknown scopes.
         with pytest.raises(InvalidInput) as caught:
             oidc_service.register_client(
-                db, None, name=name(), redirect_uris=[CALLBACK], scopes=["openid", "e-mail"]
+                db, OPERATOR, name=name(), redirect_uris=[CALLBACK], scopes=["openid", "e-mail"]
             )
         assert caught.value.field == "scopes"
 
     def test_the_email_scope_may_be_allowed(self, db: Session) -> None:
         registration = oidc_service.register_client(
-            db, None, name=name(), redirect_uris=[CALLBACK], scopes=["openid", "email"]
+            db, OPERATOR, name=name(), redirect_uris=[CALLBACK], scopes=["openid", "email"]
         )
         assert registration.client.scopes == ["openid", "email"]
 
     def test_an_unknown_department_is_refused(self, db: Session) -> None:
         with pytest.raises(DepartmentNotFound):
             oidc_service.register_client(
-                db, None, name=name(), redirect_uris=[CALLBACK], department_code="NOPE"
+                db, OPERATOR, name=name(), redirect_uris=[CALLBACK], department_code="NOPE"
             )
 
     @pytest.mark.parametrize("username", ["samr_officer", "zhangsan"])
@@ -133,7 +134,7 @@ class TestRegisterClient:
 class TestDeactivate:
     def test_an_unknown_client_is_not_found(self, db: Session) -> None:
         with pytest.raises(NotFound):
-            oidc_service.deactivate_client(db, None, "no-such-client")
+            oidc_service.deactivate_client(db, OPERATOR, "no-such-client")
 
 
 class TestApi:

@@ -35,6 +35,7 @@ from sqlalchemy import Engine
 
 from tests.fixtures.exchange import system
 from tests.fixtures.live import free_port, self_signed, serve
+from tests.fixtures.principals import OPERATOR
 from tests.identity.oidc.conftest import register
 from tests.identity.oidc.flow import Registered, query, sign_in
 from tests.identity.oidc.test_consent import answer
@@ -332,7 +333,7 @@ class TestClientCredentials:
     ) -> None:
         code = system(engine, "HOUSING")
         with unit_of_work(engine) as session:
-            registration = exchange_service.issue_credentials(session, None, system_code=code)
+            registration = exchange_service.issue_credentials(session, OPERATOR, system_code=code)
         assert registration.secret
         rp = relying_party(
             tls_provider, Registered(registration.client.client_id, registration.secret, [])

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from tests.audit.helpers import sequenced
 from tests.fixtures.db import fresh_database
+from tests.fixtures.principals import OPERATOR
 from tests.identity.oidc.flow import Registered, Request, key_set, tokens, verify_id_token
 from tongban.audit.models import AuditEntry
 from tongban.db.session import unit_of_work
@@ -45,7 +46,7 @@ def published_kids(provider: str) -> set[str]:
 
 def rotate(engine: Engine) -> SigningKey:
     with unit_of_work(engine) as session:
-        return oidc_service.rotate_signing_key(session, None)
+        return oidc_service.rotate_signing_key(session, OPERATOR)
 
 
 class TestRotation:
@@ -146,7 +147,7 @@ class TestFirstKey:
     def test_a_new_deployment_makes_its_first_key_when_first_asked(self, tmp_path: Path) -> None:
         with fresh_database(tmp_path) as engine:
             with unit_of_work(engine) as session:
-                assert oidc_service.list_signing_keys(session, None) == []
+                assert oidc_service.list_signing_keys(session, OPERATOR) == []
                 published = keys.jwks(session)
             assert len(published["keys"]) == 1
             with unit_of_work(engine) as session:

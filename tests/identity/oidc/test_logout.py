@@ -8,6 +8,7 @@ from datetime import timedelta
 import httpx
 from sqlalchemy import Engine, update
 
+from tests.fixtures.principals import OPERATOR
 from tests.identity.oidc.conftest import AuditLog, register
 from tests.identity.oidc.flow import Registered, Request, query, refresh, tokens, userinfo
 from tongban.db.session import unit_of_work
@@ -181,7 +182,7 @@ class TestLogoutWithAHintThatCannotBeValidated:
 def retire_every_key(engine: Engine) -> None:
     """Rotate, then let the retired keys' time run out, so they leave the JWKS."""
     with unit_of_work(engine) as session:
-        oidc_service.rotate_signing_key(session, None)
+        oidc_service.rotate_signing_key(session, OPERATOR)
         session.execute(
             update(SigningKey)
             .where(SigningKey.retired_at.is_not(None))

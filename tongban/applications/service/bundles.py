@@ -22,6 +22,7 @@ from tongban.applications.service.materials import _attach
 from tongban.catalog import service as catalog_service
 from tongban.errors import InvalidInput
 from tongban.identity.models import Account
+from tongban.identity.principals import Principal
 from tongban.kit.clock import utcnow
 from tongban.licences import issuing
 from tongban.licences import types as licence_types
@@ -32,7 +33,7 @@ from tongban.security.labels import Label
 
 def link_to_bundle(
     session: Session,
-    subject: Account | None,
+    subject: Principal,
     number: str,
     *,
     bundle_case_id: int,
@@ -196,7 +197,7 @@ def _attach_licence(
 
 
 def bundle_applications(
-    session: Session, subject: Account | None, bundle_case_id: int
+    session: Session, subject: Principal, bundle_case_id: int
 ) -> Sequence[Application]:
     """The applications of one of the applicant's bundle cases."""
     applicant = policy.require_list_own(subject)

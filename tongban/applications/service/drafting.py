@@ -37,12 +37,13 @@ from tongban.catalog.models import ServiceItem
 from tongban.errors import InvalidInput
 from tongban.identity.companies import service as companies_service
 from tongban.identity.models import Account, LegalPerson
+from tongban.identity.principals import Principal
 from tongban.kit.i18n import LocalText
 
 
 def start(
     session: Session,
-    subject: Account | None,
+    subject: Principal,
     *,
     item_code: str,
     form: dict[str, Any] | None = None,
@@ -63,7 +64,7 @@ def start(
     return _open(session, item, applicant, applicant, form=form, acting_for=acting_for)
 
 
-def look_up(session: Session, subject: Account | None, *, item_codes: list[str]) -> None:
+def look_up(session: Session, subject: Principal, *, item_codes: list[str]) -> None:
     """Once-only, asked first: what department systems hold for the forms of ``item_codes``,
     asked before a use case that opens drafts of them changes anything (its calls end the
     transaction they find open: ``db.session.release``); the drafts it then opens in this
@@ -76,7 +77,7 @@ def look_up(session: Session, subject: Account | None, *, item_codes: list[str])
 
 def start_at_counter(
     session: Session,
-    subject: Account | None,
+    subject: Principal,
     *,
     item_code: str,
     applicant: Account,
@@ -135,7 +136,7 @@ def _open(
 
 def update_form(
     session: Session,
-    subject: Account | None,
+    subject: Principal,
     number: str,
     form: dict[str, Any],
     *,

@@ -10,18 +10,18 @@ from tongban.applications import coverage, disclosure, policy, repository
 from tongban.applications.states import OPEN_FOR_DEPARTMENT
 from tongban.audit import service as audit
 from tongban.identity import service as identity_service
-from tongban.identity.models import Account
+from tongban.identity.principals import Principal
 from tongban.kit.clock import local_today
 from tongban.kit.workdays import get_calendar
 from tongban.notifications import events as notifications
 
 
-def count_applications(session: Session, subject: Account | None) -> int:
+def count_applications(session: Session, subject: Principal) -> int:
     policy.require_maintain(subject)
     return repository.count_all(session)
 
 
-def warn_due_soon(session: Session, subject: Account | None, *, within_days: int = 2) -> int:
+def warn_due_soon(session: Session, subject: Principal, *, within_days: int = 2) -> int:
     """Warn each handling department's officials of open cases due within ``within_days``
     working days (once per case and official); the number of messages queued. Run by the
     operator or a scheduler (``tongban notify due-soon``)."""
@@ -65,7 +65,7 @@ def warn_due_soon(session: Session, subject: Account | None, *, within_days: int
 
 
 def rewrap_forms(
-    session: Session, subject: Account | None, *, after_id: int, size: int = 500
+    session: Session, subject: Principal, *, after_id: int, size: int = 500
 ) -> tuple[int | None, int, int]:
     """Move the sealed values of the next ``size`` applications after ``after_id`` to the
     current master key: (the last id done or None at the end, applications seen, values moved).
@@ -89,7 +89,7 @@ def rewrap_forms(
     if moved:
         audit.record(
             session,
-            actor=None,
+            actor=subject,
             action="security.values_rewrapped",
             target_type="applications",
             target_id=f"{batch[0].id}-{batch[-1].id}",

@@ -17,13 +17,14 @@ from tongban.config import get_settings
 from tongban.datause.models import Channel
 from tongban.errors import InvalidInput, NotFound
 from tongban.identity import service as identity_service
-from tongban.identity.models import Account, AccountKind
+from tongban.identity.models import AccountKind
+from tongban.identity.principals import Principal
 from tongban.kit.clock import utcnow
 
 
 def add_material(
     session: Session,
-    subject: Account | None,
+    subject: Principal,
     number: str,
     *,
     requirement_code: str,
@@ -84,7 +85,7 @@ def _attach(
 
 def check_original(
     session: Session,
-    subject: Account | None,
+    subject: Principal,
     number: str,
     material_id: int,
     *,
@@ -120,7 +121,7 @@ def check_original(
 
 
 def awaiting_originals(
-    session: Session, subject: Account | None, *, id_number: str
+    session: Session, subject: Principal, *, id_number: str
 ) -> list[tuple[Application, Material, coverage.Requirement]]:
     """The open applications' materials of the person presenting ``id_number`` that a counter
     check would raise to the grade their item requires."""
@@ -143,9 +144,7 @@ def awaiting_originals(
     return found
 
 
-def remove_material(
-    session: Session, subject: Account | None, number: str, material_id: int
-) -> None:
+def remove_material(session: Session, subject: Principal, number: str, material_id: int) -> None:
     application = _load(session, number)
     editor = policy.require_edit(subject, application)
     _require_editable(application)
@@ -162,7 +161,7 @@ def remove_material(
 
 
 def open_material(
-    session: Session, subject: Account | None, number: str, material_id: int
+    session: Session, subject: Principal, number: str, material_id: int
 ) -> tuple[Material, Any]:
     """The material's record and the path of its stored file; an official's read is audited."""
     application = _load(session, number)

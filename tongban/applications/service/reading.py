@@ -20,11 +20,12 @@ from tongban.applications.service._common import _audit, _load
 from tongban.applications.states import OPEN_FOR_DEPARTMENT, Status
 from tongban.datause.models import Channel
 from tongban.identity.models import Account, AccountKind
+from tongban.identity.principals import Principal
 from tongban.kit.clock import local_date, utcnow
 from tongban.kit.workdays import get_calendar
 
 
-def get(session: Session, subject: Account | None, number: str) -> Application:
+def get(session: Session, subject: Principal, number: str) -> Application:
     """One application; every read by an official is audited."""
     application = _load(session, number)
     reader = policy.require_read(subject, application)
@@ -34,7 +35,7 @@ def get(session: Session, subject: Account | None, number: str) -> Application:
     return application
 
 
-def get_without_recording(session: Session, subject: Account | None, number: str) -> Application:
+def get_without_recording(session: Session, subject: Principal, number: str) -> Application:
     """One application, for a caller that shows nothing of its form or files (the licence
     evidence beside a case page, whose opening recorded the read): the read policy is checked,
     no read is recorded."""
@@ -43,14 +44,14 @@ def get_without_recording(session: Session, subject: Account | None, number: str
     return application
 
 
-def disclose(session: Session, subject: Account | None, application: Application) -> Disclosed:
+def disclose(session: Session, subject: Principal, application: Application) -> Disclosed:
     """The form as ``subject`` may see it: everything for the applicant, what their clearance
     allows for an official (the rest masked or absent)."""
     reader = policy.require_read(subject, application)
     return disclosure.disclose(session, reader, application)
 
 
-def applicant_name(session: Session, subject: Account | None, application: Application) -> str:
+def applicant_name(session: Session, subject: Principal, application: Application) -> str:
     """Whom the case is for, as shown to someone who may read it (a counter clerk's page)."""
     policy.require_read(subject, application)
     if application.legal_person is not None:
@@ -61,7 +62,7 @@ def applicant_name(session: Session, subject: Account | None, application: Appli
 
 
 def for_tracking(
-    session: Session, subject: Account | None, number: str
+    session: Session, subject: Principal, number: str
 ) -> tuple[Application, Account] | None:
     """The application and its applicant, so a tracking code can be sent to the applicant's
     phone or e-mail; None when there is no such application. Never shown to the asker."""
@@ -74,7 +75,7 @@ def for_tracking(
     return application, applicant
 
 
-def progress(session: Session, subject: TrackingPass | None, number: str) -> Application:
+def progress(session: Session, subject: TrackingPass, number: str) -> Application:
     """An application's progress for the holder of a tracking pass: status, history and time
     limit (the caller shows no form values and no officials' names)."""
     application = _load(session, number)
@@ -82,7 +83,7 @@ def progress(session: Session, subject: TrackingPass | None, number: str) -> App
     return application
 
 
-def decision_document(session: Session, subject: Account | None, number: str) -> tuple[str, bytes]:
+def decision_document(session: Session, subject: Principal, number: str) -> tuple[str, bytes]:
     """The decision as a PDF (file name, bytes), once there is a decision."""
     application = _load(session, number)
     reader = policy.require_read(subject, application)
@@ -99,13 +100,13 @@ def decision_document(session: Session, subject: Account | None, number: str) ->
     return f"{application.number}.pdf", documents.decision_pdf(application, addressee)
 
 
-def list_mine(session: Session, subject: Account | None) -> Sequence[Application]:
+def list_mine(session: Session, subject: Principal) -> Sequence[Application]:
     applicant = policy.require_list_own(subject)
     return repository.of_applicant(session, applicant.id)
 
 
 def work_queue(
-    session: Session, subject: Account | None, *, statuses: Collection[Status] | None = None
+    session: Session, subject: Principal, *, statuses: Collection[Status] | None = None
 ) -> Sequence[Application]:
     """The official's own department's open cases (or those in ``statuses``)."""
     official = policy.require_view_queue(subject)

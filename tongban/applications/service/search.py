@@ -18,7 +18,7 @@ from tongban.audit import service as audit
 from tongban.catalog import service as catalog_service
 from tongban.catalog.models import Department, ServiceItem
 from tongban.errors import NotFound
-from tongban.identity.models import Account
+from tongban.identity.principals import Principal
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ SEARCH_LIMIT = 500
 
 def search_cases(
     session: Session,
-    subject: Account | None,
+    subject: Principal,
     *,
     item_code: str,
     where: dict[str, str] | None = None,
@@ -99,7 +99,7 @@ def search_cases(
     return CaseSearch(item, columns, shown, len(rows), reading.usable)
 
 
-def department_items(session: Session, subject: Account | None) -> Sequence[ServiceItem]:
+def department_items(session: Session, subject: Principal) -> Sequence[ServiceItem]:
     """The items the official's department handles: what their case search offers."""
     official = policy.require_view_queue(subject)
     department = session.get(Department, official.department_id)

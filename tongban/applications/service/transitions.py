@@ -19,6 +19,7 @@ from tongban.applications.service.publishing import _notify, _publish, applicant
 from tongban.applications.states import TRANSITIONS, Action, Role, Status, actions_from
 from tongban.errors import InvalidInput
 from tongban.identity.models import Account
+from tongban.identity.principals import Principal
 from tongban.kit import ids
 from tongban.kit.clock import local_date, local_today, utcnow
 from tongban.kit.i18n import LocalText
@@ -31,7 +32,7 @@ MAX_REASON = 2000
 
 def act(
     session: Session,
-    subject: Account | None,
+    subject: Principal,
     number: str,
     action: Action,
     *,

@@ -29,8 +29,6 @@ from tongban.exchange.service.gateway import (
     Answer,
     Refusal,
     query,
-    record_refusal,
-    refusal_of,
 )
 from tongban.exchange.service.materials import (
     Fetched,
@@ -77,8 +75,6 @@ __all__ = [
     "prefill_values",
     "provided_grants",
     "query",
-    "record_refusal",
-    "refusal_of",
     "register_resources",
     "request_sharing",
     "revoke_grant",

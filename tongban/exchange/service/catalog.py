@@ -20,10 +20,11 @@ from tongban.exchange.errors import ResourceNotFound
 from tongban.exchange.models import InformationResource, ResourceItem
 from tongban.exchange.schemas import ResourceSpec
 from tongban.exchange.service import _common
-from tongban.identity.models import Account
+from tongban.identity.principals import Principal
 from tongban.kit.clock import utcnow
 from tongban.kit.i18n import LocalText
 from tongban.security import deployment
+from tongban.security.principals import Internal
 
 
 @dataclass
@@ -34,7 +35,7 @@ class RegisterReport:
 
 
 def register_resources(
-    session: Session, subject: Account | None, specs: Sequence[ResourceSpec]
+    session: Session, subject: Principal, specs: Sequence[ResourceSpec]
 ) -> RegisterReport:
     """Create or update resources (a new version when anything changed), in one transaction."""
     policy.require_read_catalog(subject)
@@ -47,9 +48,7 @@ def register_resources(
     return report
 
 
-def _upsert(
-    session: Session, subject: Account | None, spec: ResourceSpec, department_id: int
-) -> str:
+def _upsert(session: Session, subject: Principal, spec: ResourceSpec, department_id: int) -> str:
     system_id = None
     if spec.system is not None:
         system = connector_lookup.system_by_code(session, spec.system)
@@ -117,7 +116,7 @@ def _snapshot(resource: InformationResource) -> tuple[Any, ...]:
 
 def search(
     session: Session,
-    subject: Account | None,
+    subject: Principal,
     *,
     text: str | None = None,
     department: str | None = None,
@@ -129,17 +128,17 @@ def search(
     return repository.search_resources(session, text=text, department_id=department_id)
 
 
-def get_resource(session: Session, subject: Account | None, code: str) -> InformationResource:
+def get_resource(session: Session, subject: Principal, code: str) -> InformationResource:
     policy.require_read_catalog(subject)
     return _common.resource(session, code)
 
 
-def describe(
-    session: Session, subject: Account | None, resource: InformationResource
-) -> dict[str, Any]:
+def describe(session: Session, subject: Principal, resource: InformationResource) -> dict[str, Any]:
     """The resource as its read model wants it (department and system by code)."""
     policy.require_read_catalog(subject)
-    department = catalog_service.get_department_by_id(session, None, resource.department_id)
+    department = catalog_service.get_department_by_id(
+        session, Internal("name the department that provides a resource"), resource.department_id
+    )
     system = session.get(DepartmentSystem, resource.system_id) if resource.system_id else None
     return {
         **{c.key: getattr(resource, c.key) for c in InformationResource.__table__.columns},
@@ -150,7 +149,7 @@ def describe(
 
 
 def _audit_resource(
-    session: Session, subject: Account | None, action: str, resource: InformationResource
+    session: Session, subject: Principal, action: str, resource: InformationResource
 ) -> None:
     audit.record(
         session,
@@ -162,7 +161,7 @@ def _audit_resource(
     )
 
 
-def holders(session: Session, subject: Account | None) -> dict[str, LocalText]:
+def holders(session: Session, subject: Principal) -> dict[str, LocalText]:
     """Every registered resource's code and the name of the department holding it."""
     policy.require_read_holders(subject)
     departments = {
@@ -176,7 +175,7 @@ def holders(session: Session, subject: Account | None) -> dict[str, LocalText]:
     }
 
 
-def catalog_dcat(session: Session, subject: Account | None, *, base_url: str) -> dict[str, Any]:
+def catalog_dcat(session: Session, subject: Principal, *, base_url: str) -> dict[str, Any]:
     policy.require_read_catalog(subject)
     resources = repository.search_resources(session, text=None, department_id=None)
     departments = {
@@ -185,6 +184,6 @@ def catalog_dcat(session: Session, subject: Account | None, *, base_url: str) ->
     return export.dcat(resources, departments, base_url)
 
 
-def table_schema(session: Session, subject: Account | None, code: str) -> dict[str, Any]:
+def table_schema(session: Session, subject: Principal, code: str) -> dict[str, Any]:
     policy.require_read_catalog(subject)
     return export.table_schema(_common.resource(session, code))

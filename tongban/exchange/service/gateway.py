@@ -14,6 +14,7 @@ and name and the grant's stated purpose, the fetch, and the rows written.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,7 +27,7 @@ from tongban.connectors import lookup as connector_lookup
 from tongban.connectors.models import DepartmentSystem
 from tongban.datause import log as data_use
 from tongban.datause.models import Channel
-from tongban.db.session import release
+from tongban.db.session import record_apart, release
 from tongban.errors import TongbanError
 from tongban.exchange import policy, repository
 from tongban.exchange.errors import (
@@ -44,6 +45,7 @@ from tongban.resources import lookup as master_data
 from tongban.security import access, deployment, mac
 from tongban.security.labels import LabelScheme
 from tongban.security.mac import LabelledField, Schema
+from tongban.security.principals import Internal
 
 MAX_KEYS = 100
 # A key's code in the answer when no record is held for it (the call itself is served).
@@ -86,12 +88,19 @@ def query(
 
     The call is counted on its live grants, checked, served, logged and audited in this
     transaction, and written to each person's "who used my data" log.
-    Refusals raise a ``TongbanError`` with their own code; the web layer records them with
-    ``record_refusal`` after this transaction rolls back.
+    Refusals raise a ``TongbanError`` with their own code, and are logged and audited apart
+    from this transaction, which the caller undoes.
     """
     system = policy.require_gateway(subject)
-    call = admit(session, system, resource=resource, purpose=purpose, keys=keys, items=items)
-    return serve(session, call, fetch(session, call))
+    try:
+        call = admit(session, system, resource=resource, purpose=purpose, keys=keys, items=items)
+        return serve(session, call, fetch(session, call))
+    except TongbanError as error:
+        refusal = _refusal_of(
+            session, system, resource=resource, purpose=purpose, keys=len(keys), error=error
+        )
+        record_apart(session, functools.partial(_record_refusal, refusal))
+        raise
 
 
 @dataclass(frozen=True)
@@ -252,9 +261,9 @@ def serve(session: Session, call: Call, raw: list[dict[str, Any] | None]) -> Ans
     return answer
 
 
-def refusal_of(
+def _refusal_of(
     session: Session,
-    subject: DepartmentSystem,
+    system: DepartmentSystem,
     *,
     resource: str,
     purpose: str,
@@ -262,11 +271,10 @@ def refusal_of(
     error: TongbanError,
 ) -> Refusal:
     """What to record of a refused call (taken before its transaction rolls back)."""
-    policy.require_gateway(subject)
     found = repository.resource_by_code(session, resource)
     return Refusal(
-        subject.id,
-        subject.account_id,
+        system.id,
+        system.account_id,
         resource,
         found.id if found else None,
         purpose,
@@ -275,9 +283,10 @@ def refusal_of(
     )
 
 
-def record_refusal(session: Session, subject: DepartmentSystem, refusal: Refusal) -> None:
+def _record_refusal(refusal: Refusal, session: Session) -> None:
     """Log and audit a refused call in a transaction of its own (the call's own rolled back)."""
-    policy.require_gateway(subject)
+    system = session.get(DepartmentSystem, refusal.system_id)
+    assert system is not None
     call_id = repository.log_call(
         session,
         {
@@ -298,12 +307,14 @@ def record_refusal(session: Session, subject: DepartmentSystem, refusal: Refusal
     username = repository.username(session, refusal.account_id)
     audit.record(
         session,
-        actor=audit.ActorRef(refusal.account_id, username) if refusal.account_id else None,
+        actor=audit.ActorRef(refusal.account_id, username)
+        if refusal.account_id
+        else Internal(f"department system {system.code}"),
         action="exchange.gateway_refused",
         target_type="exchange_resource",
         target_id=refusal.resource_code[:80],
         details={
-            "system": subject.code,
+            "system": system.code,
             "purpose": refusal.purpose[:60],
             "error": refusal.code,
             "call": call_id,

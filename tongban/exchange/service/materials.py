@@ -22,8 +22,9 @@ from tongban.exchange import policy, repository
 from tongban.exchange.errors import ProviderUnavailable
 from tongban.exchange.models import Grant, InformationResource
 from tongban.exchange.service import gateway
-from tongban.identity.models import Account
+from tongban.identity.principals import Principal
 from tongban.kit.i18n import LocalText
+from tongban.security.principals import Internal
 
 
 class Outcome(enum.StrEnum):
@@ -90,7 +91,11 @@ def _consent_items(route: _Route) -> list[LocalText]:
 
 
 def _describe(session: Session, route: _Route, outcome: Outcome, **more: object) -> Fetched:
-    department = catalog_service.get_department_by_id(session, None, route.resource.department_id)
+    department = catalog_service.get_department_by_id(
+        session,
+        Internal("name the department that issued a material"),
+        route.resource.department_id,
+    )
     return Fetched(
         outcome,
         route.resource.code,
@@ -103,7 +108,7 @@ def _describe(session: Session, route: _Route, outcome: Outcome, **more: object)
 
 
 def consent_asked(
-    session: Session, subject: Account | None, *, resource: str, department_id: int
+    session: Session, subject: Principal, *, resource: str, department_id: int
 ) -> list[LocalText]:
     """The items of ``resource`` the handling department's grant covers whose sharing asks
     for the person's consent (what the application page asks them to agree to)."""
@@ -114,7 +119,7 @@ def consent_asked(
 
 def fetch_for_application(
     session: Session,
-    subject: Account | None,
+    subject: Principal,
     *,
     application_number: str,
     resource: str,

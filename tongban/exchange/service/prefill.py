@@ -17,7 +17,7 @@ from tongban.connectors.models import DepartmentSystem
 from tongban.errors import TongbanError
 from tongban.exchange import policy, repository
 from tongban.exchange.service import gateway
-from tongban.identity.models import Account
+from tongban.identity.principals import Principal
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class Prefilled:
 
 def prefill_values(
     session: Session,
-    subject: Account | None,
+    subject: Principal,
     *,
     department_id: int,
     sources: Sequence[str],

@@ -15,7 +15,7 @@ from tongban.connectors.models import DepartmentSystem
 from tongban.exchange import policy, repository
 from tongban.exchange.models import Grant
 from tongban.exchange.schemas import MAX_USAGE_DAYS
-from tongban.identity.models import Account
+from tongban.identity.principals import Principal
 from tongban.kit.clock import local_date, utcnow
 
 
@@ -29,7 +29,7 @@ class Usage:
     total: int
 
 
-def usage(session: Session, subject: Account | None, *, days: int = 14) -> Usage:
+def usage(session: Session, subject: Principal, *, days: int = 14) -> Usage:
     """Calls per resource per day, top requesters and denied calls over the last ``days``:
     the department's own resources for an official, all for an administrator."""
     viewer = policy.require_view_requests(subject)
@@ -73,7 +73,7 @@ def usage(session: Session, subject: Account | None, *, days: int = 14) -> Usage
     )
 
 
-def provided_grants(session: Session, subject: Account | None) -> list[tuple[Grant, str, str, int]]:
+def provided_grants(session: Session, subject: Principal) -> list[tuple[Grant, str, str, int]]:
     """Grants on the official's department's resources (all, for an administrator): with the
     resource, the requesting system and how many calls each served."""
     viewer = policy.require_view_requests(subject)

@@ -40,14 +40,14 @@ from tongban.exchange.models import (
 from tongban.exchange.schemas import SharingRequestIn
 from tongban.exchange.service import _common
 from tongban.identity.models import Account
+from tongban.identity.principals import Principal
 from tongban.kit.clock import utcnow
+from tongban.security.principals import Internal
 
 DEFAULT_RATE_PER_MINUTE = 600
 
 
-def request_sharing(
-    session: Session, subject: Account | None, body: SharingRequestIn
-) -> SharingRequest:
+def request_sharing(session: Session, subject: Principal, body: SharingRequestIn) -> SharingRequest:
     """Ask for items of a resource. Unconditional items are granted at once; conditional
     ones wait for the provider's approver; an item not shared cannot be asked for."""
     system = connector_lookup.system_by_code(session, body.system)
@@ -100,7 +100,7 @@ def request_sharing(
 
 def decide_request(
     session: Session,
-    subject: Account | None,
+    subject: Principal,
     request_id: int,
     *,
     approve: bool,
@@ -150,7 +150,7 @@ def decide_request(
     return request
 
 
-def revoke_grant(session: Session, subject: Account | None, grant_id: int, *, reason: str) -> Grant:
+def revoke_grant(session: Session, subject: Principal, grant_id: int, *, reason: str) -> Grant:
     grant = repository.grant_by_id(session, grant_id)
     if grant is None:
         raise GrantNotFound("There is no grant {id}.", id=grant_id)
@@ -181,9 +181,7 @@ class RequestView:
     grants: list[Grant]
 
 
-def list_requests(
-    session: Session, subject: Account | None, *, side: str = "both"
-) -> list[RequestView]:
+def list_requests(session: Session, subject: Principal, *, side: str = "both") -> list[RequestView]:
     """Requests the official's department made (``requester``) or received (``provider``);
     an administrator sees all."""
     viewer = policy.require_view_requests(subject)
@@ -199,7 +197,7 @@ def list_requests(
     return [_view(session, r) for r in sorted(views.values(), key=lambda r: -r.id)]
 
 
-def get_request(session: Session, subject: Account | None, request_id: int) -> RequestView:
+def get_request(session: Session, subject: Principal, request_id: int) -> RequestView:
     viewer = policy.require_view_requests(subject)
     request = _request(session, request_id)
     view = _view(session, request)
@@ -216,7 +214,11 @@ def get_request(session: Session, subject: Account | None, request_id: int) -> R
 def _view(session: Session, request: SharingRequest) -> RequestView:
     resource = repository.resource_by_id(session, request.resource_id)
     system = session.get(DepartmentSystem, request.requester_system_id)
-    requester = catalog_service.get_department_by_id(session, None, request.requester_department_id)
+    requester = catalog_service.get_department_by_id(
+        session,
+        Internal("name the department of a sharing request"),
+        request.requester_department_id,
+    )
     assert resource is not None
     assert system is not None
     return RequestView(

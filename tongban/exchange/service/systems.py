@@ -12,12 +12,12 @@ from tongban.connectors.models import DepartmentSystem
 from tongban.exchange import policy
 from tongban.exchange.errors import ResourceNotFound
 from tongban.exchange.service import _common
-from tongban.identity.models import Account
 from tongban.identity.oidc import service as oidc_service
+from tongban.identity.principals import Principal
 
 
 def issue_credentials(
-    session: Session, subject: Account | None, *, system_code: str
+    session: Session, subject: Principal, *, system_code: str
 ) -> oidc_service.Registration:
     """Client credentials for a department system (secret shown once): its tokens call the
     exchange gateway (scope ``exchange``) and report back on cases (scope ``connectors``)."""
@@ -36,7 +36,7 @@ def issue_credentials(
     )
 
 
-def my_systems(session: Session, subject: Account | None) -> list[DepartmentSystem]:
+def my_systems(session: Session, subject: Principal) -> list[DepartmentSystem]:
     """The systems an official may ask for data for: their department's."""
     viewer = policy.require_view_requests(subject)
     if viewer.department_id is None:

@@ -27,7 +27,9 @@ from tongban.federation.handlers import handles
 from tongban.federation.models import HandledApplication, Node, RemoteApplication
 from tongban.identity import service as identity_service
 from tongban.identity.models import Account
+from tongban.identity.principals import Principal
 from tongban.kit.clock import utcnow
+from tongban.security.principals import Internal
 
 SUBMIT = "application.submit"
 PROGRESS = "application.progress"
@@ -39,7 +41,7 @@ FINAL = {Status.COMPLETED, Status.DENIED, Status.REJECTED, Status.WITHDRAWN}
 
 def apply_elsewhere(
     session: Session,
-    subject: Account | None,
+    subject: Principal,
     *,
     node: str,
     item_code: str,
@@ -52,11 +54,15 @@ def apply_elsewhere(
     one for the person in front of them, named by ``id_number`` and ``name``."""
     clerk = policy.require_apply_elsewhere(subject, for_someone=id_number is not None)
     if id_number is None:
-        assert subject is not None  # require_apply_elsewhere: a person files their own
+        assert isinstance(subject, Account)  # require_apply_elsewhere: a person files their own
         person = subject
     else:
         person = identity_service.person_for_resident(
-            session, None, id_number=id_number or "", name=name or "", phone=phone
+            session,
+            Internal("the account of a person applying from another node"),
+            id_number=id_number or "",
+            name=name or "",
+            phone=phone,
         )
     if not person.id_number:
         raise InvalidInput(
@@ -111,9 +117,7 @@ def apply_elsewhere(
     return remote
 
 
-def my_remote_applications(
-    session: Session, subject: Account | None
-) -> Sequence[RemoteApplication]:
+def my_remote_applications(session: Session, subject: Principal) -> Sequence[RemoteApplication]:
     """The person's applications handled at other nodes, newest first."""
     person = policy.require_person(subject)
     return repository.remote_applications_of(session, person.id)
@@ -135,7 +139,7 @@ def _submit(session: Session, sender: Node, body: dict[str, Any]) -> None:
         with session.begin_nested():
             person = identity_service.person_for_resident(
                 session,
-                None,
+                Internal("the account of a person applying from another node"),
                 id_number=str(applicant.get("id_number") or ""),
                 name=str(applicant.get("name") or ""),
                 phone=applicant.get("phone"),
@@ -199,7 +203,7 @@ class ProgressReport:
     reported: int
 
 
-def report_progress(session: Session, subject: Account | None) -> ProgressReport:
+def report_progress(session: Session, subject: Principal) -> ProgressReport:
     """Send home every change since the last report of the applications handled here for other
     nodes (`tongban federation run` does this every round)."""
     policy.require_manage_federation(subject)
@@ -245,7 +249,7 @@ def _progress_received(session: Session, sender: Node, body: dict[str, Any]) -> 
     remote.updated_at = utcnow()
     audit.record(
         session,
-        actor=None,
+        actor=policy.node_principal(sender),
         action="federation.application_progress",
         target_type="remote_application",
         target_id=remote.ref,

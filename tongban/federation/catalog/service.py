@@ -39,11 +39,14 @@ from tongban.federation.models import (
     LocalNode,
     Node,
 )
-from tongban.identity.models import Account
+from tongban.identity.principals import Principal
 from tongban.kit.canonical import canonical
 from tongban.kit.clock import utcnow
+from tongban.security.principals import Internal
 
 INHERIT = "catalog.inherit"
+# A parent node's catalog change applied here: the node's message, not a local account, decides.
+INHERITING = Internal("apply a catalog change inherited from the parent node")
 CHANGES = "catalog.changes"
 # Items per message: a first sync of a large catalog goes as several modest messages.
 BATCH = 50
@@ -55,7 +58,7 @@ class SyncReport:
     withdrawn: dict[str, int] = field(default_factory=dict)
 
 
-def sync(session: Session, subject: Account | None) -> SyncReport:
+def sync(session: Session, subject: Principal) -> SyncReport:
     """Send what changed in this node's catalog since the last sync: down to each child, up to
     the parent."""
     policy.require_manage_federation(subject)
@@ -143,12 +146,12 @@ def _with_addition(spec: ItemSpec, addition: LocalAddition | None) -> ItemSpec:
 @handles(INHERIT)
 def _inherit(session: Session, sender: Node, body: dict[str, Any]) -> None:
     """Items from the node above go into this node's catalog, with this node's additions."""
-    local = federation_service.local_node(session, None)
+    local = federation_service.local_node(session, INHERITING)
     if local.parent_code != sender.code:
         raise MessageInvalid("Only the node above may send items to inherit.")
     origins = repository.inherited(session)
     additions = repository.local_additions(session)
-    own = {spec.code for spec in catalog_service.export(session, None)[1]} - set(origins)
+    own = {spec.code for spec in catalog_service.export(session, INHERITING)[1]} - set(origins)
     departments: dict[str, DepartmentSpec] = {}
     specs: list[ItemSpec] = []
     now = utcnow()
@@ -177,7 +180,7 @@ def _inherit(session: Session, sender: Node, body: dict[str, Any]) -> None:
     if specs:
         catalog_service.upsert(
             session,
-            None,
+            INHERITING,
             departments=list(departments.values()),
             items=specs,
             source=f"federation:{sender.code}",
@@ -185,14 +188,14 @@ def _inherit(session: Session, sender: Node, body: dict[str, Any]) -> None:
     for code in body.get("withdrawn", []):
         row = origins.get(str(code))
         if row is not None and row.received_from == sender.code:
-            catalog_service.withdraw_item(session, None, row.item_code)
+            catalog_service.withdraw_item(session, INHERITING, row.item_code)
             session.delete(row)
 
 
 @handles(CHANGES)
 def _changes(session: Session, sender: Node, body: dict[str, Any]) -> None:
     """A node below reports what it offers: index it, and pass it on upward."""
-    local = federation_service.local_node(session, None)
+    local = federation_service.local_node(session, Internal("index a child node's catalog"))
     if sender.parent_code != local.code:
         raise MessageInvalid("Only a node below may report its catalog.")
     node = str(body.get("node", ""))
@@ -246,7 +249,7 @@ def _is_below(session: Session, node: Node, ancestor: str) -> bool:
 
 def set_local_addition(
     session: Session,
-    subject: Account | None,
+    subject: Principal,
     *,
     item_code: str,
     promised_days: int | None,
@@ -297,7 +300,7 @@ class CatalogHit:
 
 
 def search(
-    session: Session, subject: Account | None, *, text: str | None = None, limit: int = 200
+    session: Session, subject: Principal, *, text: str | None = None, limit: int = 200
 ) -> list[CatalogHit]:
     """Items of this node and of every node below it whose code or name matches ``text``."""
     policy.require_read_federation(subject)

@@ -15,6 +15,7 @@ hash and signature as proof. Refusals keep their codes (no_grant, item_not_grant
 
 from __future__ import annotations
 
+import functools
 import json
 import secrets
 import uuid
@@ -34,7 +35,7 @@ from tongban.connectors import lookup as connector_lookup
 from tongban.connectors import service as connectors_service
 from tongban.connectors.models import DepartmentSystem
 from tongban.connectors.schemas import SystemSpec
-from tongban.db.session import release
+from tongban.db.session import record_apart, release
 from tongban.errors import TongbanError
 from tongban.exchange import service as exchange_service
 from tongban.exchange.errors import NoGrant
@@ -47,8 +48,10 @@ from tongban.federation.handlers import handles
 from tongban.federation.messages import Received
 from tongban.federation.models import FederatedDataRequest, Node, ProvidedDataRequest
 from tongban.identity.models import Account
+from tongban.identity.principals import Principal
 from tongban.integration import docking
 from tongban.kit.clock import utcnow
+from tongban.security.principals import Internal
 
 REQUEST = "exchange.request"
 DECISION = "exchange.decision"
@@ -62,12 +65,12 @@ REFUSED = "refused"
 
 
 def _system(session: Session, code: str) -> DepartmentSystem:
-    return connectors_service.get_system(session, None, code)
+    return connectors_service.get_system(session, Internal("the system a remote call is for"), code)
 
 
 def request_data(
     session: Session,
-    subject: Account | None,
+    subject: Principal,
     *,
     node: str,
     body: SharingRequestIn,
@@ -75,10 +78,12 @@ def request_data(
     """Ask ``node`` for items of its resource for one of this node's systems."""
     system = _system(session, body.system)
     requester = policy.require_request_data(subject, system.department_id)
-    local = federation_service.local_node(session, None)
+    local = federation_service.local_node(session, Internal("exchange data with another node"))
     if node == local.code:
         raise NodeInvalid("Node {code} is this node; ask the exchange here directly.", code=node)
-    department = catalog_service.get_department_by_id(session, None, system.department_id)
+    department = catalog_service.get_department_by_id(
+        session, Internal("name the department asking another node for data"), system.department_id
+    )
     now = utcnow()
     row = FederatedDataRequest(
         ref=str(uuid.uuid4()),
@@ -112,7 +117,7 @@ def request_data(
     )
     audit.record(
         session,
-        actor=requester,
+        actor=subject,
         action="federation.data_requested",
         target_type="federation_data_request",
         target_id=row.ref,
@@ -121,10 +126,10 @@ def request_data(
     return row
 
 
-def my_requests(session: Session, subject: Account | None) -> Sequence[FederatedDataRequest]:
+def my_requests(session: Session, subject: Principal) -> Sequence[FederatedDataRequest]:
     policy.require_request_data(subject, None)
     stmt = select(FederatedDataRequest).order_by(FederatedDataRequest.id.desc()).limit(200)
-    if subject is not None and subject.department_id is not None:
+    if isinstance(subject, Account) and subject.department_id is not None:
         stmt = stmt.join(
             DepartmentSystem, DepartmentSystem.id == FederatedDataRequest.system_id
         ).where(DepartmentSystem.department_id == subject.department_id)
@@ -146,7 +151,7 @@ def _decision_received(session: Session, sender: Node, body: dict[str, Any]) -> 
     row.updated_at = utcnow()
     audit.record(
         session,
-        actor=None,
+        actor=policy.node_principal(sender),
         action="federation.data_request_decided",
         target_type="federation_data_request",
         target_id=row.ref,
@@ -179,7 +184,47 @@ def query_remote(
     only if the provider signed it for this call (``answer_not_authentic`` otherwise); its hash
     and signature, never its values, go into the audit entry as proof."""
     system = policy.require_call_remote(subject)
-    local = federation_service.local_node(session, None)
+    try:
+        return _query_remote(
+            session,
+            system,
+            node=node,
+            resource=resource,
+            purpose=purpose,
+            keys=keys,
+            items=items,
+            client=client,
+        )
+    except TongbanError as error:
+        # Audited here too, apart from this transaction, which the caller undoes.
+        record_apart(
+            session,
+            functools.partial(
+                _record_remote_refusal,
+                system.id,
+                node=node,
+                resource=resource,
+                purpose=purpose,
+                keys=len(keys),
+                code=error.code,
+                evidence=error.evidence if isinstance(error, RemoteRefused) else None,
+            ),
+        )
+        raise
+
+
+def _query_remote(
+    session: Session,
+    system: DepartmentSystem,
+    *,
+    node: str,
+    resource: str,
+    purpose: str,
+    keys: Sequence[str],
+    items: Sequence[str] | None,
+    client: httpx.Client | None,
+) -> RemoteAnswer:
+    local = federation_service.local_node(session, Internal("exchange data with another node"))
     peer = federation_repository.node_by_code(session, node)
     if peer is None or not peer.active or peer.code == local.code:
         raise NodeInvalid("The registry lists no other node {code}.", code=node)
@@ -239,20 +284,21 @@ def _json_object(body: bytes) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def record_remote_refusal(
+def _record_remote_refusal(
+    system_id: int,
     session: Session,
-    subject: DepartmentSystem,
     *,
     node: str,
     resource: str,
     purpose: str,
     keys: int,
     code: str,
-    evidence: dict[str, str] | None = None,
+    evidence: dict[str, str] | None,
 ) -> None:
     """Audit a refused call here too, in a transaction of its own (the call's is undone), with
     the proof of the provider's signed refusal when there is one."""
-    system = policy.require_call_remote(subject)
+    system = session.get(DepartmentSystem, system_id)
+    assert system is not None
     body = {"resource": resource, "purpose": purpose, "keys": [""] * keys}
     _audit_call(session, system, node=node, body=body, outcome=code, evidence=evidence)
 
@@ -277,7 +323,8 @@ def _audit_call(
         details["answer"] = evidence
     audit.record(
         session,
-        actor=session.get(Account, system.account_id),
+        actor=session.get(Account, system.account_id)
+        or Internal(f"department system {system.code}"),
         action="federation.data_called",
         target_type="federation_node",
         target_id=node,
@@ -300,7 +347,7 @@ def _proxy_system(session: Session, node: Node, body: dict[str, Any]) -> Departm
         return existing
     catalog_service.upsert(
         session,
-        None,
+        Internal("the local stand-in of another node's system"),
         departments=[
             DepartmentSpec(
                 code=department_code,
@@ -313,7 +360,7 @@ def _proxy_system(session: Session, node: Node, body: dict[str, Any]) -> Departm
     )
     return docking.register_system(
         session,
-        None,
+        Internal("the local stand-in of another node's system"),
         SystemSpec(
             code=system_code,
             name=f"{node.name} {body.get('system_name') or body.get('system')}"[:200],
@@ -331,6 +378,7 @@ def _request_received(session: Session, sender: Node, body: dict[str, Any]) -> N
         raise MessageInvalid("The data request message is malformed.")
     system = _proxy_system(session, sender, body)
     account = session.get(Account, system.account_id)
+    assert account is not None
     try:
         spec = SharingRequestIn.model_validate(
             {k: v for k, v in body.items() if k in SharingRequestIn.model_fields}
@@ -362,7 +410,7 @@ class DecisionReport:
     reported: int
 
 
-def report_decisions(session: Session, subject: Account | None) -> DecisionReport:
+def report_decisions(session: Session, subject: Principal) -> DecisionReport:
     """Send each requesting node what changed in its requests here (a decision, a grant
     revoked); `tongban federation run` does this every round."""
     policy.require_manage_federation(subject)
@@ -371,9 +419,9 @@ def report_decisions(session: Session, subject: Account | None) -> DecisionRepor
         system = session.get(DepartmentSystem, link.system_id)
         assert system is not None
         # Read as the requesting system's account here: it may see its own requests.
-        view = exchange_service.get_request(
-            session, session.get(Account, system.account_id), link.request_id
-        )
+        requester = session.get(Account, system.account_id)
+        assert requester is not None
+        view = exchange_service.get_request(session, requester, link.request_id)
         now = utcnow()
         live = [g for g in view.grants if g.revoked_at is None and g.expires_at > now]
         state = {

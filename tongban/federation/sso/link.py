@@ -15,6 +15,7 @@ from tongban.federation import repository as federation_repository
 from tongban.federation.errors import UpstreamRefused
 from tongban.federation.sso import repository
 from tongban.federation.sso import service as sso_service
+from tongban.security.principals import Internal
 
 PATH = "/api/v1/federation/sso/client"
 MESSAGE_TYPE = "sso.client_request"
@@ -62,7 +63,7 @@ def link(engine: Engine, client: httpx.Client | None = None) -> str:
     with unit_of_work(engine) as session:
         sso_service.save_upstream_client(
             session,
-            None,
+            Internal("keep the parent node's sign-in client"),
             issuer=str(data["issuer"]),
             client_id=str(data["client_id"]),
             secret=str(data["client_secret"]),

@@ -37,8 +37,10 @@ from tongban.identity import service as identity_service
 from tongban.identity.credentials import AMR_PASSWORD
 from tongban.identity.models import Account
 from tongban.identity.oidc import service as oidc_service
+from tongban.identity.principals import Principal
 from tongban.kit.clock import utcnow
 from tongban.security import deployment
+from tongban.security.principals import Internal
 
 CALLBACK = "/login/upstream/callback"
 # Time to sign in at the parent and come back.
@@ -61,12 +63,12 @@ class ChildClient:
 
 def register_child(session: Session, subject: Node, *, message: Received) -> ChildClient:
     """The sign-on client of the child node that signed ``message`` (a new secret each time)."""
-    local = federation_service.local_node(session, None)
+    local = federation_service.local_node(session, Internal("sign in across nodes"))
     policy.require_child(subject, local.code)
     federation_service.accept_request(session, subject, message=message)
     registration = oidc_service.register_node_client(
         session,
-        None,
+        Internal("register a child node as a sign-in client"),
         node_code=subject.code,
         name=f"{subject.name} ({subject.code})",
         redirect_uri=subject.url.rstrip("/") + CALLBACK,
@@ -74,7 +76,7 @@ def register_child(session: Session, subject: Node, *, message: Received) -> Chi
     assert registration.secret is not None  # a node's client is confidential
     audit.record(
         session,
-        actor=None,
+        actor=policy.node_principal(subject),
         action="federation.sso_client_issued",
         target_type="federation_node",
         target_id=subject.code,
@@ -87,7 +89,7 @@ def register_child(session: Session, subject: Node, *, message: Received) -> Chi
 
 
 def _parent(session: Session) -> Node | None:
-    local = federation_service.local_node(session, None)
+    local = federation_service.local_node(session, Internal("sign in across nodes"))
     if local.parent_code is None:
         return None
     parent = federation_repository.node_by_code(session, local.parent_code)
@@ -95,7 +97,7 @@ def _parent(session: Session) -> Node | None:
 
 
 def save_upstream_client(
-    session: Session, subject: Account | None, *, issuer: str, client_id: str, secret: str
+    session: Session, subject: Principal, *, issuer: str, client_id: str, secret: str
 ) -> UpstreamClient:
     """Keep the client the parent issued, its secret sealed with the key ring."""
     policy.require_manage_federation(subject)
@@ -124,7 +126,7 @@ def save_upstream_client(
     return row
 
 
-def upstream(session: Session, subject: Account | None) -> Node | None:
+def upstream(session: Session, subject: Principal) -> Node | None:
     """The parent node people can sign in here through, if its client is in place."""
     policy.require_read_federation(subject)
     if federation_repository.local_node(session) is None:
@@ -144,7 +146,10 @@ def _link(session: Session) -> UpstreamClient:
 
 
 def _redirect_uri(session: Session) -> str:
-    return federation_service.local_node(session, None).url.rstrip("/") + CALLBACK
+    return (
+        federation_service.local_node(session, Internal("sign in across nodes")).url.rstrip("/")
+        + CALLBACK
+    )
 
 
 @dataclass(frozen=True)
@@ -155,7 +160,7 @@ class Started:
 
 
 def begin_sign_in(
-    session: Session, subject: Account | None, *, next_path: str, locale: str | None = None
+    session: Session, subject: Principal, *, next_path: str, locale: str | None = None
 ) -> Started:
     """Send the person to the parent's sign-on; what the callback must match is kept here."""
     policy.require_sign_in_upstream(subject)
@@ -200,7 +205,7 @@ class Completed:
 
 
 def complete_sign_in(
-    session: Session, subject: Account | None, *, code: str, state: str, browser_state: str
+    session: Session, subject: Principal, *, code: str, state: str, browser_state: str
 ) -> Completed:
     """Finish a sign-in at the parent: every check passes or nothing is opened (and the
     refusal is audited; the caller commits it)."""
@@ -210,7 +215,7 @@ def complete_sign_in(
     except TongbanError as exc:
         audit.record(
             session,
-            actor=None,
+            actor=subject,
             action="federation.upstream_sign_in_refused",
             target_type="federation_sign_in",
             target_id=hashlib.sha256(state.encode()).hexdigest()[:16],
@@ -262,7 +267,10 @@ def _complete(session: Session, *, code: str, state: str, browser_state: str) ->
             "Only residents sign in through the parent platform; officials sign in here."
         )
     account = identity_service.person_for_resident(
-        session, None, id_number=person.id_number, name=person.name
+        session,
+        Internal("the account of a person signed in at another node"),
+        id_number=person.id_number,
+        name=person.name,
     )
     token = identity_service.open_session(session, account, amr=person.amr or AMR_PASSWORD)
     lifetime = timedelta(minutes=get_settings().federation_sso_session_minutes)

@@ -25,8 +25,9 @@ from tongban.federation import service as federation_service
 from tongban.federation.errors import CheckpointForked, CheckpointInvalid, CheckpointRolledBack
 from tongban.federation.messages import Received
 from tongban.federation.models import Node, WitnessedCheckpoint
-from tongban.identity.models import Account
+from tongban.identity.principals import Principal
 from tongban.kit.clock import utcnow
+from tongban.security.principals import Internal
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ HELD_TYPE = "audit.checkpoints_held"
 
 def witness(session: Session, subject: Node, *, message: Received) -> WitnessedCheckpoint:
     """Keep the checkpoint a child node signed and sent; the one held if it is a resend."""
-    local = federation_service.local_node(session, None)
+    local = federation_service.local_node(session, Internal("witness a node's checkpoint"))
     policy.require_witness(subject, local.code)
     body = federation_service.accept_request(session, subject, message=message)
     try:
@@ -97,7 +98,7 @@ def witness(session: Session, subject: Node, *, message: Received) -> WitnessedC
         return same
     audit.record(
         session,
-        actor=None,
+        actor=policy.node_principal(subject),
         action="federation.checkpoint_witnessed",
         target_type="federation_node",
         target_id=subject.code,
@@ -109,7 +110,7 @@ def witness(session: Session, subject: Node, *, message: Received) -> WitnessedC
 def held_for(session: Session, subject: Node, *, message: Received) -> list[Checkpoint]:
     """The checkpoints this node keeps for the child node asking (signed request), smallest
     first: what its ``tongban audit verify --witness`` checks its chain against."""
-    local = federation_service.local_node(session, None)
+    local = federation_service.local_node(session, Internal("witness a node's checkpoint"))
     policy.require_witness(subject, local.code)
     federation_service.accept_request(session, subject, message=message)
     return [as_checkpoint(row) for row in repository.witnessed(session, subject.code)]
@@ -120,7 +121,7 @@ def as_checkpoint(row: WitnessedCheckpoint) -> Checkpoint:
 
 
 def witnessed(
-    session: Session, subject: Account | None, *, node_code: str
+    session: Session, subject: Principal, *, node_code: str
 ) -> Sequence[WitnessedCheckpoint]:
     """The checkpoints of ``node_code`` this node holds as its witness, smallest first."""
     policy.require_manage_federation(subject)

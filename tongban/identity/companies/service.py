@@ -27,6 +27,7 @@ from tongban.identity.models import (
     WebSession,
 )
 from tongban.identity.numbers import uscc_problem
+from tongban.identity.principals import Principal, account_id
 from tongban.kit import clock
 
 MAX_NAME = 200
@@ -56,7 +57,7 @@ class Agent:
 
 def _audit(
     session: Session,
-    actor: Account | None,
+    actor: Principal,
     action: str,
     legal_person: LegalPerson,
     **details: object,
@@ -105,7 +106,7 @@ def _natural_person(session: Session, username: str, field: str) -> Account:
 
 def register_legal_person(
     session: Session,
-    subject: Account | None,
+    subject: Principal,
     *,
     uscc: str,
     name: str,
@@ -137,7 +138,7 @@ def register_legal_person(
             account_id=person.id,
             role=AgentRole.LEGAL_REPRESENTATIVE,
             granted_at=clock.utcnow(),
-            granted_by_id=subject.id if subject else None,
+            granted_by_id=account_id(subject),
         )
     )
     session.flush()
@@ -160,7 +161,7 @@ def _end_of_day(day: date) -> datetime:
 
 def grant_agent(
     session: Session,
-    subject: Account | None,
+    subject: Principal,
     *,
     uscc: str,
     username: str,
@@ -193,7 +194,7 @@ def grant_agent(
     session.flush()
     _audit(
         session,
-        grantor,
+        subject,
         "agent_granted",
         legal_person,
         agent=person.username,
@@ -202,13 +203,13 @@ def grant_agent(
     return _agent(existing, person, now)
 
 
-def revoke_agent(session: Session, subject: Account | None, *, uscc: str, username: str) -> None:
+def revoke_agent(session: Session, subject: Principal, *, uscc: str, username: str) -> None:
     """The legal representative ends an agent's authorisation, at once: sessions acting for the
     legal person under it stop doing so."""
     legal_person = _legal_person(session, uscc)
     now = clock.utcnow()
     representative = repository.representative_of(session, legal_person.id)
-    revoker = policy.require_manage_agents(subject, legal_person, representative, now)
+    policy.require_manage_agents(subject, legal_person, representative, now)
     person = repository.account_by_username(session, username.strip())
     existing = repository.authorisation(session, legal_person.id, person.id) if person else None
     if person is None or existing is None or existing.role is not AgentRole.AGENT:
@@ -221,7 +222,7 @@ def revoke_agent(session: Session, subject: Account | None, *, uscc: str, userna
     if existing.revoked_at is None:
         existing.revoked_at = now
     repository.stop_acting_for(session, person.id, legal_person.id)
-    _audit(session, revoker, "agent_revoked", legal_person, agent=person.username)
+    _audit(session, subject, "agent_revoked", legal_person, agent=person.username)
 
 
 def _agent(row: LegalPersonAgent, account: Account, now: datetime) -> Agent:
@@ -236,7 +237,7 @@ def _agent(row: LegalPersonAgent, account: Account, now: datetime) -> Agent:
     )
 
 
-def agents(session: Session, subject: Account | None, *, uscc: str) -> list[Agent]:
+def agents(session: Session, subject: Principal, *, uscc: str) -> list[Agent]:
     """Everyone authorised for the legal person, now or before: for its legal representative and
     administrators."""
     legal_person = _legal_person(session, uscc)
@@ -248,7 +249,7 @@ def agents(session: Session, subject: Account | None, *, uscc: str) -> list[Agen
     ]
 
 
-def my_authorisations(session: Session, subject: Account | None) -> list[Authorisation]:
+def my_authorisations(session: Session, subject: Principal) -> list[Authorisation]:
     """The legal persons the subject may act for now."""
     person = policy.require_view_own_authorisations(subject)
     return [
@@ -261,7 +262,7 @@ def my_authorisations(session: Session, subject: Account | None) -> list[Authori
 
 def switch_acting_for(
     session: Session,
-    subject: Account | None,
+    subject: Principal,
     *,
     web_session: WebSession,
     uscc: str | None,
@@ -296,7 +297,7 @@ def switch_acting_for(
 
 
 def acting_for(
-    session: Session, subject: Account | None, *, web_session: WebSession
+    session: Session, subject: Principal, *, web_session: WebSession
 ) -> LegalPerson | None:
     """The legal person the subject acts for in this session, if any."""
     person = policy.require_view_own_authorisations(subject)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from tongban.audit import service as audit
 from tongban.identity.models import Account
+from tongban.security.principals import ANONYMOUS
 
 _MAX_ID = 80
 _MAX_TEXT = 300
@@ -34,7 +35,7 @@ def refused(
 ) -> None:
     audit.record(
         session,
-        actor=actor,
+        actor=actor or ANONYMOUS,
         action="oidc.refused",
         target_type="oauth_client",
         target_id=_clip(client_id, _MAX_ID) or "-",
@@ -57,7 +58,7 @@ def event(
 ) -> None:
     audit.record(
         session,
-        actor=actor,
+        actor=actor or ANONYMOUS,
         action=f"oidc.{action}",
         target_type="oauth_client",
         target_id=client_id,

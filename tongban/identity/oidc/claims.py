@@ -25,6 +25,7 @@ from tongban.identity.oidc import repository
 from tongban.identity.oidc.models import PairwiseSubject
 from tongban.kit.clock import utcnow
 from tongban.kit.i18n import N_
+from tongban.security.principals import Internal
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,9 @@ def account_for_sub(session: Session, sub: str, client_id: str) -> int | None:
 def _department_code(session: Session, department_id: int | None) -> str | None:
     if department_id is None:
         return None
-    for department in catalog_service.list_departments(session, None):
+    for department in catalog_service.list_departments(
+        session, Internal("name an official's department in their claims")
+    ):
         if department.id == department_id:
             return department.code
     return None

@@ -20,10 +20,11 @@ from joserfc.jwk import KeySet, RSAKey
 from sqlalchemy.orm import Session
 
 from tongban.audit import service as audit
-from tongban.identity.models import Account
 from tongban.identity.oidc import lifetimes, repository
 from tongban.identity.oidc.models import SigningKey
+from tongban.identity.principals import Principal
 from tongban.kit.clock import utcnow
+from tongban.security.principals import Internal
 
 ALG = "RS256"
 RSA_BITS = 2048
@@ -53,7 +54,7 @@ def current(session: Session) -> SigningKey:
     row = _generate(session, utcnow())
     audit.record(
         session,
-        actor=None,
+        actor=Internal("create the first signing key"),
         action="oidc.key_created",
         target_type="signing_key",
         target_id=row.kid,
@@ -66,7 +67,7 @@ def private_key(row: SigningKey) -> RSAKey:
     return RSAKey.import_key(row.private_jwk)
 
 
-def rotate(session: Session, actor: Account | None, *, now: datetime | None = None) -> SigningKey:
+def rotate(session: Session, actor: Principal, *, now: datetime | None = None) -> SigningKey:
     """A new signing key; the ones before it retire and leave the JWKS once their tokens died."""
     now = now or utcnow()
     retired = []

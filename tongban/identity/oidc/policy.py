@@ -4,14 +4,14 @@ operator at the command line (``subject`` None), as for accounts and the catalog
 from __future__ import annotations
 
 from tongban.errors import Forbidden
-from tongban.identity.models import Account, AccountKind
+from tongban.identity.principals import Principal, is_admin, is_trusted
 
 
-def require_manage_clients(subject: Account | None) -> None:
-    if subject is not None and subject.kind is not AccountKind.ADMIN:
+def require_manage_clients(subject: Principal) -> None:
+    if not (is_trusted(subject) or is_admin(subject)):
         raise Forbidden("Only an administrator may register or change sign-on clients.")
 
 
-def require_manage_keys(subject: Account | None) -> None:
-    if subject is not None and subject.kind is not AccountKind.ADMIN:
+def require_manage_keys(subject: Principal) -> None:
+    if not (is_trusted(subject) or is_admin(subject)):
         raise Forbidden("Only an administrator may rotate the sign-on signing keys.")

@@ -21,6 +21,7 @@ from tongban.identity.models import Account
 from tongban.identity.oidc import claims, hashing, keys, policy, repository, tokens
 from tongban.identity.oidc.grants import MACHINE_SCOPES
 from tongban.identity.oidc.models import OAuthClient, SigningKey
+from tongban.identity.principals import Principal
 from tongban.kit.clock import utcnow
 
 MAX_URI_LENGTH = 2000
@@ -35,7 +36,7 @@ class Registration:
 
 def register_client(
     session: Session,
-    subject: Account | None,
+    subject: Principal,
     *,
     name: str,
     redirect_uris: Sequence[str],
@@ -107,7 +108,7 @@ NODE_SCOPES = ("openid", "profile", "id_number")
 
 
 def register_node_client(
-    session: Session, subject: Account | None, *, node_code: str, name: str, redirect_uri: str
+    session: Session, subject: Principal, *, node_code: str, name: str, redirect_uri: str
 ) -> Registration:
     """The client a child federation node signs its people in with: made on the node's first
     request, given a new secret (and the registry's current address) on each later one, so the
@@ -142,7 +143,7 @@ def register_node_client(
 
 def register_machine_client(
     session: Session,
-    subject: Account | None,
+    subject: Principal,
     *,
     name: str,
     account: Account,
@@ -229,12 +230,12 @@ def _loopback(host: str) -> bool:
         return False
 
 
-def list_clients(session: Session, subject: Account | None) -> Sequence[OAuthClient]:
+def list_clients(session: Session, subject: Principal) -> Sequence[OAuthClient]:
     policy.require_manage_clients(subject)
     return repository.clients(session)
 
 
-def deactivate_client(session: Session, subject: Account | None, client_id: str) -> OAuthClient:
+def deactivate_client(session: Session, subject: Principal, client_id: str) -> OAuthClient:
     """Switch a client off: it can no longer sign anyone in, and its tokens stop working."""
     policy.require_manage_clients(subject)
     client = repository.client(session, client_id)
@@ -252,12 +253,12 @@ def deactivate_client(session: Session, subject: Account | None, client_id: str)
     return client
 
 
-def rotate_signing_key(session: Session, subject: Account | None) -> SigningKey:
+def rotate_signing_key(session: Session, subject: Principal) -> SigningKey:
     """Start signing with a new key; the old one stays published until its tokens expired."""
     policy.require_manage_keys(subject)
     return keys.rotate(session, subject)
 
 
-def list_signing_keys(session: Session, subject: Account | None) -> Sequence[SigningKey]:
+def list_signing_keys(session: Session, subject: Principal) -> Sequence[SigningKey]:
     policy.require_manage_keys(subject)
     return repository.signing_keys(session)

@@ -8,10 +8,11 @@ from sqlalchemy.orm import Session
 
 from tongban.audit import service as audit
 from tongban.identity.models import Account, WebSession
+from tongban.identity.principals import Principal
 
 
 def _audit(
-    session: Session, actor: Account | None, action: str, account: Account, **details: object
+    session: Session, actor: Principal, action: str, account: Account, **details: object
 ) -> None:
     audit.record(
         session,

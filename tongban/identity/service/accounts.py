@@ -16,6 +16,7 @@ from tongban.identity import credentials, policy, repository, walk_ins
 from tongban.identity.errors import AccountNotFound
 from tongban.identity.models import Account, AccountKind, AdminRole, OfficialRole
 from tongban.identity.numbers import resident_id_problem
+from tongban.identity.principals import Principal
 from tongban.identity.service._common import _audit
 
 MIN_PASSWORD_LENGTH = credentials.MIN_PASSWORD_LENGTH
@@ -41,7 +42,7 @@ def _clean_roles(kind: AccountKind, roles: Sequence[str]) -> list[str]:
 
 def create_account(
     session: Session,
-    subject: Account | None,
+    subject: Principal,
     *,
     username: str,
     password: str,
@@ -99,7 +100,7 @@ def create_account(
 
 def person_for_resident(
     session: Session,
-    subject: Account | None,
+    subject: Principal,
     *,
     id_number: str,
     name: str,
@@ -135,7 +136,7 @@ def get_by_username(session: Session, username: str) -> Account | None:
 
 
 def department_officials(
-    session: Session, subject: Account | None, department_id: int, *, role: str | None = None
+    session: Session, subject: Principal, department_id: int, *, role: str | None = None
 ) -> list[Account]:
     """A department's officials (with ``role``, only those who have it)."""
     policy.require_list_officials(subject)
@@ -143,7 +144,7 @@ def department_officials(
     return [a for a in found if role is None or role in (a.roles or [])]
 
 
-def find_applicant(session: Session, subject: Account | None, id_number: str) -> Account:
+def find_applicant(session: Session, subject: Principal, id_number: str) -> Account:
     """The applicant with this resident ID number (a walk-in at the single window). Every
     lookup is audited with the number's last four characters only."""
     policy.require_look_up_person(subject)

@@ -12,6 +12,7 @@ from tongban.errors import Conflict
 from tongban.identity import credentials, policy, repository
 from tongban.identity.errors import AccountNotFound, TotpAlreadyEnabled, TotpInvalid
 from tongban.identity.models import Account
+from tongban.identity.principals import Principal
 from tongban.identity.service._common import _audit
 
 
@@ -34,7 +35,7 @@ def _enrolment(account: Account) -> TotpEnrolment:
     return TotpEnrolment(account.totp_secret, uri, credentials.qr_data_uri(uri))
 
 
-def begin_totp_enrolment(session: Session, subject: Account | None) -> TotpEnrolment:
+def begin_totp_enrolment(session: Session, subject: Principal) -> TotpEnrolment:
     """A secret to scan into an authenticator app; on only once a code from it is confirmed.
 
     Asking again before confirming shows the same secret (a reload keeps the QR code scanned).
@@ -49,7 +50,7 @@ def begin_totp_enrolment(session: Session, subject: Account | None) -> TotpEnrol
     return _enrolment(account)
 
 
-def confirm_totp(session: Session, subject: Account | None, code: str) -> None:
+def confirm_totp(session: Session, subject: Principal, code: str) -> None:
     """Turn two-step sign-in on with the first code the app shows: proof it was set up."""
     account = policy.require_manage_own_credentials(subject)
     if account.totp_enabled:
@@ -67,7 +68,7 @@ def confirm_totp(session: Session, subject: Account | None, code: str) -> None:
     _audit(session, account, "totp_enabled", account)
 
 
-def disable_totp(session: Session, subject: Account | None, code: str) -> None:
+def disable_totp(session: Session, subject: Principal, code: str) -> None:
     """A citizen turns two-step sign-in off, confirming with a current code."""
     account = policy.require_disable_totp(subject)
     if not account.totp_enabled or not account.totp_secret:
@@ -103,7 +104,7 @@ class OperatorTotp:
 
 
 def operator_totp(
-    session: Session, subject: Account | None, *, username: str, reset: bool = False
+    session: Session, subject: Principal, *, username: str, reset: bool = False
 ) -> OperatorTotp:
     """The operator sets up someone's authenticator (a new official; a lost phone with
     ``reset``, which also ends their sessions) or looks up the secret to show the current code."""

@@ -16,6 +16,7 @@ from tongban.identity import credentials, policy, repository
 from tongban.identity.credentials import AMR_PASSWORD
 from tongban.identity.errors import SessionNotFound
 from tongban.identity.models import Account, WebSession
+from tongban.identity.principals import Principal
 from tongban.identity.service._common import _audit, _signed_in
 from tongban.kit import clock
 
@@ -114,14 +115,14 @@ def is_live(row: WebSession, now: datetime) -> bool:
     )
 
 
-def list_sessions(session: Session, subject: Account | None) -> list[WebSession]:
+def list_sessions(session: Session, subject: Principal) -> list[WebSession]:
     """The subject's live sessions (this browser, other browsers, API clients), newest first."""
     account = policy.require_manage_own_sessions(subject)
     now = clock.utcnow()
     return [r for r in repository.live_sessions_of(session, account.id, now) if is_live(r, now)]
 
 
-def revoke_session(session: Session, subject: Account | None, session_id: int) -> None:
+def revoke_session(session: Session, subject: Principal, session_id: int) -> None:
     """End one of the subject's own sessions, e.g. on a computer left signed in."""
     account = policy.require_manage_own_sessions(subject)
     row = session.get(WebSession, session_id)
@@ -131,7 +132,7 @@ def revoke_session(session: Session, subject: Account | None, session_id: int) -
     _audit(session, account, "session_revoked", account, session_id=session_id)
 
 
-def sign_out_everywhere(session: Session, subject: Account | None) -> int:
+def sign_out_everywhere(session: Session, subject: Principal) -> int:
     """End every session of the subject, this one included; returns how many ended."""
     account = policy.require_manage_own_sessions(subject)
     count = repository.delete_sessions_of(session, account.id)

@@ -2,19 +2,21 @@
 (``check_totp``), everything at once for the API (``sign_in``), and the pages' two steps, a
 pending session carrying the person from the password to the code (``start_sign_in``,
 ``pending_sign_in``, ``finish_sign_in``). A refused sign-in still changes the database (the
-failure count, a lock, an audit entry) before it raises: callers commit it anyway (the pages
-render the refusal, the API returns it as a response)."""
+failure count, a lock, an audit entry): those are recorded apart from the refused request's
+transaction, which is undone."""
 
 from __future__ import annotations
 
+import functools
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from tongban.audit import service as audit
 from tongban.config import get_settings
+from tongban.db.session import record_apart
 from tongban.identity import credentials, repository
 from tongban.identity.credentials import AMR_TWO_FACTOR
 from tongban.identity.errors import (
@@ -28,6 +30,7 @@ from tongban.identity.service._common import _audit, _signed_in
 from tongban.identity.service.sessions import open_session
 from tongban.kit import clock
 from tongban.kit.i18n import N_
+from tongban.security.principals import ANONYMOUS
 
 # One answer for a wrong password, an unknown username and a locked account: the answer must not
 # tell anyone which usernames exist or that they have locked one.
@@ -42,7 +45,20 @@ def _locked(account: Account, now: datetime) -> bool:
     return account.locked_until is not None and account.locked_until > now
 
 
-def _failed(session: Session, account: Account, now: datetime, factor: str) -> None:
+def _refused(
+    session: Session, record: Callable[[Session, Account], object], account_id: int
+) -> None:
+    """Record ``record`` about the refused account apart from this transaction."""
+    record_apart(session, functools.partial(_about, record, account_id))
+
+
+def _about(record: Callable[[Session, Account], object], account_id: int, session: Session) -> None:
+    account = session.get(Account, account_id)
+    assert account is not None
+    record(session, account)
+
+
+def _failed(session: Session, account: Account, *, now: datetime, factor: str) -> None:
     """Count a failed sign-in, lock the account once there were too many, and audit it."""
     failures = repository.count_failure(session, account)
     lock = credentials.lock_duration(failures)
@@ -51,12 +67,29 @@ def _failed(session: Session, account: Account, now: datetime, factor: str) -> N
         account.locked_until = locked_until
     _audit(
         session,
-        None,
+        ANONYMOUS,
         "sign_in_failed",
         account,
         factor=factor,
         failures=failures,
         locked_until=locked_until.isoformat() if locked_until else None,
+    )
+
+
+def _refusal_audit(reason: str) -> Callable[[Session, Account], object]:
+    return lambda session, account: _audit(
+        session, ANONYMOUS, "sign_in_refused", account, reason=reason
+    )
+
+
+def _unknown_username(username: str, session: Session) -> None:
+    audit.record(
+        session,
+        actor=ANONYMOUS,
+        action="identity.sign_in_failed",
+        target_type="username",
+        target_id=username,
+        details={"factor": "pwd", "reason": "unknown_username"},
     )
 
 
@@ -71,24 +104,17 @@ def authenticate(session: Session, *, username: str, password: str) -> Account:
     account = repository.account_by_username(session, username)
     if account is not None and _locked(account, now):
         credentials.password_matches(None, password)  # the same work as any other attempt
-        _audit(session, None, "sign_in_refused", account, reason="locked")
+        _refused(session, _refusal_audit("locked"), account.id)
         raise SignInFailed(WRONG_CREDENTIALS)
     matches = credentials.password_matches(account.password_hash if account else None, password)
     if account is None:
-        audit.record(
-            session,
-            actor=None,
-            action="identity.sign_in_failed",
-            target_type="username",
-            target_id=username[:80],
-            details={"factor": "pwd", "reason": "unknown_username"},
-        )
+        record_apart(session, functools.partial(_unknown_username, username[:80]))
         raise SignInFailed(WRONG_CREDENTIALS)
     if not matches:
-        _failed(session, account, now, "pwd")
+        _refused(session, functools.partial(_failed, now=now, factor="pwd"), account.id)
         raise SignInFailed(WRONG_CREDENTIALS)
     if not account.active:
-        _audit(session, None, "sign_in_refused", account, reason="inactive")
+        _refused(session, _refusal_audit("inactive"), account.id)
         raise SignInFailed(WRONG_CREDENTIALS)
     if credentials.needs_rehash(account.password_hash):
         account.password_hash = credentials.hash_password(password)
@@ -109,7 +135,7 @@ def check_totp(session: Session, account: Account, code: str) -> None:
         account.totp_secret, code, last_step=account.totp_last_step, at=now
     )
     if step is None or not repository.claim_totp_step(session, account, step):
-        _failed(session, account, now, "otp")
+        _refused(session, functools.partial(_failed, now=now, factor="otp"), account.id)
         raise TotpInvalid(
             "The code is wrong or was used already; enter the code your authenticator app "
             "shows now.",

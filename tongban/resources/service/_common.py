@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from tongban.identity.models import Account
+from tongban.identity.principals import Principal
 from tongban.kit import ids
 from tongban.kit.clock import utcnow
 from tongban.resources import authority, identifiers, repository
@@ -134,7 +135,7 @@ def move(
     person: MasterPerson | None,
     reason: LinkReason,
     *,
-    actor: Account | None,
+    actor: Principal,
     probability: float | None,
 ) -> LinkEvent:
     """Put ``record`` under ``person`` (None: unlinked), with its identifiers, and remember
@@ -153,7 +154,7 @@ def move(
         to_person_id=record.person_id,
         reason=reason,
         match_probability=probability,
-        actor_id=actor.id if actor is not None else None,
+        actor_id=actor.id if isinstance(actor, Account) else None,
         at=utcnow(),
     )
     session.add(event)

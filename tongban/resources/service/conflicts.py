@@ -28,6 +28,7 @@ from tongban.catalog import service as catalog_service
 from tongban.connectors import outbox
 from tongban.errors import Forbidden, InvalidInput
 from tongban.identity.models import Account, OfficialRole
+from tongban.identity.principals import Principal, account_id
 from tongban.kit.clock import utcnow
 from tongban.resources import authority, disclosure, events, identifiers, policy, repository
 from tongban.resources.errors import AlreadyDecided, ConflictNotFound
@@ -40,6 +41,7 @@ from tongban.resources.models import (
 from tongban.resources.schemas import RecordIn
 from tongban.resources.service._common import check_authority, update_record
 from tongban.security.labels import Clearance
+from tongban.security.principals import Internal
 
 MAX_NOTE = 2000
 
@@ -65,14 +67,14 @@ class ConflictView:
 
 def list_conflicts(
     session: Session,
-    subject: Account | None,
+    subject: Principal,
     *,
     department: str | None = None,
     status: ConflictStatus | None = ConflictStatus.OPEN,
     limit: int = 200,
 ) -> list[ConflictView]:
     """Conflicts routed to ``department`` (an official's own by default)."""
-    if department is None and subject is not None and not policy.is_steward(subject):
+    if department is None and isinstance(subject, Account) and not policy.is_steward(subject):
         department_id = subject.department_id
     else:
         department_id = (
@@ -91,23 +93,25 @@ def list_conflicts(
     ]
 
 
-def may_see_conflicts(subject: Account | None) -> bool:
+def may_see_conflicts(subject: Principal) -> bool:
     """Whether ``list_conflicts`` has anything to show this subject (stewards, officials)."""
-    return policy.is_steward(subject) or (subject is not None and subject.department_id is not None)
+    return policy.is_steward(subject) or (
+        isinstance(subject, Account) and subject.department_id is not None
+    )
 
 
-def may_close_conflicts(subject: Account | None) -> bool:
+def may_close_conflicts(subject: Principal) -> bool:
     """Whether the subject may close conflicts routed to their department (the page offers
     the ways to close one only then)."""
     return policy.is_steward(subject) or (
-        subject is not None
+        isinstance(subject, Account)
         and subject.department_id is not None
         and OfficialRole.APPROVER.value in subject.roles
     )
 
 
 def confirm_conflict(
-    session: Session, subject: Account | None, conflict_id: int, *, note: str = ""
+    session: Session, subject: Principal, conflict_id: int, *, note: str = ""
 ) -> ConflictView:
     """The authority's value stands: the other source is told to correct its record."""
     conflict, pid, department_id = _to_close(session, conflict_id)
@@ -119,7 +123,7 @@ def confirm_conflict(
 
 
 def correct_conflict(
-    session: Session, subject: Account | None, conflict_id: int, *, value: str, note: str = ""
+    session: Session, subject: Principal, conflict_id: int, *, value: str, note: str = ""
 ) -> ConflictView:
     """The authority's own record was wrong: it takes ``value``, and the authoritative value
     changes (published to the subscribers) and is checked against every source again."""
@@ -152,7 +156,7 @@ def correct_conflict(
 
 
 def dismiss_conflict(
-    session: Session, subject: Account | None, conflict_id: int, *, reason: str
+    session: Session, subject: Principal, conflict_id: int, *, reason: str
 ) -> ConflictView:
     """Nothing to correct, for ``reason`` (both departments see it)."""
     conflict, pid, department_id = _to_close(session, conflict_id)
@@ -173,7 +177,9 @@ def _load(session: Session, conflict_id: int) -> tuple[Conflict, str, str | None
 def _to_close(session: Session, conflict_id: int) -> tuple[Conflict, str, int]:
     """The conflict, its person's pid and the id of the department it is routed to."""
     conflict, pid, _ = _load(session, conflict_id)
-    department = catalog_service.get_department(session, None, conflict.authority)
+    department = catalog_service.get_department(
+        session, Internal("name the department of a conflicting value"), conflict.authority
+    )
     return conflict, pid, department.id
 
 
@@ -182,7 +188,7 @@ def _require_open(conflict: Conflict) -> None:
         raise AlreadyDecided("This conflict is already closed.")
 
 
-def _read(session: Session, subject: Account | None, conflict_id: int) -> ConflictView:
+def _read(session: Session, subject: Principal, conflict_id: int) -> ConflictView:
     session.flush()
     return _view(disclosure.reading(session, subject), *_load(session, conflict_id))
 
@@ -250,7 +256,7 @@ def _corrected_row(record: SourceRecord, element: str, value: str) -> dict[str, 
 
 def _close(
     session: Session,
-    subject: Account | None,
+    subject: Principal,
     conflict: Conflict,
     pid: str,
     resolution: ConflictResolution,
@@ -259,14 +265,14 @@ def _close(
     now = utcnow()
     conflict.status, conflict.resolved_at = ConflictStatus.RESOLVED, now
     conflict.resolution, conflict.note = resolution, note
-    conflict.closed_by_id = subject.id if subject is not None else None
+    conflict.closed_by_id = account_id(subject)
     _audit(session, subject, conflict, pid, resolution.value, note=note, closed=True)
     _publish(session, conflict, pid, now)
 
 
 def _audit(
     session: Session,
-    subject: Account | None,
+    subject: Principal,
     conflict: Conflict,
     pid: str,
     what: str,
@@ -316,7 +322,9 @@ def _publish(session: Session, conflict: Conflict, pid: str, now: datetime) -> N
         return cast(events.ConflictClosedDisclosed, values)
 
     for code in dict.fromkeys((conflict.authority, conflict.other_source)):
-        department = catalog_service.get_department(session, None, code)
+        department = catalog_service.get_department(
+            session, Internal("name the department of a conflicting value"), code
+        )
         outbox.publish(
             session,
             event_type=events.CONFLICT_CLOSED,

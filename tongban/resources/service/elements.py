@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from tongban.audit import service as audit
 from tongban.catalog import service as catalog_service
 from tongban.db import versions
-from tongban.identity.models import Account
+from tongban.identity.principals import Principal
 from tongban.kit import datafiles
 from tongban.resources import disclosure, policy, repository
 from tongban.resources.errors import RecordFileInvalid
@@ -21,7 +21,7 @@ from tongban.resources.schemas import ElementSpec
 from tongban.security import deployment
 
 
-def load_elements(session: Session, subject: Account | None, specs: Sequence[ElementSpec]) -> int:
+def load_elements(session: Session, subject: Principal, specs: Sequence[ElementSpec]) -> int:
     """Create or update the data elements and their authoritative sources."""
     policy.require_manage_master_data(subject)
     existing = {e.code: e for e in repository.elements(session)}
@@ -61,6 +61,6 @@ def read_elements(path: Path | None = None) -> list[ElementSpec]:
     return specs
 
 
-def list_elements(session: Session, subject: Account | None) -> list[DataElement]:
+def list_elements(session: Session, subject: Principal) -> list[DataElement]:
     policy.require_read_quality(subject)
     return repository.elements(session)

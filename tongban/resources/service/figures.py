@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from tongban.identity.models import Account
+from tongban.identity.principals import Principal
 from tongban.kit.clock import utcnow
 from tongban.resources import policy, quality, repository
 
 
-def quality_figures(session: Session, subject: Account | None) -> list[quality.Figure]:
+def quality_figures(session: Session, subject: Principal) -> list[quality.Figure]:
     """Completeness, validity, consistency and timeliness per department and element."""
     policy.require_read_quality(subject)
     return quality.figures(

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from tongban.audit import service as audit
 from tongban.catalog import service as catalog_service
-from tongban.identity.models import Account
+from tongban.identity.principals import Principal
 from tongban.kit.clock import utcnow
 from tongban.resources import identifiers, policy, repository
 from tongban.resources.models import SourceRecord
@@ -29,7 +29,7 @@ class ImportResult:
 
 
 def import_records(
-    session: Session, subject: Account | None, *, source: str, rows: Sequence[RecordIn]
+    session: Session, subject: Principal, *, source: str, rows: Sequence[RecordIn]
 ) -> ImportResult:
     """Create or update one department's records (keyed by its local id). A malformed ID
     number is stored as sent and flagged; records stay unlinked until ``resolve``."""

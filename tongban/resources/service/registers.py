@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from tongban.audit import service as audit
-from tongban.identity.models import Account
+from tongban.identity.principals import Principal
 from tongban.resources import disclosure, identifiers, policy, repository
 from tongban.resources.errors import PersonNotFound
 from tongban.resources.models import (
@@ -31,7 +31,7 @@ from tongban.resources.service._common import add_identifiers, load_company, loa
 
 def register_person(
     session: Session,
-    subject: Account | None,
+    subject: Principal,
     *,
     name: str,
     sex: str | None = None,
@@ -58,7 +58,7 @@ def register_person(
 
 def add_person_identifier(
     session: Session,
-    subject: Account | None,
+    subject: Principal,
     pid: str,
     *,
     scheme: PersonScheme,
@@ -81,7 +81,7 @@ def add_person_identifier(
 
 
 def find_persons(
-    session: Session, subject: Account | None, *, scheme: PersonScheme, value: str
+    session: Session, subject: Principal, *, scheme: PersonScheme, value: str
 ) -> list[MasterPerson]:
     """Persons holding the identifier; an old 15-digit ID number also finds the 18-digit one."""
     policy.require_read_master_data(subject)
@@ -109,7 +109,7 @@ class PersonView:
     links: dict[int, LinkEvent]
 
 
-def get_person(session: Session, subject: Account | None, pid: str) -> PersonView:
+def get_person(session: Session, subject: Principal, pid: str) -> PersonView:
     policy.require_read_master_data(subject)
     person = load_person(session, pid)
     history = repository.link_events_of(session, person.id)
@@ -130,7 +130,7 @@ def get_person(session: Session, subject: Account | None, pid: str) -> PersonVie
     )
 
 
-def pid_of(session: Session, subject: Account | None, person_id: int) -> str:
+def pid_of(session: Session, subject: Principal, person_id: int) -> str:
     policy.require_read_master_data(subject)
     person = session.get(MasterPerson, person_id)
     if person is None:
@@ -140,7 +140,7 @@ def pid_of(session: Session, subject: Account | None, person_id: int) -> str:
 
 def register_company(
     session: Session,
-    subject: Account | None,
+    subject: Principal,
     *,
     name: str,
     identifiers_given: Sequence[tuple[CompanyScheme, str]] = (),
@@ -173,7 +173,7 @@ def register_company(
 
 
 def find_companies(
-    session: Session, subject: Account | None, *, scheme: CompanyScheme, value: str
+    session: Session, subject: Principal, *, scheme: CompanyScheme, value: str
 ) -> list[MasterCompany]:
     policy.require_read_master_data(subject)
     found: dict[int, MasterCompany] = {}
@@ -184,7 +184,7 @@ def find_companies(
 
 
 def get_company(
-    session: Session, subject: Account | None, cid: str
+    session: Session, subject: Principal, cid: str
 ) -> tuple[MasterCompany, list[CompanyIdentifier]]:
     policy.require_read_master_data(subject)
     company = load_company(session, cid)

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from tongban.audit import service as audit
 from tongban.config import get_settings
-from tongban.identity.models import Account
+from tongban.identity.principals import Principal
 from tongban.kit.clock import utcnow
 from tongban.resources import linkage, policy, repository
 from tongban.resources.models import LinkReason, MasterPerson, MatchReview, SourceRecord
@@ -44,7 +44,7 @@ class ResolveResult:
 
 def resolve(
     session: Session,
-    subject: Account | None,
+    subject: Principal,
     *,
     model: Path | None = None,
     thresholds: linkage.Thresholds | None = None,
@@ -109,7 +109,7 @@ def resolve(
             result.new_persons += 1
         for record in unlinked:
             probability = strongest.get(record.id) if len(members) > 1 else None
-            move(session, record, person, LinkReason.AUTO, actor=None, probability=probability)
+            move(session, record, person, LinkReason.AUTO, actor=subject, probability=probability)
             result.linked += 1
     session.flush()
     known = repository.review_pairs(session)
@@ -195,7 +195,7 @@ class _Input:
         return self.record.address
 
 
-def train_model(session: Session, subject: Account | None, *, seed: int = 7) -> dict[str, Any]:
+def train_model(session: Session, subject: Principal, *, seed: int = 7) -> dict[str, Any]:
     """A linkage model trained on the department records in the database."""
     policy.require_resolve(subject)
     table = linkage.prepare(_Input(r) for r in repository.all_records(session))

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from tongban.audit import service as audit
-from tongban.identity.models import Account
+from tongban.identity.principals import Principal, account_id
 from tongban.kit.clock import utcnow
 from tongban.resources import disclosure, policy, repository
 from tongban.resources.errors import (
@@ -50,7 +50,7 @@ class ReviewView:
 
 def list_reviews(
     session: Session,
-    subject: Account | None,
+    subject: Principal,
     *,
     status: ReviewStatus | None = ReviewStatus.PENDING,
     limit: int = 100,
@@ -99,7 +99,7 @@ class QueueSize:
         return self.pending * 100_000 / self.records if self.records else 0.0
 
 
-def queue_size(session: Session, subject: Account | None) -> QueueSize:
+def queue_size(session: Session, subject: Principal) -> QueueSize:
     policy.require_review(subject)
     return QueueSize(
         pending=repository.pending_review_count(session), records=repository.record_total(session)
@@ -107,7 +107,7 @@ def queue_size(session: Session, subject: Account | None) -> QueueSize:
 
 
 def decide_review(
-    session: Session, subject: Account | None, review_id: int, *, same: bool
+    session: Session, subject: Principal, review_id: int, *, same: bool
 ) -> MatchReview:
     """Same person: the second record joins the first one's person. Distinct: the pair is
     never proposed again. Either way the decision is audited; a link can be undone."""
@@ -139,7 +139,7 @@ def decide_review(
         check_authority(session, {event.from_person_id, target.id}, now=utcnow())
     review.status = ReviewStatus.SAME if same else ReviewStatus.DISTINCT
     review.decided_at = utcnow()
-    review.decided_by_id = subject.id if subject is not None else None
+    review.decided_by_id = account_id(subject)
     audit.record(
         session,
         actor=subject,
@@ -151,9 +151,7 @@ def decide_review(
     return review
 
 
-def link_record(
-    session: Session, subject: Account | None, record_id: int, *, pid: str
-) -> LinkEvent:
+def link_record(session: Session, subject: Principal, record_id: int, *, pid: str) -> LinkEvent:
     """Move a record to the person with platform ID ``pid``."""
     policy.require_review(subject)
     record = _record(session, record_id)
@@ -164,7 +162,7 @@ def link_record(
     return event
 
 
-def unlink_record(session: Session, subject: Account | None, record_id: int) -> LinkEvent:
+def unlink_record(session: Session, subject: Principal, record_id: int) -> LinkEvent:
     """Split a record off into a person of its own, and keep it apart from the records of the
     person it left: later runs neither link it back nor ask about it again."""
     policy.require_review(subject)
@@ -178,7 +176,7 @@ def unlink_record(session: Session, subject: Account | None, record_id: int) -> 
     return event
 
 
-def undo_link(session: Session, subject: Account | None, event_id: int) -> LinkEvent:
+def undo_link(session: Session, subject: Principal, event_id: int) -> LinkEvent:
     """Put the record back where it was before the link ``event_id`` (itself a new event). The
     record is kept apart from the person the link had put it in (a wrong automatic link is
     not made again by the next run); undoing an unlink lifts the keeping apart it made."""
@@ -200,7 +198,7 @@ def undo_link(session: Session, subject: Account | None, event_id: int) -> LinkE
 
 
 def _keep_apart(
-    session: Session, subject: Account | None, record: SourceRecord, person_id: int | None
+    session: Session, subject: Principal, record: SourceRecord, person_id: int | None
 ) -> None:
     """Every pair of ``record`` with a record of ``person_id`` decided distinct, unscored unless
     a review of it was open."""
@@ -224,7 +222,7 @@ def _keep_apart(
             session.add(review)
         review.status = ReviewStatus.DISTINCT
         review.decided_at = now
-        review.decided_by_id = subject.id if subject is not None else None
+        review.decided_by_id = account_id(subject)
     session.flush()
 
 
@@ -249,7 +247,7 @@ def _record(session: Session, record_id: int) -> SourceRecord:
 
 def _audit_move(
     session: Session,
-    subject: Account | None,
+    subject: Principal,
     action: str,
     event: LinkEvent,
     *,

@@ -17,6 +17,7 @@ from tongban.bookings.schemas import (
     OpeningRead,
     VisitorRead,
 )
+from tongban.security.principals import ANONYMOUS
 from tongban.web.deps import ApiOptionalSubject, ApiSubject, SessionDep, public
 
 router = APIRouter(tags=["bookings"])
@@ -26,7 +27,9 @@ Code = Annotated[str, Query(max_length=40)]
 @router.get(public("/api/v1/bookings/halls"), response_model=list[HallRead])
 def halls(item: Code, session: SessionDep, subject: ApiOptionalSubject) -> list[HallRead]:
     """The halls where a counter visit for ``item`` can be booked."""
-    return [HallRead.model_validate(h) for h in service.halls_for(session, subject, item)]
+    return [
+        HallRead.model_validate(h) for h in service.halls_for(session, subject or ANONYMOUS, item)
+    ]
 
 
 @router.get(public("/api/v1/bookings/openings"), response_model=list[DayRead])
@@ -43,7 +46,7 @@ def openings(
                 for o in d.openings
             ],
         )
-        for d in service.openings(session, subject, hall_code=hall, item_code=item)
+        for d in service.openings(session, subject or ANONYMOUS, hall_code=hall, item_code=item)
     ]
 
 

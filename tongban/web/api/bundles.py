@@ -12,6 +12,7 @@ from tongban.applications.states import Status
 from tongban.bundles import service
 from tongban.catalog import service as catalog_service
 from tongban.db.types import RowId
+from tongban.security.principals import ANONYMOUS
 from tongban.web import caching
 from tongban.web.deps import (
     ApiOptionalSubject,
@@ -113,7 +114,7 @@ def bundles(request: Request, session: SessionDep, subject: ApiOptionalSubject) 
     """Every bundle, from the catalog in memory, with ETag and Last-Modified."""
     return caching.json_answer(
         request,
-        catalog_service.published(session, subject),
+        catalog_service.published(session, subject or ANONYMOUS),
         "bundles",
         lambda: _SUMMARIES.dump_json(
             [
@@ -125,7 +126,7 @@ def bundles(request: Request, session: SessionDep, subject: ApiOptionalSubject) 
                     summary_en=b.summary_en,
                     items=[i.item for i in b.items],
                 )
-                for b in service.catalogue(session, subject)
+                for b in service.catalogue(session, subject or ANONYMOUS)
             ]
         ),
     )
@@ -137,7 +138,7 @@ _SUMMARIES = TypeAdapter(list[BundleSummary])
 @router.post(public("/api/v1/bundles/{code}/walk"), response_model=WalkRead)
 def walk(code: str, body: Answers, session: SessionDep, subject: ApiOptionalSubject) -> WalkRead:
     """Where the answers lead: the next question, the items that apply, or an exit page."""
-    bundle, result = service.ask(session, subject, code, body.answers)
+    bundle, result = service.ask(session, subject or ANONYMOUS, code, body.answers)
     return WalkRead(
         question=result.question.model_dump() if result.question else None,
         items=[bundle.items[k].code for k in result.keys],

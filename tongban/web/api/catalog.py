@@ -12,6 +12,7 @@ from pydantic import TypeAdapter
 from tongban.catalog import service as catalog_service
 from tongban.catalog.errors import ItemNotFound
 from tongban.catalog.schemas import DepartmentRead, ItemRead, ItemSpec, ItemSummary
+from tongban.security.principals import ANONYMOUS
 from tongban.web import caching
 from tongban.web.deps import ApiOptionalSubject, ApiSubject, SessionDep, public
 
@@ -30,7 +31,7 @@ _CONDITIONAL: dict[int | str, dict[str, Any]] = {
 def list_departments(
     request: Request, session: SessionDep, subject: ApiOptionalSubject
 ) -> Response:
-    catalog = catalog_service.published(session, subject)
+    catalog = catalog_service.published(session, subject or ANONYMOUS)
     return caching.json_answer(
         request, catalog, "departments", lambda: _DEPARTMENTS.dump_json(catalog.departments)
     )
@@ -46,7 +47,7 @@ def search_items(
     audience: Literal["person", "company"] | None = None,
     online: bool = False,
 ) -> Response:
-    catalog = catalog_service.published(session, subject)
+    catalog = catalog_service.published(session, subject or ANONYMOUS)
     return caching.json_answer(
         request,
         catalog,
@@ -65,8 +66,8 @@ def search_items(
 def get_item(
     code: str, request: Request, session: SessionDep, subject: ApiOptionalSubject
 ) -> Response:
-    catalog = catalog_service.published(session, subject)
-    item = catalog_service.published_item(session, subject, code)
+    catalog = catalog_service.published(session, subject or ANONYMOUS)
+    item = catalog_service.published_item(session, subject or ANONYMOUS, code)
     return caching.json_answer(request, catalog, ("item", code), lambda: _ITEM.dump_json(item))
 
 

@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 
 from tongban.connectors.models import DepartmentSystem
 from tongban.db.types import RowId
-from tongban.errors import TongbanError
 from tongban.exchange import service as exchange
 from tongban.exchange.models import InformationResource
 from tongban.exchange.schemas import (
@@ -208,40 +207,18 @@ def query(
 ) -> GatewayAnswer:
     """The gateway: the records of ``keys`` (e.g. ID numbers), with only the items granted to
     the calling system for ``purpose``, masked for its clearance. Every call is audited."""
-    return serve_query(request, session, system, body)
+    return serve_query(session, system, body)
 
 
-def serve_query(
-    request: Request, session: Session, system: DepartmentSystem, body: GatewayQuery
-) -> GatewayAnswer:
+def serve_query(session: Session, system: DepartmentSystem, body: GatewayQuery) -> GatewayAnswer:
     """Run ``body`` through the gateway as ``system`` (called here, or forwarded by another
-    node). A refusal is journaled in a transaction of its own, since the call's is undone, and
-    then raised."""
-    try:
-        answer = exchange.query(
-            session,
-            system,
-            resource=body.resource,
-            purpose=body.purpose,
-            keys=body.keys,
-            items=body.items,
-        )
-    except TongbanError as exc:
-        refusal = exchange.refusal_of(
-            session,
-            system,
-            resource=body.resource,
-            purpose=body.purpose,
-            keys=len(body.keys),
-            error=exc,
-        )
-        # On SQLite the call's transaction holds the write lock, so it ends first.
-        session.rollback()
-        factory = request.app.state.session_factory
-        with factory() as other:
-            caller = other.get(DepartmentSystem, refusal.system_id)
-            assert caller is not None
-            exchange.record_refusal(other, caller, refusal)
-            other.commit()
-        raise
+    node); the gateway keeps a refusal apart from the call's undone transaction."""
+    answer = exchange.query(
+        session,
+        system,
+        resource=body.resource,
+        purpose=body.purpose,
+        keys=body.keys,
+        items=body.items,
+    )
     return GatewayAnswer.model_validate(vars(answer))

@@ -21,6 +21,7 @@ from tongban.federation.sso.link import PATH as SSO_CLIENT_PATH
 from tongban.federation.witness import service as witness_service
 from tongban.federation.witness.service import HELD_PATH as WITNESS_HELD_PATH
 from tongban.federation.witness.service import PATH as WITNESS_PATH
+from tongban.security.principals import ANONYMOUS
 from tongban.web.deps import ApiSubject, SessionDep, public
 from tongban.web.limits import MIB, body_limit
 from tongban.web.node_auth import CurrentNode, signs_answers
@@ -44,13 +45,13 @@ class LocalNodeRead(BaseModel):
 @router.get(public("/api/v1/federation/node"), response_model=LocalNodeRead)
 def this_node(session: SessionDep) -> object:
     """Who this node is: region code, level, parent, suite and public signing key."""
-    return federation_service.local_node(session, None)
+    return federation_service.local_node(session, ANONYMOUS)
 
 
 @router.get(public("/api/v1/federation/registry"), response_model=SignedRegistry)
 def registry(session: SessionDep) -> object:
     """The last good registry this node holds, exactly as the national node signed it."""
-    current = federation_service.current_registry(session, None)
+    current = federation_service.current_registry(session, ANONYMOUS)
     if current is None:
         raise NotFound("This node holds no registry yet.")
     return SignedRegistry(document=current.document, signature=current.signature)
@@ -58,7 +59,7 @@ def registry(session: SessionDep) -> object:
 
 @router.get(public("/api/v1/federation/nodes"), response_model=list[NodeRead])
 def nodes(session: SessionDep) -> object:
-    return federation_service.list_nodes(session, None)
+    return federation_service.list_nodes(session, ANONYMOUS)
 
 
 @router.post(
@@ -169,7 +170,7 @@ class CatalogHitRead(BaseModel):
 def search_catalog(session: SessionDep, q: str | None = None) -> object:
     """Items of this node and of every node below it (at the national node: every region's),
     with the node offering each, the node that defined it, and local time limits and counters."""
-    return catalog_federation.search(session, None, text=q)
+    return catalog_federation.search(session, ANONYMOUS, text=q)
 
 
 class ApplyElsewhere(BaseModel):

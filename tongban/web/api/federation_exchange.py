@@ -8,10 +8,8 @@ from datetime import datetime
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from tongban.connectors.models import DepartmentSystem
-from tongban.errors import TongbanError
 from tongban.exchange.schemas import GatewayAnswer, GatewayQuery, SharingRequestIn
-from tongban.federation.errors import MessageInvalid, RemoteRefused
+from tongban.federation.errors import MessageInvalid
 from tongban.federation.exchange import service as data_exchange
 from tongban.federation.exchange.service import QUERY_PATH
 from tongban.federation.schemas import REGION_CODE
@@ -78,34 +76,15 @@ def call(
     """This node's gateway for another node's resource: the call goes on, signed, to the
     providing node's gateway, which checks the grant and masks and signs its answer; that
     signature is checked here before the answer is passed on. Both nodes audit the call."""
-    try:
-        answer = data_exchange.query_remote(
-            session,
-            system,
-            node=body.node,
-            resource=body.resource,
-            purpose=body.purpose,
-            keys=body.keys,
-            items=body.items,
-        )
-    except TongbanError as exc:
-        system_id = system.id
-        session.rollback()
-        with request.app.state.session_factory() as other:
-            caller = other.get(DepartmentSystem, system_id)
-            assert caller is not None
-            data_exchange.record_remote_refusal(
-                other,
-                caller,
-                node=body.node,
-                resource=body.resource,
-                purpose=body.purpose,
-                keys=len(body.keys),
-                code=exc.code,
-                evidence=exc.evidence if isinstance(exc, RemoteRefused) else None,
-            )
-            other.commit()
-        raise
+    answer = data_exchange.query_remote(
+        session,
+        system,
+        node=body.node,
+        resource=body.resource,
+        purpose=body.purpose,
+        keys=body.keys,
+        items=body.items,
+    )
     GatewayAnswer.model_validate(answer.answer)
     # The provider's signed bytes as they are, so they match the hash audited here.
     return Response(answer.body, media_type="application/json")
@@ -128,4 +107,4 @@ def provide(request: Request, session: SessionDep, signed: CurrentNode) -> Gatew
         body = GatewayQuery.model_validate(accepted.body)
     except ValidationError:
         raise MessageInvalid("The forwarded call is malformed.") from None
-    return serve_query(request, session, accepted.system, body)
+    return serve_query(session, accepted.system, body)

@@ -6,17 +6,16 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from fastapi import APIRouter, Request, Response, status
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from tongban.db.types import RowId
-from tongban.errors import TongbanError
 from tongban.identity import registration
 from tongban.identity import service as identity_service
 from tongban.identity.companies import service as companies_service
 from tongban.identity.models import AccountKind, AgentRole
 from tongban.kit import ratelimit
 from tongban.kit.i18n import translate
+from tongban.security.principals import ANONYMOUS
 from tongban.web.deps import (
     ApiOptionalSubject,
     ApiSubject,
@@ -53,20 +52,6 @@ class SessionToken(BaseModel):
     expires_at: datetime
 
 
-def _refusal(request: Request, exc: TongbanError) -> JSONResponse:
-    """A refused sign-in as the usual error body, returned rather than raised: the refusal itself
-    is recorded (failure count, lock, audit entry) and must be committed, not rolled back."""
-    body = {
-        "error": {
-            "code": exc.code,
-            "message": translate(exc.message, locale(request), **exc.params),
-            "field": exc.field,
-        }
-    }
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else exc.headers()
-    return JSONResponse(body, status_code=exc.status_code, headers=headers)
-
-
 @router.post(
     public("/api/v1/session"),
     response_model=SessionToken,
@@ -83,14 +68,11 @@ def _refusal(request: Request, exc: TongbanError) -> JSONResponse:
     },
     dependencies=[limited("sign_in_address")],
 )
-def sign_in(body: Credentials, request: Request, session: SessionDep) -> object:
+def sign_in(body: Credentials, session: SessionDep) -> SessionToken:
     ratelimit.hit("sign_in_account", body.username.strip().lower())
-    try:
-        token = identity_service.sign_in(
-            session, username=body.username, password=body.password, totp=body.totp
-        )
-    except TongbanError as exc:
-        return _refusal(request, exc)
+    token = identity_service.sign_in(
+        session, username=body.username, password=body.password, totp=body.totp
+    )
     found = identity_service.session_for_token(session, token)
     assert found is not None
     row = found[0]
@@ -146,7 +128,7 @@ def register(
     administrator). The answer is the same whether or not the ID number has an account: a code
     goes to the phone given if an account can be opened; the holder of an existing account is
     told through their own channel. Finish with POST /api/v1/accounts/confirm."""
-    registration.request(session, subject, **body.model_dump())
+    registration.request(session, subject or ANONYMOUS, **body.model_dump())
     return RegistrationSent(message=translate(registration.SENT, locale(request)))
 
 
@@ -167,7 +149,7 @@ def confirm_registration(
 ) -> object:
     """Open the account with the code sent to the phone, choosing a username and password (an
     account opened at a service counter is claimed the same way)."""
-    return registration.finish(session, subject, **body.model_dump())
+    return registration.finish(session, subject or ANONYMOUS, **body.model_dump())
 
 
 class LegalPersonRead(BaseModel):

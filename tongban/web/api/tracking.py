@@ -7,14 +7,13 @@ from datetime import date, datetime
 from typing import Literal
 
 from fastapi import APIRouter, Request, status
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from tongban.applications import service as applications_service
 from tongban.applications.states import Action, Status
 from tongban.kit.i18n import translate
+from tongban.security.principals import ANONYMOUS
 from tongban.tracking import service
-from tongban.tracking.errors import CodeInvalid
 from tongban.web.deps import ApiOptionalSubject, SessionDep, locale, public
 from tongban.web.ratelimit import limited
 
@@ -67,7 +66,7 @@ def request_code(
 ) -> CodeRequested:
     """Send a one-time code to the applicant's phone (sms) or e-mail. The answer is the same
     whether or not the number exists."""
-    service.request_code(session, subject, number=body.number, channel=body.channel)
+    service.request_code(session, subject or ANONYMOUS, number=body.number, channel=body.channel)
     return CodeRequested(
         message=translate(
             "If the number is right, a code went to the applicant's phone or e-mail.",
@@ -90,20 +89,7 @@ def track(
 ) -> object:
     """The progress (status, steps, time limit; no form values, no names), once the code is
     right. A code is good once and for 10 minutes; 5 wrong tries spend it."""
-    try:
-        application = service.track(session, subject, number=body.number, code=body.code)
-    except CodeInvalid as exc:
-        # Returned, not raised: the counted attempt and its audit entry must commit.
-        return JSONResponse(
-            {
-                "error": {
-                    "code": exc.code,
-                    "message": translate(exc.message, locale(request), **exc.params),
-                    "field": exc.field,
-                }
-            },
-            status_code=exc.status_code,
-        )
+    application = service.track(session, subject or ANONYMOUS, number=body.number, code=body.code)
     limit = applications_service.time_limit(application)
     return Progress(
         number=application.number,

@@ -16,6 +16,7 @@ from tongban.catalog import service as catalog_service
 from tongban.errors import InvalidInput, TongbanError
 from tongban.kit.clock import local_date, local_today
 from tongban.kit.i18n import translate
+from tongban.security.principals import ANONYMOUS
 from tongban.web.deps import PageSubject, PageUser, PostedForm, SessionDep, locale, public
 from tongban.web.pages.templating import render
 
@@ -72,13 +73,13 @@ def _choose_page(
 ) -> Response:
     moving: Booking | None = None
     if move:
-        moving = service.get(session, subject, move)
+        moving = service.get(session, subject or ANONYMOUS, move)
         item, hall = moving.item_code, moving.hall_code
-    guide = catalog_service.published_item(session, subject, item[:40])
-    halls = service.halls_for(session, subject, guide.code)
+    guide = catalog_service.published_item(session, subject or ANONYMOUS, item[:40])
+    halls = service.halls_for(session, subject or ANONYMOUS, guide.code)
     chosen = next((h for h in halls if h.code == hall), halls[0] if len(halls) == 1 else None)
     days = (
-        service.openings(session, subject, hall_code=chosen.code, item_code=guide.code)
+        service.openings(session, subject or ANONYMOUS, hall_code=chosen.code, item_code=guide.code)
         if chosen
         else []
     )

@@ -13,6 +13,7 @@ from tongban.db.types import RowId
 from tongban.errors import InvalidInput, TongbanError
 from tongban.identity.models import Account
 from tongban.kit.i18n import translate
+from tongban.security.principals import ANONYMOUS
 from tongban.web import caching
 from tongban.web.deps import PageSubject, PageUser, PostedForm, SessionDep, locale, public
 from tongban.web.limits import upload_path
@@ -34,10 +35,10 @@ def _answers(pairs: list[str]) -> dict[str, str]:
 
 @router.get(public("/bundles"), response_class=HTMLResponse)
 def catalogue(request: Request, session: SessionDep, subject: PageSubject) -> Response:
-    bundles = service.catalogue(session, subject)
+    bundles = service.catalogue(session, subject or ANONYMOUS)
     return caching.page(
         request,
-        catalog_service.published(session, subject),
+        catalog_service.published(session, subject or ANONYMOUS),
         subject,
         lambda: render(request, "bundles/list.html", subject, bundles=bundles),
     )
@@ -49,10 +50,10 @@ def guide(code: str, request: Request, session: SessionDep, subject: PageSubject
     current = request.query_params.get("q")
     if current and request.query_params.get("v"):
         answers[current] = str(request.query_params.get("v"))
-    bundle, result = service.ask(session, subject, code, answers)
+    bundle, result = service.ask(session, subject or ANONYMOUS, code, answers)
     return caching.page(
         request,
-        catalog_service.published(session, subject),
+        catalog_service.published(session, subject or ANONYMOUS),
         subject,
         lambda: render(
             request,

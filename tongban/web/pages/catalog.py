@@ -10,6 +10,7 @@ from tongban.applications import sourcing
 from tongban.catalog import service as catalog_service
 from tongban.kit.i18n import LocalText
 from tongban.licences import types as licence_types
+from tongban.security.principals import ANONYMOUS
 from tongban.web import caching
 from tongban.web.deps import PageSubject, SessionDep, public
 from tongban.web.pages.templating import render
@@ -19,7 +20,7 @@ router = APIRouter(include_in_schema=False)
 
 @router.get(public("/"), response_class=HTMLResponse)
 def home(request: Request, session: SessionDep, subject: PageSubject) -> Response:
-    catalog = catalog_service.published(session, subject)
+    catalog = catalog_service.published(session, subject or ANONYMOUS)
     return caching.page(
         request,
         catalog,
@@ -42,7 +43,7 @@ def search(
     q: str | None = Query(default=None, max_length=100),
     department: str | None = Query(default=None, max_length=20),
 ) -> Response:
-    catalog = catalog_service.published(session, subject)
+    catalog = catalog_service.published(session, subject or ANONYMOUS)
     return caching.page(
         request,
         catalog,
@@ -61,8 +62,8 @@ def search(
 
 @router.get(public("/items/{code}"), response_class=HTMLResponse)
 def guide(code: str, request: Request, session: SessionDep, subject: PageSubject) -> Response:
-    catalog = catalog_service.published(session, subject)
-    item = catalog_service.published_item(session, subject, code)
+    catalog = catalog_service.published(session, subject or ANONYMOUS)
+    item = catalog_service.published_item(session, subject or ANONYMOUS, code)
     return caching.page(
         request,
         catalog,

@@ -16,6 +16,7 @@ from tongban.identity import registration, walk_ins
 from tongban.identity import service as identity_service
 from tongban.identity.models import Account
 from tongban.kit.i18n import N_
+from tongban.security.principals import ANONYMOUS
 from tongban.web.deps import PageSubject, PostedForm, SessionDep, public
 from tongban.web.pages.identity import _message, _signed_in_redirect
 from tongban.web.pages.templating import render
@@ -70,7 +71,7 @@ def register(
 ) -> Response:
     values = {k: str(form.get(k) or "")[:50] for k in ("display_name", "id_number", "phone")}
     try:
-        registration.request(session, subject, **values)
+        registration.request(session, subject or ANONYMOUS, **values)
     except TongbanError as exc:
         return render(
             request,
@@ -98,7 +99,7 @@ def send_code(
 ) -> Response:
     id_number = str(form.get("id_number") or "").strip()[:18]
     try:
-        walk_ins.request_claim_code(session, subject, id_number=id_number)
+        walk_ins.request_claim_code(session, subject or ANONYMOUS, id_number=id_number)
     except TongbanError as exc:
         return render(
             request,
@@ -123,7 +124,7 @@ def finish(
     try:
         account = registration.finish(
             session,
-            subject,
+            subject or ANONYMOUS,
             id_number=id_number,
             code=str(form.get("code") or "")[:12],
             username=username,

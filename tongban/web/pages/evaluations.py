@@ -13,6 +13,7 @@ from tongban.errors import TongbanError
 from tongban.evaluations import service
 from tongban.evaluations.indicators import INDICATORS, LEVELS
 from tongban.kit.i18n import translate
+from tongban.security.principals import ANONYMOUS
 from tongban.web.deps import PageSubject, PageUser, PostedForm, SessionDep, locale, public
 from tongban.web.pages.templating import render
 
@@ -153,6 +154,6 @@ def satisfaction(request: Request, session: SessionDep, subject: PageSubject) ->
         request,
         "evaluations/satisfaction.html",
         subject,
-        figures=service.satisfaction(session, subject),
+        figures=service.satisfaction(session, subject or ANONYMOUS),
         levels=LEVELS,
     )

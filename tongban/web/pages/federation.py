@@ -16,6 +16,7 @@ from tongban.federation.errors import UpstreamRefused
 from tongban.federation.sso import service as sso_service
 from tongban.identity.models import AccountKind
 from tongban.kit.i18n import N_, translate
+from tongban.security.principals import ANONYMOUS
 from tongban.web.deps import SESSION_COOKIE, PageUser, SessionDep, locale, public
 from tongban.web.pages import labels
 from tongban.web.pages.templating import render
@@ -90,7 +91,7 @@ def sign_in_upstream(request: Request, session: SessionDep, next: str = "") -> R
 
     try:
         started = sso_service.begin_sign_in(
-            session, None, next_path=safe_next(next, ""), locale=locale(request)
+            session, ANONYMOUS, next_path=safe_next(next, ""), locale=locale(request)
         )
     except TongbanError as exc:
         return _refused(request, exc)
@@ -128,7 +129,7 @@ def sign_in_upstream_done(
     try:
         done = sso_service.complete_sign_in(
             session,
-            None,
+            ANONYMOUS,
             code=code,
             state=state,
             browser_state=request.cookies.get(STATE_COOKIE, ""),

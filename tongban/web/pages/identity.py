@@ -23,6 +23,7 @@ from tongban.identity.errors import SignInFailed
 from tongban.identity.models import Account, AccountKind, AgentRole, OfficialRole, WebSession
 from tongban.kit import ratelimit
 from tongban.kit.i18n import LOCALES, N_, translate
+from tongban.security.principals import ANONYMOUS
 from tongban.web.deps import (
     LOCALE_COOKIE,
     SESSION_COOKIE,
@@ -106,7 +107,7 @@ def login_page(
         subject,
         next=safe_next(next, ""),
         error=None,
-        upstream=sso_service.upstream(session, None),
+        upstream=sso_service.upstream(session, ANONYMOUS),
     )
 
 
@@ -122,7 +123,7 @@ def _login_refused(
         next=safe_next(next, ""),
         username=username,
         error=error,
-        upstream=sso_service.upstream(session, None),
+        upstream=sso_service.upstream(session, ANONYMOUS),
     )
 
 

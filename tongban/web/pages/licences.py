@@ -12,6 +12,7 @@ from tongban.errors import InvalidInput, TongbanError
 from tongban.kit.i18n import translate
 from tongban.licences import reuse, service, shares, views
 from tongban.licences.schemas import Verdict
+from tongban.security.principals import ANONYMOUS
 from tongban.web import responses
 from tongban.web.deps import (
     PageSubject,
@@ -49,7 +50,9 @@ def verify_page(
     request: Request, session: SessionDep, subject: PageSubject, n: str = "", s: str = ""
 ) -> Response:
     """Where a licence's QR code leads: the verdict at once; without a code, the upload form."""
-    verdict = service.verify_link(session, subject, n[:40], s[:200]) if n or s else None
+    verdict = (
+        service.verify_link(session, subject or ANONYMOUS, n[:40], s[:200]) if n or s else None
+    )
     return _verdict_page(request, subject, verdict)
 
 
@@ -63,7 +66,7 @@ def verify_upload(
     data = upload.file.read(MAX_PDF + 1) if isinstance(upload, UploadFile) else b""
     if len(data) > MAX_PDF:
         data = b""  # not a licence: the verdict says so
-    return _verdict_page(request, subject, service.verify_pdf(session, subject, data))
+    return _verdict_page(request, subject, service.verify_pdf(session, subject or ANONYMOUS, data))
 
 
 @router.get(public("/licences/keys"), response_class=HTMLResponse)
@@ -72,15 +75,15 @@ def keys_page(request: Request, session: SessionDep, subject: PageSubject) -> Re
         request,
         "licences/keys.html",
         subject,
-        keys=service.public_keys(session, subject),
-        reused=reuse.not_resubmitted(session, subject),
+        keys=service.public_keys(session, subject or ANONYMOUS),
+        reused=reuse.not_resubmitted(session, subject or ANONYMOUS),
     )
 
 
 @router.get(public("/licences/keys/{key_id}.json"))
 def key_file(key_id: str, session: SessionDep, subject: PageSubject) -> Response:
     """The key file ``tongban licences verify --key`` reads."""
-    for key in service.public_keys(session, subject):
+    for key in service.public_keys(session, subject or ANONYMOUS):
         if key.key_id == key_id:
             return Response(
                 key.to_json() + "\n",
@@ -95,7 +98,7 @@ def shared_page(
     token: str, request: Request, session: SessionDep, subject: PageSubject
 ) -> Response:
     try:
-        licence = shares.open_shared(session, subject, token)
+        licence = shares.open_shared(session, subject or ANONYMOUS, token)
     except TongbanError as exc:
         return render(
             request,

@@ -14,6 +14,7 @@ from tongban.kit.clock import local_today
 from tongban.payments import service
 from tongban.payments.models import PaymentStatus
 from tongban.payments.signing import HEADER
+from tongban.security.principals import Internal
 from tongban.web.deps import PageUser, PostedForm, SessionDep, public
 from tongban.web.pages.templating import render
 from tongban.web.system_auth import raw_body
@@ -42,7 +43,12 @@ def notification(
     request: Request, session: SessionDep, body: Annotated[bytes, Depends(raw_body)]
 ) -> Response:
     """Authenticated by the provider's signature over the body, not by a session."""
-    payment = service.notify(session, None, body=body, signature=request.headers.get(HEADER, ""))
+    payment = service.notify(
+        session,
+        Internal("a payment provider's signed notification"),
+        body=body,
+        signature=request.headers.get(HEADER, ""),
+    )
     return JSONResponse({"reference": payment.reference, "status": payment.status.value})
 
 

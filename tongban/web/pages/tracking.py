@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse, Response
 from tongban.applications import service as applications_service
 from tongban.errors import TongbanError
 from tongban.kit.i18n import translate
+from tongban.security.principals import ANONYMOUS
 from tongban.tracking import service
 from tongban.web.deps import PageSubject, PostedForm, SessionDep, locale, public
 from tongban.web.pages.templating import render
@@ -32,7 +33,7 @@ def send_code(
     number = str(form.get("number") or "")[:40]
     channel: service.TrackChannel = "email" if form.get("channel") == "email" else "sms"
     try:
-        service.request_code(session, subject, number=number, channel=channel)
+        service.request_code(session, subject or ANONYMOUS, number=number, channel=channel)
     except TongbanError as exc:
         page = render(
             request,
@@ -59,10 +60,10 @@ def progress(
     number = str(form.get("number") or "")[:40]
     try:
         application = service.track(
-            session, subject, number=number, code=str(form.get("code") or "")[:12]
+            session, subject or ANONYMOUS, number=number, code=str(form.get("code") or "")[:12]
         )
     except TongbanError as exc:
-        # Rendered, not raised: the counted attempt is committed.
+        # The code form again, with the reason (the attempt is counted apart).
         return render(
             request,
             "tracking/code.html",
