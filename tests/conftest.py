@@ -76,6 +76,17 @@ def pytest_configure_node(node: Any) -> None:
     node.workerinput["tongban_run"] = node.config.stash[RUN]
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        # The federation's node processes are made once per worker that needs them (a minute
+        # of set-up): under ./test's --dist loadgroup every test using them runs in one worker.
+        if "nodes" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("federation-nodes"))
+    # The slow ones first, so that none is what one worker is still running long after the
+    # other ran out of tests (xdist hands tests out in this order; the sort is stable).
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
     if not hasattr(session.config, "workerinput"):
         drop_pg_template(session.config.stash[RUN])

@@ -27,8 +27,11 @@ NODES = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, NodeProcess]]:
+    """The four nodes, started once for this folder's tests and stopped after its last (their
+    eight processes poll several times a second: left running, they would slow every test
+    the worker runs afterwards)."""
     with federation(tmp_path_factory.mktemp("federation"), NODES) as running:
         yield running
 

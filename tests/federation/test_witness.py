@@ -9,6 +9,7 @@ import uuid
 from pathlib import Path
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from tests.audit.helpers import rewrite_history, sequenced, write_entries
@@ -199,6 +200,10 @@ class TestParentWitnessesCheckpoints:
 
 
 class TestWitnessCatchesARewrite:
+    @pytest.mark.slow(
+        reason="two node processes of its own, set up and serving: it rewrites one's chain, "
+        "which the shared nodes' other tests must never see"
+    )
     def test_a_rewrite_with_the_local_checkpoints_gone_too_is_caught_by_the_parent(
         self, tmp_path: Path
     ) -> None:

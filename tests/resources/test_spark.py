@@ -1,8 +1,10 @@
-"""The Spark engine on a local Spark (one session for the module, small data): it links exactly
-what DuckDB links with the same model, and the service runs on it when the setting says so."""
+"""The Spark engine on a local Spark (one session per worker, tests/resources/conftest.py): it
+links exactly what DuckDB links with the same model, and the service runs on it when the
+setting says so."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
@@ -11,18 +13,18 @@ import pytest
 from pyspark.sql import SparkSession
 from sqlalchemy import Engine
 
+from tests.resources.conftest import SPARK_CONF, SPARK_MASTER
 from tests.resources.test_resolution import _checked_id
 from tests.resources.test_service import HEADER, _import, _name, _person_of, _phone, _resolve
 from tongban.config import get_settings
 from tongban.resources import linkage, synthetic
 from tongban.resources.synthetic import Record
 
-
-@pytest.fixture(scope="module")
-def spark() -> Iterator[SparkSession]:
-    session = linkage.spark_session("local[2]", {"spark.sql.shuffle.partitions": "2"})
-    yield session
-    session.stop()
+# Both on the worker that started the JVM (xdist's loadgroup), started before quicker tests.
+pytestmark = [
+    pytest.mark.xdist_group("spark"),
+    pytest.mark.slow(reason="a JVM starts, and Splink links hundreds of records on Spark"),
+]
 
 
 def _records() -> list[Record]:
@@ -76,6 +78,10 @@ class TestSparkEngine:
 @pytest.fixture
 def on_spark(spark: SparkSession, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("TONGBAN_LINKAGE_ENGINE", "spark")
+    # The service asks for the session with the settings' master and conf: the same as the
+    # running one's, or it would set the shuffles back to the production default.
+    monkeypatch.setenv("TONGBAN_LINKAGE_SPARK_MASTER", SPARK_MASTER)
+    monkeypatch.setenv("TONGBAN_LINKAGE_SPARK_CONF", json.dumps(SPARK_CONF))
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()

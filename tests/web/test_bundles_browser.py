@@ -33,6 +33,10 @@ def fill(page: Page, values: dict[str, object]) -> None:
             field.fill(str(value))
 
 
+@pytest.mark.slow(
+    reason="a bundle's whole journey in Chromium: the questions, one application for four "
+    "items, materials uploaded once, then the department's decisions starting the dependants"
+)
 def test_opening_a_shop_in_one_go(
     engine: Engine, new_page: NewPage, artifacts: Path, totp_code: TotpCode
 ) -> None:

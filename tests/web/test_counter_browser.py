@@ -105,6 +105,10 @@ def test_a_walk_in_leaves_with_a_printed_receipt_and_sees_the_case_online(
     expect(applicant.get_by_role("group", name="服务态度")).to_be_visible()
 
 
+@pytest.mark.slow(
+    reason="one walk-in's whole journey in Chromium: two clerk windows racing to register, "
+    "the receipt's PDF, claiming the account by SMS code, then signing in"
+)
 def test_a_walk_in_without_an_account_gets_a_receipt_then_claims_the_account(
     engine: Engine,
     new_page: NewPage,

@@ -9,15 +9,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 from sqlalchemy import Engine
 
 from tests.applications.factories import PASSWORD
+from tests.fixtures.browser import axe_violations
 from tests.payments.conftest import case_with_fee, serve_platform
 from tests.web.conftest import NewPage, TotpCode
 from tests.web.test_browser import assert_fits_phone, assert_real_png, log_in, screenshot
-from tongban.web.pages.help import AXE_TAGS, WIDTHS
+from tongban.web.pages.help import WIDTHS
 
 pytestmark = pytest.mark.browser
 
@@ -82,8 +82,6 @@ def test_the_payment_pages_meet_the_accessibility_statements_rules(
 ) -> None:
     """The case's fee, the simulated provider's page and the reconciliation report, through
     axe-core at a desktop's and a phone's width, as the statement's listed pages are."""
-    axe = Axe()
-    options = {"runOnly": {"type": "tag", "values": list(AXE_TAGS)}}
     problems: list[str] = []
     for width in WIDTHS:
         username, number = case_with_fee(engine)
@@ -107,10 +105,7 @@ def test_the_payment_pages_meet_the_accessibility_statements_rules(
             response = page.goto(path)
             assert response is not None, path
             assert response.status == 200, path
-            found = axe.run(page, options=options).response["violations"]
-            problems += [
-                f"{width}px {path}: {v['id']} {[n['target'] for n in v['nodes']]}" for v in found
-            ]
+            problems += axe_violations(page, f"{width}px {path}")
             if width < 600:
                 assert_fits_phone(page)
     assert problems == []
