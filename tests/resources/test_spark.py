@@ -20,7 +20,7 @@ from tongban.resources.synthetic import Record
 
 @pytest.fixture(scope="module")
 def spark() -> Iterator[SparkSession]:
-    session = linkage.spark_session("local[2]", {"spark.sql.shuffle.partitions": "2"})
+    session = linkage.spark_session("local[2]")
     yield session
     session.stop()
 
@@ -71,6 +71,17 @@ class TestSparkEngine:
         # The chain was cut on both: x1 and x3 hold two checked numbers.
         assert not any({"x1", "x3"} <= cluster for cluster in on_spark[1])
         assert sum(len(c) - 1 for c in on_spark[1]) > 100  # it did link
+
+
+class TestLocalSession:
+    def test_a_local_session_is_set_for_few_cores(self, spark: SparkSession) -> None:
+        # Twice the cores, not Spark's 200 partitions per shuffle.
+        assert spark.conf.get("spark.sql.shuffle.partitions") == "4"
+        db = linkage.database("spark", spark=spark)
+        run = linkage.Linkage(linkage.prepare(synthetic.generate(50, seed=2)), db=db)
+        # The records are a frame of their own, not rows every query's plan would carry.
+        plan = spark.table(run.records.physical_name)._jdf.queryExecution().optimizedPlan()
+        assert "LocalRelation" not in plan.toString()
 
 
 @pytest.fixture
