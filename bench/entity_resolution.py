@@ -39,6 +39,26 @@ def _peak_mb(spark: Any) -> float:
     return peak
 
 
+def _print_missed(
+    run: linkage.Linkage,
+    clusters: Any,
+    table: Any,
+    records: list[synthetic.Record],
+    thresholds: linkage.Thresholds,
+) -> None:
+    scored = run.predict(0.001)
+    missed = linkage.missed_pairs(
+        clusters.as_pyarrow_table(),
+        table,
+        run.rows("SELECT unique_id_l, unique_id_r, match_probability FROM " + scored.physical_name),
+        [(r.unique_id, r.truth) for r in records],
+        thresholds,
+    )
+    print(f"missed pairs: {sum(n for _, _, n in missed)}")
+    for band, differences, pairs in missed:
+        print(f"{pairs:6d}  {band:40s} {differences}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, default=None, help="how many records (10000)")
@@ -47,6 +67,9 @@ def main() -> None:
     parser.add_argument("--engine", choices=linkage.ENGINES, default="duckdb")
     parser.add_argument("--threads", type=int, default=2, help="DuckDB threads")
     parser.add_argument("--spark-master", default="local[2]", help="Spark master URL")
+    parser.add_argument(
+        "--missed", action="store_true", help="count the missed pairs by how their records differ"
+    )
     args = parser.parse_args()
     count = args.records or 10_000
     thresholds = linkage.Thresholds()
@@ -86,6 +109,8 @@ def main() -> None:
     evaluation = linkage.evaluate(
         clusters.as_pyarrow_table(), table, reviews, [(r.unique_id, r.truth) for r in records]
     )
+    if args.missed:
+        _print_missed(run, clusters, table, records, thresholds)
     peak = _peak_mb(spark)
     scores = evaluation.scores
     print(

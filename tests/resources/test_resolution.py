@@ -113,6 +113,68 @@ class TestBirthDates:
         assert together or _review_of(engine, f"p{tag}", f"h{tag}") is not None
 
 
+class TestPairsTheBlocksMissed:
+    """Pairs of one person that no blocking rule proposed before, so that not even the steward
+    saw them (the largest class of pairs missed after the queue on the benchmark)."""
+
+    def test_a_record_without_birth_date_or_number_meets_its_namesake(self) -> None:
+        # Compared, not scored: how much a shared rare name proves grows with the register (on
+        # the benchmark's 100,000 records such pairs reach the queue), so the check is that a
+        # block proposes the pair at all, among other records.
+        born, name = _born(), _name()
+        number, address = _checked_id(born, 26), "临江市东路1号"
+        records = [
+            *synthetic.generate(2000, seed=3),
+            synthetic.Record("p", "PSB", "p", name, "F", str(born), number, _phone(), address, -1),
+            # No birth date, no ID number, another phone and address: only the name is shared.
+            synthetic.Record("m", "MCA", "m", name, "F", None, None, _phone(), "望海市西街9号", -1),
+        ]
+        run = linkage.Linkage(
+            linkage.prepare(records), model=linkage.read_model(linkage.MODEL_FILE)
+        )
+        predictions = run.predict(0.0)
+        pairs = run.rows(
+            f"SELECT unique_id_l, unique_id_r FROM {predictions.physical_name} "
+            "WHERE 'm' IN (unique_id_l, unique_id_r)"
+        ).to_pylist()
+        assert [{p["unique_id_l"], p["unique_id_r"]} for p in pairs] == [{"p", "m"}]
+
+    def test_a_given_name_slip_at_one_address_is_compared(self, engine: Engine) -> None:
+        born, name, tag = _born(), _name(), uuid.uuid4().hex[:8]
+        slipped = name[:-1] + ("林" if name[-1] != "林" else "森")
+        address = f"临江市北路{random.randrange(1, 999)}号"
+        _import(engine, "PSB", HEADER + f"p{tag},{name},M,{born},,{_phone()},{address}\n")
+        # Another given name's character and the birth date a day later: neither the name's
+        # pinyin nor the birth date meets the first record's in a block, the address does.
+        later = born + timedelta(days=1)
+        _import(engine, "TAX", HEADER + f"t{tag},{slipped},M,{later},,{_phone()},{address}\n")
+        _resolve(engine)
+        together = _person_of(engine, "PSB", f"p{tag}") == _person_of(engine, "TAX", f"t{tag}")
+        assert together or _review_of(engine, f"p{tag}", f"t{tag}") is not None
+
+
+class TestMissedPairs:
+    def test_the_missed_pairs_are_what_recall_lacks(self) -> None:
+        records = synthetic.generate(2000, seed=5)
+        table = linkage.prepare(records)
+        run = linkage.Linkage(table, model=linkage.read_model(linkage.MODEL_FILE))
+        thresholds = linkage.Thresholds()
+        predictions = run.predict(0.001)
+        persons = run.cluster(predictions, thresholds)
+        clusters = persons.as_pyarrow_table()
+        truth = [(r.unique_id, r.truth) for r in records]
+        scored = run.rows(
+            "SELECT unique_id_l, unique_id_r, match_probability FROM " + predictions.physical_name
+        )
+        missed = linkage.missed_pairs(clusters, table, scored, truth, thresholds)
+        reviews = run.reviews(predictions, persons)
+        scores = linkage.evaluate(clusters, table, reviews, truth).scores
+        assert sum(pairs for _, _, pairs in missed) == scores.true_pairs - scores.correct_pairs > 0
+        bands = {band for band, _, _ in missed}
+        assert "in the queue" in bands
+        assert all(differences for _, differences, _ in missed)  # each pair differs somehow
+
+
 class TestSex:
     def test_a_sex_disagreement_without_a_shared_identifier_goes_to_review(
         self, engine: Engine

@@ -18,6 +18,7 @@ from tests.resources.test_resolution import _checked_id
 from tests.resources.test_service import HEADER, _import, _name, _person_of, _phone, _resolve
 from tongban.config import get_settings
 from tongban.resources import linkage, synthetic
+from tongban.resources.linkage.engine import session_settings
 from tongban.resources.synthetic import Record
 
 # Both on the worker that started the JVM (xdist's loadgroup), started before quicker tests.
@@ -73,6 +74,22 @@ class TestSparkEngine:
         # The chain was cut on both: x1 and x3 hold two checked numbers.
         assert not any({"x1", "x3"} <= cluster for cluster in on_spark[1])
         assert sum(len(c) - 1 for c in on_spark[1]) > 100  # it did link
+
+
+class TestLocalSession:
+    def test_a_local_session_is_set_for_few_cores(self) -> None:
+        # Twice the cores, not Spark's 200 partitions per shuffle; the deployment's conf wins.
+        assert session_settings("local[2]")["spark.sql.shuffle.partitions"] == "4"
+        assert "spark.sql.shuffle.partitions" not in session_settings("spark://c:7077")
+        ours = session_settings("local[2]", {"spark.sql.shuffle.partitions": "1"})
+        assert ours["spark.sql.shuffle.partitions"] == "1"
+
+    def test_the_records_are_a_frame_of_their_own(self, spark: SparkSession) -> None:
+        db = linkage.database("spark", spark=spark)
+        run = linkage.Linkage(linkage.prepare(synthetic.generate(50, seed=2)), db=db)
+        # The records are a frame of their own, not rows every query's plan would carry.
+        plan = spark.table(run.records.physical_name)._jdf.queryExecution().optimizedPlan()
+        assert "LocalRelation" not in plan.toString()
 
 
 @pytest.fixture

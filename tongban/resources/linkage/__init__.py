@@ -29,7 +29,7 @@ from tongban.resources.linkage.engine import (
     database,
     spark_session,
 )
-from tongban.resources.linkage.evaluation import Evaluation, Scores, evaluate, score
+from tongban.resources.linkage.evaluation import Evaluation, Scores, evaluate, missed_pairs, score
 from tongban.resources.linkage.fields import (
     RecordLike,
     canonical_id_number,
@@ -71,6 +71,7 @@ __all__ = [
     "fold_name",
     "id_checked",
     "link",
+    "missed_pairs",
     "name_pinyin",
     "prepare",
     "read_model",

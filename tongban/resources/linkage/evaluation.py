@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import duckdb
 import pyarrow as pa
 
+from tongban.resources.linkage.model import Thresholds
 from tongban.resources.linkage.rules import Components
 
 
@@ -130,3 +131,62 @@ def evaluate(
         multi_id_clusters=int(multi),
         recall_after_reviews=after.recall,
     )
+
+
+# How the two records of a missed pair differ, in the order they are listed.
+_DIFFERENCES = (
+    ("id missing", "a.id_number IS NULL OR b.id_number IS NULL"),
+    ("id differs", "a.id_number <> b.id_number"),
+    ("phone missing", "a.phone IS NULL OR b.phone IS NULL"),
+    ("phone changed", "a.phone <> b.phone"),
+    ("moved", "a.address_tail IS DISTINCT FROM b.address_tail"),
+    ("name same sound", "a.name <> b.name AND a.name_py = b.name_py"),
+    ("name differs", "a.name_py <> b.name_py"),
+    ("birth date missing", "a.birth_date IS NULL OR b.birth_date IS NULL"),
+    ("birth date differs", "a.birth_date <> b.birth_date"),
+    ("sex differs", "a.sex <> b.sex"),
+    ("sex missing", "a.sex IS NULL OR b.sex IS NULL"),
+)
+
+
+def missed_pairs(
+    clusters: pa.Table,
+    records: pa.Table,
+    scored: pa.Table,
+    truth: Sequence[tuple[str, int]],
+    thresholds: Thresholds,
+) -> list[tuple[str, str, int]]:
+    """The pairs of one person that ``clusters`` left apart, counted by where the model put
+    them (``scored``: unique_id_l, unique_id_r, match_probability) and by how their records
+    differ (``records``: the prepared table): the classes to work on first."""
+    connection = duckdb.connect()
+    connection.register("clusters_view", clusters)
+    connection.register("records_view", records)
+    connection.register("truth_view", _truth_table(truth))
+    connection.register("scored_view", scored)
+    differences = ", ".join(f"CASE WHEN {sql} THEN '{name}' END" for name, sql in _DIFFERENCES)
+    rows = connection.execute(
+        f"""
+        WITH t AS (
+            SELECT r.*, c.cluster_id, tr.truth FROM records_view r
+            JOIN clusters_view c USING (unique_id) JOIN truth_view tr USING (unique_id)
+        ),
+        scores AS (
+            SELECT least(unique_id_l, unique_id_r) AS x, greatest(unique_id_l, unique_id_r) AS y,
+                match_probability FROM scored_view
+        )
+        SELECT
+            CASE WHEN s.x IS NULL THEN 'not compared, or scored under 0.001'
+                WHEN s.match_probability < {thresholds.review!r} THEN 'under the review threshold'
+                WHEN s.match_probability < {thresholds.auto!r} THEN 'in the queue'
+                ELSE 'in the queue, held back by a link rule' END AS band,
+            concat_ws(', ', {differences}) AS differences,
+            count(*) AS pairs
+        FROM t a JOIN t b ON a.truth = b.truth AND a.unique_id < b.unique_id
+        LEFT JOIN scores s ON s.x = a.unique_id AND s.y = b.unique_id
+        WHERE a.cluster_id <> b.cluster_id
+        GROUP BY ALL ORDER BY pairs DESC, band, differences
+        """
+    ).fetchall()
+    connection.close()
+    return [(band, differences, int(pairs)) for band, differences, pairs in rows]

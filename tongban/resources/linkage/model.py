@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import splink.blocking_rule_library as brl
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 from splink import SettingsCreator, block_on
@@ -35,7 +36,10 @@ class Thresholds:
     from ``review`` up to ``auto`` a data steward decides."""
 
     auto: float = 0.99
-    review: float = 0.5
+    # Low enough that the queue holds the pairs the model cannot tell (a record without ID
+    # number, phone or birth date against a namesake who moved): on the benchmark, recall once
+    # the queue is worked rises from 0.998 to 0.9995 at under 0.5 % of records reviewed.
+    review: float = 0.1
 
 
 def settings(*, evidence: bool = False) -> SettingsCreator:
@@ -48,6 +52,9 @@ def settings(*, evidence: bool = False) -> SettingsCreator:
     # A one-character typo always breaks GB 11643's check character, so two numbers that both
     # pass it and still differ belong to two people, however close they are.
     id_typo = "levenshtein(id_number_l, id_number_r) <= 2 AND NOT (id_checked_l AND id_checked_r)"
+    # Two names of three characters or more that differ in one: most of the name agrees, where
+    # two-character names one apart share only the surname (王伟 and 王芳).
+    one_of_three = "length(name_l) >= 3 AND length(name_r) >= 3 AND levenshtein(name_l, name_r) = 1"
     return SettingsCreator(
         link_type="dedupe_only",
         comparisons=[
@@ -57,6 +64,11 @@ def settings(*, evidence: bool = False) -> SettingsCreator:
                     cll.NullLevel("name"),
                     cll.ExactMatchLevel("name", term_frequency_adjustments=True),
                     cll.ExactMatchLevel("name_py").configure(label_for_charts="same sound"),
+                    cll.CustomLevel(
+                        one_of_three,
+                        label_for_charts="one character of three differs",
+                        base_dialect_str="duckdb",
+                    ),
                     cll.LevenshteinLevel("name", 1),
                     cll.JaroWinklerLevel("name_py", 0.88),
                     cll.ElseLevel(),
@@ -113,8 +125,13 @@ def settings(*, evidence: bool = False) -> SettingsCreator:
             block_on("name_py", "birth_year"),
             block_on("surname", "birth_date"),
             block_on("surname", "new_year"),
-            # Records with neither birth date nor ID number, at the same address.
-            block_on("name_py", "address_tail"),
+            # Neighbours and a person's records at one address, whatever the given name says.
+            block_on("surname", "address_tail"),
+            # A record with neither birth date nor ID number meets its namesakes.
+            brl.CustomRule(
+                "l.name_py = r.name_py AND (l.birth_date IS NULL OR r.birth_date IS NULL)",
+                sql_dialect="duckdb",
+            ),
         ],
         # The link rules read the sex, ID numbers and phones of each pair.
         retain_matching_columns=True,
